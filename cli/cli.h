@@ -1,0 +1,29 @@
+/*
+ * cli.h - the ndrguard command-line tool: one function per verb
+ *
+ * main() (ndrguard.c) takes "-c FILE" wherever it stands before "--",
+ * loads the configuration, and calls the verb with the rest of argv
+ * (argv[0] is the verb's name, ready for getopt). A verb returns the
+ * process exit status (sysexits.h).
+ */
+#ifndef NDRGUARD_CLI_H
+#define NDRGUARD_CLI_H
+
+#include "settings.h"
+
+struct cli_context {
+	const char *config_path;	/* the file read, or NULL for defaults */
+	const struct settings *set;
+};
+
+typedef int cli_verb_func(int argc, char **argv, const struct cli_context *ctx);
+
+cli_verb_func cmd_deliver;
+cli_verb_func cmd_inspect;
+cli_verb_func cmd_config;
+
+/* cli_usage_error - print "ndrguard VERB: message" and return EX_USAGE */
+int cli_usage_error(const char *verb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * ndrguard.c - the ndrguard command: option handling and verb dispatch
+ *
+ * SYNOPSIS
+ *	ndrguard [-c FILE] VERB [ARGS...]
+ *
+ * DESCRIPTION
+ *	Each verb lives in its own cmd-VERB.c. "-c FILE" may stand before or
+ *	after the verb (pipe(8) command lines read better with it after).
+ *	Without -c the default file is read when it exists, else the built-in
+ *	defaults apply.
+ *
+ * DIAGNOSTICS
+ *	A configuration error exits with EX_CONFIG (78) and says FILE:LINE.
+ */
+#include "autoconfig.h"
+#include "cli.h"
+#include "config.h"
+#include "settings.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+struct cli_verb {
+	const char *name;
+	cli_verb_func *func;
+	const char *summary;
+};
+
+static const struct cli_verb cli_verbs[] = {
+	{ "deliver", cmd_deliver, "deliver -f SENDER [-q QUEUE_ID] -- RECIPIENT... < message" },
+	{ "inspect", cmd_inspect, "inspect [--json] FILE...|-" },
+	{ "config", cmd_config, "config [-n]" },
+};
+
+static void ndrguard_usage(FILE *fp)
+{
+	fprintf(fp, "usage: ndrguard [-c FILE] VERB [ARGS...]\n\nverbs:\n");
+	for (size_t i = 0; i < sizeof(cli_verbs) / sizeof(cli_verbs[0]); i++)
+		fprintf(fp, "  ndrguard %s\n", cli_verbs[i].summary);
+}
+
+int cli_usage_error(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ndrguard %s: ", verb);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EX_USAGE;
+}
+
+/* ndrguard_take_config_opt - remove "-c FILE" from argv, return FILE */
+static const char *ndrguard_take_config_opt(int *argc, char **argv)
+{
+	const char *path = NULL;
+	int out = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < *argc) {
+			path = argv[++i];
+			continue;
+		}
+		if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0'
+		    && out == 1) {
+			path = argv[i] + 2;
+			continue;
+		}
+		argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return path;
+}
+
+int main(int argc, char **argv)
+{
+	struct settings set;
+	struct cli_context ctx;
+	const char *error;
+	const char *path = ndrguard_take_config_opt(&argc, argv);
+
+	if (argc < 2) {
+		ndrguard_usage(stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		ndrguard_usage(stdout);
+		return EX_OK;
+	}
+	if (path == NULL && access(config_default_path, F_OK) == 0)
+		path = config_default_path;
+	if (path == NULL)
+		config_defaults(&set);
+	else if (config_load(&set, path, &error) < 0) {
+		fprintf(stderr, "4.3.5 ndrguard: %s\n", error);
+		settings_free(&set);
+		return EX_CONFIG;
+	}
+	ctx.config_path = path;
+	ctx.set = &set;
+	for (size_t i = 0; i < sizeof(cli_verbs) / sizeof(cli_verbs[0]); i++) {
+		if (strcmp(argv[1], cli_verbs[i].name) == 0) {
+			int status = cli_verbs[i].func(argc - 1, argv + 1, &ctx);
+			settings_free(&set);
+			return status;
+		}
+	}
+	fprintf(stderr, "ndrguard: unknown verb '%s'\n", argv[1]);
+	ndrguard_usage(stderr);
+	settings_free(&set);
+	return EX_USAGE;
+}

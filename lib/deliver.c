@@ -1,0 +1,253 @@
+/*
+ * deliver.c - meter, hold or pass on one message for its recipients
+ */
+#include "autoconfig.h"
+#include "deliver.h"
+#include "reinject.h"
+#include "store.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* deliver_mailbox_key - the meter's key: the address, lower-cased */
+static char *deliver_mailbox_key(const char *recipient)
+{
+	char *key = xstrdup(recipient);
+
+	for (char *p = key; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return key;
+}
+
+static int deliver_open_store(struct deliver_env *env, const char **error_r)
+{
+	struct store_options opts = {
+		.busy_timeout_ms = env->busy_timeout_ms,
+		.create = 1,
+	};
+
+	if (env->store != NULL)
+		return 0;
+	return store_open(env->database, &opts, &env->store, error_r);
+}
+
+/* deliver_meter - count this arrival and decide, inside the transaction */
+static int deliver_meter(struct deliver_env *env,
+			 const struct deliver_request *req, const char *key,
+			 struct store_storm *storm,
+			 struct storm_decision *decision,
+			 unsigned int *count_r, const char **error_r)
+{
+	struct store *st = env->store;
+	const struct storm_params *p = &env->storm;
+	struct storm_input in = { .now = req->now };
+
+	if (st->v->arrival_add(st, key, req->queue_id, req->now, error_r) < 0
+	    || st->v->arrival_prune(st, key, storm_keep_since(p, req->now),
+				    error_r) < 0
+	    || st->v->arrival_count(st, key, req->now - p->window,
+				    &in.window_count, error_r) < 0
+	    || st->v->storm_get_open(st, key, storm, error_r) < 0)
+		return -1;
+	in.open = storm->id != 0;
+	in.last_seen = storm->last_seen;
+	/* +1: the newest arrival is this one */
+	if (in.open && st->v->arrival_nth_recent(st, key,
+			storm_calm_level(p) + 1, &in.calm_anchor, error_r) < 0)
+		return -1;
+	storm_decide(p, &in, decision);
+	*count_r = in.window_count;
+	return 0;
+}
+
+/* deliver_storm_update - apply a decision to the storm rows */
+static int deliver_storm_update(struct deliver_env *env,
+				const struct deliver_request *req,
+				const char *key, struct store_storm *storm,
+				const struct storm_decision *d,
+				const char **error_r)
+{
+	struct store *st = env->store;
+
+	if (d->end_open) {
+		if (st->v->storm_end(st, storm->id, d->ended_at, error_r) < 0)
+			return -1;
+		storm->id = 0;
+	}
+	if (d->start && st->v->storm_start(st, key, req->now, &storm->id,
+					   error_r) < 0)
+		return -1;
+	if (d->hold)
+		return st->v->storm_hit(st, storm->id, req->now, error_r);
+	return 0;
+}
+
+static int deliver_hold(struct deliver_env *env,
+			const struct deliver_request *req,
+			const struct classify_result *cr, const char *rcpt,
+			long long storm_id, struct deliver_outcome *o,
+			const char **error_r)
+{
+	const struct classify_recipient *first =
+		cr->recipient_count > 0 ? &cr->recipients[0] : NULL;
+	struct store_item item = {
+		.queue_id = req->queue_id,
+		.sender = req->sender,
+		.recipient = rcpt,
+		.arrived = req->now,
+		.kind = classify_kind_name(cr->kind),
+		.status = first ? first->status : NULL,
+		.reason = cr->reason,
+		.reporting_mta = cr->reporting_mta,
+		.verdict = classify_verdict_name(cr->verdict),
+		.evidence = cr->evidence,
+		.orig_subject = cr->original.subject,
+		.orig_from = cr->original.from,
+		.orig_message_id = cr->original.message_id,
+		.storm_id = storm_id,
+		.raw = req->msg,
+		.size = req->len,
+	};
+
+	return env->store->v->item_add(env->store, &item, &o->item_id,
+				       &o->duplicate, error_r);
+}
+
+static int deliver_decide_one(struct deliver_env *env,
+			      const struct deliver_request *req,
+			      const struct classify_result *cr,
+			      struct deliver_outcome *o, const char **error_r)
+{
+	struct store_storm storm;
+	struct storm_decision d;
+	char *key = deliver_mailbox_key(o->recipient);
+	int ret = -1;
+
+	if (deliver_meter(env, req, key, &storm, &d, &o->window_count,
+			  error_r) == 0
+	    && deliver_storm_update(env, req, key, &storm, &d, error_r) == 0) {
+		o->metered = 1;
+		o->storm_started = d.start;
+		o->action = d.hold ? DELIVER_HOLD : DELIVER_PASS;
+		ret = d.hold ? deliver_hold(env, req, cr, o->recipient,
+					    storm.id, o, error_r) : 0;
+	}
+	free(key);
+	return ret;
+}
+
+/* deliver_decide_all - one transaction for all recipients' decisions */
+static int deliver_decide_all(struct deliver_env *env,
+			      const struct deliver_request *req,
+			      struct deliver_result *res, const char **error_r)
+{
+	if (deliver_open_store(env, error_r) < 0
+	    || store_begin(env->store, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < res->outcome_count; i++) {
+		if (deliver_decide_one(env, req, res->classified,
+				       &res->outcomes[i], error_r) < 0) {
+			store_rollback(env->store);
+			return -1;
+		}
+	}
+	if (store_commit(env->store, error_r) < 0) {
+		store_rollback(env->store);
+		return -1;
+	}
+	return 0;
+}
+
+static int deliver_pass_on(const struct deliver_env *env,
+			   const struct deliver_request *req,
+			   const struct deliver_result *res,
+			   const char **error_r)
+{
+	const char **rcpts = xcalloc(res->outcome_count, sizeof(*rcpts));
+	size_t n = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < res->outcome_count; i++)
+		if (res->outcomes[i].action == DELIVER_PASS)
+			rcpts[n++] = res->outcomes[i].recipient;
+	if (n > 0)
+		ret = reinject_message(env->reinject, req->sender, rcpts, n,
+				       req->msg, req->len, error_r);
+	free(rcpts);
+	return ret;
+}
+
+static int deliver_may_be_backscatter(const struct classify_result *cr)
+{
+	return cr != NULL && classify_kind_is_backscatter(cr->kind)
+		&& cr->verdict != CLASSIFY_VERDICT_LEGIT;
+}
+
+int deliver_message(struct deliver_env *env, const struct deliver_request *req,
+		    struct deliver_result *res, const char **error_r)
+{
+	memset(res, 0, sizeof(*res));
+	res->outcome_count = req->recipient_count;
+	res->outcomes = xcalloc(req->recipient_count, sizeof(*res->outcomes));
+	for (size_t i = 0; i < req->recipient_count; i++)
+		res->outcomes[i].recipient = req->recipients[i];
+
+	if (req->len <= env->classify_limit
+	    && classify_message(req->msg, req->len, env->relays,
+				&res->classified, error_r) < 0)
+		res->classified = NULL;
+	if (deliver_may_be_backscatter(res->classified)
+	    && deliver_decide_all(env, req, res, error_r) < 0)
+		return -1;
+	return deliver_pass_on(env, req, res, error_r);
+}
+
+void deliver_result_free(struct deliver_result *res)
+{
+	classify_result_free(&res->classified);
+	free(res->outcomes);
+	memset(res, 0, sizeof(*res));
+}
+
+static void deliver_format_window(unsigned int secs, struct strbuf *out)
+{
+	if (secs % 86400 == 0)
+		strbuf_printf(out, "%ud", secs / 86400);
+	else if (secs % 3600 == 0)
+		strbuf_printf(out, "%uh", secs / 3600);
+	else if (secs % 60 == 0)
+		strbuf_printf(out, "%um", secs / 60);
+	else
+		strbuf_printf(out, "%us", secs);
+}
+
+void deliver_format_log(const struct deliver_env *env,
+			const struct deliver_request *req,
+			const struct deliver_result *res,
+			const struct deliver_outcome *o, struct strbuf *out)
+{
+	const struct classify_result *cr = res->classified;
+
+	strbuf_printf(out, "%s: to=<%s>, from=<%s>, kind=%s",
+		      req->queue_id ? req->queue_id : "NOQUEUE", o->recipient,
+		      req->sender,
+		      cr ? classify_kind_name(cr->kind) : "unclassified");
+	if (cr != NULL)
+		strbuf_printf(out, ", verdict=%s",
+			      classify_verdict_name(cr->verdict));
+	strbuf_printf(out, ", action=%s",
+		      o->action == DELIVER_HOLD ? "quarantine" : "pass");
+	if (o->metered) {
+		strbuf_printf(out, ", storm=%u/", o->window_count);
+		deliver_format_window(env->storm.window, out);
+	}
+	if (o->storm_started)
+		strbuf_puts(out, ", storm_started=yes");
+	if (o->action == DELIVER_HOLD)
+		strbuf_printf(out, ", id=%lld%s", o->item_id,
+			      o->duplicate ? " (already held)" : "");
+}

@@ -1,0 +1,90 @@
+/*
+ * deliver.h - the decision for one message: hold it, or pass it on
+ *
+ * Shared by the pipe agent (ndrguard deliver) and the LMTP server. For
+ * each recipient: a message that can be backscatter (classify.h) and is
+ * not provably ours counts toward that mailbox's storm meter (storm.h);
+ * when the mailbox is in a storm the message is held in the store, else
+ * it is passed on unchanged through `reinject`.
+ *
+ * Order of durability: the store transaction (arrivals, storms, held
+ * copies) commits before anything is re-injected, and deliver_message()
+ * returns 0 only when every recipient's copy is committed or accepted by
+ * the next hop. On -1 nothing must be acknowledged: the caller tempfails
+ * and Postfix retries. A retry is safe: arrivals and held copies are
+ * keyed by queue id and recipient, so they are not counted or stored
+ * twice.
+ *
+ * Ownership: the caller owns the request and the store; the outcome
+ * array (one per recipient) and the classification belong to the
+ * struct deliver_result, freed by deliver_result_free().
+ */
+#ifndef NDRGUARD_DELIVER_H
+#define NDRGUARD_DELIVER_H
+
+#include <stddef.h>
+#include "classify.h"
+#include "storm.h"
+
+struct store;
+struct strbuf;
+
+struct deliver_env {
+	const char *database;		/* store location */
+	unsigned int busy_timeout_ms;
+	const char *reinject;		/* reinject.h spec */
+	struct storm_params storm;
+	const struct relays *relays;	/* may be NULL */
+	size_t classify_limit;		/* larger messages are passed on
+					   unclassified */
+	struct store *store;		/* opened on first need, then kept;
+					   the caller closes it */
+};
+
+struct deliver_request {
+	const char *queue_id;	/* may be NULL */
+	const char *sender;	/* "" for the null sender */
+	const char *const *recipients;
+	size_t recipient_count;
+	const char *msg;
+	size_t len;
+	long long now;
+};
+
+enum deliver_action {
+	DELIVER_PASS,		/* re-injected unchanged */
+	DELIVER_HOLD,		/* held in quarantine */
+};
+
+struct deliver_outcome {
+	const char *recipient;
+	enum deliver_action action;
+	int metered;		/* counted toward the storm meter */
+	unsigned int window_count;
+	long long item_id;	/* held: the quarantine id */
+	int duplicate;		/* held earlier (a retry) */
+	int storm_started;
+};
+
+struct deliver_result {
+	struct classify_result *classified;	/* NULL: not classified */
+	struct deliver_outcome *outcomes;
+	size_t outcome_count;
+};
+
+int deliver_message(struct deliver_env *env, const struct deliver_request *req,
+		    struct deliver_result *result_r, const char **error_r);
+void deliver_result_free(struct deliver_result *result);
+
+/*
+ * deliver_format_log - the maillog line for one outcome, e.g.
+ * "4F3A2: to=<alice@example.com>, from=<>, kind=ndr_failed,
+ * verdict=backscatter, action=quarantine, storm=57/10m, id=123"
+ */
+void deliver_format_log(const struct deliver_env *env,
+			const struct deliver_request *req,
+			const struct deliver_result *result,
+			const struct deliver_outcome *outcome,
+			struct strbuf *out);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * settings.c - every ndrguard.conf(5) parameter: name, type, default, range
+ *
+ * Keep this table and doc/ndrguard.conf.5 in step: the man page lists the
+ * same names, defaults and ranges.
+ */
+#include "autoconfig.h"
+#include "config-table.h"
+#include "endpoint.h"
+#include "relays.h"
+#include "reinject.h"
+
+#include <string.h>
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#ifndef DEFAULT_SENDMAIL
+#define DEFAULT_SENDMAIL "/usr/sbin/sendmail"
+#endif
+
+#define OFF(field) offsetof(struct settings, field)
+#define UINT_MAXV 4294967295LL
+
+static const char *settings_check_listener(const char *value)
+{
+	const char *error;
+
+	if (value == NULL)
+		return NULL;
+	struct endpoint ep;
+
+	if (strncmp(value, "inet:", 5) != 0 && strncmp(value, "unix:", 5) != 0)
+		return "expected inet:HOST:PORT or unix:/path";
+	return endpoint_parse(value, &ep, &error) < 0 ? error : NULL;
+}
+
+static const char *settings_check_reinject(const char *value)
+{
+	const char *error;
+
+	if (value == NULL)
+		return "must not be empty";
+	return reinject_check(value, &error) < 0 ? error : NULL;
+}
+
+static const char *settings_check_smtp(const char *value)
+{
+	struct endpoint ep;
+	const char *error;
+
+	if (value == NULL)
+		return NULL;
+	if (strncmp(value, "smtp:", 5) != 0)
+		return "expected smtp:HOST:PORT";
+	return endpoint_parse(value, &ep, &error) < 0 ? error : NULL;
+}
+
+static const char *settings_check_relays(const char *value)
+{
+	const char *error;
+	struct relays *r = relays_create(value, NULL, &error);
+
+	if (r == NULL)
+		return error;
+	relays_destroy(&r);
+	return NULL;
+}
+
+static const char *settings_check_domains(const char *value)
+{
+	const char *error;
+	struct relays *r = relays_create(NULL, value, &error);
+
+	if (r == NULL)
+		return error;
+	relays_destroy(&r);
+	return NULL;
+}
+
+static const char *settings_check_required(const char *value)
+{
+	return value == NULL ? "must not be empty" : NULL;
+}
+
+static const char *settings_check_facility(const char *value)
+{
+	static const char *const names[] = {
+		"mail", "daemon", "user", "local0", "local1", "local2",
+		"local3", "local4", "local5", "local6", "local7", NULL
+	};
+
+	for (int i = 0; value && names[i]; i++)
+		if (strcmp(value, names[i]) == 0)
+			return NULL;
+	return "unknown syslog facility (mail, daemon, user, local0..local7)";
+}
+
+const struct config_param config_table[] = {
+	{ "database", CONFIG_STRING, LOCALSTATEDIR "/lib/ndrguard/quarantine.db",
+	  OFF(database), 0, 0, settings_check_required },
+	{ "lmtp_listen", CONFIG_STRING, "inet:127.0.0.1:10024",
+	  OFF(lmtp_listen), 0, 0, settings_check_listener },
+	{ "http_listen", CONFIG_STRING, "inet:127.0.0.1:8480",
+	  OFF(http_listen), 0, 0, settings_check_listener },
+	{ "base_url", CONFIG_STRING, "http://localhost:8480",
+	  OFF(base_url), 0, 0, NULL },
+	{ "reinject", CONFIG_STRING, "sendmail:" DEFAULT_SENDMAIL,
+	  OFF(reinject), 0, 0, settings_check_reinject },
+	{ "digest_relay", CONFIG_STRING, "smtp:127.0.0.1:25",
+	  OFF(digest_relay), 0, 0, settings_check_smtp },
+	{ "digest_from", CONFIG_STRING, "postmaster",
+	  OFF(digest_from), 0, 0, NULL },
+	{ "our_relays", CONFIG_STRING, "", OFF(our_relays), 0, 0,
+	  settings_check_relays },
+	{ "our_domains", CONFIG_STRING, "", OFF(our_domains), 0, 0,
+	  settings_check_domains },
+	{ "storm_threshold", CONFIG_UINT, "20", OFF(storm_threshold),
+	  1, 1000000, NULL },
+	{ "storm_window", CONFIG_DURATION, "10m", OFF(storm_window),
+	  1, 30 * 86400, NULL },
+	{ "storm_cooldown", CONFIG_DURATION, "1h", OFF(storm_cooldown),
+	  0, 30 * 86400, NULL },
+	{ "busy_timeout", CONFIG_DURATION, "30s", OFF(busy_timeout),
+	  1, 3600, NULL },
+	{ "quarantine_days", CONFIG_UINT, "14", OFF(quarantine_days),
+	  1, 3650, NULL },
+	{ "message_size_limit", CONFIG_SIZE, "50m", OFF(message_size_limit),
+	  1024, 2047LL * 1024 * 1024, NULL },
+	{ "syslog_name", CONFIG_STRING, "ndrguard", OFF(syslog_name),
+	  0, 0, settings_check_required },
+	{ "syslog_facility", CONFIG_STRING, "mail", OFF(syslog_facility),
+	  0, 0, settings_check_facility },
+	{ NULL, CONFIG_STRING, NULL, 0, 0, 0, NULL },
+};
+
+const struct config_param *config_table_find(const char *name)
+{
+	for (const struct config_param *p = config_table; p->name; p++)
+		if (strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}

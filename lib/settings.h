@@ -1,0 +1,32 @@
+/*
+ * settings.h - ndrguard's configuration parameters
+ *
+ * One struct settings holds every parameter of ndrguard.conf(5). It is
+ * filled from the table in settings.c by config_load() (config.h) and read
+ * by everyone else. Strings belong to the struct and are freed by
+ * settings_free(). Durations are in seconds.
+ */
+#ifndef NDRGUARD_SETTINGS_H
+#define NDRGUARD_SETTINGS_H
+
+struct settings {
+	char *database;
+	char *lmtp_listen;
+	char *http_listen;
+	char *base_url;
+	char *reinject;
+	char *digest_relay;
+	char *digest_from;
+	char *our_relays;
+	char *our_domains;
+	unsigned int storm_threshold;
+	unsigned int storm_window;	/* seconds */
+	unsigned int storm_cooldown;	/* seconds */
+	unsigned int busy_timeout;	/* seconds */
+	unsigned int quarantine_days;
+	unsigned int message_size_limit;	/* bytes */
+	char *syslog_name;
+	char *syslog_facility;
+};
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * store.h - the quarantine store: held messages, storm meter data, audit
+ *
+ * Callers see only this interface; a backend (store-sqlite.c today, a
+ * shared PostgreSQL store for several MX hosts later) fills in struct
+ * store_vfuncs. Every function returns 0 on success or -1 with *error_r
+ * (valid until the next call on the same store). A failure means "try
+ * again later": callers tempfail, they never bounce.
+ *
+ * Writes happen inside store_begin()/store_commit(); store_commit()
+ * returns only once the transaction is durable. store_rollback() is safe
+ * to call after a failed step.
+ *
+ * Ownership: store_open() returns a store the caller closes with
+ * store_close(), which NULLs the caller's pointer. Strings passed in are
+ * copied by the backend as needed; strings returned in a struct
+ * store_storm are not used (storms carry numbers only).
+ */
+#ifndef NDRGUARD_STORE_H
+#define NDRGUARD_STORE_H
+
+#include <stddef.h>
+
+struct store;
+
+struct store_options {
+	unsigned int busy_timeout_ms;
+	int create;		/* create and migrate the database if needed */
+};
+
+/* what a held message is stored with */
+struct store_item {
+	const char *queue_id;	/* may be NULL */
+	const char *sender;
+	const char *recipient;
+	long long arrived;
+	const char *kind, *status, *reason, *reporting_mta;
+	const char *verdict, *evidence;
+	const char *orig_subject, *orig_from, *orig_message_id;
+	long long storm_id;	/* 0: none */
+	const char *raw;
+	size_t size;
+};
+
+struct store_storm {
+	long long id;		/* 0: no open storm */
+	long long started;
+	long long last_seen;
+	long long count;
+};
+
+struct store_vfuncs {
+	void (*close)(struct store *st);
+	int (*begin)(struct store *st, const char **error_r);
+	int (*commit)(struct store *st, const char **error_r);
+	void (*rollback)(struct store *st);
+	int (*arrival_add)(struct store *st, const char *mailbox,
+			   const char *queue_id, long long now,
+			   const char **error_r);
+	int (*arrival_prune)(struct store *st, const char *mailbox,
+			     long long before, const char **error_r);
+	int (*arrival_count)(struct store *st, const char *mailbox,
+			     long long since, unsigned int *count_r,
+			     const char **error_r);
+	int (*arrival_nth_recent)(struct store *st, const char *mailbox,
+				  unsigned int n, long long *when_r,
+				  const char **error_r);
+	int (*storm_get_open)(struct store *st, const char *mailbox,
+			      struct store_storm *storm_r,
+			      const char **error_r);
+	int (*storm_start)(struct store *st, const char *mailbox,
+			   long long now, long long *id_r,
+			   const char **error_r);
+	int (*storm_hit)(struct store *st, long long id, long long now,
+			 const char **error_r);
+	int (*storm_end)(struct store *st, long long id, long long ended,
+			 const char **error_r);
+	int (*item_add)(struct store *st, const struct store_item *item,
+			long long *id_r, int *duplicate_r,
+			const char **error_r);
+};
+
+struct store {
+	const struct store_vfuncs *v;
+};
+
+/*
+ * store_open - open the store named by location (a file path for SQLite),
+ * creating and migrating it when opts->create is set.
+ */
+int store_open(const char *location, const struct store_options *opts,
+	       struct store **store_r, const char **error_r);
+void store_close(struct store **_st);
+
+/* store_sqlite_open - the SQLite backend (store-sqlite.c) */
+int store_sqlite_open(const char *path, const struct store_options *opts,
+		      struct store **store_r, const char **error_r);
+/* store_sqlite_schema_version - newest schema version this build knows */
+int store_sqlite_schema_version(void);
+
+static inline int store_begin(struct store *st, const char **error_r)
+{ return st->v->begin(st, error_r); }
+static inline int store_commit(struct store *st, const char **error_r)
+{ return st->v->commit(st, error_r); }
+static inline void store_rollback(struct store *st)
+{ st->v->rollback(st); }
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * test-config.c - the config table, file parser and printer
+ */
+#include "autoconfig.h"
+#include "config.h"
+#include "config-table.h"
+#include "strbuf.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int parse(struct settings *set, const char *text, const char **err)
+{
+	return config_parse_text(set, "test.cf", text, err);
+}
+
+START_TEST(defaults_are_valid)
+{
+	struct settings set;
+	const char *err = NULL;
+
+	/* every default passes its own check: parse them back */
+	for (const struct config_param *p = config_table; p->name; p++) {
+		char line[512];
+		snprintf(line, sizeof(line), "%s = %s\n", p->name, p->def);
+		ck_assert_msg(parse(&set, line, &err) == 0, "%s: %s", p->name, err);
+		settings_free(&set);
+	}
+	config_defaults(&set);
+	ck_assert_uint_eq(set.storm_threshold, 20);
+	ck_assert_uint_eq(set.storm_window, 600);
+	ck_assert_ptr_null(set.our_relays);
+	settings_free(&set);
+}
+END_TEST
+
+START_TEST(values_comments_continuations)
+{
+	struct settings set;
+	const char *err = NULL;
+	const char *text =
+		"# a comment\n"
+		"\n"
+		"database = /var/tmp/q.db\n"
+		"storm_threshold=5\n"
+		"storm_window = 2h\n"
+		"our_relays = mx1.example.com,\n"
+		"   # comment inside\n"
+		"    192.0.2.0/24\n"
+		"message_size_limit = 10m\n"
+		"reinject = smtp:127.0.0.1:10025";
+
+	ck_assert_msg(parse(&set, text, &err) == 0, "%s", err);
+	ck_assert_str_eq(set.database, "/var/tmp/q.db");
+	ck_assert_uint_eq(set.storm_threshold, 5);
+	ck_assert_uint_eq(set.storm_window, 7200);
+	ck_assert_str_eq(set.our_relays, "mx1.example.com, 192.0.2.0/24");
+	ck_assert_uint_eq(set.message_size_limit, 10 * 1024 * 1024);
+	ck_assert_str_eq(set.reinject, "smtp:127.0.0.1:10025");
+	settings_free(&set);
+}
+END_TEST
+
+struct bad_case {
+	const char *text;
+	const char *expect;	/* substring of the error */
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "no_such_thing = 1\n", "test.cf:1: unknown parameter \"no_such_thing\"" },
+	{ "\n\nstorm_threshold = many\n", "test.cf:3: storm_threshold = many: bad number" },
+	{ "storm_threshold = 0\n", "out of range" },
+	{ "storm_threshold = 99999999999999999999\n", "bad number" },
+	{ "storm_window = 10x\n", "bad duration" },
+	{ "storm_window = -5m\n", "bad duration" },
+	{ "storm_window = 31d\n", "out of range" },
+	{ "lmtp_listen = tcp:1.2.3.4\n", "test.cf:1: lmtp_listen" },
+	{ "lmtp_listen = inet:127.0.0.1\n", "missing :PORT" },
+	{ "lmtp_listen = unix:relative/path\n", "absolute" },
+	{ "reinject = lmtp:foo\n", "expected sendmail:/path or smtp:HOST:PORT" },
+	{ "reinject = sendmail:sendmail\n", "absolute" },
+	{ "digest_relay = 127.0.0.1:25\n", "expected smtp:HOST:PORT" },
+	{ "  indented = 1\n", "test.cf:1: continuation line without a parameter" },
+	{ "database\n", "test.cf:1: missing '='" },
+	{ " = 5\nx", "test.cf:1: continuation" },
+	{ "= 5\n", "missing parameter name" },
+	{ "database =\n", "must not be empty" },
+	{ "syslog_facility = kern\n", "unknown syslog facility" },
+	{ "our_relays = 10.0.0.0/99\n", "our_relays" },
+};
+
+START_TEST(bad_values_name_file_and_line)
+{
+	struct settings set;
+	const char *err = NULL;
+	const struct bad_case *c = &bad_cases[_i];
+
+	ck_assert_msg(parse(&set, c->text, &err) == -1, "accepted: %s", c->text);
+	ck_assert_msg(strstr(err, c->expect) != NULL, "'%s' gave '%s'",
+		      c->text, err);
+	settings_free(&set);
+}
+END_TEST
+
+START_TEST(print_only_changed)
+{
+	struct settings set;
+	struct strbuf out = STRBUF_INIT;
+	const char *err;
+
+	ck_assert(parse(&set, "storm_window = 600\nstorm_threshold = 7\n",
+			&err) == 0);
+	config_print(&set, 1, &out);
+	/* 600 s is the default (10m): only the threshold differs */
+	ck_assert_str_eq(strbuf_cstr(&out), "storm_threshold = 7\n");
+	strbuf_reset(&out);
+	config_print(&set, 0, &out);
+	ck_assert(strstr(strbuf_cstr(&out), "storm_window = 10m\n") != NULL);
+	ck_assert(strstr(strbuf_cstr(&out), "database = ") != NULL);
+	strbuf_free(&out);
+	settings_free(&set);
+}
+END_TEST
+
+START_TEST(load_file_errors)
+{
+	struct settings set;
+	const char *err;
+	char path[] = "/tmp/ndrguard-test-XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert(write(fd, "storm_threshold = 3\nbogus\n", 26) == 26);
+	close(fd);
+	ck_assert_int_eq(config_load(&set, path, &err), -1);
+	ck_assert(strstr(err, ":2: missing '='") != NULL);
+	ck_assert(strncmp(err, path, strlen(path)) == 0);
+	settings_free(&set);
+	unlink(path);
+	ck_assert_int_eq(config_load(&set, path, &err), -1);
+	ck_assert(strstr(err, "No such file") != NULL);
+	settings_free(&set);
+}
+END_TEST
+
+START_TEST(durations)
+{
+	ck_assert_int_eq(config_parse_duration("30s"), 30);
+	ck_assert_int_eq(config_parse_duration("30"), 30);
+	ck_assert_int_eq(config_parse_duration("10m"), 600);
+	ck_assert_int_eq(config_parse_duration("2h"), 7200);
+	ck_assert_int_eq(config_parse_duration("14d"), 14 * 86400);
+	ck_assert_int_eq(config_parse_duration("1w"), 604800);
+	ck_assert_int_eq(config_parse_duration(""), -1);
+	ck_assert_int_eq(config_parse_duration("m"), -1);
+	ck_assert_int_eq(config_parse_duration("5mm"), -1);
+	ck_assert_int_eq(config_parse_duration(" 5"), -1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, defaults_are_valid);
+	tcase_add_test(tc, values_comments_continuations);
+	tcase_add_loop_test(tc, bad_values_name_file_and_line, 0,
+			    sizeof(bad_cases) / sizeof(bad_cases[0]));
+	tcase_add_test(tc, print_only_changed);
+	tcase_add_test(tc, load_file_errors);
+	tcase_add_test(tc, durations);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,287 @@
+/*
+ * test-store.c - the SQLite store: migrations, meter data, held items
+ */
+#include "autoconfig.h"
+#include "store.h"
+#include "migrations.h"
+
+#include <check.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[64];
+static char path[128];
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/ndrguard-store-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/q.db", dir);
+}
+
+static void teardown(void)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "chmod -R u+w %s; rm -rf %s", dir, dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static struct store *open_store(void)
+{
+	struct store_options opts = { .busy_timeout_ms = 200, .create = 1 };
+	struct store *st = NULL;
+	const char *err = NULL;
+
+	ck_assert_msg(store_open(path, &opts, &st, &err) == 0, "%s", err);
+	return st;
+}
+
+static long long query_int(const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	long long v = -1;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return v;
+}
+
+START_TEST(migrate_empty_database)
+{
+	struct store *st = open_store();
+
+	store_close(&st);
+	ck_assert_ptr_null(st);
+	ck_assert_int_eq(query_int("PRAGMA user_version"),
+			 store_sqlite_schema_version());
+	ck_assert_int_ge(store_sqlite_schema_version(), 1);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM sqlite_master WHERE name='quarantine'"), 1);
+	/* opening again is a no-op */
+	st = open_store();
+	store_close(&st);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+}
+END_TEST
+
+/* every older schema version, built from the migrations up to it, is
+   brought to the newest by opening the store */
+START_TEST(migrate_every_older_version)
+{
+	int target = _i;
+	sqlite3 *db;
+	char pragma[64];
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	for (const struct migration *m = migrations; m->version; m++) {
+		if (m->version > target)
+			break;
+		ck_assert_int_eq(sqlite3_exec(db, m->sql, NULL, NULL, NULL), SQLITE_OK);
+	}
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", target);
+	ck_assert_int_eq(sqlite3_exec(db, pragma, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	struct store *st = open_store();
+	store_close(&st);
+	ck_assert_int_eq(query_int("PRAGMA user_version"),
+			 store_sqlite_schema_version());
+}
+END_TEST
+
+START_TEST(newer_schema_is_refused)
+{
+	struct store_options opts = { .busy_timeout_ms = 200, .create = 1 };
+	struct store *st = open_store();
+	const char *err = NULL;
+	sqlite3 *db;
+
+	store_close(&st);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_exec(db, "PRAGMA user_version = 9999", NULL, NULL, NULL);
+	sqlite3_close(db);
+	ck_assert_int_eq(store_open(path, &opts, &st, &err), -1);
+	ck_assert(strstr(err, "newer") != NULL);
+}
+END_TEST
+
+START_TEST(arrivals_and_storms)
+{
+	struct store *st = open_store();
+	const char *err = NULL;
+	unsigned int count;
+	long long when, id;
+	struct store_storm storm;
+
+	ck_assert(store_begin(st, &err) == 0);
+	for (int i = 0; i < 5; i++) {
+		char qid[16];
+		snprintf(qid, sizeof(qid), "Q%d", i);
+		ck_assert(st->v->arrival_add(st, "a@x", qid, 100 + i, &err) == 0);
+	}
+	/* a retry of Q4 is not counted twice */
+	ck_assert(st->v->arrival_add(st, "a@x", "Q4", 200, &err) == 0);
+	ck_assert(st->v->arrival_add(st, "b@x", NULL, 100, &err) == 0);
+	ck_assert(st->v->arrival_count(st, "a@x", 101, &count, &err) == 0);
+	ck_assert_uint_eq(count, 3);
+	ck_assert(st->v->arrival_nth_recent(st, "a@x", 2, &when, &err) == 0);
+	ck_assert_int_eq(when, 103);
+	ck_assert(st->v->arrival_nth_recent(st, "a@x", 9, &when, &err) == 0);
+	ck_assert_int_eq(when, 0);
+	ck_assert(st->v->arrival_prune(st, "a@x", 103, &err) == 0);
+	ck_assert(st->v->arrival_count(st, "a@x", 0, &count, &err) == 0);
+	ck_assert_uint_eq(count, 2);
+
+	ck_assert(st->v->storm_get_open(st, "a@x", &storm, &err) == 0);
+	ck_assert_int_eq(storm.id, 0);
+	ck_assert(st->v->storm_start(st, "a@x", 104, &id, &err) == 0);
+	ck_assert(st->v->storm_hit(st, id, 105, &err) == 0);
+	ck_assert(st->v->storm_get_open(st, "a@x", &storm, &err) == 0);
+	ck_assert_int_eq(storm.id, id);
+	ck_assert_int_eq(storm.count, 1);
+	ck_assert_int_eq(storm.last_seen, 105);
+	ck_assert(st->v->storm_end(st, id, 900, &err) == 0);
+	ck_assert(st->v->storm_get_open(st, "a@x", &storm, &err) == 0);
+	ck_assert_int_eq(storm.id, 0);
+	ck_assert(store_commit(st, &err) == 0);
+	store_close(&st);
+	ck_assert_int_eq(query_int("SELECT ended FROM storm"), 900);
+}
+END_TEST
+
+START_TEST(items_held_once_with_audit)
+{
+	struct store *st = open_store();
+	const char *err = NULL;
+	static const char raw[] = "From: x\n\nbody\0with NUL\n";
+	struct store_item item = {
+		.queue_id = "4F3A2", .sender = "", .recipient = "alice@example.com",
+		.arrived = 1000, .kind = "ndr_failed", .verdict = "backscatter",
+		.orig_subject = "it's \"quoted\"; DROP TABLE quarantine;--",
+		.raw = raw, .size = sizeof(raw) - 1,
+	};
+	long long id1, id2;
+	int dup;
+
+	ck_assert(store_begin(st, &err) == 0);
+	ck_assert(st->v->item_add(st, &item, &id1, &dup, &err) == 0);
+	ck_assert_int_eq(dup, 0);
+	ck_assert(st->v->item_add(st, &item, &id2, &dup, &err) == 0);
+	ck_assert_int_eq(dup, 1);
+	ck_assert_int_eq(id1, id2);
+	item.queue_id = NULL;	/* without a queue id nothing can dedupe */
+	ck_assert(st->v->item_add(st, &item, &id2, &dup, &err) == 0);
+	ck_assert_int_ne(id1, id2);
+	ck_assert(store_commit(st, &err) == 0);
+	store_close(&st);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM quarantine"), 2);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM audit WHERE action='quarantined'"), 2);
+	ck_assert_int_eq(query_int("SELECT length(raw) FROM quarantine WHERE id=1"),
+			 (long long)sizeof(raw) - 1);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM quarantine WHERE orig_subject LIKE '%DROP TABLE%'"), 2);
+}
+END_TEST
+
+START_TEST(rollback_leaves_nothing)
+{
+	struct store *st = open_store();
+	const char *err = NULL;
+	struct store_item item = {
+		.sender = "", .recipient = "a@x", .arrived = 1,
+		.kind = "ndr_failed", .verdict = "unknown", .raw = "x", .size = 1,
+	};
+	long long id;
+	int dup;
+
+	ck_assert(store_begin(st, &err) == 0);
+	ck_assert(st->v->item_add(st, &item, &id, &dup, &err) == 0);
+	store_rollback(st);
+	store_close(&st);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM quarantine"), 0);
+}
+END_TEST
+
+START_TEST(locked_database_times_out)
+{
+	struct store *st = open_store();
+	const char *err = NULL;
+	sqlite3 *db;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(store_begin(st, &err), -1);
+	ck_assert_msg(strstr(err, "locked") != NULL, "%s", err);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	ck_assert(store_begin(st, &err) == 0);
+	ck_assert(store_commit(st, &err) == 0);
+	store_close(&st);
+}
+END_TEST
+
+START_TEST(unwritable_database_fails_cleanly)
+{
+	struct store_options opts = { .busy_timeout_ms = 200, .create = 1 };
+	struct store *st = open_store();
+	const char *err = NULL;
+
+	store_close(&st);
+	if (geteuid() == 0)
+		return;	/* root writes anyway; the integration test covers it */
+	chmod(path, 0444);
+	chmod(dir, 0555);
+	int rc = store_open(path, &opts, &st, &err);
+	if (rc == 0) {
+		ck_assert_int_eq(store_begin(st, &err), -1);
+		store_close(&st);
+	}
+	ck_assert_ptr_nonnull(err);
+}
+END_TEST
+
+START_TEST(missing_directory_is_an_error)
+{
+	struct store_options opts = { .busy_timeout_ms = 200, .create = 1 };
+	struct store *st = NULL;
+	const char *err = NULL;
+
+	ck_assert_int_eq(store_open("/nonexistent/dir/q.db", &opts, &st, &err), -1);
+	ck_assert(strstr(err, "/nonexistent/dir/q.db") != NULL);
+	ck_assert_ptr_null(st);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("store");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, migrate_empty_database);
+	tcase_add_loop_test(tc, migrate_every_older_version, 0,
+			    store_sqlite_schema_version());
+	tcase_add_test(tc, newer_schema_is_refused);
+	tcase_add_test(tc, arrivals_and_storms);
+	tcase_add_test(tc, items_held_once_with_audit);
+	tcase_add_test(tc, rollback_leaves_nothing);
+	tcase_add_test(tc, locked_database_times_out);
+	tcase_add_test(tc, unwritable_database_fails_cleanly);
+	tcase_add_test(tc, missing_directory_is_an_error);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
