@@ -228,8 +228,9 @@ int config_parse_text(struct settings *set, const char *name,
 					"continuation line without a parameter");
 				ret = -1;
 			}
+			size_t ws = strspn(p, " \t");
 			strbuf_putc(&logical, ' ');
-			strbuf_append(&logical, p, len);
+			strbuf_append(&logical, p + ws, len - ws);
 		} else {
 			ret = config_flush(set, name, start_line, &logical,
 					   error_r);
@@ -252,9 +253,10 @@ int config_load(struct settings *set, const char *path, const char **error_r)
 	FILE *fp = fopen(path, "r");
 
 	if (fp == NULL) {
+		int saved = errno;
 		config_defaults(set);
 		snprintf(config_error_buf, sizeof(config_error_buf),
-			 "%s: %s", path, strerror(errno));
+			 "%s: %s", path, strerror(saved));
 		*error_r = config_error_buf;
 		return -1;
 	}
