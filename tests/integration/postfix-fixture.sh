@@ -1,0 +1,374 @@
+# postfix-fixture.sh - a private Postfix instance wired to ndrguard deliver
+#
+# SYNOPSIS
+#	. "$top_srcdir/tests/integration/postfix-fixture.sh"
+#	pf_setup [STORM_THRESHOLD]
+#	pf_start
+#	pf_send FILE SENDER RECIPIENT
+#	pf_wait_idle SECONDS
+#
+# DESCRIPTION
+#	Sourced by the test-pipe-*.sh scripts.  pf_setup builds a Postfix
+#	instance of its own under a short temporary directory $D: own
+#	config_directory ($D/etc), queue_directory ($D/spool) and
+#	data_directory ($D/data), an smtpd on 127.0.0.1 only, and final
+#	delivery with virtual(8) into Maildirs $D/mail/alice/ and
+#	$D/mail/bob/ (addresses alice@ and bob@example.test).  Nothing of the
+#	system's Postfix is touched and no port but loopback is opened.
+#
+#	The ndrguard part of main.cf, master.cf and the null_sender access
+#	table is read from doc/postfix/ with its @PLACEHOLDERS@ substituted,
+#	so the documented configuration is exactly what the tests run.
+#
+#	The fixture removes itself at exit (set PF_KEEP=1 to keep $D for a
+#	post-mortem).  pf_fail prints the tail of the maillog.
+#
+# ENVIRONMENT
+#	NDRGUARD	the ndrguard binary (set by make check)
+#	top_srcdir	the source tree (set by make check)
+#	PF_KEEP		keep $D after the test
+#
+# DIAGNOSTICS
+#	Exit 77 (skip) when Postfix or swaks is not installed or when not
+#	run as root; exit 1 with the maillog tail when an expectation fails.
+
+PF_SKIP=77
+PF_USER=nobody
+PF_DOMAIN=example.test
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${NDRGUARD:=$top_srcdir/cli/ndrguard}"
+PATH=$PATH:/usr/sbin:/sbin
+export PATH
+
+# pf_log - progress line on stdout (ends up in the test's .log file)
+pf_log()
+{
+	printf '%s: %s\n' "${0##*/}" "$*"
+}
+
+# pf_skip - give up without a verdict
+pf_skip()
+{
+	pf_log "SKIP: $*"
+	exit $PF_SKIP
+}
+
+# pf_fail - report a failed expectation with the evidence, then exit 1
+pf_fail()
+{
+	pf_log "FAIL: $*"
+	if [ -n "${D:-}" ] && [ -f "$D/maillog" ]; then
+		echo "--- last 40 maillog lines ($D/maillog) ---"
+		tail -n 40 "$D/maillog"
+		echo "--- end of maillog ---"
+	fi
+	exit 1
+}
+
+# pf_require - skip unless everything the fixture needs is here
+pf_require()
+{
+	command -v postfix >/dev/null 2>&1 || pf_skip "postfix is not installed"
+	command -v swaks >/dev/null 2>&1 || pf_skip "swaks is not installed"
+	command -v sqlite3 >/dev/null 2>&1 || pf_skip "sqlite3 is not installed"
+	[ "$(id -u)" = 0 ] || pf_skip "needs root (Postfix runs pipe(8) as $PF_USER)"
+	id postfix >/dev/null 2>&1 || pf_skip "no postfix user"
+	[ -x "$NDRGUARD" ] || pf_fail "$NDRGUARD is not built"
+	PF_UID=$(id -u "$PF_USER")
+	PF_GID=$(id -g "$PF_USER")
+}
+
+# pf_port_busy - true when something listens on 127.0.0.1:PORT
+pf_port_busy()
+{
+	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+}
+
+# pf_free_port - print a loopback TCP port nobody listens on
+pf_free_port()
+{
+	_p=$(( 20000 + ($$ * 7 + $(od -An -N2 -tu2 /dev/urandom)) % 30000 ))
+	while pf_port_busy "$_p"; do
+		_p=$(( _p + 1 ))
+	done
+	echo "$_p"
+}
+
+# pf_subst - copy a doc snippet with its placeholders filled in
+pf_subst()
+{
+	sed -e "s|@NDRGUARD@|$D/bin/ndrguard|g" \
+	    -e "s|@NDRGUARD_CONF@|$D/etc/ndrguard.conf|g" \
+	    -e "s|@NDRGUARD_USER@|$PF_USER|g" \
+	    -e "s|@POSTFIX_CONFIG_DIR@|$D/etc|g" \
+	    -e "s|@REINJECT_PORT@|$REPORT|g" "$1"
+}
+
+# pf_setup - create the instance; $1 = storm_threshold (default 20)
+pf_setup()
+{
+	pf_require
+	PF_THRESHOLD=${1:-20}
+	# Short: unix sockets under $D/spool/private must fit in 108 bytes.
+	D=$(mktemp -d /tmp/ndg.XXXXXX) || pf_fail "mktemp"
+	trap pf_cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+	PF_DOCS=$top_srcdir/doc/postfix
+	chmod 755 "$D"
+	mkdir -p "$D/etc" "$D/spool" "$D/data" "$D/mail" "$D/db" "$D/bin" \
+		"$D/sent"
+	chown postfix "$D/data"
+	chown "$PF_USER" "$D/mail" "$D/db"
+	# The pipe user must be able to run the binary wherever the tree
+	# lives (a checkout under /root is not reachable for nobody).
+	cp "$NDRGUARD" "$D/bin/ndrguard"
+	chmod 755 "$D/bin/ndrguard"
+	PORT=$(pf_free_port)
+	REPORT=$(pf_free_port)
+	[ "$REPORT" != "$PORT" ] || REPORT=$(( PORT + 1 ))
+
+	cat > "$D/etc/ndrguard.conf" <<EOF
+# ndrguard.conf written by ${0##*/}
+database = $D/db/quarantine.db
+reinject = smtp:127.0.0.1:$REPORT
+storm_threshold = $PF_THRESHOLD
+storm_window = 10m
+our_relays = mx.$PF_DOMAIN 192.0.2.0/24
+our_domains = $PF_DOMAIN
+EOF
+	chmod 644 "$D/etc/ndrguard.conf"
+
+	cat > "$D/etc/main.cf" <<EOF
+# test instance: everything private to $D, loopback only
+compatibility_level = 3.6
+queue_directory = $D/spool
+data_directory = $D/data
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+meta_directory = /etc/postfix
+shlib_directory = /usr/lib/postfix
+mail_owner = postfix
+setgid_group = postdrop
+maillog_file = $D/maillog
+maillog_file_prefixes = $D
+myhostname = mx.$PF_DOMAIN
+mydomain = $PF_DOMAIN
+myorigin = \$myhostname
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+mydestination =
+relay_domains =
+local_recipient_maps =
+alias_maps =
+alias_database =
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtp_dns_support_level = disabled
+smtpd_peername_lookup = no
+biff = no
+append_dot_mydomain = no
+in_flow_delay = 0
+delay_warning_time = 0
+queue_run_delay = 2s
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
+# final delivery: Maildirs owned by $PF_USER
+virtual_mailbox_domains = $PF_DOMAIN
+virtual_mailbox_base = $D/mail
+virtual_mailbox_maps = inline:{ alice@$PF_DOMAIN=alice/, bob@$PF_DOMAIN=bob/ }
+virtual_uid_maps = static:$PF_UID
+virtual_gid_maps = static:$PF_GID
+
+# --- from doc/postfix/pipe-main.cf ---
+EOF
+	pf_subst "$PF_DOCS/pipe-main.cf" >> "$D/etc/main.cf"
+
+	cat > "$D/etc/master.cf" <<EOF
+127.0.0.1:$PORT inet n - n - - smtpd
+pickup     unix  n - n 60 1 pickup
+cleanup    unix  n - n -  0 cleanup
+qmgr       unix  n - n 300 1 qmgr
+rewrite    unix  - - n -  - trivial-rewrite
+bounce     unix  - - n -  0 bounce
+defer      unix  - - n -  0 bounce
+trace      unix  - - n -  0 bounce
+verify     unix  - - n -  1 verify
+flush      unix  n - n 1000? 0 flush
+proxymap   unix  - - n -  - proxymap
+proxywrite unix  - - n -  1 proxymap
+showq      unix  n - n -  - showq
+error      unix  - - n -  - error
+retry      unix  - - n -  - error
+discard    unix  - - n -  - discard
+virtual    unix  - n n -  - virtual
+anvil      unix  - - n -  1 anvil
+scache     unix  - - n -  1 scache
+postlog    unix-dgram n - n - 1 postlogd
+# --- from doc/postfix/pipe-master.cf ---
+EOF
+	pf_subst "$PF_DOCS/pipe-master.cf" >> "$D/etc/master.cf"
+	echo "# --- from doc/postfix/reinject-master.cf ---" >> "$D/etc/master.cf"
+	pf_subst "$PF_DOCS/reinject-master.cf" >> "$D/etc/master.cf"
+	pf_subst "$PF_DOCS/null_sender" > "$D/etc/null_sender"
+	pf_log "instance in $D, smtpd on 127.0.0.1:$PORT, re-injection on :$REPORT, threshold $PF_THRESHOLD"
+}
+
+# pf_banner - true when the smtpd answers with its 220 greeting
+pf_banner()
+{
+	swaks --server "127.0.0.1:$PORT" --quit-after CONNECT --silent 3 \
+		--timeout 2 >/dev/null 2>&1
+}
+
+# pf_start - run master in the foreground of a background job, wait for 220
+pf_start()
+{
+	postfix -c "$D/etc" check >"$D/check.out" 2>&1 ||
+		{ cat "$D/check.out"; pf_fail "postfix check"; }
+	postfix -c "$D/etc" start-fg >"$D/master.out" 2>&1 &
+	PF_PID=$!
+	_i=0
+	until pf_banner; do
+		_i=$(( _i + 1 ))
+		if [ $_i -gt 150 ] || ! kill -0 "$PF_PID" 2>/dev/null; then
+			cat "$D/master.out"
+			pf_fail "smtpd on 127.0.0.1:$PORT did not come up"
+		fi
+		sleep 0.1
+	done
+}
+
+# pf_stop - stop the instance and reap master
+pf_stop()
+{
+	if [ -n "${PF_PID:-}" ]; then
+		postfix -c "$D/etc" stop >/dev/null 2>&1 || kill "$PF_PID" 2>/dev/null
+		wait "$PF_PID" 2>/dev/null
+		PF_PID=
+	fi
+}
+
+# pf_cleanup - EXIT trap: stop Postfix, remove $D unless PF_KEEP is set
+pf_cleanup()
+{
+	_rc=$?
+	pf_stop
+	if [ -n "${D:-}" ] && [ -d "$D" ]; then
+		if [ -n "${PF_KEEP:-}" ]; then
+			pf_log "kept $D"
+		else
+			rm -rf "$D"
+		fi
+	fi
+	exit $_rc
+}
+
+# pf_send - submit FILE over SMTP with envelope SENDER ('' = <>) to RCPT
+#
+# swaks turns LF into CRLF and dot-stuffs, but ends DATA with CRLF.CRLF
+# after the text, so a final line end in the file would arrive as one extra
+# empty line: hand it the file without that last LF.
+pf_send()
+{
+	head -c -1 "$1" > "$D/send.tmp"
+	swaks --server "127.0.0.1:$PORT" --silent 2 --timeout 20 \
+		--helo client.remote.test -f "${2:-<>}" -t "$3" \
+		--data "@$D/send.tmp" </dev/null ||
+		pf_fail "swaks could not send $1 to $3"
+}
+
+# pf_queue_files - number of messages Postfix still holds in any queue
+pf_queue_files()
+{
+	find "$D/spool/maildrop" "$D/spool/incoming" "$D/spool/active" \
+		"$D/spool/deferred" "$D/spool/hold" -type f 2>/dev/null | wc -l
+}
+
+# pf_wait_idle - wait until every queue is empty; fail after $1 seconds
+pf_wait_idle()
+{
+	_deadline=$(( $(date +%s) + $1 ))
+	_quiet=0
+	# Empty twice in a row, 0.2 s apart: a pickup could be in flight.
+	while [ $_quiet -lt 2 ]; do
+		if [ "$(pf_queue_files)" -eq 0 ]; then
+			_quiet=$(( _quiet + 1 ))
+		else
+			_quiet=0
+		fi
+		[ "$(date +%s)" -le "$_deadline" ] ||
+			pf_fail "queue not empty after $1 s: $(pf_queue_files) left"
+		sleep 0.2
+	done
+}
+
+# pf_wait_log - wait until PATTERN (grep -E) occurs COUNT times in the maillog
+pf_wait_log()
+{
+	_deadline=$(( $(date +%s) + $3 ))
+	until [ "$(grep -cE "$1" "$D/maillog" 2>/dev/null)" -ge "$2" ]; do
+		[ "$(date +%s)" -le "$_deadline" ] ||
+			pf_fail "after $3 s fewer than $2 maillog lines match '$1'"
+		sleep 0.2
+	done
+}
+
+# pf_maildir - print the new/ directory of USER's Maildir
+pf_maildir()
+{
+	echo "$D/mail/$1/new"
+}
+
+# pf_delivered - number of messages in USER's Maildir new/
+pf_delivered()
+{
+	if [ -d "$D/mail/$1/new" ]; then
+		find "$D/mail/$1/new" -type f | wc -l
+	else
+		echo 0
+	fi
+}
+
+# pf_sql - run one SQL statement against the quarantine database
+pf_sql()
+{
+	sqlite3 -batch -noheader "$D/db/quarantine.db" "$1"
+}
+
+# pf_held - number of quarantined ('held') messages for RECIPIENT
+pf_held()
+{
+	if [ -f "$D/db/quarantine.db" ]; then
+		pf_sql "SELECT count(*) FROM quarantine WHERE recipient='$1' AND state='held'"
+	else
+		echo 0
+	fi
+}
+
+# pf_same - true when FILE is SENT with only Postfix trace headers on top
+#
+# Delivery adds Return-Path:, X-Original-To:, Delivered-To: and Received:
+# lines (a Received: may be folded) above the message as it was sent; with
+# pipe(8) flag R the agent also sees a Return-Path:.  FILE must end with the
+# exact bytes of SENT, and what comes before them must be such header lines
+# and nothing else.
+pf_same()
+{
+	_fs=$(wc -c < "$1")
+	_ss=$(wc -c < "$2")
+	[ "$_fs" -ge "$_ss" ] || return 1
+	tail -c "$_ss" "$1" | cmp -s - "$2" || return 1
+	head -c $(( _fs - _ss )) "$1" | awk '
+		/^(Return-Path|X-Original-To|Delivered-To|Received):/ { next }
+		/^[ \t]/ && NR > 1 { next }
+		{ bad = 1 }
+		END { exit bad }
+	'
+}
+
+# pf_msgid - the Message-ID header value of FILE (first one only)
+pf_msgid()
+{
+	awk 'tolower($0) ~ /^message-id:/ { sub(/^[^:]*:[ \t]*/, ""); print; exit }' "$1"
+}
