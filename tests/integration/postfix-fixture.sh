@@ -331,9 +331,12 @@ pf_delivered()
 }
 
 # pf_sql - run one SQL statement against the quarantine database
+#
+# As the pipe user, never as root: a WAL database gets -wal and -shm files
+# beside it, and root-owned ones would lock ndrguard out afterwards.
 pf_sql()
 {
-	sqlite3 -batch -noheader "$D/db/quarantine.db" "$1"
+	runuser -u "$PF_USER" -- sqlite3 -batch -noheader "$D/db/quarantine.db" "$1"
 }
 
 # pf_held - number of quarantined ('held') messages for RECIPIENT

@@ -48,6 +48,7 @@ done > "$D/sent.idx"
 
 # Held messages as files, named by row id.
 mkdir -p "$D/held"
+chown "$PF_USER" "$D/held"
 pf_sql "SELECT writefile('$D/held/' || id || '.eml', raw) FROM quarantine
 	WHERE recipient='$RCPT' AND state='held'" >/dev/null ||
 	pf_fail "cannot read raw messages from the quarantine"
