@@ -1,0 +1,182 @@
+/*
+ * classify-original.c - the returned original message
+ *
+ * This module finds the original a bounce returns: a message/rfc822 or
+ * text/rfc822-headers part when the MTA used MIME, otherwise a block of
+ * header lines quoted inside the text ("------ This is a copy of the
+ * message, including all the headers. ------" and its many cousins). It
+ * also marks where the MTA's own words end (ctx->error_len), so that
+ * addresses in the returned headers are not taken for bounced recipients.
+ */
+#include "autoconfig.h"
+#include "classify-private.h"
+#include "xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* header names that start the quoted original (lower case, with colon) */
+static const char *const classify_original_starts[] = {
+	"received:", "return-path:", "message-id:", "from:", "to:",
+	"subject:", "date:", "dkim-signature:", "mime-version:",
+	"delivered-to:", "reply-to:", "x-", "content-type:", "sender:",
+	"authentication-results:", "arc-", "x-received:", NULL
+};
+
+/* the headers that make a quoted block an original, not prose */
+static const char *const classify_original_keys[] = {
+	"received", "message-id", "from", "to", "subject", "date",
+	"return-path", NULL
+};
+
+/* separator lines that announce the original (lower case substrings) */
+static const char *const classify_original_markers[] = {
+	"original message", "copy of the message", "copy of your message",
+	"message headers follow", "headers of the message",
+	"original headers", "returned message", "below this line is a copy",
+	"unsent message below", "rfc822", "header of the original",
+	"headers of your message", "undelivered message", "message follows",
+	"text of the message", "original mail", "returned mail",
+	NULL
+};
+
+/* classify_original_starts_line - might a header block start here? */
+static int classify_original_starts_line(const char *lower, size_t len)
+{
+	for (size_t i = 0; classify_original_starts[i] != NULL; i++) {
+		size_t n = strlen(classify_original_starts[i]);
+
+		if (len >= n && memcmp(lower, classify_original_starts[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* classify_original_key_count - distinct key headers in a block */
+static unsigned int classify_original_key_count(const struct mime_header *h,
+						size_t count)
+{
+	unsigned int n = 0;
+
+	for (size_t k = 0; classify_original_keys[k] != NULL; k++) {
+		if (mime_headers_find(h, count, classify_original_keys[k]) != NULL)
+			n++;
+	}
+	return n;
+}
+
+/* classify_original_marker - is this line a separator naming the original? */
+static int classify_original_marker(const char *lower, size_t len)
+{
+	int decorated = 0;
+
+	for (size_t i = 0; i + 1 < len; i++) {
+		if ((lower[i] == '-' && lower[i + 1] == '-') ||
+		    (lower[i] == '=' && lower[i + 1] == '=') ||
+		    (lower[i] == '*' && lower[i + 1] == '*') ||
+		    (lower[i] == '_' && lower[i + 1] == '_'))
+			decorated = 1;
+	}
+	if (!decorated && len > 60)
+		return 0;
+	for (size_t i = 0; classify_original_markers[i] != NULL; i++) {
+		const char *m = classify_original_markers[i];
+
+		if (memmem(lower, len, m, strlen(m)) != NULL)
+			return decorated || lower[len - 1] == ':' ||
+				lower[len - 1] == '.';
+	}
+	return 0;
+}
+
+/*
+ * classify_original_inline - find a quoted header block in the text.
+ * A block that fails to qualify is skipped whole, which keeps the scan
+ * linear however many header-like lines the text holds.
+ */
+static void classify_original_inline(struct classify_ctx *ctx)
+{
+	const char *text = ctx->text.data, *lower = ctx->lower.data;
+	size_t len = ctx->text.len, pos = 0, marker = (size_t)-1;
+
+	while (pos < len) {
+		const char *nl = memchr(lower + pos, '\n', len - pos);
+		size_t eol = nl == NULL ? len : (size_t)(nl - lower);
+		struct mime_header *h = NULL;
+		size_t count = 0, used;
+
+		if (marker == (size_t)-1 &&
+		    classify_original_marker(lower + pos, eol - pos))
+			marker = pos;
+		if (!classify_original_starts_line(lower + pos, eol - pos)) {
+			pos = eol + 1;
+			continue;
+		}
+		used = mime_headers_parse(text + pos, len - pos, &h, &count);
+		if (count >= 2 && classify_original_key_count(h, count) >= 2) {
+			ctx->orig_headers = h;
+			ctx->orig_header_count = count;
+			ctx->orig_inline = 1;
+			ctx->error_len = marker < pos ? marker : pos;
+			return;
+		}
+		mime_headers_free(h, count);
+		pos = used > eol - pos ? pos + used : eol + 1;
+	}
+	if (marker != (size_t)-1)
+		ctx->error_len = marker;
+}
+
+void classify_original_find(struct classify_ctx *ctx)
+{
+	if (ctx->orig_part != NULL && ctx->orig_part->header_count > 0)
+		return;
+	classify_original_inline(ctx);
+}
+
+/* classify_original_dup - copy of a header value, or NULL */
+static char *classify_original_dup(const struct mime_header *h, size_t count,
+				   const char *name)
+{
+	const char *v = mime_headers_find(h, count, name);
+
+	return v == NULL ? NULL : xstrdup(v);
+}
+
+void classify_original_fill(struct classify_ctx *ctx)
+{
+	struct classify_original *o = &ctx->res->original;
+	const struct mime_header *h = ctx->orig_headers;
+	size_t count = ctx->orig_header_count, n = 0;
+	const char *subject;
+
+	if (ctx->orig_part != NULL && ctx->orig_part->header_count > 0) {
+		h = ctx->orig_part->headers;
+		count = ctx->orig_part->header_count;
+	}
+	if (h == NULL)
+		return;
+	o->message_id = classify_original_dup(h, count, "Message-ID");
+	o->from = classify_original_dup(h, count, "From");
+	o->to = classify_original_dup(h, count, "To");
+	o->date = classify_original_dup(h, count, "Date");
+	subject = mime_headers_find(h, count, "Subject");
+	if (subject != NULL) {
+		struct strbuf sb = STRBUF_INIT;
+
+		mime_header_decode(subject, &sb);
+		o->subject = strbuf_steal(&sb);
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (strcasecmp(h[i].name, "Received") == 0)
+			n++;
+	}
+	if (n == 0)
+		return;
+	o->received = xmalloc(n * sizeof(char *));
+	for (size_t i = 0; i < count; i++) {
+		if (strcasecmp(h[i].name, "Received") == 0)
+			o->received[o->received_count++] = xstrdup(h[i].value);
+	}
+}

@@ -1,0 +1,66 @@
+/*
+ * classify-private.h - what the parts of the recognition engine share
+ *
+ * classify.c drives the work; classify-text.c reads non-standard (plain
+ * text) bounces; classify-original.c finds and reads the returned
+ * original; classify-verdict.c judges it against our relays; reason.c
+ * names the reason. Not installed, not for other modules.
+ */
+#ifndef NDRGUARD_CLASSIFY_PRIVATE_H
+#define NDRGUARD_CLASSIFY_PRIVATE_H
+
+#include "classify.h"
+#include "dsn.h"
+#include "mime.h"
+#include "strbuf.h"
+
+/* how much report text is read: bounces say what they mean early on */
+#define CLASSIFY_MAX_TEXT (512 * 1024)
+#define CLASSIFY_MAX_RECIPIENTS 64
+
+struct classify_ctx {
+	struct mime_message *mime;
+	struct mime_part *root;
+	const char *from;		/* top From header, raw */
+	char *from_addr;		/* its address, or NULL */
+	char *subject;			/* decoded, lower case */
+	struct strbuf text;		/* the report's text (UTF-8) */
+	struct strbuf lower;		/* the same, ASCII lower-cased */
+	size_t error_len;		/* text before the quoted original */
+	struct mime_part *dsn_part, *orig_part;
+	int is_arf, is_mdn, has_report;
+	struct dsn_report dsn;
+	struct mime_header *orig_headers;	/* parsed inline original */
+	size_t orig_header_count;
+	int orig_inline;
+	struct classify_result *res;
+};
+
+/* classify-text.c */
+void classify_text_recipients(struct classify_ctx *ctx);
+int classify_text_is_bounce(struct classify_ctx *ctx);
+int classify_text_is_delay(struct classify_ctx *ctx);
+enum classify_kind classify_text_other_kind(struct classify_ctx *ctx);
+int classify_text_has(const char *hay, size_t len, const char *const *needles);
+char *classify_text_reporting_mta(struct classify_ctx *ctx);
+
+/* classify-original.c */
+void classify_original_find(struct classify_ctx *ctx);
+void classify_original_fill(struct classify_ctx *ctx);
+
+/* classify-verdict.c */
+void classify_verdict_judge(struct classify_ctx *ctx,
+			    const struct relays *relays);
+
+/* reason.c */
+const char *reason_find(enum classify_kind kind, const char *status,
+			const char *diagnostic, const char *text);
+
+/* classify.c helpers used by the others */
+void classify_add_recipient(struct classify_ctx *ctx, const char *address,
+			    const char *status, const char *action,
+			    const char *diagnostic, const char *remote_mta);
+char *classify_addr_extract(const char *s);
+void classify_lower(char *s, size_t len);
+
+#endif

@@ -1,0 +1,531 @@
+/*
+ * classify-text.c - reading bounces that are only text
+ *
+ * Half the MTAs in the wild send no RFC 3464 report: qmail, Exim, Gmail,
+ * Exchange 2003, DragonFly, most Japanese carriers and every anti-spam
+ * appliance write prose. This module recognises such prose as a bounce
+ * (sender, subject and body phrases together, so that ordinary mail that
+ * merely talks about delivery is not taken for one), tells a failure from
+ * a delay warning, and finds the bounced recipients where the MTAs put
+ * them: alone on a line, after "RCPT TO:" or "Recipient:", in
+ * "<addr>: reason" form. It also names the other automatic kinds:
+ * auto-replies, challenge-response requests and anti-virus notices.
+ *
+ * All phrase lists are lower case and matched as substrings of the
+ * lower-cased text, which keeps the cost linear in the text size.
+ */
+#include "autoconfig.h"
+#include "classify-private.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* senders that only ever send bounces */
+static const char *const text_daemon_senders[] = {
+	"mailer-daemon", "mailer_daemon", "mailerdaemon", "mail-daemon",
+	"maildaemon", "postmaster", "mail delivery", "mail administrator",
+	"microsoftexchange", "mail system", "mdaemon", "delivery subsystem",
+	"mail.delivery", "internet mail", "daemon@", "mail-router",
+	"delivery-notification", "mailer@", "bounce", "mail_delivery",
+	"postoffice", "post office", "returned", NULL
+};
+
+/* subjects of failure and delay reports */
+static const char *const text_bounce_subjects[] = {
+	"undeliver", "undelivered", "delivery status notification",
+	"delivery failure", "delivery failed", "failure notice",
+	"returned mail", "mail delivery failed", "nondeliverable",
+	"non-deliverable", "non delivery", "nondelivery",
+	"could not be delivered", "delivery notification", "mail system error",
+	"returned to sender", "delivery problem", "permanent error",
+	"unable to deliver", "not delivered", "delivery report",
+	"mail failure", "delivery error", "failed delivery",
+	"warning: could not send", "delayed mail", "delivery delayed",
+	"message delayed", "delivery has failed", "rejected", "bounce",
+	"mail could not", "error sending", "delivery status", "fehler",
+	"unzustellbar", "nicht zustellbar", "non recapitabile",
+	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc", /* haishin era- */
+	"\xe8\xbf\x94\xe9\x80\x81", /* hensou */
+	"\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc", /* era- */
+	"mail returned", "message not delivered", "failed mail",
+	"delivery final failure", "notification", "message status",
+	NULL
+};
+
+/* what MTAs write in their failure and delay reports */
+static const char *const text_bounce_phrases[] = {
+	"this is the mail system at host", "delivery to the following recipient",
+	"could not be delivered", "couldn't be delivered", "was not delivered",
+	"undeliverable", "delivery has failed", "permanent error",
+	"permanent fatal error", "i'm sorry to have to inform you",
+	"i'm afraid i wasn't able to deliver", "this is the qmail-send program",
+	"unable to deliver", "delivery failed", "following address(es) failed",
+	"could not deliver", "failed to deliver", "not be delivered",
+	"your message did not reach", "did not reach the following recipient",
+	"there was an error delivering", "mail delivery failed",
+	"rejected by the server", "no such user", "mailbox unavailable",
+	"host unknown", "delivery error", "the original message was received at",
+	"error delivering", "your message was not delivered",
+	"user unknown", "unknown user", "mailbox is full",
+	"message delivery has failed", "delivery to the following recipients failed",
+	"transcript of session follows", "has not yet been delivered",
+	"delivery attempts will continue", "will continue to try",
+	"has been delayed", "could not be sent", "wasn't delivered",
+	"did not reach", "undelivered mail", "message not delivered",
+	"delivery has been delayed", "failed permanently", "smtp error",
+	"remote host said", "giving up on", "not delivered to",
+	"unable to relay", "does not exist", "mailbox not found",
+	"returned to you", "sender address rejected", "recipient address rejected",
+	"your mail could not", "delivery of your message", "message you sent",
+	"could not be forwarded", "delivery notification", "address rejected",
+	"recipient rejected", "this message was created automatically by mail delivery",
+	"delivery problem", "returned mail", "message could not be",
+	"could not reach", "did not like our", "failed recipient",
+	"undeliverable message", "mail system", "non-delivery",
+	"address not found", "no mailbox", "invalid recipient",
+	"\xe9\x80\x81\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93", /* soushin dekimasen */
+	"\xe5\xb1\x8a\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93", /* todokimasen */
+	NULL
+};
+
+/* delay warnings, as opposed to failures */
+static const char *const text_delay_subjects[] = {
+	"delayed", "delay", "warning: could not send", "still being retried",
+	"not yet delivered", "will retry", "(delay)", NULL
+};
+static const char *const text_delay_phrases[] = {
+	"has not yet been delivered", "will continue to try",
+	"delivery attempts will continue", "this is a warning message only",
+	"will keep trying", "still trying", "will be retried",
+	"not yet been delivered", "has been delayed", "will retry",
+	"no action is required on your part", "is delayed",
+	"delivery has been delayed", "still in the queue",
+	"temporarily deferred", "you do not need to resend",
+	"continue attempting", NULL
+};
+static const char *const text_permanent_phrases[] = {
+	"permanent error", "permanent fatal", "failed permanently",
+	"giving up", "could not be delivered", "has been returned",
+	"undeliverable", "gave up", "failed:", "will not be delivered",
+	"delivery has failed", "delivery failed", "permanently", NULL
+};
+
+static const char *const text_autoreply_subjects[] = {
+	"out of office", "out of the office", "auto reply", "autoreply",
+	"auto-reply", "automatic reply", "auto:", "autoresponse",
+	"auto response", "autorespons", "away until", "vacation",
+	"abwesenheit", "away from", "respuesta autom", "r\xc3\xa9ponse automatique",
+	"risposta automatica", "automatisch antwoord", "on leave",
+	"\xe4\xb8\x8d\xe5\x9c\xa8", /* fuzai */
+	NULL
+};
+static const char *const text_challenge_phrases[] = {
+	"verify that you", "requires that you verify", "verification",
+	"please confirm", "confirm that you", "challenge", "boxtrapper",
+	"spam arrest", "tmda", "human being", "not a spam", "whitelist",
+	"approve your message", "sender verification", "verify your email",
+	"click the link", "reply to this message", NULL
+};
+static const char *const text_virus_subjects[] = {
+	"virus", "infected", "malware", "worm", "trojan", NULL
+};
+static const char *const text_virus_phrases[] = {
+	"infected", "virus name", "virus found", "contains a virus",
+	"contained a virus", "virus detected", "detected a virus",
+	"quarantine", "malware", "virus", NULL
+};
+
+int classify_text_has(const char *hay, size_t len, const char *const *needles)
+{
+	if (hay == NULL)
+		return 0;
+	for (size_t i = 0; needles[i] != NULL; i++) {
+		if (memmem(hay, len, needles[i], strlen(needles[i])) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/* text_header_lower - lower-case copy of a top header, "" if absent */
+static char *text_header_lower(const struct classify_ctx *ctx, const char *name)
+{
+	const char *v = mime_part_header(ctx->root, name);
+	char *s = xstrdup(v == NULL ? "" : v);
+
+	classify_lower(s, strlen(s));
+	return s;
+}
+
+/* text_null_sender - is the Return-Path empty (as RFC 5321 wants for NDRs)? */
+static int text_null_sender(const struct classify_ctx *ctx)
+{
+	const char *rp = mime_part_header(ctx->root, "Return-Path");
+
+	if (rp == NULL)
+		return 0;
+	while (*rp == ' ')
+		rp++;
+	return strncmp(rp, "<>", 2) == 0 || *rp == '\0';
+}
+
+/* text_daemon_sender - does the From name a mailer daemon? */
+static int text_daemon_sender(const struct classify_ctx *ctx)
+{
+	char *from = text_header_lower(ctx, "From");
+	int ret = classify_text_has(from, strlen(from), text_daemon_senders);
+
+	free(from);
+	return ret;
+}
+
+int classify_text_is_bounce(struct classify_ctx *ctx)
+{
+	const char *subj = ctx->subject;
+	int daemon, subject, body;
+
+	if (ctx->dsn_part != NULL)
+		return 1;
+	daemon = text_daemon_sender(ctx) || text_null_sender(ctx);
+	subject = classify_text_has(subj, strlen(subj), text_bounce_subjects);
+	body = classify_text_has(ctx->lower.data, ctx->error_len,
+				 text_bounce_phrases);
+	if (body && (daemon || subject))
+		return 1;
+	return 0;
+}
+
+int classify_text_is_delay(struct classify_ctx *ctx)
+{
+	const char *subj = ctx->subject;
+	const char *text = ctx->lower.data;
+	size_t len = ctx->error_len;
+
+	if (classify_text_has(subj, strlen(subj), text_delay_subjects) &&
+	    !strstr(subj, "fail"))
+		return 1;
+	if (classify_text_has(text, len, text_delay_phrases) &&
+	    !classify_text_has(text, len, text_permanent_phrases))
+		return 1;
+	return 0;
+}
+
+/* text_autoreply_headers - RFC 3834 and the common private markers */
+static int text_autoreply_headers(const struct classify_ctx *ctx)
+{
+	char *as = text_header_lower(ctx, "Auto-Submitted");
+	char *prec = text_header_lower(ctx, "Precedence");
+	int ret = strstr(as, "auto-replied") != NULL ||
+		strstr(prec, "auto_reply") != NULL ||
+		mime_part_header(ctx->root, "X-Autoreply") != NULL ||
+		mime_part_header(ctx->root, "X-Autorespond") != NULL ||
+		mime_part_header(ctx->root, "X-Autoresponder") != NULL;
+
+	free(as);
+	free(prec);
+	return ret;
+}
+
+/* text_autoreply_subject - "Automatic reply:", "Out of Office", ... */
+static int text_autoreply_subject(const struct classify_ctx *ctx)
+{
+	return classify_text_has(ctx->subject, strlen(ctx->subject),
+				 text_autoreply_subjects);
+}
+
+/* text_av_notice - an anti-virus "your message was infected" notice */
+static int text_av_notice(const struct classify_ctx *ctx)
+{
+	return classify_text_has(ctx->subject, strlen(ctx->subject),
+				 text_virus_subjects) &&
+		classify_text_has(ctx->lower.data, ctx->error_len,
+				  text_virus_phrases) &&
+		(text_daemon_sender(ctx) || text_null_sender(ctx) ||
+		 mime_part_header(ctx->root, "X-Mailer") != NULL ||
+		 (ctx->from_addr != NULL &&
+		  (strstr(ctx->from_addr, "noreply") != NULL ||
+		   strstr(ctx->from_addr, "virus") != NULL)));
+}
+
+/* text_add_self - an auto-reply's recipient is the one who replied */
+static void text_add_self(struct classify_ctx *ctx)
+{
+	if (ctx->from_addr != NULL)
+		classify_add_recipient(ctx, ctx->from_addr, NULL, NULL, NULL, NULL);
+}
+
+enum classify_kind classify_text_other_kind(struct classify_ctx *ctx)
+{
+	int auto_hdr = text_autoreply_headers(ctx);
+	int challenge = classify_text_has(ctx->subject, strlen(ctx->subject),
+					  text_challenge_phrases) ||
+		classify_text_has(ctx->lower.data, ctx->error_len,
+				  text_challenge_phrases);
+
+	if (challenge && (auto_hdr || text_null_sender(ctx)) &&
+	    (mime_part_header(ctx->root, "X-Boxtrapper") != NULL ||
+	     strstr(ctx->subject, "verif") != NULL ||
+	     strstr(ctx->subject, "confirm") != NULL ||
+	     strstr(ctx->subject, "challenge") != NULL))
+		return CLASSIFY_CHALLENGE;
+	if (text_av_notice(ctx))
+		return CLASSIFY_AV_NOTICE;
+	if (auto_hdr || text_autoreply_subject(ctx)) {
+		text_add_self(ctx);
+		return CLASSIFY_AUTOREPLY;
+	}
+	return CLASSIFY_NOT_BOUNCE;
+}
+
+/* text_addr_char - may c stand in an address we pick from prose? */
+static int text_addr_char(unsigned char c, int domain)
+{
+	if (isalnum(c) || c == '.' || c == '-' || c >= 0x80)
+		return 1;
+	return !domain && strchr("_%+=/!#$&'*?^`{|}~", c) != NULL && c != 0;
+}
+
+struct text_addr {
+	size_t start, end;	/* in the text */
+	size_t line;		/* start of its line */
+	int strong;
+};
+
+/* text_addr_at - the address around the '@' at text[at], or 0 */
+static int text_addr_at(const char *text, size_t len, size_t line, size_t at,
+			struct text_addr *a)
+{
+	size_t s = at, e = at + 1, dots = 0;
+
+	while (s > line && at - s < 64 && text_addr_char((unsigned char)text[s - 1], 0))
+		s--;
+	while (e < len && e - at < 255 && text_addr_char((unsigned char)text[e], 1)) {
+		if (text[e] == '.')
+			dots++;
+		e++;
+	}
+	while (e > at + 1 && text[e - 1] == '.') {
+		e--;
+		dots--;
+	}
+	while (s < at && (text[s] == '.' || text[s] == '\''))
+		s++;
+	if (s == at || e == at + 1 || dots == 0)
+		return 0;
+	a->start = s;
+	a->end = e;
+	a->line = line;
+	return 1;
+}
+
+/* words after which an address is the recipient (lower case) */
+static const char *const text_rcpt_prefixes[] = {
+	"to", "for", "recipient", "recipients", "rcpt", "address", "addressee",
+	"rfc822", "user", "mailbox", "account", "destinataire", "destinatario",
+	"empf\xc3\xa4nger", "original-recipient", "final-recipient",
+	"failed", "x-failed-recipients", NULL
+};
+
+/* words after which an address is not a recipient */
+static const char *const text_not_rcpt_prefixes[] = {
+	"mail from", "envelope-from", "sender", "from", "return-path",
+	"message-id", "reply-to", "references", "in-reply-to", "postmaster",
+	"contact", NULL
+};
+
+/* text_prefix_ends - does the lower-case prefix end with word w? */
+static int text_prefix_ends(const char *p, size_t len, const char *w)
+{
+	size_t n = strlen(w);
+
+	if (len < n || memcmp(p + len - n, w, n) != 0)
+		return 0;
+	return len == n || !isalnum((unsigned char)p[len - n - 1]);
+}
+
+/* text_addr_classify - strong (1), weak (0) or excluded (-1) context */
+static int text_addr_classify(const struct classify_ctx *ctx, struct text_addr *a)
+{
+	const char *lower = ctx->lower.data;
+	size_t plen = a->start - a->line;
+	const char *p = lower + a->line;
+
+	/* trim the punctuation around "<addr>" and "rfc822; addr" */
+	while (plen > 0 && strchr(" \t<\"'([:;=", p[plen - 1]) != NULL)
+		plen--;
+	for (size_t i = 0; text_not_rcpt_prefixes[i] != NULL; i++) {
+		if (text_prefix_ends(p, plen, text_not_rcpt_prefixes[i]))
+			return -1;
+	}
+	if (plen < 4 && (plen == 0 || memchr(p, '@', plen) == NULL))
+		return 1;	/* alone at the start of its line */
+	for (size_t i = 0; text_rcpt_prefixes[i] != NULL; i++) {
+		if (text_prefix_ends(p, plen, text_rcpt_prefixes[i]))
+			return 1;
+	}
+	return 0;
+}
+
+/* text_addr_excluded - the sender side of the bounce, never a recipient */
+static int text_addr_excluded(const struct classify_ctx *ctx, const char *addr)
+{
+	static const char *const locals[] = {
+		"mailer-daemon@", "postmaster@", "abuse@", "hostmaster@",
+		"webmaster@", NULL
+	};
+	const char *to = mime_part_header(ctx->root, "To");
+	char *lower = xstrdup(addr);
+	int ret = 0;
+
+	classify_lower(lower, strlen(lower));
+	for (size_t i = 0; locals[i] != NULL; i++) {
+		if (strncmp(lower, locals[i], strlen(locals[i])) == 0)
+			ret = 1;
+	}
+	if (ctx->from_addr != NULL && strcasecmp(ctx->from_addr, addr) == 0)
+		ret = 1;
+	if (to != NULL && strcasestr(to, addr) != NULL)
+		ret = 1;
+	free(lower);
+	return ret;
+}
+
+/* text_block_end - end of the paragraph starting at pos */
+static size_t text_block_end(const char *text, size_t len, size_t pos)
+{
+	size_t lines = 0;
+
+	while (pos < len && lines < 8) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t eol = nl == NULL ? len : (size_t)(nl - text);
+		size_t i = pos;
+
+		while (i < eol && (text[i] == ' ' || text[i] == '\t'))
+			i++;
+		if (i == eol && lines > 0)
+			return pos;
+		pos = eol < len ? eol + 1 : len;
+		lines++;
+	}
+	return pos;
+}
+
+/* text_smtp_line - first line with an SMTP reply or status code, or NULL */
+static char *text_smtp_line(const char *text, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t eol = nl == NULL ? len : (size_t)(nl - text), n;
+
+		for (size_t i = pos; i + 4 <= eol; i++) {
+			if ((text[i] == '4' || text[i] == '5') &&
+			    isdigit((unsigned char)text[i + 1]) &&
+			    isdigit((unsigned char)text[i + 2]) &&
+			    (text[i + 3] == ' ' || text[i + 3] == '-') &&
+			    (i == pos || !isalnum((unsigned char)text[i - 1])))
+				return xstrndup(text + pos, eol - pos);
+		}
+		if (dsn_status_find(text + pos, eol - pos, &n) != NULL)
+			return xstrndup(text + pos, eol - pos);
+		pos = eol + 1;
+	}
+	return NULL;
+}
+
+/* text_add_found - add one recipient with its paragraph as diagnostic */
+static void text_add_found(struct classify_ctx *ctx, const struct text_addr *a,
+			   const char *action)
+{
+	const char *text = ctx->text.data;
+	size_t end = text_block_end(text, ctx->error_len, a->line);
+	char *addr = xstrndup(text + a->end - (a->end - a->start), a->end - a->start);
+	char *diag = xstrndup(text + a->end, end > a->end ? end - a->end : 0);
+	const char *st;
+	char *status = NULL;
+	size_t n;
+
+	for (char *q = strchr(addr, '@'); *q != '\0'; q++)
+		*q = (char)tolower((unsigned char)*q);
+	/* strip the "...", ">:" and the like between address and reason */
+	size_t skip = strspn(diag, ">:.;,) \t\n");
+	if (strpbrk(diag + skip, "0123456789abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == NULL) {
+		free(diag);
+		diag = text_smtp_line(text, ctx->error_len);
+		skip = 0;
+	}
+	const char *d = diag == NULL ? NULL : diag + skip;
+	st = d == NULL ? NULL : dsn_status_find(d, strlen(d), &n);
+	if (st == NULL)
+		st = dsn_status_find(text, ctx->error_len, &n);
+	if (st != NULL)
+		status = xstrndup(st, n);
+	classify_add_recipient(ctx, addr, status, action, d, NULL);
+	free(status);
+	free(addr);
+	free(diag);
+}
+
+void classify_text_recipients(struct classify_ctx *ctx)
+{
+	const char *text = ctx->text.data;
+	size_t len = ctx->error_len, pos = 0, line = 0, count = 0;
+	struct text_addr found[CLASSIFY_MAX_RECIPIENTS];
+	int have_strong = 0;
+	const char *action = classify_text_is_delay(ctx) ? "delayed" : "failed";
+
+	while (pos < len && count < CLASSIFY_MAX_RECIPIENTS) {
+		const char *at = memchr(text + pos, '@', len - pos);
+		struct text_addr a;
+
+		if (at == NULL)
+			break;
+		for (size_t i = pos; i < (size_t)(at - text); i++) {
+			if (text[i] == '\n')
+				line = i + 1;
+		}
+		pos = (size_t)(at - text) + 1;
+		if (!text_addr_at(text, len, line, (size_t)(at - text), &a))
+			continue;
+		pos = a.end;
+		a.strong = text_addr_classify(ctx, &a);
+		char *addr = xstrndup(text + a.start, a.end - a.start);
+		int excluded = a.strong < 0 || text_addr_excluded(ctx, addr);
+		free(addr);
+		if (excluded)
+			continue;
+		have_strong |= a.strong;
+		found[count++] = a;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (!have_strong || found[i].strong)
+			text_add_found(ctx, &found[i], action);
+	}
+}
+
+char *classify_text_reporting_mta(struct classify_ctx *ctx)
+{
+	const char *p, *lower = ctx->lower.data;
+	size_t n;
+
+	if (ctx->dsn.reporting_mta != NULL) {
+		p = strchr(ctx->dsn.reporting_mta, ';');
+		p = p == NULL ? ctx->dsn.reporting_mta : p + 1;
+		while (*p == ' ')
+			p++;
+		return xstrndup(p, strcspn(p, " \t;"));
+	}
+	p = strstr(lower, "this is the mail system at host ");
+	if (p != NULL) {
+		p += strlen("this is the mail system at host ");
+		n = strcspn(p, " \t\n");
+		while (n > 0 && p[n - 1] == '.')
+			n--;
+		return xstrndup(ctx->text.data + (p - lower), n);
+	}
+	return NULL;
+}

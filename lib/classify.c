@@ -1,0 +1,484 @@
+/*
+ * classify.c - what a message is: the recognition engine's driver
+ *
+ * This module implements classify_message() (classify.h). It parses the
+ * MIME structure, looks for the standard reports first (RFC 3464 DSN,
+ * RFC 5965 ARF, RFC 8098 MDN), and falls back on the text heuristics of
+ * classify-text.c for the many MTAs that write free-form bounces. Then it
+ * reads the returned original (classify-original.c), names the reason
+ * (reason.c) and judges the verdict (classify-verdict.c).
+ *
+ * The result owns copies of everything it reports, so the parse tree is
+ * freed before classify_message() returns.
+ */
+#include "autoconfig.h"
+#include "classify-private.h"
+#include "json.h"
+#include "relays.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* a pipe agent reads at most this much of one message */
+#define CLASSIFY_MAX_SIZE (64 * 1024 * 1024)
+
+void classify_lower(char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		s[i] = (char)tolower((unsigned char)s[i]);
+}
+
+/* classify_addr_extract - the first address in s (dsn_address_clean) */
+char *classify_addr_extract(const char *s)
+{
+	const char *lt = strchr(s, '<');
+	char *addr = NULL;
+
+	/* prefer the <angle> form, so display names with '@' do not win */
+	if (lt != NULL)
+		addr = dsn_address_clean(lt + 1);
+	if (addr == NULL)
+		addr = dsn_address_clean(s);
+	return addr;
+}
+
+/* classify_strdup_clean - copy with runs of white space collapsed */
+static char *classify_strdup_clean(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int space = 0;
+
+	if (s == NULL)
+		return NULL;
+	for (; *s != '\0'; s++) {
+		if (isspace((unsigned char)*s)) {
+			space = sb.len > 0;
+			continue;
+		}
+		if (space)
+			strbuf_putc(&sb, ' ');
+		space = 0;
+		strbuf_putc(&sb, *s);
+	}
+	return strbuf_steal(&sb);
+}
+
+void classify_add_recipient(struct classify_ctx *ctx, const char *address,
+			    const char *status, const char *action,
+			    const char *diagnostic, const char *remote_mta)
+{
+	struct classify_result *res = ctx->res;
+	struct classify_recipient *r;
+
+	if (res->recipient_count >= CLASSIFY_MAX_RECIPIENTS)
+		return;
+	for (size_t i = 0; address != NULL && i < res->recipient_count; i++) {
+		if (res->recipients[i].address != NULL &&
+		    strcasecmp(res->recipients[i].address, address) == 0)
+			return;	/* Original- and Final-Recipient repeat */
+	}
+	res->recipients = xrealloc(res->recipients, (res->recipient_count + 1) *
+				   sizeof(*res->recipients));
+	r = &res->recipients[res->recipient_count++];
+	r->address = address == NULL ? NULL : xstrdup(address);
+	r->status = status == NULL ? NULL : xstrdup(status);
+	r->action = action == NULL ? NULL : xstrdup(action);
+	r->diagnostic = classify_strdup_clean(diagnostic);
+	r->remote_mta = classify_strdup_clean(remote_mta);
+}
+
+/* classify_report_type - report-type parameter of a multipart/report */
+static void classify_note_report(struct classify_ctx *ctx,
+				 const struct mime_part *part)
+{
+	const char *ct = mime_part_header(part, "Content-Type");
+	char *rt = ct == NULL ? NULL : mime_param_get(ct, "report-type");
+
+	ctx->has_report = 1;
+	if (rt != NULL && strcasecmp(rt, "feedback-report") == 0)
+		ctx->is_arf = 1;
+	if (rt != NULL && strcasecmp(rt, "disposition-notification") == 0)
+		ctx->is_mdn = 1;
+	free(rt);
+}
+
+/* classify_take_text - append a text part to the report text */
+static void classify_take_text(struct classify_ctx *ctx,
+			       const struct mime_part *part)
+{
+	if (ctx->text.len >= CLASSIFY_MAX_TEXT)
+		return;
+	mime_part_text(part, &ctx->text);
+	strbuf_putc(&ctx->text, '\n');
+	if (ctx->text.len > CLASSIFY_MAX_TEXT) {
+		ctx->text.len = CLASSIFY_MAX_TEXT;
+		ctx->text.data[ctx->text.len] = '\0';
+	}
+}
+
+/*
+ * classify_walk - find the report parts and gather the text, without
+ * entering the returned original (its text is the spammer's, not the MTA's)
+ */
+static void classify_walk(struct classify_ctx *ctx, struct mime_part *part)
+{
+	const char *t = part->type;
+
+	if (strcmp(t, "multipart/report") == 0)
+		classify_note_report(ctx, part);
+	if (strcmp(t, "message/delivery-status") == 0 ||
+	    strcmp(t, "message/global-delivery-status") == 0) {
+		if (ctx->dsn_part == NULL)
+			ctx->dsn_part = part;
+		return;
+	}
+	if (strcmp(t, "message/feedback-report") == 0) {
+		ctx->is_arf = 1;
+		return;
+	}
+	if (strcmp(t, "message/disposition-notification") == 0) {
+		ctx->is_mdn = 1;
+		return;
+	}
+	if (strncmp(t, "message/", 8) == 0 || strcmp(t, "text/rfc822-headers") == 0) {
+		if (ctx->orig_part == NULL && part->child_count > 0)
+			ctx->orig_part = part->children[0];
+		return;
+	}
+	if (strncmp(t, "multipart/", 10) == 0 && part->child_count > 0) {
+		for (size_t i = 0; i < part->child_count; i++)
+			classify_walk(ctx, part->children[i]);
+		return;
+	}
+	/* a leaf: text, or a multipart whose boundary never showed up */
+	if (strncmp(t, "text/", 5) == 0 || strncmp(t, "multipart/", 10) == 0 ||
+	    part == ctx->root)
+		classify_take_text(ctx, part);
+}
+
+/* classify_read_top - the bounce's own From and Subject */
+static void classify_read_top(struct classify_ctx *ctx)
+{
+	const char *subject = mime_part_header(ctx->root, "Subject");
+	struct strbuf sb = STRBUF_INIT;
+
+	ctx->from = mime_part_header(ctx->root, "From");
+	if (ctx->from != NULL)
+		ctx->from_addr = classify_addr_extract(ctx->from);
+	if (subject != NULL)
+		mime_header_decode(subject, &sb);
+	ctx->subject = strbuf_steal(&sb);
+	classify_lower(ctx->subject, strlen(ctx->subject));
+}
+
+/* classify_dsn_recipients - one recipient per DSN recipient block */
+static void classify_dsn_recipients(struct classify_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->dsn.recipient_count; i++) {
+		const struct dsn_recipient *r = &ctx->dsn.recipients[i];
+		const char *addr = r->final_recipient != NULL ?
+			r->final_recipient : r->original_recipient;
+		const char *status = r->status;
+		size_t n;
+		char *found = NULL;
+
+		/*
+		 * A diagnostic often carries a more precise code than the
+		 * Status field's x.0.0; both are literally in the message.
+		 */
+		if (r->diagnostic != NULL && (status == NULL ||
+					      strcmp(status + 1, ".0.0") == 0)) {
+			const char *p = dsn_status_find(r->diagnostic,
+							strlen(r->diagnostic), &n);
+			if (p != NULL && (status == NULL || p[0] == status[0]))
+				status = found = xstrndup(p, n);
+		}
+		if (addr != NULL)
+			classify_add_recipient(ctx, addr, status, r->action,
+					       r->diagnostic, r->remote_mta);
+		free(found);
+	}
+}
+
+/* classify_dsn_kind - the kind told by the DSN's Action fields */
+static enum classify_kind classify_dsn_kind(const struct classify_ctx *ctx)
+{
+	int failed = 0, delayed = 0, success = 0;
+
+	for (size_t i = 0; i < ctx->dsn.recipient_count; i++) {
+		const struct dsn_recipient *r = &ctx->dsn.recipients[i];
+		const char *a = r->action != NULL ? r->action : "";
+		char cls = r->status != NULL ? r->status[0] : '\0';
+
+		if (strcmp(a, "failed") == 0 || (*a == '\0' && cls == '5'))
+			failed++;
+		else if (strncmp(a, "delay", 5) == 0 || (*a == '\0' && cls == '4'))
+			delayed++;
+		else if (strcmp(a, "delivered") == 0 || strcmp(a, "relayed") == 0 ||
+			 strcmp(a, "expanded") == 0 || (*a == '\0' && cls == '2'))
+			success++;
+		else if (cls == '5')
+			failed++;
+		else if (cls == '4')
+			delayed++;
+	}
+	if (failed)
+		return CLASSIFY_NDR_FAILED;
+	if (delayed)
+		return CLASSIFY_NDR_DELAYED;
+	if (success)
+		return CLASSIFY_DSN_SUCCESS;
+	return CLASSIFY_NOT_BOUNCE;
+}
+
+/* classify_read_dsn - parse the delivery-status part, if there is one */
+static void classify_read_dsn(struct classify_ctx *ctx)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (ctx->dsn_part == NULL)
+		return;
+	mime_part_decoded(ctx->dsn_part, &sb);
+	dsn_parse(strbuf_cstr(&sb), sb.len, &ctx->dsn);
+	strbuf_free(&sb);
+}
+
+/* classify_decide - the kind, and the recipients it implies */
+static enum classify_kind classify_decide(struct classify_ctx *ctx)
+{
+	enum classify_kind kind;
+
+	if (ctx->is_arf)
+		return CLASSIFY_FEEDBACK_ARF;
+	if (ctx->is_mdn)
+		return CLASSIFY_MDN;
+	if (ctx->dsn.recipient_count == 0 && ctx->dsn_part == NULL &&
+	    classify_text_is_bounce(ctx)) {
+		/* DSN fields written into a text part */
+		dsn_parse(ctx->text.data, ctx->error_len, &ctx->dsn);
+	}
+	kind = classify_dsn_kind(ctx);
+	if (kind != CLASSIFY_NOT_BOUNCE) {
+		if (kind == CLASSIFY_NDR_FAILED && classify_text_is_delay(ctx) &&
+		    ctx->dsn_part == NULL)
+			kind = CLASSIFY_NDR_DELAYED;
+		classify_dsn_recipients(ctx);
+		return kind;
+	}
+	if (ctx->dsn_part != NULL || classify_text_is_bounce(ctx)) {
+		kind = classify_text_is_delay(ctx) ? CLASSIFY_NDR_DELAYED :
+			CLASSIFY_NDR_FAILED;
+		classify_text_recipients(ctx);
+		return kind;
+	}
+	return classify_text_other_kind(ctx);
+}
+
+/* classify_fill_reasons - a reason for the result from its recipients */
+static void classify_fill_reason(struct classify_ctx *ctx)
+{
+	struct classify_result *res = ctx->res;
+	const char *text = ctx->lower.data;
+
+	if (res->kind == CLASSIFY_AUTOREPLY) {
+		res->reason = "vacation";
+		return;
+	}
+	if (res->kind == CLASSIFY_FEEDBACK_ARF) {
+		res->reason = "feedback";
+		return;
+	}
+	if (res->kind == CLASSIFY_AV_NOTICE) {
+		res->reason = "virusdetected";
+		return;
+	}
+	if (res->kind != CLASSIFY_NDR_FAILED && res->kind != CLASSIFY_NDR_DELAYED &&
+	    res->kind != CLASSIFY_DSN_SUCCESS)
+		return;
+	/* only the MTA's own words count, not the returned original */
+	char saved = ctx->lower.data[ctx->error_len];
+	ctx->lower.data[ctx->error_len] = '\0';
+	if (res->recipient_count > 0)
+		res->reason = reason_find(res->kind, res->recipients[0].status,
+					  res->recipients[0].diagnostic, text);
+	else
+		res->reason = reason_find(res->kind, NULL, NULL, text);
+	ctx->lower.data[ctx->error_len] = saved;
+}
+
+/* classify_prepare_text - lower-cased copy; error_len defaults to all */
+static void classify_prepare_text(struct classify_ctx *ctx)
+{
+	strbuf_append(&ctx->lower, strbuf_cstr(&ctx->text), ctx->text.len);
+	if (ctx->lower.data == NULL)
+		strbuf_grow(&ctx->lower, 1);
+	if (ctx->text.data == NULL)
+		strbuf_grow(&ctx->text, 1);
+	classify_lower(ctx->lower.data, ctx->lower.len);
+	ctx->error_len = ctx->text.len;
+}
+
+int classify_message(const char *msg, size_t len, const struct relays *relays,
+		     struct classify_result **result_r, const char **error_r)
+{
+	struct classify_ctx ctx;
+
+	if (len > CLASSIFY_MAX_SIZE) {
+		*error_r = "message too large to classify";
+		return -1;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.res = xcalloc(1, sizeof(*ctx.res));
+	ctx.mime = mime_parse(msg, len);
+	ctx.root = ctx.mime->root;
+	classify_read_top(&ctx);
+	classify_walk(&ctx, ctx.root);
+	classify_prepare_text(&ctx);
+	classify_read_dsn(&ctx);
+	classify_original_find(&ctx);
+	ctx.res->kind = classify_decide(&ctx);
+	classify_fill_reason(&ctx);
+	ctx.res->reporting_mta = classify_text_reporting_mta(&ctx);
+	classify_original_fill(&ctx);
+	classify_verdict_judge(&ctx, relays);
+
+	*result_r = ctx.res;
+	dsn_report_free(&ctx.dsn);
+	mime_headers_free(ctx.orig_headers, ctx.orig_header_count);
+	mime_message_free(&ctx.mime);
+	strbuf_free(&ctx.text);
+	strbuf_free(&ctx.lower);
+	free(ctx.from_addr);
+	free(ctx.subject);
+	return 0;
+}
+
+void classify_result_free(struct classify_result **_result)
+{
+	struct classify_result *res = *_result;
+	struct classify_original *o;
+
+	if (res == NULL)
+		return;
+	*_result = NULL;
+	for (size_t i = 0; i < res->recipient_count; i++) {
+		free(res->recipients[i].address);
+		free(res->recipients[i].status);
+		free(res->recipients[i].action);
+		free(res->recipients[i].diagnostic);
+		free(res->recipients[i].remote_mta);
+	}
+	free(res->recipients);
+	free(res->reporting_mta);
+	o = &res->original;
+	free(o->message_id);
+	free(o->from);
+	free(o->to);
+	free(o->subject);
+	free(o->date);
+	for (size_t i = 0; i < o->received_count; i++)
+		free(o->received[i]);
+	free(o->received);
+	free(res->evidence);
+	free(res);
+}
+
+const char *classify_kind_name(enum classify_kind kind)
+{
+	switch (kind) {
+	case CLASSIFY_NOT_BOUNCE: return "not_bounce";
+	case CLASSIFY_NDR_FAILED: return "ndr_failed";
+	case CLASSIFY_NDR_DELAYED: return "ndr_delayed";
+	case CLASSIFY_DSN_SUCCESS: return "dsn_success";
+	case CLASSIFY_AUTOREPLY: return "autoreply";
+	case CLASSIFY_CHALLENGE: return "challenge";
+	case CLASSIFY_AV_NOTICE: return "av_notice";
+	case CLASSIFY_FEEDBACK_ARF: return "feedback_arf";
+	case CLASSIFY_MDN: return "mdn";
+	}
+	return "not_bounce";
+}
+
+const char *classify_verdict_name(enum classify_verdict verdict)
+{
+	switch (verdict) {
+	case CLASSIFY_VERDICT_BACKSCATTER: return "backscatter";
+	case CLASSIFY_VERDICT_LEGIT: return "legit";
+	case CLASSIFY_VERDICT_UNKNOWN: return "unknown";
+	}
+	return "unknown";
+}
+
+int classify_kind_is_backscatter(enum classify_kind kind)
+{
+	switch (kind) {
+	case CLASSIFY_NDR_FAILED:
+	case CLASSIFY_NDR_DELAYED:
+	case CLASSIFY_DSN_SUCCESS:
+	case CLASSIFY_AUTOREPLY:
+	case CLASSIFY_CHALLENGE:
+	case CLASSIFY_AV_NOTICE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* classify_json_recipients - the "recipients" array */
+static void classify_json_recipients(const struct classify_result *res,
+				     struct strbuf *out)
+{
+	strbuf_puts(out, ",\"recipients\":[");
+	for (size_t i = 0; i < res->recipient_count; i++) {
+		const struct classify_recipient *r = &res->recipients[i];
+
+		if (i > 0)
+			strbuf_putc(out, ',');
+		strbuf_putc(out, '{');
+		json_append_member(out, 1, "address", r->address);
+		json_append_member(out, 0, "status", r->status);
+		json_append_member(out, 0, "action", r->action);
+		json_append_member(out, 0, "diagnostic", r->diagnostic);
+		json_append_member(out, 0, "remote_mta", r->remote_mta);
+		strbuf_putc(out, '}');
+	}
+	strbuf_putc(out, ']');
+}
+
+/* classify_json_original - the "original" object */
+static void classify_json_original(const struct classify_original *o,
+				   struct strbuf *out)
+{
+	strbuf_puts(out, ",\"original\":{");
+	json_append_member(out, 1, "message_id", o->message_id);
+	json_append_member(out, 0, "from", o->from);
+	json_append_member(out, 0, "to", o->to);
+	json_append_member(out, 0, "subject", o->subject);
+	json_append_member(out, 0, "date", o->date);
+	strbuf_puts(out, ",\"received\":[");
+	for (size_t i = 0; i < o->received_count; i++) {
+		if (i > 0)
+			strbuf_putc(out, ',');
+		json_append_string(out, o->received[i]);
+	}
+	strbuf_puts(out, "]}");
+}
+
+void classify_result_json(const struct classify_result *result,
+			  const char *file, struct strbuf *out)
+{
+	strbuf_putc(out, '{');
+	json_append_member(out, 1, "file", file);
+	json_append_member(out, 0, "kind", classify_kind_name(result->kind));
+	json_append_member(out, 0, "reason", result->reason);
+	classify_json_recipients(result, out);
+	json_append_member(out, 0, "reporting_mta", result->reporting_mta);
+	classify_json_original(&result->original, out);
+	json_append_member(out, 0, "verdict",
+			   classify_verdict_name(result->verdict));
+	json_append_member(out, 0, "evidence", result->evidence);
+	strbuf_putc(out, '}');
+}
