@@ -79,20 +79,17 @@ pf_require()
 	PF_GID=$(id -g "$PF_USER")
 }
 
-# pf_port_busy - true when something listens on 127.0.0.1:PORT
-pf_port_busy()
-{
-	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
-}
-
 # pf_free_port - print a loopback TCP port nobody listens on
+#
+# The kernel picks it (bind to port 0); perl is there because swaks is.
+# Another process could take it before Postfix binds it: pf_start then
+# fails loudly rather than talking to the wrong server.
 pf_free_port()
 {
-	_p=$(( 20000 + ($$ * 7 + $(od -An -N2 -tu2 /dev/urandom)) % 30000 ))
-	while pf_port_busy "$_p"; do
-		_p=$(( _p + 1 ))
-	done
-	echo "$_p"
+	perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(Listen => 1, ReuseAddr => 0,
+			LocalAddr => "127.0.0.1", LocalPort => 0) or die "$!\n";
+		print $s->sockport, "\n";'
 }
 
 # pf_subst - copy a doc snippet with its placeholders filled in
@@ -126,7 +123,7 @@ pf_setup()
 	chmod 755 "$D/bin/ndrguard"
 	PORT=$(pf_free_port)
 	REPORT=$(pf_free_port)
-	[ "$REPORT" != "$PORT" ] || REPORT=$(( PORT + 1 ))
+	[ "$REPORT" != "$PORT" ] || REPORT=$(pf_free_port)
 
 	cat > "$D/etc/ndrguard.conf" <<EOF
 # ndrguard.conf written by ${0##*/}
@@ -214,11 +211,11 @@ EOF
 	pf_log "instance in $D, smtpd on 127.0.0.1:$PORT, re-injection on :$REPORT, threshold $PF_THRESHOLD"
 }
 
-# pf_banner - true when the smtpd answers with its 220 greeting
+# pf_banner - true when our smtpd (not some other) answers with its 220
 pf_banner()
 {
-	swaks --server "127.0.0.1:$PORT" --quit-after CONNECT --silent 3 \
-		--timeout 2 >/dev/null 2>&1
+	swaks --server "127.0.0.1:$PORT" --quit-after CONNECT --timeout 2 \
+		</dev/null 2>&1 | grep -q "<-  220 mx\.$PF_DOMAIN "
 }
 
 # pf_start - run master in the foreground of a background job, wait for 220
