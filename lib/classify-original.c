@@ -66,6 +66,23 @@ static unsigned int classify_original_key_count(const struct mime_header *h,
 	return n;
 }
 
+/*
+ * classify_original_qualifies - enough of a message's headers: three
+ * key headers, or two when one is a Received, Message-ID or Return-Path
+ * (a bare "Subject: ... Date: ..." summary is the MTA's prose)
+ */
+static int classify_original_qualifies(const struct mime_header *h,
+				       size_t count)
+{
+	unsigned int keys = classify_original_key_count(h, count);
+
+	if (keys >= 3)
+		return 1;
+	return keys >= 2 && (mime_headers_find(h, count, "Received") != NULL ||
+			     mime_headers_find(h, count, "Message-ID") != NULL ||
+			     mime_headers_find(h, count, "Return-Path") != NULL);
+}
+
 /* classify_original_marker - is this line a separator naming the original? */
 static int classify_original_marker(const char *lower, size_t len)
 {
@@ -114,7 +131,7 @@ static void classify_original_inline(struct classify_ctx *ctx)
 			continue;
 		}
 		used = mime_headers_parse(text + pos, len - pos, &h, &count);
-		if (count >= 2 && classify_original_key_count(h, count) >= 2) {
+		if (classify_original_qualifies(h, count)) {
 			ctx->orig_headers = h;
 			ctx->orig_header_count = count;
 			ctx->orig_inline = 1;

@@ -30,7 +30,7 @@ static const char *const text_daemon_senders[] = {
 	"microsoftexchange", "mail system", "mdaemon", "delivery subsystem",
 	"mail.delivery", "internet mail", "daemon@", "mail-router",
 	"delivery-notification", "mailer@", "bounce", "mail_delivery",
-	"postoffice", "post office", "returned", NULL
+	"postoffice", "post office", "returned", "post_master", NULL
 };
 
 /* subjects of failure and delay reports */
@@ -84,6 +84,9 @@ static const char *const text_bounce_phrases[] = {
 	"recipient rejected", "this message was created automatically by mail delivery",
 	"delivery problem", "returned mail", "message could not be",
 	"could not reach", "did not like our", "failed recipient",
+	"trouble delivering", "attempting to deliver", "permanent errors",
+	"was rejected by", "were rejected", "following recipients",
+	"could not be reached", "delivery to these recipients",
 	"undeliverable message", "mail system", "non-delivery",
 	"address not found", "no mailbox", "invalid recipient",
 	"\xe9\x80\x81\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93", /* soushin dekimasen */
@@ -120,6 +123,12 @@ static const char *const text_autoreply_subjects[] = {
 	"abwesenheit", "away from", "respuesta autom", "r\xc3\xa9ponse automatique",
 	"risposta automatica", "automatisch antwoord", "on leave",
 	"\xe4\xb8\x8d\xe5\x9c\xa8", /* fuzai */
+	NULL
+};
+static const char *const text_autoreply_phrases[] = {
+	"out of the office", "out of office", "on vacation", "on holiday",
+	"away from the office", "limited access to", "will be back",
+	"i will return", "currently away", "auto-reply", "automatic reply",
 	NULL
 };
 static const char *const text_challenge_phrases[] = {
@@ -168,7 +177,8 @@ static int text_null_sender(const struct classify_ctx *ctx)
 		return 0;
 	while (*rp == ' ')
 		rp++;
-	return strncmp(rp, "<>", 2) == 0 || *rp == '\0';
+	return strncmp(rp, "<>", 2) == 0 || *rp == '\0' ||
+		strncasecmp(rp, "<mailer-daemon", 14) == 0;
 }
 
 /* text_daemon_sender - does the From name a mailer daemon? */
@@ -188,11 +198,18 @@ int classify_text_is_bounce(struct classify_ctx *ctx)
 
 	if (ctx->dsn_part != NULL)
 		return 1;
-	daemon = text_daemon_sender(ctx) || text_null_sender(ctx);
+	daemon = text_daemon_sender(ctx);
 	subject = classify_text_has(subj, strlen(subj), text_bounce_subjects);
 	body = classify_text_has(ctx->lower.data, ctx->error_len,
 				 text_bounce_phrases);
-	if (body && (daemon || subject))
+	/*
+	 * Two signs of three: a daemon sender with a bounce subject is a
+	 * bounce in any language; the phrases alone could be a user telling
+	 * a friend about a failed delivery.
+	 */
+	if (daemon && subject)
+		return 1;
+	if (body && (daemon || subject || text_null_sender(ctx)))
 		return 1;
 	return 0;
 }
@@ -272,7 +289,11 @@ enum classify_kind classify_text_other_kind(struct classify_ctx *ctx)
 		return CLASSIFY_CHALLENGE;
 	if (text_av_notice(ctx))
 		return CLASSIFY_AV_NOTICE;
-	if (auto_hdr || text_autoreply_subject(ctx)) {
+	if (auto_hdr || (text_autoreply_subject(ctx) &&
+			 (text_null_sender(ctx) || strncmp(ctx->subject, "auto", 4) == 0 ||
+			  mime_part_header(ctx->root, "X-Auto-Response-Suppress") != NULL ||
+			  classify_text_has(ctx->lower.data, ctx->error_len,
+					    text_autoreply_phrases)))) {
 		text_add_self(ctx);
 		return CLASSIFY_AUTOREPLY;
 	}

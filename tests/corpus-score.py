@@ -205,11 +205,12 @@ def main():
     for r in rows:
         res = results[r["file"]]
         for t in (total, per_kind[r["kind"]], per_family[r["source_mta"]]):
-            score_row(r, res, os.path.join(corpus, r["file"]), t, fails)
+            score_row(r, res, os.path.join(corpus, r["file"]), t,
+                      fails if t is total else [])
         if r["backscatter_expect"]:
             vres = vb_results.get((r["file"], r["our_relays"]), res)
             for t in (total, per_kind[r["kind"]]):
-                score_vbounce(r, vres, t, fails)
+                score_vbounce(r, vres, t, fails if t is total else [])
         if r["file"].startswith("variants/"):
             base = variant_base(r["file"], names)
             if base is not None:
