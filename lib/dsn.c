@@ -5,7 +5,7 @@
  * DSNs forget the blank line between recipients, indent fields, or put
  * them in a text/plain part, and a line scanner copes with all of that.
  * A recipient starts at an Original-Recipient or Final-Recipient that the
- * current recipient already has.
+ * current recipient already has, or that follows its Action or Status.
  */
 #include "autoconfig.h"
 #include "dsn.h"
@@ -166,10 +166,17 @@ static char **dsn_slot(struct dsn_report *report, struct dsn_recipient **cur,
 
 	if (field == DSN_FIELD_REPORTING_MTA)
 		return &report->reporting_mta;
+	/*
+	 * Postfix writes Final- before Original-Recipient, others the other
+	 * way round; both come before Action and Status. So an address field
+	 * starts a new recipient when it repeats, or after Action/Status.
+	 */
+	int is_addr = field == DSN_FIELD_ORIGINAL_RECIPIENT ||
+		field == DSN_FIELD_FINAL_RECIPIENT;
 	if (r == NULL ||
-	    (field == DSN_FIELD_ORIGINAL_RECIPIENT &&
-	     (r->original_recipient != NULL || r->final_recipient != NULL)) ||
-	    (field == DSN_FIELD_FINAL_RECIPIENT && r->final_recipient != NULL))
+	    (field == DSN_FIELD_ORIGINAL_RECIPIENT && r->original_recipient != NULL) ||
+	    (field == DSN_FIELD_FINAL_RECIPIENT && r->final_recipient != NULL) ||
+	    (is_addr && (r->action != NULL || r->status_raw != NULL)))
 		r = *cur = dsn_new_recipient(report);
 	if (r == NULL)
 		return NULL;
