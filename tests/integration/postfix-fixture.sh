@@ -16,9 +16,10 @@
 #	$D/mail/bob/ (addresses alice@ and bob@example.test).  Nothing of the
 #	system's Postfix is touched and no port but loopback is opened.
 #
-#	The ndrguard part of main.cf, master.cf and the null_sender access
-#	table is read from doc/postfix/ with its @PLACEHOLDERS@ substituted,
-#	so the documented configuration is exactly what the tests run.
+#	The instance is written by tools/postfix-instance.sh, which takes
+#	the ndrguard part of main.cf, master.cf and the null_sender access
+#	table from doc/postfix/ with the @PLACEHOLDERS@ substituted, so the
+#	documented configuration is exactly what the tests run.
 #
 #	The fixture removes itself at exit (set PF_KEEP=1 to keep $D for a
 #	post-mortem).  pf_fail prints the tail of the maillog.
@@ -92,16 +93,6 @@ pf_free_port()
 		print $s->sockport, "\n";'
 }
 
-# pf_subst - copy a doc snippet with its placeholders filled in
-pf_subst()
-{
-	sed -e "s|@NDRGUARD@|$D/bin/ndrguard|g" \
-	    -e "s|@NDRGUARD_CONF@|$D/etc/ndrguard.conf|g" \
-	    -e "s|@NDRGUARD_USER@|$PF_USER|g" \
-	    -e "s|@POSTFIX_CONFIG_DIR@|$D/etc|g" \
-	    -e "s|@REINJECT_PORT@|$REPORT|g" "$1"
-}
-
 # pf_setup - create the instance; $1 = storm_threshold (default 20)
 pf_setup()
 {
@@ -111,12 +102,9 @@ pf_setup()
 	D=$(mktemp -d /tmp/ndg.XXXXXX) || pf_fail "mktemp"
 	trap pf_cleanup EXIT
 	trap 'exit 1' INT TERM HUP
-	PF_DOCS=$top_srcdir/doc/postfix
 	chmod 755 "$D"
-	mkdir -p "$D/etc" "$D/spool" "$D/data" "$D/mail" "$D/db" "$D/bin" \
-		"$D/sent"
-	chown postfix "$D/data"
-	chown "$PF_USER" "$D/mail" "$D/db"
+	mkdir -p "$D/etc" "$D/db" "$D/bin" "$D/sent"
+	chown "$PF_USER" "$D/db"
 	# The pipe user must be able to run the binary wherever the tree
 	# lives (a checkout under /root is not reachable for nobody).
 	cp "$NDRGUARD" "$D/bin/ndrguard"
@@ -136,78 +124,10 @@ our_domains = $PF_DOMAIN
 EOF
 	chmod 644 "$D/etc/ndrguard.conf"
 
-	cat > "$D/etc/main.cf" <<EOF
-# test instance: everything private to $D, loopback only
-compatibility_level = 3.6
-queue_directory = $D/spool
-data_directory = $D/data
-command_directory = /usr/sbin
-daemon_directory = /usr/lib/postfix/sbin
-meta_directory = /etc/postfix
-shlib_directory = /usr/lib/postfix
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = $D/maillog
-maillog_file_prefixes = $D
-myhostname = mx.$PF_DOMAIN
-mydomain = $PF_DOMAIN
-myorigin = \$myhostname
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-mydestination =
-relay_domains =
-local_recipient_maps =
-alias_maps =
-alias_database =
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtp_dns_support_level = disabled
-smtpd_peername_lookup = no
-biff = no
-append_dot_mydomain = no
-in_flow_delay = 0
-delay_warning_time = 0
-queue_run_delay = 2s
-minimal_backoff_time = 2s
-maximal_backoff_time = 4s
-# final delivery: Maildirs owned by $PF_USER
-virtual_mailbox_domains = $PF_DOMAIN
-virtual_mailbox_base = $D/mail
-virtual_mailbox_maps = inline:{ alice@$PF_DOMAIN=alice/, bob@$PF_DOMAIN=bob/ }
-virtual_uid_maps = static:$PF_UID
-virtual_gid_maps = static:$PF_GID
-
-# --- from doc/postfix/pipe-main.cf ---
-EOF
-	pf_subst "$PF_DOCS/pipe-main.cf" >> "$D/etc/main.cf"
-
-	cat > "$D/etc/master.cf" <<EOF
-127.0.0.1:$PORT inet n - n - - smtpd
-pickup     unix  n - n 60 1 pickup
-cleanup    unix  n - n -  0 cleanup
-qmgr       unix  n - n 300 1 qmgr
-rewrite    unix  - - n -  - trivial-rewrite
-bounce     unix  - - n -  0 bounce
-defer      unix  - - n -  0 bounce
-trace      unix  - - n -  0 bounce
-verify     unix  - - n -  1 verify
-flush      unix  n - n 1000? 0 flush
-proxymap   unix  - - n -  - proxymap
-proxywrite unix  - - n -  1 proxymap
-showq      unix  n - n -  - showq
-error      unix  - - n -  - error
-retry      unix  - - n -  - error
-discard    unix  - - n -  - discard
-virtual    unix  - n n -  - virtual
-anvil      unix  - - n -  1 anvil
-scache     unix  - - n -  1 scache
-postlog    unix-dgram n - n - 1 postlogd
-# --- from doc/postfix/pipe-master.cf ---
-EOF
-	pf_subst "$PF_DOCS/pipe-master.cf" >> "$D/etc/master.cf"
-	echo "# --- from doc/postfix/reinject-master.cf ---" >> "$D/etc/master.cf"
-	pf_subst "$PF_DOCS/reinject-master.cf" >> "$D/etc/master.cf"
-	pf_subst "$PF_DOCS/null_sender" > "$D/etc/null_sender"
+	sh "$top_srcdir/tools/postfix-instance.sh" -p "$PORT" -r "$REPORT" \
+		-b "$D/bin/ndrguard" -c "$D/etc/ndrguard.conf" -u "$PF_USER" \
+		-m "$PF_USER" -d "$PF_DOMAIN" "$D" ||
+		pf_fail "tools/postfix-instance.sh could not write the instance"
 	pf_log "instance in $D, smtpd on 127.0.0.1:$PORT, re-injection on :$REPORT, threshold $PF_THRESHOLD"
 }
 

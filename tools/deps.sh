@@ -1,0 +1,58 @@
+#!/bin/sh
+# deps.sh - install the Debian 12 packages ndrguard is built, run and tested with
+#
+# SYNOPSIS
+#	tools/deps.sh
+#
+# DESCRIPTION
+#	Installs, as root and without questions, whatever of the list below
+#	is missing; when nothing is, it does not touch the network at all.
+#	Postfix is preseeded with "No configuration": the package then
+#	writes no /etc/postfix/main.cf and starts nothing, and ndrguard's
+#	demo and tests run private instances with their own config dirs.
+#
+#	Why each package is there:
+#	  build-essential	C compiler, make, libc headers (and libc.a for
+#				the benchmark's static fork+exec floor)
+#	  autoconf automake	./autogen.sh
+#	  pkg-config		configure finds each library through it
+#	  libsqlite3-dev	the quarantine store (libsqlite3.a is linked
+#				into the per-message pipe agent)
+#	  sqlite3		looking into the quarantine; the tests count rows
+#	  check			unit test framework (prints its own totals)
+#	  libmicrohttpd-dev	the release page's HTTP server in ndrguardd
+#	  libesmtp-dev		sending the daily digest over SMTP
+#	  libssl-dev		release-page tokens (HMAC) and STARTTLS for digests
+#	  postfix		the MTA ndrguard plugs into; its smtp-source and
+#				smtp-sink load generators
+#	  swaks			sending test mail over SMTP
+#
+# DIAGNOSTICS
+#	Exits non-zero when not root or when apt-get fails.
+set -eu
+
+PACKAGES="build-essential autoconf automake pkg-config libsqlite3-dev sqlite3
+check libmicrohttpd-dev libesmtp-dev libssl-dev postfix swaks"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: run me as root (apt-get install)" >&2
+	exit 1
+fi
+
+missing=
+for p in $PACKAGES; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "deps.sh: all packages present"
+	exit 0
+fi
+
+echo "deps.sh: installing$missing"
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+echo "postfix postfix/mailname string localhost.test" | debconf-set-selections
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086 # word splitting of the list is intended
+apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,152 @@
+#!/bin/sh
+# postfix-instance.sh - write a private Postfix instance wired to ndrguard deliver
+#
+# SYNOPSIS
+#	tools/postfix-instance.sh -p PORT -r REINJECT_PORT -b NDRGUARD
+#		-c NDRGUARD_CONF -u PIPE_USER -m MAILBOX_USER [-d DOMAIN] DIR
+#
+# DESCRIPTION
+#	Creates DIR/etc (main.cf, master.cf, null_sender), DIR/spool,
+#	DIR/data and DIR/mail for a Postfix instance that shares nothing
+#	with the system's one but the binaries: an smtpd on 127.0.0.1:PORT
+#	only, final delivery by virtual(8) into Maildirs DIR/mail/alice/
+#	and DIR/mail/bob/ (alice@DOMAIN, bob@DOMAIN; default example.test)
+#	owned by MAILBOX_USER, and, for the null sender only, the ndrguard
+#	pipe(8) transport running NDRGUARD -c NDRGUARD_CONF as PIPE_USER
+#	with a re-injection smtpd on 127.0.0.1:REINJECT_PORT.
+#
+#	The ndrguard lines come from doc/postfix/*.cf and doc/postfix/
+#	null_sender with their @PLACEHOLDERS@ filled in: the demo
+#	(tools/run.sh) and the integration tests run what the docs show.
+#
+#	Start it with "postfix -c DIR/etc start" (or start-fg), stop it
+#	with "postfix -c DIR/etc stop".  Existing queue and mail are kept.
+#	Keep DIR short: unix sockets under DIR/spool/private must fit in
+#	108 bytes.
+#
+# DIAGNOSTICS
+#	Exit 64 on a usage error, 1 when a file cannot be written.
+set -eu
+
+usage()
+{
+	echo "usage: postfix-instance.sh -p PORT -r REINJECT_PORT -b NDRGUARD -c CONF -u PIPE_USER -m MAILBOX_USER [-d DOMAIN] DIR" >&2
+	exit 64
+}
+
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+docs=$srcdir/doc/postfix
+port= reinject_port= ndrguard= conf= pipe_user= mbox_user= domain=example.test
+while getopts p:r:b:c:u:m:d: opt; do
+	case $opt in
+	p) port=$OPTARG ;;
+	r) reinject_port=$OPTARG ;;
+	b) ndrguard=$OPTARG ;;
+	c) conf=$OPTARG ;;
+	u) pipe_user=$OPTARG ;;
+	m) mbox_user=$OPTARG ;;
+	d) domain=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+shift $(( OPTIND - 1 ))
+[ $# -eq 1 ] || usage
+for v in "$port" "$reinject_port" "$ndrguard" "$conf" "$pipe_user" "$mbox_user"; do
+	[ -n "$v" ] || usage
+done
+dir=$1
+case $dir in /*) ;; *) dir=$(pwd)/$dir ;; esac
+mbox_uid=$(id -u "$mbox_user")
+mbox_gid=$(id -g "$mbox_user")
+
+# subst - a doc snippet with its placeholders filled in
+subst()
+{
+	sed -e "s|@NDRGUARD@|$ndrguard|g" \
+	    -e "s|@NDRGUARD_CONF@|$conf|g" \
+	    -e "s|@NDRGUARD_USER@|$pipe_user|g" \
+	    -e "s|@POSTFIX_CONFIG_DIR@|$dir/etc|g" \
+	    -e "s|@REINJECT_PORT@|$reinject_port|g" "$1"
+}
+
+mkdir -p "$dir/etc" "$dir/spool" "$dir/data" "$dir/mail"
+chmod 755 "$dir" "$dir/etc"
+chown postfix "$dir/data"
+chown "$mbox_uid:$mbox_gid" "$dir/mail"
+
+cat > "$dir/etc/main.cf" <<EOF
+# Private Postfix instance written by tools/postfix-instance.sh.
+# Everything lives under $dir; only 127.0.0.1 is listened on.
+compatibility_level = 3.6
+queue_directory = $dir/spool
+data_directory = $dir/data
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+meta_directory = /etc/postfix
+shlib_directory = /usr/lib/postfix
+mail_owner = postfix
+setgid_group = postdrop
+maillog_file = $dir/maillog
+maillog_file_prefixes = $dir
+myhostname = mx.$domain
+mydomain = $domain
+myorigin = \$myhostname
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+mydestination =
+relay_domains =
+local_recipient_maps =
+alias_maps =
+alias_database =
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtp_dns_support_level = disabled
+smtpd_peername_lookup = no
+biff = no
+append_dot_mydomain = no
+in_flow_delay = 0
+delay_warning_time = 0
+# retry deferred mail within seconds, not minutes
+queue_run_delay = 2s
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
+
+# final delivery: Maildirs under $dir/mail owned by $mbox_user
+virtual_mailbox_domains = $domain
+virtual_mailbox_base = $dir/mail
+virtual_mailbox_maps = inline:{ alice@$domain=alice/, bob@$domain=bob/ }
+virtual_uid_maps = static:$mbox_uid
+virtual_gid_maps = static:$mbox_gid
+
+# --- doc/postfix/pipe-main.cf ---
+EOF
+subst "$docs/pipe-main.cf" >> "$dir/etc/main.cf"
+
+cat > "$dir/etc/master.cf" <<EOF
+# Private Postfix instance written by tools/postfix-instance.sh.
+127.0.0.1:$port inet n - n - - smtpd
+pickup     unix  n - n 60 1 pickup
+cleanup    unix  n - n -  0 cleanup
+qmgr       unix  n - n 300 1 qmgr
+rewrite    unix  - - n -  - trivial-rewrite
+bounce     unix  - - n -  0 bounce
+defer      unix  - - n -  0 bounce
+trace      unix  - - n -  0 bounce
+verify     unix  - - n -  1 verify
+flush      unix  n - n 1000? 0 flush
+proxymap   unix  - - n -  - proxymap
+proxywrite unix  - - n -  1 proxymap
+showq      unix  n - n -  - showq
+error      unix  - - n -  - error
+retry      unix  - - n -  - error
+discard    unix  - - n -  - discard
+virtual    unix  - n n -  - virtual
+anvil      unix  - - n -  1 anvil
+scache     unix  - - n -  1 scache
+postlog    unix-dgram n - n - 1 postlogd
+# --- doc/postfix/pipe-master.cf ---
+EOF
+subst "$docs/pipe-master.cf" >> "$dir/etc/master.cf"
+echo "# --- doc/postfix/reinject-master.cf ---" >> "$dir/etc/master.cf"
+subst "$docs/reinject-master.cf" >> "$dir/etc/master.cf"
+subst "$docs/null_sender" > "$dir/etc/null_sender"
