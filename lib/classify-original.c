@@ -135,6 +135,7 @@ static void classify_original_inline(struct classify_ctx *ctx)
 			ctx->orig_headers = h;
 			ctx->orig_header_count = count;
 			ctx->orig_inline = 1;
+			ctx->orig_inline_off = pos;
 			ctx->error_len = marker < pos ? marker : pos;
 			return;
 		}

@@ -33,6 +33,8 @@ struct classify_ctx {
 	struct mime_header *orig_headers;	/* parsed inline original */
 	size_t orig_header_count;
 	int orig_inline;
+	size_t orig_inline_off;		/* where it starts in text */
+	struct mime_message *inner;	/* a bounce quoted whole, parsed */
 	struct classify_result *res;
 };
 

@@ -123,7 +123,8 @@ static void classify_take_text(struct classify_ctx *ctx,
  * classify_walk - find the report parts and gather the text, without
  * entering the returned original (its text is the spammer's, not the MTA's)
  */
-static void classify_walk(struct classify_ctx *ctx, struct mime_part *part)
+static void classify_walk_x(struct classify_ctx *ctx, struct mime_part *part,
+			    int take_text)
 {
 	const char *t = part->type;
 
@@ -150,13 +151,25 @@ static void classify_walk(struct classify_ctx *ctx, struct mime_part *part)
 	}
 	if (strncmp(t, "multipart/", 10) == 0 && part->child_count > 0) {
 		for (size_t i = 0; i < part->child_count; i++)
-			classify_walk(ctx, part->children[i]);
+			classify_walk_x(ctx, part->children[i], take_text);
 		return;
 	}
 	/* a leaf: text, or a multipart whose boundary never showed up */
-	if (strncmp(t, "text/", 5) == 0 || strncmp(t, "multipart/", 10) == 0 ||
-	    part == ctx->root)
+	if (take_text && (strncmp(t, "text/", 5) == 0 ||
+			  strncmp(t, "multipart/", 10) == 0 || part == ctx->root))
 		classify_take_text(ctx, part);
+}
+
+static void classify_walk(struct classify_ctx *ctx, struct mime_part *part)
+{
+	classify_walk_x(ctx, part, 1);
+}
+
+/* classify_walk_reports - find the report parts only */
+static void classify_walk_reports(struct classify_ctx *ctx,
+				  struct mime_part *part)
+{
+	classify_walk_x(ctx, part, 0);
 }
 
 /* classify_read_top - the bounce's own From and Subject */
@@ -174,6 +187,20 @@ static void classify_read_top(struct classify_ctx *ctx)
 	classify_lower(ctx->subject, strlen(ctx->subject));
 }
 
+/* classify_last_status - the last RFC 3463 code in text, or NULL */
+static const char *classify_last_status(const char *text, size_t *len_r)
+{
+	const char *last = NULL, *p = text;
+	size_t len = strlen(text), n;
+
+	while ((p = dsn_status_find(p, len - (size_t)(p - text), &n)) != NULL) {
+		last = p;
+		*len_r = n;
+		p += n;
+	}
+	return last;
+}
+
 /* classify_dsn_recipients - one recipient per DSN recipient block */
 static void classify_dsn_recipients(struct classify_ctx *ctx)
 {
@@ -186,13 +213,14 @@ static void classify_dsn_recipients(struct classify_ctx *ctx)
 		char *found = NULL;
 
 		/*
-		 * A diagnostic often carries a more precise code than the
-		 * Status field's x.0.0; both are literally in the message.
+		 * The remote server's own code, in the diagnostic, is more
+		 * precise than the reporting MTA's Status (often x.0.0, or a
+		 * generic 4.4.7 wrapped around a 4.4.2); the last one there
+		 * is the innermost cause. Both are literally in the message.
 		 */
-		if (r->diagnostic != NULL && (status == NULL ||
-					      strcmp(status + 1, ".0.0") == 0)) {
-			const char *p = dsn_status_find(r->diagnostic,
-							strlen(r->diagnostic), &n);
+		if (r->diagnostic != NULL) {
+			const char *p = classify_last_status(r->diagnostic, &n);
+
 			if (p != NULL && (status == NULL || p[0] == status[0]))
 				status = found = xstrndup(p, n);
 		}
@@ -246,6 +274,30 @@ static void classify_read_dsn(struct classify_ctx *ctx)
 	strbuf_free(&sb);
 }
 
+/*
+ * classify_read_inner - a bounce forwarded as text (a report quoted whole,
+ * MIME structure and all): parse the quoted message and read its DSN
+ */
+static void classify_read_inner(struct classify_ctx *ctx)
+{
+	const char *ct;
+	struct mime_part *saved_orig = ctx->orig_part;
+
+	if (!ctx->orig_inline || ctx->inner != NULL)
+		return;
+	ct = mime_headers_find(ctx->orig_headers, ctx->orig_header_count,
+			       "Content-Type");
+	if (ct == NULL || strcasestr(ct, "multipart/report") == NULL)
+		return;
+	ctx->inner = mime_parse(ctx->text.data + ctx->orig_inline_off,
+				ctx->text.len - ctx->orig_inline_off);
+	ctx->orig_part = NULL;
+	classify_walk_reports(ctx, ctx->inner->root);
+	if (ctx->orig_part == NULL)
+		ctx->orig_part = saved_orig;
+	classify_read_dsn(ctx);
+}
+
 /* classify_decide - the kind, and the recipients it implies */
 static enum classify_kind classify_decide(struct classify_ctx *ctx)
 {
@@ -255,6 +307,8 @@ static enum classify_kind classify_decide(struct classify_ctx *ctx)
 		return CLASSIFY_FEEDBACK_ARF;
 	if (ctx->is_mdn)
 		return CLASSIFY_MDN;
+	if (ctx->dsn_part == NULL && classify_text_is_bounce(ctx))
+		classify_read_inner(ctx);
 	if (ctx->dsn.recipient_count == 0 && ctx->dsn_part == NULL &&
 	    classify_text_is_bounce(ctx)) {
 		/* DSN fields written into a text part */
@@ -349,6 +403,7 @@ int classify_message(const char *msg, size_t len, const struct relays *relays,
 	dsn_report_free(&ctx.dsn);
 	mime_headers_free(ctx.orig_headers, ctx.orig_header_count);
 	mime_message_free(&ctx.mime);
+	mime_message_free(&ctx.inner);
 	strbuf_free(&ctx.text);
 	strbuf_free(&ctx.lower);
 	free(ctx.from_addr);
