@@ -27,6 +27,14 @@ struct settings {
 	unsigned int message_size_limit;	/* bytes */
 	char *syslog_name;
 	char *syslog_facility;
+	/* ndrguardd */
+	char *daemon_user;
+	char *pid_file;
+	unsigned int lmtp_max_connections;
+	unsigned int lmtp_recipient_limit;
+	unsigned int lmtp_line_length_limit;	/* bytes, command lines */
+	unsigned int lmtp_command_timeout;	/* seconds */
+	unsigned int lmtp_idle_timeout;		/* seconds */
 };
 
 #endif
