@@ -162,12 +162,24 @@ static char *classify_original_dup(const struct mime_header *h, size_t count,
 	return v == NULL ? NULL : xstrdup(v);
 }
 
+/* classify_original_decoded - a header value with RFC 2047 decoded */
+static char *classify_original_decoded(const struct mime_header *h,
+				       size_t count, const char *name)
+{
+	const char *v = mime_headers_find(h, count, name);
+	struct strbuf sb = STRBUF_INIT;
+
+	if (v == NULL)
+		return NULL;
+	mime_header_decode(v, &sb);
+	return strbuf_steal(&sb);
+}
+
 void classify_original_fill(struct classify_ctx *ctx)
 {
 	struct classify_original *o = &ctx->res->original;
 	const struct mime_header *h = ctx->orig_headers;
 	size_t count = ctx->orig_header_count, n = 0;
-	const char *subject;
 
 	if (ctx->orig_part != NULL && ctx->orig_part->header_count > 0) {
 		h = ctx->orig_part->headers;
@@ -176,16 +188,10 @@ void classify_original_fill(struct classify_ctx *ctx)
 	if (h == NULL)
 		return;
 	o->message_id = classify_original_dup(h, count, "Message-ID");
-	o->from = classify_original_dup(h, count, "From");
-	o->to = classify_original_dup(h, count, "To");
+	o->from = classify_original_decoded(h, count, "From");
+	o->to = classify_original_decoded(h, count, "To");
 	o->date = classify_original_dup(h, count, "Date");
-	subject = mime_headers_find(h, count, "Subject");
-	if (subject != NULL) {
-		struct strbuf sb = STRBUF_INIT;
-
-		mime_header_decode(subject, &sb);
-		o->subject = strbuf_steal(&sb);
-	}
+	o->subject = classify_original_decoded(h, count, "Subject");
 	for (size_t i = 0; i < count; i++) {
 		if (strcasecmp(h[i].name, "Received") == 0)
 			n++;

@@ -17,6 +17,7 @@
 /* how much report text is read: bounces say what they mean early on */
 #define CLASSIFY_MAX_TEXT (512 * 1024)
 #define CLASSIFY_MAX_RECIPIENTS 64
+#define CLASSIFY_MAX_DSN_PARTS 8
 
 struct classify_ctx {
 	struct mime_message *mime;
@@ -28,6 +29,8 @@ struct classify_ctx {
 	struct strbuf lower;		/* the same, ASCII lower-cased */
 	size_t error_len;		/* text before the quoted original */
 	struct mime_part *dsn_part, *orig_part;
+	struct mime_part *dsn_parts[CLASSIFY_MAX_DSN_PARTS];
+	size_t dsn_part_count;
 	int is_arf, is_mdn, has_report;
 	struct dsn_report dsn;
 	struct mime_header *orig_headers;	/* parsed inline original */

@@ -303,7 +303,8 @@ enum classify_kind classify_text_other_kind(struct classify_ctx *ctx)
 /* text_addr_char - may c stand in an address we pick from prose? */
 static int text_addr_char(unsigned char c, int domain)
 {
-	if (isalnum(c) || c == '.' || c == '-' || c >= 0x80)
+	/* 8-bit local parts exist (RFC 6531); domains are read as ASCII */
+	if (isalnum(c) || c == '.' || c == '-' || (c >= 0x80 && !domain))
 		return 1;
 	return !domain && strchr("_%+=/!#$&'*?^`{|}~", c) != NULL && c != 0;
 }

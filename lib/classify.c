@@ -134,6 +134,8 @@ static void classify_walk_x(struct classify_ctx *ctx, struct mime_part *part,
 	    strcmp(t, "message/global-delivery-status") == 0) {
 		if (ctx->dsn_part == NULL)
 			ctx->dsn_part = part;
+		if (ctx->dsn_part_count < CLASSIFY_MAX_DSN_PARTS)
+			ctx->dsn_parts[ctx->dsn_part_count++] = part;
 		return;
 	}
 	if (strcmp(t, "message/feedback-report") == 0) {
@@ -170,6 +172,23 @@ static void classify_walk_reports(struct classify_ctx *ctx,
 				  struct mime_part *part)
 {
 	classify_walk_x(ctx, part, 0);
+}
+
+/*
+ * classify_read_nested - a report inside the attached message (a bounce
+ * forwarded as message/rfc822): its parts are the report's parts
+ */
+static void classify_read_nested(struct classify_ctx *ctx)
+{
+	struct mime_part *orig = ctx->orig_part;
+
+	if (ctx->dsn_part != NULL || orig == NULL ||
+	    strcmp(orig->type, "multipart/report") != 0)
+		return;
+	ctx->orig_part = NULL;
+	classify_walk_x(ctx, orig, 0);
+	if (ctx->orig_part == NULL)
+		ctx->orig_part = orig;
 }
 
 /* classify_read_top - the bounce's own From and Subject */
@@ -246,6 +265,7 @@ static enum classify_kind classify_dsn_kind(const struct classify_ctx *ctx)
 		else if (strncmp(a, "delay", 5) == 0 || (*a == '\0' && cls == '4'))
 			delayed++;
 		else if (strcmp(a, "delivered") == 0 || strcmp(a, "relayed") == 0 ||
+			 strcmp(a, "deliverable") == 0 ||
 			 strcmp(a, "expanded") == 0 || (*a == '\0' && cls == '2'))
 			success++;
 		else if (cls == '5')
@@ -267,10 +287,12 @@ static void classify_read_dsn(struct classify_ctx *ctx)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	if (ctx->dsn_part == NULL)
-		return;
-	mime_part_decoded(ctx->dsn_part, &sb);
-	dsn_parse(strbuf_cstr(&sb), sb.len, &ctx->dsn);
+	/* several reports: a digest of bounces, or one forwarded with another */
+	for (size_t i = 0; i < ctx->dsn_part_count; i++) {
+		strbuf_reset(&sb);
+		mime_part_decoded(ctx->dsn_parts[i], &sb);
+		dsn_parse(strbuf_cstr(&sb), sb.len, &ctx->dsn);
+	}
 	strbuf_free(&sb);
 }
 
@@ -390,6 +412,7 @@ int classify_message(const char *msg, size_t len, const struct relays *relays,
 	ctx.root = ctx.mime->root;
 	classify_read_top(&ctx);
 	classify_walk(&ctx, ctx.root);
+	classify_read_nested(&ctx);
 	classify_prepare_text(&ctx);
 	classify_read_dsn(&ctx);
 	classify_original_find(&ctx);

@@ -5,7 +5,9 @@
  * DSNs forget the blank line between recipients, indent fields, or put
  * them in a text/plain part, and a line scanner copes with all of that.
  * A recipient starts at an Original-Recipient or Final-Recipient that the
- * current recipient already has, or that follows its Action or Status.
+ * current recipient already has, or that follows its Action or Status;
+ * any field the current recipient already has also starts a new one
+ * (some MTAs write Status and Diagnostic-Code before Final-Recipient).
  */
 #include "autoconfig.h"
 #include "dsn.h"
@@ -158,6 +160,20 @@ static struct dsn_recipient *dsn_new_recipient(struct dsn_report *report)
 	return &report->recipients[n];
 }
 
+/* dsn_field_slot - where a per-recipient field is kept */
+static char **dsn_field_slot(struct dsn_recipient *r, enum dsn_field field)
+{
+	switch (field) {
+	case DSN_FIELD_ORIGINAL_RECIPIENT: return &r->original_recipient;
+	case DSN_FIELD_FINAL_RECIPIENT: return &r->final_recipient;
+	case DSN_FIELD_ACTION: return &r->action;
+	case DSN_FIELD_STATUS: return &r->status_raw;
+	case DSN_FIELD_REMOTE_MTA: return &r->remote_mta;
+	case DSN_FIELD_DIAGNOSTIC: return &r->diagnostic;
+	default: return NULL;
+	}
+}
+
 /* dsn_slot - where a field's value goes; may start a new recipient */
 static char **dsn_slot(struct dsn_report *report, struct dsn_recipient **cur,
 		       enum dsn_field field)
@@ -173,22 +189,18 @@ static char **dsn_slot(struct dsn_report *report, struct dsn_recipient **cur,
 	 */
 	int is_addr = field == DSN_FIELD_ORIGINAL_RECIPIENT ||
 		field == DSN_FIELD_FINAL_RECIPIENT;
+	int has_addr = r != NULL &&
+		(r->final_recipient != NULL || r->original_recipient != NULL);
 	if (r == NULL ||
 	    (field == DSN_FIELD_ORIGINAL_RECIPIENT && r->original_recipient != NULL) ||
 	    (field == DSN_FIELD_FINAL_RECIPIENT && r->final_recipient != NULL) ||
-	    (is_addr && (r->action != NULL || r->status_raw != NULL)))
+	    (is_addr && has_addr && (r->action != NULL || r->status_raw != NULL)) ||
+	    (!is_addr && has_addr && dsn_field_slot(r, field) != NULL &&
+	     *dsn_field_slot(r, field) != NULL))
 		r = *cur = dsn_new_recipient(report);
 	if (r == NULL)
 		return NULL;
-	switch (field) {
-	case DSN_FIELD_ORIGINAL_RECIPIENT: return &r->original_recipient;
-	case DSN_FIELD_FINAL_RECIPIENT: return &r->final_recipient;
-	case DSN_FIELD_ACTION: return &r->action;
-	case DSN_FIELD_STATUS: return &r->status_raw;
-	case DSN_FIELD_REMOTE_MTA: return &r->remote_mta;
-	case DSN_FIELD_DIAGNOSTIC: return &r->diagnostic;
-	default: return NULL;
-	}
+	return dsn_field_slot(r, field);
 }
 
 /* dsn_store - trim and store a collected value unless already set */
