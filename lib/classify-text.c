@@ -492,6 +492,44 @@ static void text_add_found(struct classify_ctx *ctx, const struct text_addr *a,
 	free(diag);
 }
 
+/*
+ * text_failed_header - Exim and Google name the failed recipients in an
+ * X-Failed-Recipients header; the most reliable source when present
+ */
+static int text_failed_header(struct classify_ctx *ctx, const char *action)
+{
+	const char *v = mime_part_header(ctx->root, "X-Failed-Recipients");
+	char *copy, *tok, *save = NULL;
+	int n = 0;
+
+	if (v == NULL)
+		return 0;
+	copy = xstrdup(v);
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		char *addr = dsn_address_clean(tok);
+		char *diag = NULL, *status = NULL;
+		const char *st;
+		size_t len;
+
+		if (addr == NULL)
+			continue;
+		diag = text_smtp_line(ctx->text.data, ctx->error_len);
+		st = diag == NULL ? NULL : dsn_status_find(diag, strlen(diag), &len);
+		if (st == NULL)
+			st = dsn_status_find(ctx->text.data, ctx->error_len, &len);
+		if (st != NULL)
+			status = xstrndup(st, len);
+		classify_add_recipient(ctx, addr, status, action, diag, NULL);
+		free(addr);
+		free(diag);
+		free(status);
+		n++;
+	}
+	free(copy);
+	return n;
+}
+
 void classify_text_recipients(struct classify_ctx *ctx)
 {
 	const char *text = ctx->text.data;
@@ -499,6 +537,9 @@ void classify_text_recipients(struct classify_ctx *ctx)
 	struct text_addr found[CLASSIFY_MAX_RECIPIENTS];
 	int have_strong = 0;
 	const char *action = classify_text_is_delay(ctx) ? "delayed" : "failed";
+
+	if (text_failed_header(ctx, action) > 0)
+		return;
 
 	while (pos < len && count < CLASSIFY_MAX_RECIPIENTS) {
 		const char *at = memchr(text + pos, '@', len - pos);
