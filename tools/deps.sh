@@ -22,22 +22,18 @@
 #	  check			unit test framework (prints its own totals)
 #	  libmicrohttpd-dev	the release page's HTTP server in ndrguardd
 #	  libesmtp-dev		sending the daily digest over SMTP
-#	  libssl-dev		release-page tokens (HMAC) and STARTTLS for digests
+#	  libssl-dev		OpenSSL for the daemon (release-link tokens, TLS)
 #	  postfix		the MTA ndrguard plugs into; its smtp-source and
 #				smtp-sink load generators
 #	  swaks			sending test mail over SMTP
 #
 # DIAGNOSTICS
-#	Exits non-zero when not root or when apt-get fails.
+#	Exits non-zero when a package is missing and we are not root, or
+#	when apt-get fails.
 set -eu
 
 PACKAGES="build-essential autoconf automake pkg-config libsqlite3-dev sqlite3
 check libmicrohttpd-dev libesmtp-dev libssl-dev postfix swaks"
-
-if [ "$(id -u)" != 0 ]; then
-	echo "deps.sh: run me as root (apt-get install)" >&2
-	exit 1
-fi
 
 missing=
 for p in $PACKAGES; do
@@ -49,6 +45,10 @@ if [ -z "$missing" ]; then
 	exit 0
 fi
 
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing$missing; run me as root to install them" >&2
+	exit 1
+fi
 echo "deps.sh: installing$missing"
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 echo "postfix postfix/mailname string localhost.test" | debconf-set-selections

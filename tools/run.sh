@@ -1,0 +1,168 @@
+#!/bin/sh
+# run.sh - install, build and run ndrguard behind a private Postfix on loopback
+#
+# SYNOPSIS
+#	tools/run.sh
+#
+# DESCRIPTION
+#	On a Debian 12 machine, as root:
+#	1. installs the packages (tools/deps.sh),
+#	2. builds ndrguard (./autogen.sh && ./configure && make),
+#	3. creates the system user "ndrguard" that Postfix runs it as,
+#	4. sets up, in $NDRGUARD_DEMO (default /var/tmp/ndrguard-demo), a
+#	   Postfix instance of its own (nothing in /etc/postfix is used or
+#	   changed) listening on 127.0.0.1:2525 only, which hands mail with
+#	   the null sender to "ndrguard deliver" exactly as doc/postfix-pipe.md
+#	   describes, with an SQLite quarantine in $NDRGUARD_DEMO/db,
+#	5. starts it, checks that mail flows, and prints how to use it.
+#	Mailboxes alice@example.test and bob@example.test are Maildirs under
+#	$NDRGUARD_DEMO/postfix/mail.
+#
+#	Running it again rebuilds what changed and restarts the instance;
+#	queued mail, mailboxes and the quarantine are kept.
+#
+# ENVIRONMENT
+#	NDRGUARD_DEMO	where the demo lives (keep it short: Postfix's
+#			unix socket paths must fit in 108 bytes)
+#	DEMO_PORT	the SMTP port (2525); DEMO_REINJECT_PORT (10026)
+set -eu
+
+cd "$(dirname "$0")/.."
+top=$(pwd)
+DEMO=${NDRGUARD_DEMO:-/var/tmp/ndrguard-demo}
+PORT=${DEMO_PORT:-2525}
+REINJECT_PORT=${DEMO_REINJECT_PORT:-10026}
+PIPE_USER=ndrguard
+MBOX_USER=nobody
+PF=$DEMO/postfix
+CONF=$DEMO/etc/ndrguard.conf
+PATH=$PATH:/usr/sbin:/sbin
+export PATH
+
+say()
+{
+	printf '\n==> %s\n' "$*"
+}
+
+die()
+{
+	printf 'run.sh: %s\n' "$*" >&2
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || die "run me as root (packages, a system user, Postfix)"
+
+say "Debian packages"
+sh tools/deps.sh
+
+say "Building"
+if [ ! -x configure ]; then
+	./autogen.sh
+fi
+if [ ! -f Makefile ]; then
+	./configure
+fi
+make -j"$(nproc)"
+[ -x cli/ndrguard ] || die "the build produced no cli/ndrguard"
+
+say "System user $PIPE_USER"
+if id "$PIPE_USER" >/dev/null 2>&1; then
+	echo "exists"
+else
+	useradd --system --user-group --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin --comment "ndrguard pipe agent" "$PIPE_USER"
+	echo "created"
+fi
+
+say "Private Postfix instance in $DEMO"
+if [ -f "$PF/etc/main.cf" ] && postfix -c "$PF/etc" status >/dev/null 2>&1; then
+	postfix -c "$PF/etc" stop
+	# master takes a moment to let go of its ports
+	i=0
+	while postfix -c "$PF/etc" status >/dev/null 2>&1 && [ $i -lt 50 ]; do
+		sleep 0.2
+		i=$(( i + 1 ))
+	done
+fi
+for p in $PORT $REINJECT_PORT; do
+	if perl -MIO::Socket::INET -e 'exit(IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $ARGV[0]) ? 0 : 1)' "$p"; then
+		die "something already listens on 127.0.0.1:$p (set DEMO_PORT / DEMO_REINJECT_PORT)"
+	fi
+done
+
+mkdir -p "$DEMO/bin" "$DEMO/etc" "$DEMO/db"
+chmod 755 "$DEMO" "$DEMO/bin" "$DEMO/etc"
+# A copy the pipe user can always execute, wherever the checkout is.
+install -m 755 cli/ndrguard "$DEMO/bin/ndrguard"
+# SQLite's WAL needs the directory writable, not only the file.
+chown "$PIPE_USER:$PIPE_USER" "$DEMO/db"
+chmod 750 "$DEMO/db"
+cat > "$CONF" <<EOF
+# ndrguard.conf for the demo (tools/run.sh); see ndrguard.conf(5)
+database = $DEMO/db/quarantine.db
+reinject = smtp:127.0.0.1:$REINJECT_PORT
+storm_threshold = 20
+storm_window = 10m
+our_relays = mx.example.test 192.0.2.0/24
+our_domains = example.test
+EOF
+chmod 644 "$CONF"
+sh tools/postfix-instance.sh -p "$PORT" -r "$REINJECT_PORT" \
+	-b "$DEMO/bin/ndrguard" -c "$CONF" -u "$PIPE_USER" -m "$MBOX_USER" \
+	-d example.test "$PF"
+postfix -c "$PF/etc" check
+postfix -c "$PF/etc" start
+
+banner()
+{
+	swaks --server "127.0.0.1:$PORT" --quit-after CONNECT --timeout 2 \
+		</dev/null 2>&1 | grep -q '<-  220 mx\.example\.test '
+}
+i=0
+until banner; do
+	i=$(( i + 1 ))
+	[ $i -lt 100 ] || { tail -n 20 "$PF/maillog"; die "Postfix did not answer on 127.0.0.1:$PORT"; }
+	sleep 0.2
+done
+echo "Postfix answers on 127.0.0.1:$PORT"
+
+say "Smoke test: a null-sender notice to bob through ndrguard"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+sh tests/integration/gen-mail.sh notice "$tmp/notice.eml" bob@example.test "demo$(date +%s)"
+head -c -1 "$tmp/notice.eml" > "$tmp/notice.data"
+before=$(find "$PF/mail/bob/new" -type f 2>/dev/null | wc -l)
+swaks --server "127.0.0.1:$PORT" --silent 2 -f '<>' -t bob@example.test \
+	--data "@$tmp/notice.data" </dev/null
+i=0
+while [ "$(find "$PF/mail/bob/new" -type f 2>/dev/null | wc -l)" -le "$before" ]; do
+	i=$(( i + 1 ))
+	[ $i -lt 100 ] || { tail -n 20 "$PF/maillog"; die "the notice did not reach bob's Maildir"; }
+	sleep 0.2
+done
+grep "relay=ndrguard" "$PF/maillog" | tail -n 1
+
+list_hint=
+if "$DEMO/bin/ndrguard" -c "$CONF" 2>&1 | grep -q 'ndrguard list'; then
+	list_hint="  $DEMO/bin/ndrguard -c $CONF list"
+fi
+
+cat <<EOF
+
+ndrguard is running behind a private Postfix on 127.0.0.1:$PORT (nothing else listens).
+Mailboxes: alice@example.test and bob@example.test.  Storm: 20 bounces within 10 minutes.
+
+Send a bounce storm (60 RFC 3464 NDRs, null sender, to alice; 19 reach her, 41 are held):
+  sh $top/tools/demo-storm.sh 60
+Or one message by hand:
+  swaks --server 127.0.0.1:$PORT -f '<>' -t alice@example.test --header 'Subject: Undelivered Mail Returned to Sender'
+Ordinary mail (not through ndrguard):
+  swaks --server 127.0.0.1:$PORT -f carol@example.net -t alice@example.test
+
+What Postfix did:     tail -f $PF/maillog
+alice's mailbox:      ls $PF/mail/alice/new
+The quarantine:
+  sqlite3 $DEMO/db/quarantine.db "SELECT id, queue_id, recipient, state FROM quarantine ORDER BY id"
+$list_hint
+Stop:   postfix -c $PF/etc stop        Start again: sh $top/tools/run.sh
+EOF
