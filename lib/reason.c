@@ -319,27 +319,86 @@ static const char *reason_by_status(const char *status)
 	return NULL;
 }
 
+/*
+ * reason_smtp_command - the SMTP command the remote server refused, as
+ * the MTAs report it ("in reply to RCPT TO command", "after RCPT TO",
+ * ">>> RCPT To:", qmail's "does not like recipient"); 0 if unknown
+ */
+static char reason_smtp_command(const char *lower)
+{
+	static const struct {
+		const char *phrase;
+		char command;
+	} cmds[] = {
+		{ "in reply to rcpt to", 'R' }, { "after rcpt to", 'R' },
+		{ ">>> rcpt to", 'R' }, { "does not like recipient", 'R' },
+		{ "in reply to end of data", 'D' }, { "after end of data", 'D' },
+		{ "in reply to data", 'D' }, { "did not like our final data", 'D' },
+		{ "after data", 'D' }, { ">>> data", 'D' },
+		{ "in reply to mail from", 'M' }, { "after mail from", 'M' },
+		{ ">>> mail from", 'M' }, { "rcpt to:", 'R' },
+	};
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strstr(lower, cmds[i].phrase) != NULL)
+			return cmds[i].command;
+	}
+	return 0;
+}
+
+/*
+ * reason_userunknown - "unknown user" text means userunknown only when
+ * the server said it at RCPT time or the status says x.1.1; said after
+ * the message was sent it is the recipient's filter talking (Sisimai's
+ * "filtered")
+ */
+static const char *reason_userunknown_or_filtered(const char *status,
+						  char command)
+{
+	if (status != NULL && status[2] == '1')
+		return "userunknown";	/* x.1.x: addressing status */
+	if (command == 'R')
+		return "userunknown";
+	if (command == 'M')
+		return "rejected";
+	if (command == 'D' || status != NULL)
+		return "filtered";
+	return "userunknown";
+}
+
 const char *reason_find(enum classify_kind kind, const char *status,
 			const char *diagnostic, const char *text)
 {
-	const char *reason = NULL;
+	const char *reason = NULL, *by_status = reason_by_status(status);
+	char command = 0;
 
 	if (kind == CLASSIFY_DSN_SUCCESS)
 		return "delivered";
+	if (text != NULL)
+		command = reason_smtp_command(text);
 	if (diagnostic != NULL) {
 		char *lower = strdup(diagnostic);
 
 		if (lower != NULL) {
 			classify_lower(lower, strlen(lower));
+			if (command == 0)
+				command = reason_smtp_command(lower);
 			reason = reason_by_text(lower, strlen(lower));
 			free(lower);
 		}
 	}
+	if (reason != NULL && strcmp(reason, "userunknown") == 0)
+		return reason_userunknown_or_filtered(status, command);
 	if (reason == NULL)
-		reason = reason_by_status(status);
+		reason = by_status;
 	if (reason == NULL && kind == CLASSIFY_NDR_DELAYED)
 		return "expired";
-	if (reason == NULL && text != NULL)
+	if (reason == NULL && text != NULL) {
 		reason = reason_by_text(text, strlen(text));
-	return reason != NULL ? reason : "undefined";
+		if (reason != NULL && strcmp(reason, "userunknown") == 0)
+			return reason_userunknown_or_filtered(status, command);
+	}
+	if (reason == NULL)
+		return status == NULL ? "onhold" : "undefined";
+	return reason;
 }
