@@ -68,8 +68,11 @@ static int dsn_status_alone(const char *text, size_t len, size_t i, size_t n)
 	if (i > 0) {
 		unsigned char c = (unsigned char)text[i - 1];
 
-		if (isalnum(c) || c == '.' || c == '-' || c == '_' || c == '/' ||
-		    c == '=' || c == ':' || c == '@')
+		/* "550-5.7.26" (a multi-line SMTP reply) is fine, "x-5.1.1" not */
+		int reply = c == '-' && i > 1 && isdigit((unsigned char)text[i - 2]);
+
+		if (!reply && (isalnum(c) || c == '.' || c == '-' || c == '_' ||
+			       c == '/' || c == '=' || c == ':' || c == '@'))
 			return 0;
 	}
 	if (i + n < len) {

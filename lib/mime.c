@@ -489,6 +489,20 @@ static size_t mime_encoded_word(const char *p, char *charset, size_t cs_size,
 	return (size_t)(end + 2 - p);
 }
 
+/* mime_is_encoded_word - does a well-formed encoded-word start at p? */
+static int mime_is_encoded_word(const char *p)
+{
+	struct strbuf scratch = STRBUF_INIT;
+	char cs[64];
+	size_t n;
+
+	if (p[0] != '=' || p[1] != '?')
+		return 0;
+	n = mime_encoded_word(p, cs, sizeof(cs), &scratch);
+	strbuf_free(&scratch);
+	return n > 0;
+}
+
 void mime_header_decode(const char *value, struct strbuf *out)
 {
 	struct strbuf pending = STRBUF_INIT;
@@ -527,7 +541,7 @@ void mime_header_decode(const char *value, struct strbuf *out)
 			const char *q = p;
 			while (*q == ' ' || *q == '\t')
 				q++;
-			if (q[0] == '=' && q[1] == '?')
+			if (q != p && mime_is_encoded_word(q))
 				p = q;
 			continue;
 		}

@@ -9,5 +9,5 @@ corpus="${NDRGUARD_CORPUS:-${top_srcdir:-.}/../shared/corpus}"
 command -v python3 >/dev/null 2>&1 || { echo "no python3"; exit 77; }
 exec python3 "${top_srcdir:-.}/tests/corpus-score.py" \
 	--ndrguard "${NDRGUARD:-cli/ndrguard}" --corpus "$corpus" --families \
-	--floor detect=93 --floor fp=98 --floor rcpt=86 --floor status=76 \
-	--floor reason=55 --floor vbounce=97 --floor variant=98
+	--floor detect=99.5 --floor fp=100 --floor rcpt=94.5 --floor status=94.5 \
+	--floor reason=61 --floor vbounce=98.5 --floor variant=100

@@ -1,0 +1,277 @@
+/*
+ * test-classify.c - kinds, recipients, statuses, reasons, originals and
+ * verdicts on small hand-written messages; line-end independence;
+ * hostile input; the JSON line
+ */
+#include "autoconfig.h"
+#include "classify.h"
+#include "relays.h"
+#include "strbuf.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char postfix_dsn[] =
+	"Return-Path: <>\n"
+	"From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\n"
+	"To: user@example.org\n"
+	"Subject: Undelivered Mail Returned to Sender\n"
+	"Content-Type: multipart/report; report-type=delivery-status;\n"
+	"\tboundary=\"B1\"\n\n"
+	"--B1\nContent-Type: text/plain\n\n"
+	"This is the mail system at host mx.example.org.\n\n"
+	"<nobody@example.net>: host mx.example.net[192.0.2.9] said: 550 5.1.1\n"
+	"    <nobody@example.net>: Recipient address rejected: User unknown\n"
+	"    (in reply to RCPT TO command)\n\n"
+	"--B1\nContent-Type: message/delivery-status\n\n"
+	"Reporting-MTA: dns; mx.example.org\n\n"
+	"Final-Recipient: rfc822; nobody@example.net\n"
+	"Original-Recipient: rfc822;nobody@example.net\n"
+	"Action: failed\nStatus: 5.1.1\n"
+	"Remote-MTA: dns; mx.example.net\n"
+	"Diagnostic-Code: smtp; 550 5.1.1 <nobody@example.net>: Recipient\n"
+	"    address rejected: User unknown\n\n"
+	"--B1\nContent-Type: message/rfc822\n\n"
+	"Received: from laptop.example.org (laptop.example.org [192.0.2.50])\n"
+	"\tby mx.example.org (Postfix) with ESMTP id 1234\n"
+	"Message-ID: <abc@example.org>\n"
+	"From: user@example.org\nTo: nobody@example.net\n"
+	"Subject: =?UTF-8?Q?caf=C3=A9?=\n\nhello\n"
+	"--B1--\n";
+
+static const char qmail_text[] =
+	"Return-Path: <>\n"
+	"From: MAILER-DAEMON@mail.example.com\n"
+	"To: victim@example.org\n"
+	"Subject: failure notice\n\n"
+	"Hi. This is the qmail-send program at mail.example.com.\n"
+	"I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+	"This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+	"<gone@example.com>:\n"
+	"Sorry, no mailbox here by that name. (#5.1.1)\n\n"
+	"--- Below this line is a copy of the message.\n\n"
+	"Return-Path: <victim@example.org>\n"
+	"Received: from spambot.example.biz (unknown [203.0.113.7])\n"
+	"  by mail.example.com with SMTP; 1 Jan 2024 00:00:00 -0000\n"
+	"Message-ID: <spam123@example.org>\n"
+	"From: victim@example.org\nTo: gone@example.com\nSubject: buy\n\nspam\n";
+
+static const char vacation[] =
+	"From: Boss <boss@example.com>\nTo: me@example.org\n"
+	"Auto-Submitted: auto-replied\nSubject: Out of office\n\n"
+	"I am out of the office until Monday.\n";
+
+static const char ordinary[] =
+	"From: friend@example.com\nTo: me@example.org\n"
+	"Subject: lunch?\n\nThe delivery of the pizza failed, user unknown :)\n";
+
+/* classify - classify a C string, failing the test on error */
+static struct classify_result *classify(const char *msg, size_t len,
+					const struct relays *relays)
+{
+	struct classify_result *res = NULL;
+	const char *error = NULL;
+
+	ck_assert_int_eq(classify_message(msg, len, relays, &res, &error), 0);
+	ck_assert_ptr_nonnull(res);
+	return res;
+}
+
+START_TEST(test_postfix_dsn)
+{
+	struct classify_result *res = classify(postfix_dsn, strlen(postfix_dsn), NULL);
+
+	ck_assert_int_eq(res->kind, CLASSIFY_NDR_FAILED);
+	ck_assert_uint_eq(res->recipient_count, 1);
+	ck_assert_str_eq(res->recipients[0].address, "nobody@example.net");
+	ck_assert_str_eq(res->recipients[0].status, "5.1.1");
+	ck_assert_str_eq(res->recipients[0].action, "failed");
+	ck_assert_str_eq(res->reason, "userunknown");
+	ck_assert_str_eq(res->reporting_mta, "mx.example.org");
+	ck_assert_str_eq(res->original.message_id, "<abc@example.org>");
+	ck_assert_str_eq(res->original.subject, "caf\xc3\xa9");
+	ck_assert_uint_eq(res->original.received_count, 1);
+	ck_assert_int_eq(res->verdict, CLASSIFY_VERDICT_UNKNOWN);
+	classify_result_free(&res);
+	ck_assert_ptr_null(res);
+}
+END_TEST
+
+START_TEST(test_qmail_text)
+{
+	struct classify_result *res = classify(qmail_text, strlen(qmail_text), NULL);
+
+	ck_assert_int_eq(res->kind, CLASSIFY_NDR_FAILED);
+	ck_assert_uint_eq(res->recipient_count, 1);
+	ck_assert_str_eq(res->recipients[0].address, "gone@example.com");
+	ck_assert_str_eq(res->recipients[0].status, "5.1.1");
+	ck_assert_str_eq(res->original.message_id, "<spam123@example.org>");
+	classify_result_free(&res);
+}
+END_TEST
+
+START_TEST(test_other_kinds)
+{
+	struct classify_result *res = classify(vacation, strlen(vacation), NULL);
+
+	ck_assert_int_eq(res->kind, CLASSIFY_AUTOREPLY);
+	ck_assert_str_eq(res->reason, "vacation");
+	classify_result_free(&res);
+	res = classify(ordinary, strlen(ordinary), NULL);
+	ck_assert_int_eq(res->kind, CLASSIFY_NOT_BOUNCE);
+	ck_assert_int_eq(res->verdict, CLASSIFY_VERDICT_UNKNOWN);
+	classify_result_free(&res);
+}
+END_TEST
+
+START_TEST(test_verdict)
+{
+	const char *error = NULL;
+	struct relays *ours = relays_create("mx.example.org", NULL, &error);
+	struct relays *net = relays_create("192.0.2.0/24", NULL, &error);
+	struct relays *dom = relays_create(NULL, "example.org", &error);
+	struct classify_result *res;
+
+	res = classify(postfix_dsn, strlen(postfix_dsn), ours);
+	ck_assert_int_eq(res->verdict, CLASSIFY_VERDICT_LEGIT);
+	classify_result_free(&res);
+	res = classify(postfix_dsn, strlen(postfix_dsn), net);
+	ck_assert_int_eq(res->verdict, CLASSIFY_VERDICT_LEGIT);
+	classify_result_free(&res);
+	res = classify(postfix_dsn, strlen(postfix_dsn), dom);
+	ck_assert_int_eq(res->verdict, CLASSIFY_VERDICT_LEGIT);
+	classify_result_free(&res);
+	/* spam forging our address, bounced by a stranger */
+	res = classify(qmail_text, strlen(qmail_text), ours);
+	ck_assert_int_eq(res->verdict, CLASSIFY_VERDICT_BACKSCATTER);
+	ck_assert_ptr_nonnull(res->evidence);
+	classify_result_free(&res);
+	/* our Message-ID domain, but the first hop was not ours */
+	res = classify(qmail_text, strlen(qmail_text), dom);
+	ck_assert_int_eq(res->verdict, CLASSIFY_VERDICT_BACKSCATTER);
+	classify_result_free(&res);
+	relays_destroy(&ours);
+	relays_destroy(&net);
+	relays_destroy(&dom);
+}
+END_TEST
+
+/* convert - the same text with other line ends */
+static char *convert(const char *lf, const char *eol)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (const char *p = lf; *p != '\0'; p++) {
+		if (*p == '\n')
+			strbuf_puts(&sb, eol);
+		else
+			strbuf_putc(&sb, *p);
+	}
+	return strbuf_steal(&sb);
+}
+
+/* json_of - the JSON line of a message */
+static char *json_of(const char *msg)
+{
+	struct classify_result *res = classify(msg, strlen(msg), NULL);
+	struct strbuf sb = STRBUF_INIT;
+
+	classify_result_json(res, "f", &sb);
+	classify_result_free(&res);
+	return strbuf_steal(&sb);
+}
+
+START_TEST(test_line_ends)
+{
+	const char *msgs[] = { postfix_dsn, qmail_text, vacation };
+
+	for (size_t i = 0; i < 3; i++) {
+		char *crlf = convert(msgs[i], "\r\n"), *cr = convert(msgs[i], "\r");
+		char *a = json_of(msgs[i]), *b = json_of(crlf), *c = json_of(cr);
+
+		ck_assert_str_eq(a, b);
+		ck_assert_str_eq(a, c);
+		free(crlf); free(cr); free(a); free(b); free(c);
+	}
+}
+END_TEST
+
+START_TEST(test_json)
+{
+	static const char msg[] =
+		"From: MAILER-DAEMON@x.example\nSubject: Undeliverable\n\n"
+		"Delivery failed to <a\"b@example.com>: \xff\x01 user unknown\n";
+	char *j = json_of(msg);
+
+	ck_assert_ptr_nonnull(strstr(j, "\"kind\":\"ndr_failed\""));
+	ck_assert_ptr_nonnull(strstr(j, "\xef\xbf\xbd\\u0001"));
+	ck_assert_ptr_null(strchr(j, '\n'));
+	free(j);
+}
+END_TEST
+
+START_TEST(test_hostile)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct classify_result *res;
+	char junk[4096];
+
+	/* NUL bytes, 8-bit garbage, endless boundaries, huge base64 */
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (char)(i * 7919 % 256);
+	res = classify(junk, sizeof(junk), NULL);
+	classify_result_free(&res);
+	strbuf_puts(&sb, "Content-Type: multipart/report; boundary=x\n\n");
+	for (int i = 0; i < 5000; i++)
+		strbuf_puts(&sb, "--x\nContent-Type: message/rfc822\n\n");
+	strbuf_puts(&sb, "--x\nContent-Transfer-Encoding: base64\n\n");
+	for (int i = 0; i < 100000; i++)
+		strbuf_puts(&sb, "QUFB");
+	res = classify(sb.data, sb.len, NULL);
+	classify_result_free(&res);
+	res = classify("", 0, NULL);
+	ck_assert_int_eq(res->kind, CLASSIFY_NOT_BOUNCE);
+	classify_result_free(&res);
+	strbuf_free(&sb);
+}
+END_TEST
+
+START_TEST(test_names)
+{
+	ck_assert_str_eq(classify_kind_name(CLASSIFY_NDR_DELAYED), "ndr_delayed");
+	ck_assert_str_eq(classify_kind_name(CLASSIFY_FEEDBACK_ARF), "feedback_arf");
+	ck_assert_str_eq(classify_verdict_name(CLASSIFY_VERDICT_LEGIT), "legit");
+	ck_assert(classify_kind_is_backscatter(CLASSIFY_CHALLENGE));
+	ck_assert(!classify_kind_is_backscatter(CLASSIFY_MDN));
+}
+END_TEST
+
+static Suite *classify_suite(void)
+{
+	Suite *s = suite_create("classify");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_postfix_dsn);
+	tcase_add_test(tc, test_qmail_text);
+	tcase_add_test(tc, test_other_kinds);
+	tcase_add_test(tc, test_verdict);
+	tcase_add_test(tc, test_line_ends);
+	tcase_add_test(tc, test_json);
+	tcase_add_test(tc, test_hostile);
+	tcase_add_test(tc, test_names);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(classify_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
