@@ -162,10 +162,9 @@ static int deliver_decide_all(struct deliver_env *env,
 	return 0;
 }
 
-static int deliver_pass_on(const struct deliver_env *env,
-			   const struct deliver_request *req,
-			   const struct deliver_result *res,
-			   const char **error_r)
+int deliver_pass_on(const struct deliver_env *env,
+		    const struct deliver_request *req,
+		    const struct deliver_result *res, const char **error_r)
 {
 	const char **rcpts = xcalloc(res->outcome_count, sizeof(*rcpts));
 	size_t n = 0;
@@ -187,20 +186,55 @@ static int deliver_may_be_backscatter(const struct classify_result *cr)
 		&& cr->verdict != CLASSIFY_VERDICT_LEGIT;
 }
 
-int deliver_message(struct deliver_env *env, const struct deliver_request *req,
-		    struct deliver_result *res, const char **error_r)
+int deliver_prepare(const struct deliver_env *env,
+		    const struct deliver_request *req,
+		    struct deliver_result *res)
 {
+	const char *error;
+
 	memset(res, 0, sizeof(*res));
 	res->outcome_count = req->recipient_count;
 	res->outcomes = xcalloc(req->recipient_count, sizeof(*res->outcomes));
 	for (size_t i = 0; i < req->recipient_count; i++)
 		res->outcomes[i].recipient = req->recipients[i];
 
+	/* a message classify cannot take is passed on unclassified */
 	if (req->len <= env->classify_limit
 	    && classify_message(req->msg, req->len, env->relays,
-				&res->classified, error_r) < 0)
+				&res->classified, &error) < 0)
 		res->classified = NULL;
-	if (deliver_may_be_backscatter(res->classified)
+	return deliver_may_be_backscatter(res->classified) ? 1 : 0;
+}
+
+int deliver_decide(const struct deliver_env *env, struct store *st,
+		   const struct deliver_request *req,
+		   struct deliver_result *res, const char **error_r)
+{
+	/* the steps below find the store in the env */
+	struct deliver_env local = *env;
+
+	local.store = st;
+	for (size_t i = 0; i < res->outcome_count; i++)
+		if (deliver_decide_one(&local, req, res->classified,
+				       &res->outcomes[i], error_r) < 0)
+			return -1;
+	return 0;
+}
+
+void deliver_undecide(struct deliver_result *res)
+{
+	for (size_t i = 0; i < res->outcome_count; i++) {
+		const char *rcpt = res->outcomes[i].recipient;
+
+		memset(&res->outcomes[i], 0, sizeof(res->outcomes[i]));
+		res->outcomes[i].recipient = rcpt;
+	}
+}
+
+int deliver_message(struct deliver_env *env, const struct deliver_request *req,
+		    struct deliver_result *res, const char **error_r)
+{
+	if (deliver_prepare(env, req, res) > 0
 	    && deliver_decide_all(env, req, res, error_r) < 0)
 		return -1;
 	return deliver_pass_on(env, req, res, error_r);

@@ -77,6 +77,36 @@ int deliver_message(struct deliver_env *env, const struct deliver_request *req,
 void deliver_result_free(struct deliver_result *result);
 
 /*
+ * The steps of deliver_message(), for a caller that batches several
+ * messages' decisions into one transaction (group commit, as the LMTP
+ * daemon does):
+ *
+ * deliver_prepare - fill result_r with one outcome per recipient
+ * (DELIVER_PASS) and classify the message; it touches no store and is
+ * safe to run in many threads at once. Returns 1 when the store must
+ * decide (the message may be backscatter), 0 when everything passes.
+ * The caller frees result_r with deliver_result_free() in either case.
+ *
+ * deliver_decide - meter and hold for every recipient, inside a
+ * transaction the caller began on st and commits; nothing of it counts
+ * before that commit. On -1 the caller rolls back, and may call
+ * deliver_undecide() to forget the outcomes before trying again.
+ *
+ * deliver_pass_on - re-inject for the recipients not held; call only
+ * after the commit (a pass must never precede the durable decision).
+ */
+int deliver_prepare(const struct deliver_env *env,
+		    const struct deliver_request *req,
+		    struct deliver_result *result_r);
+int deliver_decide(const struct deliver_env *env, struct store *st,
+		   const struct deliver_request *req,
+		   struct deliver_result *result, const char **error_r);
+void deliver_undecide(struct deliver_result *result);
+int deliver_pass_on(const struct deliver_env *env,
+		    const struct deliver_request *req,
+		    const struct deliver_result *result, const char **error_r);
+
+/*
  * deliver_format_log - the maillog line for one outcome, e.g.
  * "4F3A2: to=<alice@example.com>, from=<>, kind=ndr_failed,
  * verdict=backscatter, action=quarantine, storm=57/10m, id=123"

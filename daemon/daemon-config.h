@@ -1,0 +1,35 @@
+/*
+ * daemon-config.h - the configuration ndrguardd runs with, reloadable
+ *
+ * A struct daemon_config is one loaded ndrguard.conf(5) with what is
+ * derived from it (the relay set). SIGHUP loads a new one; connections
+ * keep the one they took until their next transaction, so a reload never
+ * changes the rules in the middle of a message. A config is reference
+ * counted and freed when the last user lets go.
+ *
+ * Ownership: daemon_config_get() returns a new reference that the caller
+ * gives back with daemon_config_unref(), which NULLs the pointer.
+ */
+#ifndef NDRGUARD_DAEMON_CONFIG_H
+#define NDRGUARD_DAEMON_CONFIG_H
+
+#include "settings.h"
+
+struct relays;
+
+struct daemon_config {
+	struct settings set;
+	struct relays *relays;
+	int refcount;		/* under the module's lock */
+};
+
+/* daemon_config_load - read path; -1 with *error_r ("FILE:LINE: ...") */
+int daemon_config_load(const char *path, struct daemon_config **cfg_r,
+		       const char **error_r);
+/* daemon_config_install - make cfg current (takes over the reference) */
+void daemon_config_install(struct daemon_config *cfg);
+/* daemon_config_get - a reference to the current config */
+struct daemon_config *daemon_config_get(void);
+void daemon_config_unref(struct daemon_config **_cfg);
+
+#endif

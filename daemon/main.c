@@ -1,0 +1,321 @@
+/*
+ * main.c - ndrguardd: the LMTP content filter daemon
+ *
+ * SYNOPSIS
+ *	ndrguardd [-c FILE] [-f] [-t]
+ *
+ * DESCRIPTION
+ *	Takes mail from Postfix over LMTP (lmtp_listen), decides for each
+ *	recipient whether a bounce is held in quarantine (a backscatter
+ *	storm) or passed on through `reinject`, and answers each recipient
+ *	only once its copy is committed or accepted by the next hop.
+ *
+ *	The process shows its whole authority here: it reads the config,
+ *	binds the listener, writes the pid file, then, when started as
+ *	root, becomes daemon_user for good before it opens the database or
+ *	accepts a connection.
+ *
+ *	-c FILE	the config file (default: the installed ndrguard.conf
+ *		when it exists, else built-in defaults)
+ *	-f	stay in the foreground and log to stderr as well
+ *	-t	check the config and exit
+ *
+ * SIGNALS
+ *	SIGTERM, SIGINT: stop accepting, let every transaction in flight
+ *	finish and commit, then exit 0. SIGHUP: read the config again; a
+ *	bad one is refused with a log line and the running one kept.
+ *
+ * DIAGNOSTICS
+ *	Exit 0 after a clean stop, 64 (EX_USAGE) for bad options, 78
+ *	(EX_CONFIG) for a bad config or unknown daemon_user, 71 (EX_OSERR)
+ *	when the listener cannot be set up.
+ */
+#include "autoconfig.h"
+#include "config.h"
+#include "daemon-config.h"
+#include "endpoint.h"
+#include "lmtp.h"
+#include "log.h"
+#include "store-writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+struct ndrguardd {
+	const char *config_path;
+	int foreground;
+	int check_only;
+	char ident[128];
+	int listen_fd;
+	char *pid_file;		/* written by us, removed at exit */
+};
+
+static void ndrguardd_usage(void)
+{
+	fprintf(stderr, "usage: ndrguardd [-c FILE] [-f] [-t]\n");
+	exit(EX_USAGE);
+}
+
+static void ndrguardd_options(struct ndrguardd *d, int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "c:ft")) != -1) {
+		switch (c) {
+		case 'c':
+			d->config_path = optarg;
+			break;
+		case 'f':
+			d->foreground = 1;
+			break;
+		case 't':
+			d->check_only = 1;
+			break;
+		default:
+			ndrguardd_usage();
+		}
+	}
+	if (optind != argc)
+		ndrguardd_usage();
+	if (d->config_path == NULL && access(config_default_path, F_OK) == 0)
+		d->config_path = config_default_path;
+}
+
+/* ndrguardd_user - the account to become, when we are root */
+static int ndrguardd_user(const struct settings *set, struct passwd **pw_r,
+			  const char **error_r)
+{
+	*pw_r = NULL;
+	if (geteuid() != 0)
+		return 0;
+	errno = 0;
+	*pw_r = getpwnam(set->daemon_user);
+	if (*pw_r == NULL) {
+		*error_r = "daemon_user: no such user";
+		return -1;
+	}
+	if ((*pw_r)->pw_uid == 0) {
+		*error_r = "daemon_user must not be root";
+		return -1;
+	}
+	return 0;
+}
+
+static void ndrguardd_drop_privileges(const struct settings *set,
+				      const struct passwd *pw)
+{
+	if (pw == NULL)
+		return;
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
+	    || setuid(pw->pw_uid) < 0) {
+		log_error("become %s: %s", set->daemon_user, strerror(errno));
+		exit(EX_OSERR);
+	}
+	if (setuid(0) == 0) {
+		log_error("could drop root privileges only in part");
+		exit(EX_OSERR);
+	}
+}
+
+static int ndrguardd_listen(const struct settings *set)
+{
+	struct endpoint ep;
+	const char *error;
+	int fd;
+
+	if (endpoint_parse(set->lmtp_listen, &ep, &error) < 0
+	    || (fd = endpoint_listen(&ep, 128, &error)) < 0) {
+		log_error("lmtp_listen %s: %s", set->lmtp_listen, error);
+		exit(EX_OSERR);
+	}
+	/* Postfix's lmtp(8) connects as mail_owner: the socket's directory
+	   controls who may reach it, as with Postfix's own sockets */
+	if (ep.type == ENDPOINT_UNIX && chmod(ep.path, 0666) < 0) {
+		log_error("chmod %s: %s", ep.path, strerror(errno));
+		exit(EX_OSERR);
+	}
+	return fd;
+}
+
+static void ndrguardd_daemonize(void)
+{
+	pid_t pid = fork();
+	int null;
+
+	if (pid < 0) {
+		log_error("fork: %s", strerror(errno));
+		exit(EX_OSERR);
+	}
+	if (pid > 0)
+		_exit(EX_OK);
+	setsid();
+	if (chdir("/") < 0)
+		log_warning("chdir /: %s", strerror(errno));
+	null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+}
+
+static void ndrguardd_write_pid(struct ndrguardd *d, const char *path)
+{
+	FILE *fp;
+
+	if (path == NULL)
+		return;
+	fp = fopen(path, "w");
+	if (fp == NULL || fprintf(fp, "%ld\n", (long)getpid()) < 0
+	    || fclose(fp) != 0) {
+		log_error("write pid file %s: %s", path, strerror(errno));
+		exit(EX_OSERR);
+	}
+	d->pid_file = strdup(path);
+}
+
+/* ndrguardd_reload - SIGHUP: the new config, or the old one kept */
+static void ndrguardd_reload(struct ndrguardd *d)
+{
+	struct daemon_config *cfg, *old;
+	const char *error;
+
+	if (daemon_config_load(d->config_path, &cfg, &error) < 0) {
+		log_error("reload: %s: keeping the running configuration",
+			  error);
+		return;
+	}
+	old = daemon_config_get();
+	if (strcmp(old->set.lmtp_listen, cfg->set.lmtp_listen) != 0
+	    || strcmp(old->set.database, cfg->set.database) != 0
+	    || strcmp(old->set.daemon_user, cfg->set.daemon_user) != 0)
+		log_warning("reload: lmtp_listen, database and daemon_user "
+			    "change only with a restart; the others apply now");
+	daemon_config_unref(&old);
+	daemon_config_install(cfg);
+	log_info("reload: configuration read from %s",
+		 d->config_path ? d->config_path : "(defaults)");
+}
+
+static void *ndrguardd_accept_main(void *arg)
+{
+	const struct ndrguardd *d = arg;
+
+	lmtp_server_run(d->listen_fd);
+	return NULL;
+}
+
+/* ndrguardd_serve - run until SIGTERM; signals are taken here only */
+static void ndrguardd_serve(struct ndrguardd *d)
+{
+	pthread_t accept_thread;
+	sigset_t set;
+	int sig, rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	rc = pthread_create(&accept_thread, NULL, ndrguardd_accept_main, d);
+	if (rc != 0) {
+		log_error("cannot start the accept thread: %s", strerror(rc));
+		exit(EX_OSERR);
+	}
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			ndrguardd_reload(d);
+			continue;
+		}
+		log_info("stopping on signal %d", sig);
+		lmtp_server_stop();
+		break;
+	}
+	pthread_join(accept_thread, NULL);
+}
+
+static int ndrguardd_check(struct ndrguardd *d, struct daemon_config *cfg)
+{
+	struct passwd *pw;
+	const char *error;
+
+	if (ndrguardd_user(&cfg->set, &pw, &error) < 0) {
+		fprintf(stderr, "ndrguardd: %s: %s\n", error,
+			cfg->set.daemon_user);
+		return EX_CONFIG;
+	}
+	if (d->check_only)
+		printf("ndrguardd: %s: configuration OK\n",
+		       d->config_path ? d->config_path : "(defaults)");
+	return EX_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct ndrguardd d = { .listen_fd = -1 };
+	struct daemon_config *cfg;
+	struct passwd *pw;
+	const char *error;
+	sigset_t block;
+
+	ndrguardd_options(&d, argc, argv);
+	if (daemon_config_load(d.config_path, &cfg, &error) < 0) {
+		fprintf(stderr, "ndrguardd: %s\n", error);
+		return EX_CONFIG;
+	}
+	int status = ndrguardd_check(&d, cfg);
+	if (status != EX_OK || d.check_only) {
+		daemon_config_unref(&cfg);
+		return status;
+	}
+	ndrguardd_user(&cfg->set, &pw, &error);
+	snprintf(d.ident, sizeof(d.ident), "%s/ndrguardd",
+		 cfg->set.syslog_name);
+	log_init(d.ident, cfg->set.syslog_facility,
+		 d.foreground || getenv("NDRGUARD_LOG_STDERR") != NULL);
+
+	d.listen_fd = ndrguardd_listen(&cfg->set);
+	if (!d.foreground)
+		ndrguardd_daemonize();
+	ndrguardd_write_pid(&d, cfg->set.pid_file);
+	ndrguardd_drop_privileges(&cfg->set, pw);
+
+	/* every thread inherits this: signals reach only sigwait() */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
+	if (lmtp_server_init() < 0) {
+		log_error("lmtp server: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	store_writer_start(cfg->set.database, cfg->set.busy_timeout * 1000);
+	log_info("listening on %s, database %s", cfg->set.lmtp_listen,
+		 cfg->set.database);
+	daemon_config_install(cfg);
+
+	ndrguardd_serve(&d);
+
+	store_writer_stop();
+	if (d.pid_file != NULL && unlink(d.pid_file) < 0 && errno != ENOENT)
+		log_warning("remove %s: %s (no permission after dropping "
+			    "privileges)", d.pid_file, strerror(errno));
+	free(d.pid_file);
+	log_info("stopped");
+	return EX_OK;
+}

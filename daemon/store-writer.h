@@ -1,0 +1,32 @@
+/*
+ * store-writer.h - the one thread that writes the quarantine store
+ *
+ * Connections do not open the database themselves: they hand their
+ * prepared decision (deliver_prepare()) to the writer and wait. The
+ * writer takes everything that queued up while it was busy and decides it
+ * in one transaction (deliver-batch.h), so concurrent connections share
+ * one fsync per commit instead of queueing for the lock one by one.
+ *
+ * Ownership: a job belongs to the connection that submits it; the writer
+ * only fills in its batch item and wakes the connection up.
+ */
+#ifndef NDRGUARD_STORE_WRITER_H
+#define NDRGUARD_STORE_WRITER_H
+
+#include "deliver-batch.h"
+
+/*
+ * store_writer_start - open the store at database (created when missing)
+ * and start the thread. A store that cannot be opened yet is not fatal:
+ * the writer tries again for each batch and fails its jobs meanwhile.
+ */
+void store_writer_start(const char *database, unsigned int busy_timeout_ms);
+/*
+ * store_writer_decide - queue item, wait until it is decided and
+ * committed (item->status 0) or failed (-1, item->error).
+ */
+void store_writer_decide(struct deliver_batch_item *item);
+/* store_writer_stop - finish what is queued, stop and close the store */
+void store_writer_stop(void);
+
+#endif
