@@ -36,6 +36,9 @@
 # OUTPUT
 #	One line per run, then a summary and a Markdown table row for
 #	bench/results/deliver.md.  Exit 1 when a run fails.
+# The driver prints "messages failed seconds"; "set -- $(driver ...)" splits
+# that on purpose.
+# shellcheck disable=SC2046,SC2086
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -36,7 +36,7 @@ usage()
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 docs=$srcdir/doc/postfix
-port= reinject_port= ndrguard= conf= pipe_user= mbox_user= domain=example.test
+port='' reinject_port='' ndrguard='' conf='' pipe_user='' mbox_user='' domain=example.test
 while getopts p:r:b:c:u:m:d: opt; do
 	case $opt in
 	p) port=$OPTARG ;;
@@ -146,7 +146,9 @@ scache     unix  - - n -  1 scache
 postlog    unix-dgram n - n - 1 postlogd
 # --- doc/postfix/pipe-master.cf ---
 EOF
-subst "$docs/pipe-master.cf" >> "$dir/etc/master.cf"
-echo "# --- doc/postfix/reinject-master.cf ---" >> "$dir/etc/master.cf"
-subst "$docs/reinject-master.cf" >> "$dir/etc/master.cf"
+{
+	subst "$docs/pipe-master.cf"
+	echo "# --- doc/postfix/reinject-master.cf ---"
+	subst "$docs/reinject-master.cf"
+} >> "$dir/etc/master.cf"
 subst "$docs/null_sender" > "$dir/etc/null_sender"

@@ -76,8 +76,6 @@ pf_require()
 	[ "$(id -u)" = 0 ] || pf_skip "needs root (Postfix runs pipe(8) as $PF_USER)"
 	id postfix >/dev/null 2>&1 || pf_skip "no postfix user"
 	[ -x "$NDRGUARD" ] || pf_fail "$NDRGUARD is not built"
-	PF_UID=$(id -u "$PF_USER")
-	PF_GID=$(id -g "$PF_USER")
 }
 
 # pf_free_port - print a loopback TCP port nobody listens on
