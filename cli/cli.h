@@ -9,6 +9,7 @@
 #ifndef NDRGUARD_CLI_H
 #define NDRGUARD_CLI_H
 
+#include <stddef.h>
 #include "settings.h"
 
 struct cli_context {
@@ -21,6 +22,22 @@ typedef int cli_verb_func(int argc, char **argv, const struct cli_context *ctx);
 cli_verb_func cmd_deliver;
 cli_verb_func cmd_inspect;
 cli_verb_func cmd_config;
+cli_verb_func cmd_list;
+cli_verb_func cmd_show;
+cli_verb_func cmd_release;
+cli_verb_func cmd_delete;
+cli_verb_func cmd_purge;
+
+struct store;
+
+/* cli_store_open - open the configured store for a postmaster's verb;
+   returns EX_OK, or an exit status after saying why on stderr */
+int cli_store_open(const char *verb, const struct cli_context *ctx,
+		   struct store **store_r);
+/* cli_parse_id - a quarantine id from argv, or -1 after an error line */
+int cli_parse_id(const char *verb, const char *arg, long long *id_r);
+/* cli_format_time - unix time as ISO 8601 UTC into buf */
+const char *cli_format_time(long long t, char *buf, size_t size);
 
 /* cli_usage_error - print "ndrguard VERB: message" and return EX_USAGE */
 int cli_usage_error(const char *verb, const char *fmt, ...)

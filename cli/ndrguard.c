@@ -34,6 +34,11 @@ static const struct cli_verb cli_verbs[] = {
 	{ "deliver", cmd_deliver, "deliver -f SENDER [-q QUEUE_ID] -- RECIPIENT... < message" },
 	{ "inspect", cmd_inspect, "inspect [--json] FILE...|-" },
 	{ "config", cmd_config, "config [-n]" },
+	{ "list", cmd_list, "list [--mailbox ADDR] [--state STATE] [--since TIME] [--json]" },
+	{ "show", cmd_show, "show [--raw] ID" },
+	{ "release", cmd_release, "release ID..." },
+	{ "delete", cmd_delete, "delete ID..." },
+	{ "purge", cmd_purge, "purge" },
 };
 
 static void ndrguard_usage(FILE *fp)

@@ -21,6 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SQLITE_RECORD_COLUMNS \
+	"id, queue_id, sender, recipient, arrived, kind, status, reason," \
+	" reporting_mta, verdict, evidence, orig_subject, orig_from," \
+	" orig_message_id, state, state_changed, storm_id, size"
+
 enum sqlite_stmt {
 	STMT_BEGIN,
 	STMT_COMMIT,
@@ -36,6 +41,12 @@ enum sqlite_stmt {
 	STMT_ITEM_ADD,
 	STMT_ITEM_FIND,
 	STMT_AUDIT_ADD,
+	STMT_ITEM_LIST,
+	STMT_ITEM_GET,
+	STMT_ITEM_GET_RAW,
+	STMT_ITEM_SET_STATE,
+	STMT_ITEM_EXPIRE_PICK,
+	STMT_ITEM_EXPIRE,
 	STMT_COUNT
 };
 
@@ -73,6 +84,24 @@ static const char *const sqlite_sql[STMT_COUNT] = {
 	[STMT_AUDIT_ADD] =
 		"INSERT INTO audit (at, quarantine_id, action, actor, detail)"
 		" VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STMT_ITEM_LIST] =
+		"SELECT " SQLITE_RECORD_COLUMNS ", NULL FROM quarantine"
+		" WHERE (?1 IS NULL OR recipient = ?1 COLLATE NOCASE)"
+		" AND (?2 IS NULL OR state = ?2) AND arrived >= ?3"
+		" ORDER BY arrived DESC, id DESC LIMIT ?4",
+	[STMT_ITEM_GET] =
+		"SELECT " SQLITE_RECORD_COLUMNS ", NULL FROM quarantine WHERE id = ?1",
+	[STMT_ITEM_GET_RAW] =
+		"SELECT " SQLITE_RECORD_COLUMNS ", raw FROM quarantine WHERE id = ?1",
+	[STMT_ITEM_SET_STATE] =
+		"UPDATE quarantine SET state = ?3, state_changed = ?4"
+		" WHERE id = ?1 AND state = ?2",
+	[STMT_ITEM_EXPIRE_PICK] =
+		"SELECT id FROM quarantine WHERE state = 'held' AND arrived < ?1"
+		" ORDER BY arrived LIMIT ?2",
+	[STMT_ITEM_EXPIRE] =
+		"UPDATE quarantine SET state = 'expired', state_changed = ?2,"
+		" raw = x'' WHERE id = ?1 AND state = 'held'",
 };
 
 struct store_sqlite {
@@ -385,6 +414,178 @@ static int sqlite_item_add(struct store *st, const struct store_item *item,
 				"deliver", item->queue_id, error_r);
 }
 
+static char *sqlite_column_dup(sqlite3_stmt *stmt, int i)
+{
+	const unsigned char *t = sqlite3_column_text(stmt, i);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+/* sqlite_record - the current row as a record (columns in
+   SQLITE_RECORD_COLUMNS order, then raw) */
+static struct store_record *sqlite_record(sqlite3_stmt *stmt)
+{
+	struct store_record *r = xcalloc(1, sizeof(*r));
+	const void *raw;
+
+	r->id = sqlite3_column_int64(stmt, 0);
+	r->queue_id = sqlite_column_dup(stmt, 1);
+	r->sender = sqlite_column_dup(stmt, 2);
+	r->recipient = sqlite_column_dup(stmt, 3);
+	r->arrived = sqlite3_column_int64(stmt, 4);
+	r->kind = sqlite_column_dup(stmt, 5);
+	r->status = sqlite_column_dup(stmt, 6);
+	r->reason = sqlite_column_dup(stmt, 7);
+	r->reporting_mta = sqlite_column_dup(stmt, 8);
+	r->verdict = sqlite_column_dup(stmt, 9);
+	r->evidence = sqlite_column_dup(stmt, 10);
+	r->orig_subject = sqlite_column_dup(stmt, 11);
+	r->orig_from = sqlite_column_dup(stmt, 12);
+	r->orig_message_id = sqlite_column_dup(stmt, 13);
+	r->state = sqlite_column_dup(stmt, 14);
+	r->state_changed = sqlite3_column_int64(stmt, 15);
+	r->storm_id = sqlite3_column_int64(stmt, 16);
+	r->size = sqlite3_column_int64(stmt, 17);
+	raw = sqlite3_column_blob(stmt, 18);
+	if (raw != NULL || sqlite3_column_type(stmt, 18) == SQLITE_BLOB) {
+		int n = sqlite3_column_bytes(stmt, 18);
+		r->raw = xmalloc((size_t)n + 1);
+		if (n > 0)
+			memcpy(r->raw, raw, (size_t)n);
+		r->raw[n] = '\0';
+		r->size = n;
+	}
+	return r;
+}
+
+static int sqlite_item_list(struct store *st, const struct store_filter *f,
+			    store_record_cb *cb, void *context,
+			    const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	sqlite3_stmt *stmt = sqlite_stmt(s, STMT_ITEM_LIST, error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	sqlite_bind_text(stmt, 1, f->mailbox);
+	sqlite_bind_text(stmt, 2, f->state);
+	sqlite3_bind_int64(stmt, 3, f->since);
+	sqlite3_bind_int64(stmt, 4, f->limit ? (long long)f->limit : -1);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct store_record *r = sqlite_record(stmt);
+		int stop = cb(r, context) < 0;
+		store_record_free(&r);
+		if (stop)
+			break;
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*error_r = sqlite_error(s, "list held messages");
+		return -1;
+	}
+	return 0;
+}
+
+static int sqlite_item_get(struct store *st, long long id, int want_raw,
+			   struct store_record **rec_r, const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	sqlite3_stmt *stmt = sqlite_stmt(s, want_raw ? STMT_ITEM_GET_RAW
+					 : STMT_ITEM_GET, error_r);
+	int rc;
+
+	*rec_r = NULL;
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*rec_r = sqlite_record(stmt);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*error_r = sqlite_error(s, "read held message");
+		return -1;
+	}
+	return 0;
+}
+
+static int sqlite_item_set_state(struct store *st, long long id,
+				 const char *from_state, const char *to_state,
+				 const char *actor, long long now,
+				 int *changed_r, const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	sqlite3_stmt *stmt = sqlite_stmt(s, STMT_ITEM_SET_STATE, error_r);
+
+	*changed_r = 0;
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite_bind_text(stmt, 2, from_state);
+	sqlite_bind_text(stmt, 3, to_state);
+	sqlite3_bind_int64(stmt, 4, now);
+	if (sqlite_step_done(s, stmt, "change state", error_r) < 0)
+		return -1;
+	*changed_r = sqlite3_changes(s->db) > 0;
+	if (!*changed_r)
+		return 0;
+	return sqlite_audit_add(s, now, id, to_state, actor, from_state,
+				error_r);
+}
+
+static int sqlite_item_expire(struct store *st, long long before,
+			      unsigned int batch, long long now,
+			      unsigned int *count_r, const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	sqlite3_stmt *pick = sqlite_stmt(s, STMT_ITEM_EXPIRE_PICK, error_r);
+	long long *ids;
+	unsigned int n = 0;
+	int rc;
+
+	*count_r = 0;
+	if (pick == NULL)
+		return -1;
+	ids = xcalloc(batch, sizeof(*ids));
+	sqlite3_bind_int64(pick, 1, before);
+	sqlite3_bind_int64(pick, 2, batch);
+	while (n < batch && (rc = sqlite3_step(pick)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(pick, 0);
+	sqlite3_reset(pick);
+	for (unsigned int i = 0; i < n; i++) {
+		sqlite3_stmt *stmt = sqlite_stmt(s, STMT_ITEM_EXPIRE, error_r);
+		if (stmt == NULL)
+			goto fail;
+		sqlite3_bind_int64(stmt, 1, ids[i]);
+		sqlite3_bind_int64(stmt, 2, now);
+		if (sqlite_step_done(s, stmt, "expire", error_r) < 0
+		    || sqlite_audit_add(s, now, ids[i], "expired", "purge",
+					NULL, error_r) < 0)
+			goto fail;
+	}
+	free(ids);
+	*count_r = n;
+	return 0;
+fail:
+	free(ids);
+	return -1;
+}
+
+static int sqlite_reclaim(struct store *st, const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+
+	/* a bounded step, so that deliveries waiting for the lock wait
+	   milliseconds, not the length of a full VACUUM */
+	if (sqlite3_exec(s->db, "PRAGMA incremental_vacuum(2000)", NULL, NULL,
+			 NULL) != SQLITE_OK) {
+		*error_r = sqlite_error(s, "reclaim space");
+		return -1;
+	}
+	return 0;
+}
+
 static void sqlite_close(struct store *st)
 {
 	struct store_sqlite *s = (struct store_sqlite *)st;
@@ -409,6 +610,11 @@ static const struct store_vfuncs sqlite_vfuncs = {
 	.storm_hit = sqlite_storm_hit,
 	.storm_end = sqlite_storm_end,
 	.item_add = sqlite_item_add,
+	.item_list = sqlite_item_list,
+	.item_get = sqlite_item_get,
+	.item_set_state = sqlite_item_set_state,
+	.item_expire = sqlite_item_expire,
+	.reclaim = sqlite_reclaim,
 };
 
 int store_sqlite_schema_version(void)
@@ -497,9 +703,13 @@ static int sqlite_setup(struct store_sqlite *s, const struct store_options *opts
 {
 	sqlite3_busy_timeout(s->db, (int)opts->busy_timeout_ms);
 	sqlite3_extended_result_codes(s->db, 1);
-	/* journal_mode=WAL persists in the file; setting it is a no-op
-	   read once it is there */
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL,
+	/* auto_vacuum takes effect only on a new, empty file (before WAL
+	   mode writes its first page); it lets purge give space back
+	   without a blocking VACUUM. journal_mode=WAL persists in the file;
+	   setting it again is a no-op read. */
+	if (sqlite3_exec(s->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, NULL,
+			 NULL) != SQLITE_OK
+	    || sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL,
 			 NULL) != SQLITE_OK
 	    || sqlite3_exec(s->db, "PRAGMA synchronous = FULL;"
 			    "PRAGMA foreign_keys = ON", NULL, NULL,

@@ -49,6 +49,31 @@ struct store_storm {
 	long long count;
 };
 
+/* a held message as read back; every string may be NULL */
+struct store_record {
+	long long id;
+	char *queue_id, *sender, *recipient;
+	long long arrived;
+	char *kind, *status, *reason, *reporting_mta;
+	char *verdict, *evidence;
+	char *orig_subject, *orig_from, *orig_message_id;
+	char *state;
+	long long state_changed;
+	long long storm_id;
+	long long size;
+	char *raw;		/* only when asked for; size bytes */
+};
+
+struct store_filter {
+	const char *mailbox;	/* NULL: every mailbox */
+	const char *state;	/* NULL: every state */
+	long long since;	/* arrived at or after; 0: any time */
+	unsigned int limit;	/* 0: no limit */
+};
+
+/* store_record_cb - called per listed record; return -1 to stop */
+typedef int store_record_cb(const struct store_record *rec, void *context);
+
 struct store_vfuncs {
 	void (*close)(struct store *st);
 	int (*begin)(struct store *st, const char **error_r);
@@ -78,6 +103,26 @@ struct store_vfuncs {
 	int (*item_add)(struct store *st, const struct store_item *item,
 			long long *id_r, int *duplicate_r,
 			const char **error_r);
+	/* newest first */
+	int (*item_list)(struct store *st, const struct store_filter *filter,
+			 store_record_cb *cb, void *context,
+			 const char **error_r);
+	/* *rec_r is NULL when there is no such id */
+	int (*item_get)(struct store *st, long long id, int want_raw,
+			struct store_record **rec_r, const char **error_r);
+	/* change the state only if it is from_state; *changed_r says if it
+	   was, and an audit line records who did it */
+	int (*item_set_state)(struct store *st, long long id,
+			      const char *from_state, const char *to_state,
+			      const char *actor, long long now, int *changed_r,
+			      const char **error_r);
+	/* expire up to batch held items that arrived before `before`: the
+	   row and its audit trail stay, the message bytes go */
+	int (*item_expire)(struct store *st, long long before,
+			   unsigned int batch, long long now,
+			   unsigned int *count_r, const char **error_r);
+	/* give freed pages back to the file system, a few at a time */
+	int (*reclaim)(struct store *st, const char **error_r);
 };
 
 struct store {
@@ -91,6 +136,7 @@ struct store {
 int store_open(const char *location, const struct store_options *opts,
 	       struct store **store_r, const char **error_r);
 void store_close(struct store **_st);
+void store_record_free(struct store_record **_rec);
 
 /* store_sqlite_open - the SQLite backend (store-sqlite.c) */
 int store_sqlite_open(const char *path, const struct store_options *opts,
