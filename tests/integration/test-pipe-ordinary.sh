@@ -8,8 +8,11 @@
 #	  FILTER does not fire for it;
 #	- a message with the null sender that is not a bounce (a notice from
 #	  a no-reply system) to bob goes through ndrguard, which passes it
-#	  on unchanged, byte for byte.
-#	Neither ends up in the quarantine.
+#	  on unchanged, byte for byte;
+#	- the same kind of notice to alice, in the middle of her storm, goes
+#	  through ndrguard too and is passed on as well: only backscatter is
+#	  held, not everything with the null sender.
+#	None of them ends up in the quarantine.
 . "${top_srcdir:-.}/tests/integration/postfix-fixture.sh"
 
 THRESHOLD=3
@@ -23,6 +26,7 @@ gen=$top_srcdir/tests/integration/gen-mail.sh
 sh "$gen" ndr $STORM "$D/sent" "$ALICE" "ord$$"
 sh "$gen" ordinary "$D/ordinary.eml" "$ALICE" "ord$$"
 sh "$gen" notice "$D/notice.eml" "$BOB" "ord$$"
+sh "$gen" notice "$D/notice-alice.eml" "$ALICE" "orda$$"
 
 # queue_id_of MESSAGE-ID - the queue id(s) cleanup logged for it
 queue_id_of()
@@ -48,6 +52,7 @@ pf_log "alice is in a storm: $held held"
 
 pf_send "$D/ordinary.eml" bob@example.net "$ALICE"
 pf_send "$D/notice.eml" '' "$BOB"
+pf_send "$D/notice-alice.eml" '' "$ALICE"
 pf_wait_idle 30
 
 # 1. Ordinary mail: straight to virtual(8), unchanged.
@@ -90,13 +95,29 @@ pf_same "$f" "$D/notice.eml" || {
 [ "$(pf_delivered bob)" -eq 1 ] || pf_fail "bob has $(pf_delivered bob) messages, expected 1"
 pf_log "null-sender notice passed through ndrguard unchanged"
 
-# Neither is in the quarantine; alice's count did not move.
+# 3. The notice to alice during her storm: through ndrguard, not held.
+na_id=$(pf_msgid "$D/notice-alice.eml")
+qids=$(queue_id_of "$na_id")
+first=$(echo "$qids" | head -n 1)
+grep -q "$first: to=<$ALICE>, relay=ndrguard,.* status=sent" "$D/maillog" ||
+	pf_fail "null-sender notice to alice $first did not go through ndrguard"
+f=$(delivered_file alice "$na_id")
+[ -n "$f" ] || pf_fail "a null-sender notice (not a bounce) to alice was held during her storm"
+pf_same "$f" "$D/notice-alice.eml" || {
+	diff "$D/notice-alice.eml" "$f"
+	pf_fail "null-sender notice to alice changed on its way through ndrguard"
+}
+pf_log "null-sender notice to alice passed during her storm"
+
+# None is in the quarantine; alice's count did not move.
 n=$(pf_sql "SELECT count(*) FROM quarantine
-	WHERE instr(CAST(raw AS TEXT), '$ord_id') OR instr(CAST(raw AS TEXT), '$not_id')")
+	WHERE instr(CAST(raw AS TEXT), '$ord_id') OR instr(CAST(raw AS TEXT), '$not_id')
+	   OR instr(CAST(raw AS TEXT), '$na_id')")
 [ "$n" -eq 0 ] || pf_fail "$n of them ended up in the quarantine"
 [ "$(pf_held "$ALICE")" -eq "$held" ] || pf_fail "alice's held count changed"
-[ "$(pf_delivered alice)" -eq $(( THRESHOLD - 1 + 1 )) ] ||
-	pf_fail "alice has $(pf_delivered alice) messages, expected $(( THRESHOLD ))"
+expect=$(( THRESHOLD - 1 + 2 ))
+[ "$(pf_delivered alice)" -eq $expect ] ||
+	pf_fail "alice has $(pf_delivered alice) messages, expected $expect"
 
 pf_log "PASS"
 exit 0
