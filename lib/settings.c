@@ -83,6 +83,21 @@ static const char *settings_check_required(const char *value)
 	return value == NULL ? "must not be empty" : NULL;
 }
 
+static const char *settings_check_release_mode(const char *value)
+{
+	if (value != NULL && (strcmp(value, "direct") == 0 ||
+			      strcmp(value, "request") == 0))
+		return NULL;
+	return "expected direct or request";
+}
+
+static const char *settings_check_password_hash(const char *value)
+{
+	if (value == NULL || strncmp(value, "pbkdf2-sha256$", 14) == 0)
+		return NULL;
+	return "expected pbkdf2-sha256$... (ndrguard-web --hash-password)";
+}
+
 static const char *settings_check_facility(const char *value)
 {
 	static const char *const names[] = {
@@ -145,6 +160,26 @@ const struct config_param config_table[] = {
 	  OFF(lmtp_command_timeout), 1, 3600, NULL },
 	{ "lmtp_idle_timeout", CONFIG_DURATION, "5m",
 	  OFF(lmtp_idle_timeout), 1, 86400, NULL },
+	{ "secret_file", CONFIG_STRING, LOCALSTATEDIR "/lib/ndrguard/secret",
+	  OFF(secret_file), 0, 0, settings_check_required },
+	{ "release_mode", CONFIG_STRING, "direct", OFF(release_mode),
+	  0, 0, settings_check_release_mode },
+	{ "release_notify", CONFIG_STRING, "postmaster", OFF(release_notify),
+	  0, 0, NULL },
+	{ "admin_user", CONFIG_STRING, "", OFF(admin_user), 0, 0, NULL },
+	{ "admin_password_hash", CONFIG_STRING, "", OFF(admin_password_hash),
+	  0, 0, settings_check_password_hash },
+	{ "http_threads", CONFIG_UINT, "4", OFF(http_threads), 1, 256, NULL },
+	{ "http_max_connections", CONFIG_UINT, "256",
+	  OFF(http_max_connections), 1, 100000, NULL },
+	{ "http_client_connections", CONFIG_UINT, "32",
+	  OFF(http_client_connections), 0, 100000, NULL },
+	{ "http_rate_limit", CONFIG_UINT, "300", OFF(http_rate_limit),
+	  0, 1000000, NULL },
+	{ "http_timeout", CONFIG_DURATION, "30s", OFF(http_timeout),
+	  1, 3600, NULL },
+	{ "http_request_size_limit", CONFIG_SIZE, "16k",
+	  OFF(http_request_size_limit), 1024, 1024 * 1024, NULL },
 	{ NULL, CONFIG_STRING, NULL, 0, 0, 0, NULL },
 };
 

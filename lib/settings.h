@@ -35,6 +35,18 @@ struct settings {
 	unsigned int lmtp_line_length_limit;	/* bytes, command lines */
 	unsigned int lmtp_command_timeout;	/* seconds */
 	unsigned int lmtp_idle_timeout;		/* seconds */
+	/* release page */
+	char *secret_file;
+	char *release_mode;		/* "direct" or "request" */
+	char *release_notify;		/* who is told of requests */
+	char *admin_user;		/* NULL: no admin page */
+	char *admin_password_hash;	/* pbkdf2-sha256$ITER$SALT$HASH */
+	unsigned int http_threads;
+	unsigned int http_max_connections;
+	unsigned int http_client_connections;	/* per client address */
+	unsigned int http_rate_limit;	/* requests per minute per client */
+	unsigned int http_timeout;	/* seconds */
+	unsigned int http_request_size_limit;	/* bytes, headers + body */
 };
 
 #endif

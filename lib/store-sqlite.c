@@ -14,6 +14,7 @@
 #include "autoconfig.h"
 #include "store.h"
 #include "migrations.h"
+#include "store-sqlite-private.h"
 #include "xalloc.h"
 
 #include <sqlite3.h>
@@ -88,7 +89,7 @@ static const char *const sqlite_sql[STMT_COUNT] = {
 		"SELECT " SQLITE_RECORD_COLUMNS ", NULL FROM quarantine"
 		" WHERE (?1 IS NULL OR recipient = ?1 COLLATE NOCASE)"
 		" AND (?2 IS NULL OR state = ?2) AND arrived >= ?3"
-		" ORDER BY arrived DESC, id DESC LIMIT ?4",
+		" ORDER BY arrived DESC, id DESC LIMIT ?4 OFFSET ?5",
 	[STMT_ITEM_GET] =
 		"SELECT " SQLITE_RECORD_COLUMNS ", NULL FROM quarantine WHERE id = ?1",
 	[STMT_ITEM_GET_RAW] =
@@ -472,6 +473,7 @@ static int sqlite_item_list(struct store *st, const struct store_filter *f,
 	sqlite_bind_text(stmt, 2, f->state);
 	sqlite3_bind_int64(stmt, 3, f->since);
 	sqlite3_bind_int64(stmt, 4, f->limit ? (long long)f->limit : -1);
+	sqlite3_bind_int64(stmt, 5, f->offset);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		struct store_record *r = sqlite_record(stmt);
 		int stop = cb(r, context) < 0;
@@ -615,7 +617,20 @@ static const struct store_vfuncs sqlite_vfuncs = {
 	.item_set_state = sqlite_item_set_state,
 	.item_expire = sqlite_item_expire,
 	.reclaim = sqlite_reclaim,
+	/* store-sqlite-release.c */
+	.pref_get = store_sqlite_pref_get,
+	.pref_set = store_sqlite_pref_set,
+	.request_add = store_sqlite_request_add,
+	.request_get = store_sqlite_request_get,
+	.request_list = store_sqlite_request_list,
+	.request_decide = store_sqlite_request_decide,
 };
+
+/* store_sqlite_db - the connection, for the backend's other files */
+sqlite3 *store_sqlite_db(struct store *st)
+{
+	return ((struct store_sqlite *)st)->db;
+}
 
 int store_sqlite_schema_version(void)
 {

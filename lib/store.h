@@ -69,7 +69,28 @@ struct store_filter {
 	const char *state;	/* NULL: every state */
 	long long since;	/* arrived at or after; 0: any time */
 	unsigned int limit;	/* 0: no limit */
+	unsigned int offset;	/* skip this many first (paging) */
 };
+
+/* a mailbox owner's choices (sql/0003-release.sql) */
+struct store_pref {
+	char digest[8];		/* "daily", "storms" or "never" */
+	char lang[4];		/* "en", "es" or "" (the browser's) */
+};
+
+/* a release request (release_mode = request) */
+struct store_request {
+	long long id;		/* 0: none */
+	long long quarantine_id;
+	long long requested;
+	long long decided;	/* 0: pending */
+	char state[12];		/* "pending", "approved" or "refused" */
+	char requested_by[96];
+	char decided_by[96];
+};
+
+/* store_request_cb - called per listed request; return -1 to stop */
+typedef int store_request_cb(const struct store_request *req, void *context);
 
 /* store_record_cb - called per listed record; return -1 to stop */
 typedef int store_record_cb(const struct store_record *rec, void *context);
@@ -123,6 +144,28 @@ struct store_vfuncs {
 			   unsigned int *count_r, const char **error_r);
 	/* give freed pages back to the file system, a few at a time */
 	int (*reclaim)(struct store *st, const char **error_r);
+	/* the mailbox's preferences; the defaults when it has none */
+	int (*pref_get)(struct store *st, const char *mailbox,
+			struct store_pref *pref_r, const char **error_r);
+	int (*pref_set)(struct store *st, const char *mailbox,
+			const struct store_pref *pref, long long now,
+			const char **error_r);
+	/* record a pending request unless one is pending: *created_r */
+	int (*request_add)(struct store *st, long long quarantine_id,
+			   const char *actor, long long now, int *created_r,
+			   const char **error_r);
+	/* the item's newest request (req_r->id == 0 when none) */
+	int (*request_get)(struct store *st, long long quarantine_id,
+			   struct store_request *req_r, const char **error_r);
+	/* requests in state (NULL: all), oldest first */
+	int (*request_list)(struct store *st, const char *state,
+			    unsigned int limit, store_request_cb *cb,
+			    void *context, const char **error_r);
+	/* pending -> to_state; *changed_r is 0 if it was not pending */
+	int (*request_decide)(struct store *st, long long request_id,
+			      const char *to_state, const char *actor,
+			      long long now, int *changed_r,
+			      const char **error_r);
 };
 
 struct store {
