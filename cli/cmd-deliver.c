@@ -55,10 +55,12 @@ static int cmd_deliver_read(struct strbuf *msg)
 
 static int cmd_deliver_tempfail(const char *queue_id, const char *what)
 {
+	/* pipe(8) reads the status code from the start of our output:
+	   it must come out before any log line on stderr */
 	printf("4.3.0 ndrguard: %s\n", what);
+	fflush(stdout);
 	log_warning("%s: deferred: %s", queue_id ? queue_id : "NOQUEUE",
 		    what);
-	fflush(stdout);
 	return EX_TEMPFAIL;
 }
 
