@@ -14,6 +14,7 @@
 #include "autoconfig.h"
 #include "store.h"
 #include "migrations.h"
+#include "store-sqlite-digest.h"
 #include "store-sqlite-private.h"
 #include "xalloc.h"
 
@@ -651,6 +652,14 @@ static const struct store_vfuncs sqlite_vfuncs = {
 	.item_set_state = sqlite_item_set_state,
 	.item_expire = sqlite_item_expire,
 	.reclaim = sqlite_reclaim,
+	.digest_mailboxes = store_sqlite_digest_mailboxes,
+	.digest_items = store_sqlite_digest_items,
+	.digest_last_sent = store_sqlite_digest_last_sent,
+	.digest_add = store_sqlite_digest_add,
+	.digest_pending = store_sqlite_digest_pending,
+	.digest_sent = store_sqlite_digest_sent,
+	.digest_attempted = store_sqlite_digest_attempted,
+	.digest_drop = store_sqlite_digest_drop,
 	/* store-sqlite-release.c */
 	.pref_get = store_sqlite_pref_get,
 	.pref_set = store_sqlite_pref_set,

@@ -95,6 +95,26 @@ typedef int store_request_cb(const struct store_request *req, void *context);
 /* store_record_cb - called per listed record; return -1 to stop */
 typedef int store_record_cb(const struct store_record *rec, void *context);
 
+/* a digest as recorded (sql/0002-digest.sql); strings are borrowed */
+struct store_digest {
+	long long id;
+	const char *mailbox;
+	const char *message_id;
+	long long created;
+	long long sent;			/* 0: pending */
+	unsigned int item_count;	/* held messages it covers */
+	unsigned int attempts;		/* sends that failed so far */
+	const char *message;		/* pending: the exact bytes; else NULL */
+	size_t size;
+};
+
+/* store_digest_cb - called per listed digest; return -1 to stop */
+typedef int store_digest_cb(const struct store_digest *dg, void *context);
+/* store_mailbox_cb - a mailbox with count held messages no digest
+   covers yet; return -1 to stop */
+typedef int store_mailbox_cb(const char *mailbox, unsigned int count,
+			     void *context);
+
 struct store_vfuncs {
 	void (*close)(struct store *st);
 	int (*begin)(struct store *st, const char **error_r);
@@ -144,6 +164,39 @@ struct store_vfuncs {
 			   unsigned int *count_r, const char **error_r);
 	/* give freed pages back to the file system, a few at a time */
 	int (*reclaim)(struct store *st, const char **error_r);
+	/* digests (sql/0002-digest.sql). Mailboxes (all, or only mailbox
+	   when not NULL) with held messages no digest covers yet */
+	int (*digest_mailboxes)(struct store *st, const char *mailbox,
+				store_mailbox_cb *cb, void *context,
+				const char **error_r);
+	/* those messages of one mailbox: verdict legit, then unknown,
+	   then backscatter; newest first within each */
+	int (*digest_items)(struct store *st, const char *mailbox,
+			    store_record_cb *cb, void *context,
+			    const char **error_r);
+	/* when the newest sent digest to mailbox went out (0: never) */
+	int (*digest_last_sent)(struct store *st, const char *mailbox,
+				long long *sent_r, const char **error_r);
+	/* record a pending digest (with its bytes) covering items[];
+	   fails if one of them is covered already. Call it inside a
+	   transaction: the digest and its items go in together */
+	int (*digest_add)(struct store *st, const struct store_digest *dg,
+			  const long long *items, size_t count,
+			  long long *id_r, const char **error_r);
+	/* pending digests (of mailbox, or all), oldest first */
+	int (*digest_pending)(struct store *st, const char *mailbox,
+			      store_digest_cb *cb, void *context,
+			      const char **error_r);
+	/* the relay accepted it: pending -> sent, its bytes dropped */
+	int (*digest_sent)(struct store *st, long long id, long long now,
+			   const char **error_r);
+	/* a send of a pending digest failed: count it, keep the digest */
+	int (*digest_attempted)(struct store *st, long long id,
+				const char **error_r);
+	/* the relay refused a first send: forget the pending digest and
+	   its items, so the next run lists them again */
+	int (*digest_drop)(struct store *st, long long id,
+			   const char **error_r);
 	/* the mailbox's preferences; the defaults when it has none */
 	int (*pref_get)(struct store *st, const char *mailbox,
 			struct store_pref *pref_r, const char **error_r);

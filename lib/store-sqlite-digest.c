@@ -1,0 +1,309 @@
+/*
+ * store-sqlite-digest.c - digests and the held messages they covered, in SQLite
+ *
+ * This module implements the digest functions of struct store_vfuncs
+ * (sql/0002-digest.sql) for the SQLite backend. They run a few times per
+ * mailbox and day, not per message, so statements are prepared per call.
+ *
+ * "Covered" means: listed in a digest row, pending or sent. digest_item's
+ * primary key is the quarantine id, so no message can be covered twice;
+ * digest_add() fails instead. A dropped (refused) digest takes its
+ * digest_item rows with it and its messages are uncovered again.
+ */
+#include "autoconfig.h"
+#include "store-sqlite-private.h"
+#include "store-sqlite-digest.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* a held message that no digest covers yet */
+#define DIGEST_UNCOVERED \
+	"state = 'held' AND NOT EXISTS (SELECT 1 FROM digest_item" \
+	" WHERE digest_item.quarantine_id = quarantine.id)"
+
+static __thread char sqlite_digest_error[512];
+
+static const char *sqlite_digest_fail(sqlite3 *db, const char *what)
+{
+	snprintf(sqlite_digest_error, sizeof(sqlite_digest_error), "%s: %s",
+		 what, sqlite3_errmsg(db));
+	return sqlite_digest_error;
+}
+
+static sqlite3_stmt *sqlite_digest_prepare(sqlite3 *db, const char *sql,
+					   const char *what,
+					   const char **error_r)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		*error_r = sqlite_digest_fail(db, what);
+		return NULL;
+	}
+	return stmt;
+}
+
+/* sqlite_digest_done - step a statement that returns no rows, finalize */
+static int sqlite_digest_done(sqlite3 *db, sqlite3_stmt *stmt,
+			      const char *what, const char **error_r)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc != SQLITE_DONE)
+		*error_r = sqlite_digest_fail(db, what);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void sqlite_digest_bind_text(sqlite3_stmt *stmt, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(stmt, i);
+	else
+		sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
+}
+
+int store_sqlite_digest_mailboxes(struct store *st, const char *mailbox,
+				  store_mailbox_cb *cb, void *context,
+				  const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+		"SELECT min(recipient), count(*) FROM quarantine"
+		" WHERE (?1 IS NULL OR recipient = ?1 COLLATE NOCASE) AND "
+		DIGEST_UNCOVERED
+		" GROUP BY recipient COLLATE NOCASE ORDER BY 1",
+		"list mailboxes", error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	sqlite_digest_bind_text(stmt, 1, mailbox);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(stmt, 0);
+		if (cb(m ? m : "", (unsigned int)sqlite3_column_int64(stmt, 1),
+		       context) < 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		*error_r = sqlite_digest_fail(db, "list mailboxes");
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_sqlite_digest_items(struct store *st, const char *mailbox,
+			      store_record_cb *cb, void *context,
+			      const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+		"SELECT id, recipient, arrived, kind, status, reason,"
+		" reporting_mta, verdict, orig_subject, orig_from,"
+		" orig_message_id, storm_id FROM quarantine"
+		" WHERE recipient = ?1 COLLATE NOCASE AND " DIGEST_UNCOVERED
+		" ORDER BY CASE verdict WHEN 'legit' THEN 0"
+		" WHEN 'unknown' THEN 1 ELSE 2 END, arrived DESC, id DESC",
+		"list held messages", error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	sqlite_digest_bind_text(stmt, 1, mailbox);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		/* borrowed strings: valid until the next step */
+		struct store_record r;
+
+		memset(&r, 0, sizeof(r));
+		r.id = sqlite3_column_int64(stmt, 0);
+		r.recipient = (char *)sqlite3_column_text(stmt, 1);
+		r.arrived = sqlite3_column_int64(stmt, 2);
+		r.kind = (char *)sqlite3_column_text(stmt, 3);
+		r.status = (char *)sqlite3_column_text(stmt, 4);
+		r.reason = (char *)sqlite3_column_text(stmt, 5);
+		r.reporting_mta = (char *)sqlite3_column_text(stmt, 6);
+		r.verdict = (char *)sqlite3_column_text(stmt, 7);
+		r.orig_subject = (char *)sqlite3_column_text(stmt, 8);
+		r.orig_from = (char *)sqlite3_column_text(stmt, 9);
+		r.orig_message_id = (char *)sqlite3_column_text(stmt, 10);
+		r.storm_id = sqlite3_column_int64(stmt, 11);
+		if (cb(&r, context) < 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		*error_r = sqlite_digest_fail(db, "list held messages");
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_sqlite_digest_last_sent(struct store *st, const char *mailbox,
+				  long long *sent_r, const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+		"SELECT max(sent) FROM digest WHERE mailbox = ?1"
+		" AND state = 'sent'", "find last digest", error_r);
+	int rc;
+
+	*sent_r = 0;
+	if (stmt == NULL)
+		return -1;
+	sqlite_digest_bind_text(stmt, 1, mailbox);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*sent_r = sqlite3_column_int64(stmt, 0);
+	else if (rc != SQLITE_DONE)
+		*error_r = sqlite_digest_fail(db, "find last digest");
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_sqlite_digest_add(struct store *st, const struct store_digest *dg,
+			    const long long *items, size_t count,
+			    long long *id_r, const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+		"INSERT INTO digest (mailbox, message_id, created, state,"
+		" item_count, message) VALUES (?1, ?2, ?3, 'pending', ?4, ?5)",
+		"record digest", error_r);
+
+	if (stmt == NULL)
+		return -1;
+	sqlite_digest_bind_text(stmt, 1, dg->mailbox);
+	sqlite_digest_bind_text(stmt, 2, dg->message_id);
+	sqlite3_bind_int64(stmt, 3, dg->created);
+	sqlite3_bind_int64(stmt, 4, (long long)count);
+	sqlite3_bind_blob64(stmt, 5, dg->message, dg->size, SQLITE_STATIC);
+	if (sqlite_digest_done(db, stmt, "record digest", error_r) < 0)
+		return -1;
+	*id_r = sqlite3_last_insert_rowid(db);
+	stmt = sqlite_digest_prepare(db,
+		"INSERT INTO digest_item (quarantine_id, digest_id)"
+		" VALUES (?1, ?2)", "record digest items", error_r);
+	if (stmt == NULL)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		sqlite3_reset(stmt);
+		sqlite3_bind_int64(stmt, 1, items[i]);
+		sqlite3_bind_int64(stmt, 2, *id_r);
+		if (sqlite3_step(stmt) != SQLITE_DONE) {
+			*error_r = sqlite_digest_fail(db, "record digest items");
+			sqlite3_finalize(stmt);
+			return -1;
+		}
+	}
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+int store_sqlite_digest_pending(struct store *st, const char *mailbox,
+				store_digest_cb *cb, void *context,
+				const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+		"SELECT id, mailbox, message_id, created, item_count,"
+		" attempts, message FROM digest WHERE state = 'pending'"
+		" AND (?1 IS NULL OR mailbox = ?1) ORDER BY id",
+		"list pending digests", error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	sqlite_digest_bind_text(stmt, 1, mailbox);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct store_digest dg;
+
+		memset(&dg, 0, sizeof(dg));
+		dg.id = sqlite3_column_int64(stmt, 0);
+		dg.mailbox = (const char *)sqlite3_column_text(stmt, 1);
+		dg.message_id = (const char *)sqlite3_column_text(stmt, 2);
+		dg.created = sqlite3_column_int64(stmt, 3);
+		dg.item_count = (unsigned int)sqlite3_column_int64(stmt, 4);
+		dg.attempts = (unsigned int)sqlite3_column_int64(stmt, 5);
+		dg.message = (const char *)sqlite3_column_blob(stmt, 6);
+		dg.size = (size_t)sqlite3_column_bytes(stmt, 6);
+		if (cb(&dg, context) < 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		*error_r = sqlite_digest_fail(db, "list pending digests");
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_sqlite_digest_sent(struct store *st, long long id, long long now,
+			     const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+		"UPDATE digest SET state = 'sent', sent = ?2, message = NULL"
+		" WHERE id = ?1 AND state = 'pending'",
+		"mark digest sent", error_r);
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, now);
+	return sqlite_digest_done(db, stmt, "mark digest sent", error_r);
+}
+
+int store_sqlite_digest_attempted(struct store *st, long long id,
+				  const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+		"UPDATE digest SET attempts = attempts + 1"
+		" WHERE id = ?1 AND state = 'pending'",
+		"count digest attempt", error_r);
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	return sqlite_digest_done(db, stmt, "count digest attempt", error_r);
+}
+
+int store_sqlite_digest_drop(struct store *st, long long id,
+			     const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt;
+	int own = sqlite3_get_autocommit(db);
+
+	/* both deletes or neither, whether or not the caller holds a
+	   transaction */
+	if (own && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL,
+				NULL) != SQLITE_OK) {
+		*error_r = sqlite_digest_fail(db, "drop digest");
+		return -1;
+	}
+	stmt = sqlite_digest_prepare(db,
+		"DELETE FROM digest_item WHERE digest_id = (SELECT id FROM"
+		" digest WHERE id = ?1 AND state = 'pending')",
+		"drop digest", error_r);
+	if (stmt == NULL)
+		goto fail;
+	sqlite3_bind_int64(stmt, 1, id);
+	if (sqlite_digest_done(db, stmt, "drop digest", error_r) < 0)
+		goto fail;
+	stmt = sqlite_digest_prepare(db,
+		"DELETE FROM digest WHERE id = ?1 AND state = 'pending'",
+		"drop digest", error_r);
+	if (stmt == NULL)
+		goto fail;
+	sqlite3_bind_int64(stmt, 1, id);
+	if (sqlite_digest_done(db, stmt, "drop digest", error_r) < 0)
+		goto fail;
+	if (own && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		*error_r = sqlite_digest_fail(db, "drop digest");
+		goto fail;
+	}
+	return 0;
+fail:
+	if (own)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
