@@ -19,7 +19,7 @@ CLIENT="python3 $top_srcdir/tests/lmtp-client.py"
 
 T=$(mktemp -d /tmp/ndrg-lmtp.XXXXXX) && chmod 755 "$T"
 RUNAS=nobody
-DPID= SINKPID=
+DPID='' SINKPID=''
 cleanup()
 {
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
