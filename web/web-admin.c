@@ -1,0 +1,380 @@
+/*
+ * web-admin.c - release requests: the postmaster's mail and admin page
+ *
+ * NAME
+ *	web_page_admin - decide release requests (release_mode = request)
+ * DESCRIPTION
+ *	/admin asks for HTTP Basic credentials: admin_user and the password
+ *	whose PBKDF2-HMAC-SHA256 hash is admin_password_hash. The page lists
+ *	pending requests, oldest first; Approve re-injects the message the
+ *	same way a direct release does, Refuse leaves it held. Forms carry
+ *	the same anti-forgery field as the owner's pages, since a browser
+ *	resends Basic credentials to any site that links here.
+ *
+ *	A hash costs about a tenth of a second to check on purpose; the
+ *	credentials last verified are remembered (as a SHA-256 digest) so
+ *	that the page itself stays quick.
+ */
+#include "autoconfig.h"
+#include "web.h"
+#include "web-private.h"
+#include "links.h"
+#include "log.h"
+#include "reinject.h"
+#include "release.h"
+#include "store.h"
+#include "token.h"
+#include "xalloc.h"
+
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WEB_PBKDF2_ITER 210000
+#define WEB_SALT_LEN 16
+#define WEB_HASH_LEN 32
+#define WEB_ADMIN_LIST_MAX 200
+
+#define T(id) web_text_get(req->lang, (id))
+
+static pthread_mutex_t web_admin_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned char web_admin_verified[WEB_HASH_LEN];
+static int web_admin_have_verified;
+
+char *web_password_hash(const char *password)
+{
+	unsigned char salt[WEB_SALT_LEN], hash[WEB_HASH_LEN];
+	unsigned char salt64[64], hash64[64];
+	char *out = xmalloc(200);
+
+	if (RAND_bytes(salt, sizeof(salt)) != 1 ||
+	    PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt,
+			      sizeof(salt), WEB_PBKDF2_ITER, EVP_sha256(),
+			      sizeof(hash), hash) != 1) {
+		free(out);
+		return NULL;
+	}
+	EVP_EncodeBlock(salt64, salt, sizeof(salt));
+	EVP_EncodeBlock(hash64, hash, sizeof(hash));
+	snprintf(out, 200, "pbkdf2-sha256$%d$%s$%s", WEB_PBKDF2_ITER,
+		 (const char *)salt64, (const char *)hash64);
+	return out;
+}
+
+/* web_b64_decode - standard base64 (with padding) into out; length or -1 */
+static int web_b64_decode(const char *in, size_t len, unsigned char *out,
+			  size_t size)
+{
+	int n;
+	size_t pad = 0;
+
+	if (len == 0 || len % 4 != 0 || len / 4 * 3 > size)
+		return -1;
+	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
+	if (n < 0)
+		return -1;
+	while (pad < 2 && in[len - 1 - pad] == '=')
+		pad++;
+	return n - (int)pad;
+}
+
+int web_password_check(const char *password, const char *hash)
+{
+	unsigned char salt[64], want[64], got[WEB_HASH_LEN];
+	const char *p, *salt64, *hash64;
+	long iter;
+	int salt_len, want_len;
+
+	if (hash == NULL || strncmp(hash, "pbkdf2-sha256$", 14) != 0)
+		return 0;
+	p = hash + 14;
+	iter = strtol(p, NULL, 10);
+	if (iter < 1000 || iter > 10000000 ||
+	    (salt64 = strchr(p, '$')) == NULL ||
+	    (hash64 = strchr(++salt64, '$')) == NULL)
+		return 0;
+	salt_len = web_b64_decode(salt64, (size_t)(hash64 - salt64), salt,
+				  sizeof(salt));
+	hash64++;
+	want_len = web_b64_decode(hash64, strlen(hash64), want, sizeof(want));
+	if (salt_len <= 0 || want_len != WEB_HASH_LEN)
+		return 0;
+	if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, salt_len,
+			      (int)iter, EVP_sha256(), WEB_HASH_LEN,
+			      got) != 1)
+		return 0;
+	return CRYPTO_memcmp(got, want, WEB_HASH_LEN) == 0;
+}
+
+/* web_admin_auth - 1 when the request carries the admin's credentials */
+static int web_admin_auth(struct web_request *req)
+{
+	struct web_server *server = req->server;
+	char *pass = NULL;
+	char *user = MHD_basic_auth_get_username_password(req->conn, &pass);
+	unsigned char digest[WEB_HASH_LEN];
+	struct strbuf sb = STRBUF_INIT;
+	unsigned int dlen = 0;
+	int ok = 0;
+
+	if (user == NULL || pass == NULL)
+		goto out;
+	if (strlen(user) != strlen(server->admin_user) ||
+	    CRYPTO_memcmp(user, server->admin_user, strlen(user)) != 0) {
+		/* spend the same time as a wrong password would */
+		web_password_check(pass, server->admin_password_hash);
+		goto out;
+	}
+	strbuf_printf(&sb, "%s\n%s\n%s", user, pass,
+		      server->admin_password_hash ? server->admin_password_hash
+		      : "");
+	EVP_Digest(sb.data, sb.len, digest, &dlen, EVP_sha256(), NULL);
+	pthread_mutex_lock(&web_admin_lock);
+	ok = web_admin_have_verified &&
+		CRYPTO_memcmp(digest, web_admin_verified, WEB_HASH_LEN) == 0;
+	pthread_mutex_unlock(&web_admin_lock);
+	if (!ok && web_password_check(pass, server->admin_password_hash)) {
+		ok = 1;
+		pthread_mutex_lock(&web_admin_lock);
+		memcpy(web_admin_verified, digest, WEB_HASH_LEN);
+		web_admin_have_verified = 1;
+		pthread_mutex_unlock(&web_admin_lock);
+	}
+out:
+	if (sb.data != NULL) {
+		OPENSSL_cleanse(sb.data, sb.len);
+		strbuf_free(&sb);
+	}
+	if (pass != NULL) {
+		OPENSSL_cleanse(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (user != NULL)
+		MHD_free(user);
+	if (!ok)
+		log_info("http: admin sign-in from %s refused", req->client);
+	return ok;
+}
+
+/* web_header_text - s with line breaks and controls made spaces */
+static void web_header_text(struct strbuf *out, const char *s)
+{
+	for (; s && *s; s++)
+		strbuf_putc(out, (unsigned char)*s < 0x20 ? ' ' : *s);
+}
+
+int web_release_request_notify(struct web_request *req, long long id,
+			       const char *mailbox, const char *subject,
+			       const char **error_r)
+{
+	struct web_server *server = req->server;
+	const char *rcpt = server->release_notify;
+	struct strbuf msg = STRBUF_INIT;
+	char date[64], host[128];
+	time_t now = (time_t)req->now;
+	struct tm tm;
+	int ret;
+
+	if (rcpt == NULL)
+		return 0;
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	strbuf_printf(&msg, "From: ndrguard <%s>\r\nTo: <%s>\r\n",
+		      server->digest_from ? server->digest_from : "postmaster",
+		      rcpt);
+	strbuf_printf(&msg, "Subject: Release requested for held message "
+		      "%lld\r\nDate: %s\r\nMessage-ID: <ndrguard-request-%lld-"
+		      "%lld@%s>\r\nAuto-Submitted: auto-generated\r\n"
+		      "MIME-Version: 1.0\r\nContent-Type: text/plain; "
+		      "charset=utf-8\r\n\r\n", id, date, id, req->now, host);
+	strbuf_puts(&msg, "The owner of ");
+	web_header_text(&msg, mailbox);
+	strbuf_printf(&msg, " asks for held message %lld to be released.\r\n"
+		      "Subject of the bounced original: ", id);
+	web_header_text(&msg, subject ? subject : "(none)");
+	strbuf_printf(&msg, "\r\n\r\nApprove or refuse at %s/admin\r\n"
+		      "or with: ndrguard show %lld; ndrguard release %lld\r\n",
+		      server->base_url, id, id);
+	ret = reinject_message(server->reinject, "", &rcpt, 1, msg.data,
+			       msg.len, error_r);
+	strbuf_free(&msg);
+	return ret;
+}
+
+struct web_admin_list {
+	struct store_request reqs[WEB_ADMIN_LIST_MAX];
+	unsigned int count;
+};
+
+static int web_admin_list_cb(const struct store_request *rq, void *context)
+{
+	struct web_admin_list *list = context;
+
+	if (list->count >= WEB_ADMIN_LIST_MAX)
+		return -1;
+	list->reqs[list->count++] = *rq;
+	return 0;
+}
+
+/* web_admin_decide - approve (release) or refuse one pending request */
+static void web_admin_decide(struct web_request *req, struct store *st,
+			     const char *user)
+{
+	const char *item = web_field(req, "item");
+	const char *what = web_field(req, "do");
+	struct store_request rq;
+	enum release_outcome outcome;
+	char actor[96];
+	const char *err;
+	long long id;
+	int changed = 0, approve;
+
+	if (item == NULL || what == NULL || (id = strtoll(item, NULL, 10)) <= 0
+	    || (strcmp(what, "approve") != 0 && strcmp(what, "refuse") != 0)) {
+		req->status = MHD_HTTP_BAD_REQUEST;
+		return;
+	}
+	approve = strcmp(what, "approve") == 0;
+	snprintf(actor, sizeof(actor), "admin:%s", user);
+	if (st->v->request_get(st, id, &rq, &err) < 0) {
+		log_warning("http: admin: %s", err);
+		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		return;
+	}
+	if (rq.id == 0 || strcmp(rq.state, "pending") != 0) {
+		strbuf_puts(&req->body, T(W_DECIDED_ALREADY));
+		return;
+	}
+	if (approve) {
+		pthread_mutex_lock(&req->server->release_lock);
+		int ret = release_item(st, req->server->reinject, id, actor,
+				       req->now, &outcome, &err);
+		pthread_mutex_unlock(&req->server->release_lock);
+		if (ret < 0) {
+			log_warning("id=%lld: release by %s failed, still "
+				    "held: %s", id, actor, err);
+			strbuf_puts(&req->body, T(W_RELEASE_FAILED));
+			req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+			return;
+		}
+		if (outcome == RELEASE_DONE)
+			log_info("id=%lld: released by %s", id, actor);
+	}
+	if (st->v->request_decide(st, rq.id, approve ? "approved" : "refused",
+				  actor, req->now, &changed, &err) < 0) {
+		log_warning("http: admin: %s", err);
+		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		return;
+	}
+	log_info("id=%lld: release request %s by %s", id,
+		 approve ? "approved" : "refused", actor);
+	strbuf_puts(&req->body, approve ? T(W_APPROVED) : T(W_REFUSED));
+}
+
+void web_page_admin(struct web_request *req)
+{
+	struct web_server *server = req->server;
+	struct web_admin_list *list;
+	struct store *st;
+	const char *err;
+	char *csrf;
+
+	if (server->admin_user == NULL || server->admin_password_hash == NULL) {
+		req->status = MHD_HTTP_NOT_FOUND;
+		return;
+	}
+	if (!web_admin_auth(req)) {
+		req->status = MHD_HTTP_UNAUTHORIZED;
+		req->www_authenticate = 1;
+		return;
+	}
+	if ((st = web_store(req, &err)) == NULL) {
+		log_warning("http: admin: %s", err);
+		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		return;
+	}
+	/* the request body is consumed: reuse it for the outcome's text */
+	strbuf_reset(&req->body);
+	if (req->is_post) {
+		if (web_csrf_check(req, "admin", server->admin_user) < 0)
+			return;
+		web_admin_decide(req, st, server->admin_user);
+		if (req->body.len == 0 && req->status != 0)
+			return;
+	}
+	list = xcalloc(1, sizeof(*list));
+	if (st->v->request_list(st, "pending", WEB_ADMIN_LIST_MAX,
+				web_admin_list_cb, list, &err) < 0) {
+		log_warning("http: admin: %s", err);
+		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		free(list);
+		return;
+	}
+	web_html_begin(req, T(W_ADMIN_TITLE));
+	if (req->body.len > 0) {
+		web_put(req, req->status ? "<p class=\"note err\">"
+			: "<p class=\"note ok\">");
+		web_text(req, strbuf_cstr(&req->body));
+		web_put(req, "</p>\n");
+	}
+	if (list->count == 0) {
+		web_put(req, "<p class=\"note ok\">");
+		web_text(req, T(W_ADMIN_EMPTY));
+		web_put(req, "</p>\n");
+	}
+	csrf = web_csrf_make(req, "admin", server->admin_user);
+	for (unsigned int i = 0; i < list->count; i++) {
+		struct store_record *rec = NULL;
+		struct strbuf when = STRBUF_INIT;
+		char item[32];
+		char *link;
+
+		if (st->v->item_get(st, list->reqs[i].quarantine_id, 0, &rec,
+				    &err) < 0 || rec == NULL) {
+			store_record_free(&rec);
+			continue;
+		}
+		snprintf(item, sizeof(item), "%lld", rec->id);
+		web_html_date(&when, list->reqs[i].requested);
+		web_put(req, "<div class=\"card\"><dl>");
+		web_row(req, T(W_REQUESTED_AT), strbuf_cstr(&when));
+		web_row(req, T(W_MAILBOX), rec->recipient);
+		web_row(req, T(W_SUBJECT), rec->orig_subject);
+		web_row(req, T(W_REASON), rec->reason);
+		web_row(req, T(W_VERDICT), rec->verdict);
+		web_row(req, T(W_EVIDENCE), rec->evidence);
+		web_put(req, "</dl><form method=\"post\" action=\"/admin\">");
+		web_put(req, "<input type=\"hidden\" name=\"csrf\" value=\"");
+		web_text(req, csrf);
+		web_put(req, "\"><input type=\"hidden\" name=\"item\" value=\"");
+		web_put(req, item);
+		web_put(req, "\"><button type=\"submit\" name=\"do\" "
+			"value=\"approve\">");
+		web_text(req, T(W_APPROVE));
+		web_put(req, "</button><button type=\"submit\" class=\"alt\" "
+			"name=\"do\" value=\"refuse\">");
+		web_text(req, T(W_REFUSE));
+		web_put(req, "</button> ");
+		link = links_item("", server->key, rec->id, req->now + 86400);
+		web_put(req, "<a href=\"");
+		web_text(req, link);
+		web_put(req, "\">");
+		web_text(req, T(W_DETAILS));
+		web_put(req, "</a></form></div>\n");
+		free(link);
+		strbuf_free(&when);
+		store_record_free(&rec);
+	}
+	web_html_end(req);
+	free(csrf);
+	free(list);
+}

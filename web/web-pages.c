@@ -1,0 +1,945 @@
+/*
+ * web-pages.c - the pages a mailbox owner sees: item, mailbox, settings
+ *
+ * NAME
+ *	web_page_item, web_page_mailbox, web_page_settings - the release page
+ * DESCRIPTION
+ *	Each page first checks the link's token (token.h) for its action and
+ *	subject: "item" and the id for /item/ID, "mailbox" or "settings" and
+ *	the address for the others. Anything wrong gets the same plain 403.
+ *
+ *	GET shows; only POST acts, and only with the anti-forgery field
+ *	"csrf" that the page's own form carries (a token for "csrf" bound to
+ *	the page's subject, valid a few hours) and a same-origin request.
+ *	Releases run one at a time, so a second POST for the same message
+ *	finds it released and re-injects nothing.
+ *
+ *	A mailbox page may mint links to its own items and settings: whoever
+ *	holds a mailbox link may see all of that mailbox anyway. An item
+ *	link never leads further than its item.
+ */
+#include "autoconfig.h"
+#include "web-private.h"
+#include "classify.h"
+#include "links.h"
+#include "log.h"
+#include "mime.h"
+#include "release.h"
+#include "store.h"
+#include "token.h"
+#include "xalloc.h"
+
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define WEB_PAGE_SIZE 25
+#define WEB_REPORT_MAX 6000
+#define WEB_LEGIT_MAX 500
+#define WEB_CSRF_LIFETIME (4 * 3600)
+
+#define T(id) web_text_get(req->lang, (id))
+
+char *web_csrf_make(const struct web_request *req, const char *scope,
+		    const char *subject)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *token;
+
+	strbuf_printf(&sb, "%s:%s", scope, subject);
+	token = token_make(req->server->key, "csrf", strbuf_cstr(&sb),
+			   req->now + WEB_CSRF_LIFETIME);
+	strbuf_free(&sb);
+	return token;
+}
+
+/* web_csrf_check - 0 when the form carries a good field from our origin;
+   else a 403 page is prepared and -1 returned */
+int web_csrf_check(struct web_request *req, const char *scope,
+		   const char *subject)
+{
+	const char *field = web_field(req, "csrf");
+	struct strbuf sb = STRBUF_INIT;
+	const char *err = "no anti-forgery field";
+	int ret = -1;
+
+	strbuf_printf(&sb, "%s:%s", scope, subject);
+	if (!web_same_origin(req))
+		err = "cross-site request";
+	else if (field != NULL &&
+		 token_verify(req->server->key, field, "csrf",
+			      strbuf_cstr(&sb), req->now, &err) == 0)
+		ret = 0;
+	strbuf_free(&sb);
+	if (ret < 0) {
+		log_info("http: POST %s from %s refused: %s", req->path,
+			 req->client, err);
+		req->status = MHD_HTTP_FORBIDDEN;
+		strbuf_reset(&req->out);
+		web_html_begin(req, T(W_FORBIDDEN_TITLE));
+		web_put(req, "<p class=\"note err\">");
+		web_text(req, T(W_FORGED));
+		web_put(req, "</p>");
+		web_html_end(req);
+	}
+	return ret;
+}
+
+/* web_token_ok - check the link's token; a 403 (set later) when bad */
+static int web_token_ok(struct web_request *req, const char *action,
+			const char *subject)
+{
+	const char *token = web_arg(req, "t");
+	const char *err = "no token";
+
+	if (subject != NULL && token != NULL &&
+	    token_verify(req->server->key, token, action, subject, req->now,
+			 &err) == 0)
+		return 1;
+	log_info("http: %s %s from %s refused: %s", req->method, req->path,
+		 req->client, err);
+	req->status = MHD_HTTP_FORBIDDEN;
+	return 0;
+}
+
+static void web_fail(struct web_request *req, const char *what,
+		     const char *error)
+{
+	log_warning("http: %s %s: %s: %s", req->method, req->path, what, error);
+	req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+	strbuf_reset(&req->out);
+}
+
+/* web_mailbox_lang - use the mailbox's chosen language, if any */
+static void web_mailbox_lang(struct web_request *req, struct store *st,
+			     const char *mailbox, struct store_pref *pref_r)
+{
+	struct store_pref pref;
+	const char *err;
+	int lang;
+
+	if (st->v->pref_get(st, mailbox, &pref, &err) < 0)
+		return;
+	if (pref_r != NULL)
+		*pref_r = pref;
+	lang = web_lang_parse(pref.lang);
+	if (lang >= 0) {
+		req->lang = (enum web_lang)lang;
+		req->lang_fixed = 1;
+	}
+}
+
+static void web_note(struct web_request *req, const char *cls,
+		     const char *text)
+{
+	web_put(req, "<p class=\"note ");
+	web_put(req, cls);
+	web_put(req, "\">");
+	web_text(req, text);
+	web_put(req, "</p>\n");
+}
+
+/* web_hidden - <input type=hidden> with an escaped value */
+static void web_hidden(struct web_request *req, const char *name,
+		       const char *value)
+{
+	web_put(req, "<input type=\"hidden\" name=\"");
+	web_put(req, name);
+	web_put(req, "\" value=\"");
+	web_text(req, value);
+	web_put(req, "\">");
+}
+
+static const char *web_kind_text(struct web_request *req, const char *kind)
+{
+	static const struct { const char *name; enum web_text text; } kinds[] = {
+		{ "ndr_failed", W_KIND_NDR_FAILED },
+		{ "ndr_delayed", W_KIND_NDR_DELAYED },
+		{ "dsn_success", W_KIND_DSN_SUCCESS },
+		{ "autoreply", W_KIND_AUTOREPLY },
+		{ "challenge", W_KIND_CHALLENGE },
+		{ "av_notice", W_KIND_AV_NOTICE },
+	};
+
+	for (size_t i = 0; kind && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kind, kinds[i].name) == 0)
+			return T(kinds[i].text);
+	return T(W_KIND_OTHER);
+}
+
+/* web_verdict - the verdict's class name and its two texts */
+static const char *web_verdict(struct web_request *req, const char *verdict,
+			       const char **label_r, const char **text_r)
+{
+	if (verdict != NULL && strcmp(verdict, "legit") == 0) {
+		*label_r = T(W_V_LEGIT);
+		*text_r = T(W_V_LEGIT_TEXT);
+		return "legit";
+	}
+	if (verdict != NULL && strcmp(verdict, "backscatter") == 0) {
+		*label_r = T(W_V_BACKSCATTER);
+		*text_r = T(W_V_BACKSCATTER_TEXT);
+		return "backscatter";
+	}
+	*label_r = T(W_V_UNKNOWN);
+	*text_r = T(W_V_UNKNOWN_TEXT);
+	return "unknown";
+}
+
+static void web_badge(struct web_request *req, const char *verdict)
+{
+	const char *label, *text;
+	const char *cls = web_verdict(req, verdict, &label, &text);
+
+	web_put(req, "<span class=\"badge ");
+	web_put(req, cls);
+	web_put(req, "\">");
+	web_text(req, label);
+	web_put(req, "</span>");
+}
+
+/* web_cut - at most max bytes of s, not splitting a UTF-8 character */
+static size_t web_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
+/* web_report_walk - the human-readable text and the delivery-status
+   fields of a bounce, not descending into the returned original */
+static void web_report_walk(const struct mime_part *part, struct strbuf *human,
+			    struct strbuf *fields)
+{
+	if (strcmp(part->type, "message/rfc822") == 0 ||
+	    strcmp(part->type, "text/rfc822-headers") == 0 ||
+	    part->headers_only)
+		return;
+	if (part->child_count > 0) {
+		for (size_t i = 0; i < part->child_count; i++)
+			web_report_walk(part->children[i], human, fields);
+		return;
+	}
+	if (strstr(part->type, "delivery-status") != NULL) {
+		if (fields->len == 0)
+			mime_part_text(part, fields);
+	} else if (strcmp(part->type, "text/plain") == 0 && human->len == 0) {
+		mime_part_text(part, human);
+	}
+}
+
+static void web_pre(struct web_request *req, const struct strbuf *text)
+{
+	size_t len = web_cut(text->data, text->len, WEB_REPORT_MAX);
+
+	web_put(req, "<pre>");
+	web_html_escape_len(&req->out, text->data, len);
+	if (len < text->len)
+		web_put(req, "\n[...]");
+	web_put(req, "</pre>\n");
+}
+
+static void web_item_report(struct web_request *req,
+			    const struct store_record *rec)
+{
+	struct mime_message *msg;
+	struct strbuf human = STRBUF_INIT, fields = STRBUF_INIT;
+
+	if (rec->raw == NULL || rec->size <= 0)
+		return;
+	msg = mime_parse(rec->raw, (size_t)rec->size);
+	if (msg != NULL && msg->root != NULL)
+		web_report_walk(msg->root, &human, &fields);
+	mime_message_free(&msg);
+	if (human.len > 0 || fields.len > 0) {
+		web_put(req, "<h2>");
+		web_text(req, T(W_REPORT));
+		web_put(req, "</h2>\n<div class=\"card\">");
+		if (human.len > 0)
+			web_pre(req, &human);
+		if (human.len > 0 && fields.len > 0)
+			web_put(req, "<br>");
+		if (fields.len > 0)
+			web_pre(req, &fields);
+		web_put(req, "</div>\n");
+	}
+	strbuf_free(&human);
+	strbuf_free(&fields);
+}
+
+/* web_release_one - release or request one item of mailbox (NULL: any);
+   returns the text id of the outcome */
+static enum web_text web_release_one(struct web_request *req,
+				     struct store *st, long long id,
+				     const char *mailbox)
+{
+	struct web_server *server = req->server;
+	struct store_record *rec = NULL;
+	enum release_outcome outcome;
+	enum web_text result;
+	char actor[96];
+	const char *err;
+	int ret;
+
+	snprintf(actor, sizeof(actor), "web:%s", req->client);
+	if (st->v->item_get(st, id, 0, &rec, &err) < 0) {
+		log_warning("id=%lld: release from the web failed: %s", id,
+			    err);
+		return W_RELEASE_FAILED;
+	}
+	if (rec == NULL || (mailbox != NULL && (rec->recipient == NULL ||
+			    strcasecmp(rec->recipient, mailbox) != 0))) {
+		store_record_free(&rec);
+		return W_NOT_HELD;
+	}
+	if (strcmp(rec->state ? rec->state : "", "held") != 0) {
+		result = strcmp(rec->state ? rec->state : "", "released") == 0
+			? W_ALREADY : W_NOT_HELD;
+		store_record_free(&rec);
+		return result;
+	}
+	if (server->request_mode) {
+		int created = 0;
+
+		if (st->v->request_add(st, id, actor, req->now, &created,
+				       &err) < 0) {
+			log_warning("id=%lld: release request failed: %s", id,
+				    err);
+			store_record_free(&rec);
+			return W_RELEASE_FAILED;
+		}
+		if (created) {
+			log_info("id=%lld: release requested by %s", id, actor);
+			if (web_release_request_notify(req, id, rec->recipient,
+						       rec->orig_subject,
+						       &err) < 0)
+				log_warning("id=%lld: could not tell %s of the "
+					    "request: %s", id,
+					    server->release_notify, err);
+		}
+		store_record_free(&rec);
+		return created ? W_REQUESTED : W_REQ_PENDING;
+	}
+	store_record_free(&rec);
+	pthread_mutex_lock(&server->release_lock);
+	ret = release_item(st, server->reinject, id, actor, req->now,
+			   &outcome, &err);
+	pthread_mutex_unlock(&server->release_lock);
+	if (ret < 0) {
+		log_warning("id=%lld: release by %s failed, still held: %s",
+			    id, actor, err);
+		return W_RELEASE_FAILED;
+	}
+	switch (outcome) {
+	case RELEASE_DONE:
+		log_info("id=%lld: released by %s", id, actor);
+		return W_DONE_RELEASED;
+	case RELEASE_NOT_HELD:
+		return W_ALREADY;
+	case RELEASE_NOT_FOUND:
+		break;
+	}
+	return W_NOT_HELD;
+}
+
+/* web_parse_id - a canonical decimal id (no sign, no leading zero) */
+static long long web_parse_id(const char *s)
+{
+	long long v = 0;
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 18 || s[0] == '0' ||
+	    strspn(s, "0123456789") != len)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+static void web_item_request_state(struct web_request *req, struct store *st,
+				   long long id)
+{
+	struct store_request rq;
+	const char *err;
+
+	if (st->v->request_get(st, id, &rq, &err) < 0 || rq.id == 0)
+		return;
+	if (strcmp(rq.state, "pending") == 0)
+		web_note(req, "warn", T(W_REQ_PENDING));
+	else if (strcmp(rq.state, "refused") == 0)
+		web_note(req, "err", T(W_REQ_REFUSED));
+}
+
+void web_page_item(struct web_request *req, const char *id_text)
+{
+	long long id = web_parse_id(id_text);
+	struct store_record *rec = NULL;
+	struct classify_result *res = NULL;
+	const char *err, *label, *vtext, *state, *token;
+	enum web_text outcome = W_COUNT;
+	struct strbuf when = STRBUF_INIT, action = STRBUF_INIT;
+	struct store *st;
+	char *csrf;
+
+	if (id <= 0 || !web_token_ok(req, "item", id_text)) {
+		req->status = MHD_HTTP_FORBIDDEN;
+		return;
+	}
+	if ((st = web_store(req, &err)) == NULL) {
+		web_fail(req, "open database", err);
+		return;
+	}
+	if (req->is_post) {
+		if (web_csrf_check(req, "item", id_text) < 0)
+			return;
+		outcome = web_release_one(req, st, id, NULL);
+		if (outcome == W_RELEASE_FAILED)
+			req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+	}
+	if (st->v->item_get(st, id, 1, &rec, &err) < 0) {
+		web_fail(req, "read item", err);
+		return;
+	}
+	if (rec == NULL) {
+		req->status = MHD_HTTP_NOT_FOUND;
+		return;
+	}
+	if (rec->recipient != NULL)
+		web_mailbox_lang(req, st, rec->recipient, NULL);
+	if (rec->raw != NULL && rec->size > 0)
+		classify_message(rec->raw, (size_t)rec->size, NULL, &res, &err);
+
+	web_html_begin(req, T(W_ITEM_TITLE));
+	if (outcome != W_COUNT)
+		web_note(req, outcome == W_DONE_RELEASED ||
+			 outcome == W_REQUESTED ? "ok" :
+			 outcome == W_RELEASE_FAILED ? "err" : "warn",
+			 T(outcome));
+	state = rec->state ? rec->state : "";
+	if (outcome == W_COUNT) {
+		if (strcmp(state, "released") == 0)
+			web_note(req, "ok", T(W_STATE_RELEASED));
+		else if (strcmp(state, "deleted") == 0)
+			web_note(req, "warn", T(W_STATE_DELETED));
+		else if (strcmp(state, "expired") == 0)
+			web_note(req, "warn", T(W_STATE_EXPIRED));
+		else if (req->server->request_mode)
+			web_item_request_state(req, st, id);
+	}
+	if (strcmp(state, "held") == 0) {
+		web_put(req, "<p>");
+		web_text(req, T(W_ITEM_INTRO));
+		web_put(req, "</p>\n");
+	}
+
+	web_put(req, "<div class=\"card\"><dl>");
+	web_html_date(&when, rec->arrived);
+	web_row(req, T(W_RECEIVED), strbuf_cstr(&when));
+	web_row(req, T(W_MAILBOX), rec->recipient);
+	web_row(req, T(W_SENDER), rec->sender && *rec->sender ? rec->sender
+		: "<>");
+	web_row(req, T(W_KIND), web_kind_text(req, rec->kind));
+	web_row(req, T(W_REPORTING), rec->reporting_mta);
+	web_row(req, T(W_STATUS), rec->status);
+	web_row(req, T(W_REASON), rec->reason);
+	if (res != NULL && res->recipient_count > 0)
+		web_row(req, T(W_DIAGNOSTIC), res->recipients[0].diagnostic);
+	web_put(req, "</dl></div>\n<h2>");
+	web_text(req, T(W_ORIGINAL));
+	web_put(req, "</h2>\n<div class=\"card\"><dl>");
+	web_row(req, T(W_SUBJECT), rec->orig_subject ? rec->orig_subject
+		: res ? res->original.subject : NULL);
+	web_row(req, T(W_FROM), rec->orig_from ? rec->orig_from
+		: res ? res->original.from : NULL);
+	if (res != NULL) {
+		web_row(req, T(W_TO), res->original.to);
+		web_row(req, T(W_DATE), res->original.date);
+	}
+	web_put(req, "<dt>");
+	web_text(req, T(W_VERDICT));
+	web_put(req, "</dt><dd>");
+	web_badge(req, rec->verdict);
+	web_verdict(req, rec->verdict, &label, &vtext);
+	web_put(req, " ");
+	web_text(req, vtext);
+	web_put(req, "</dd>");
+	web_row(req, T(W_EVIDENCE), rec->evidence);
+	web_put(req, "</dl></div>\n");
+
+	if (strcmp(state, "held") == 0) {
+		token = web_arg(req, "t");
+		strbuf_printf(&action, "/item/%lld?t=%s", id, token);
+		csrf = web_csrf_make(req, "item", id_text);
+		web_put(req, "<form method=\"post\" action=\"");
+		web_text(req, strbuf_cstr(&action));
+		web_put(req, "\">");
+		web_hidden(req, "csrf", csrf);
+		web_put(req, "<button type=\"submit\">");
+		web_text(req, req->server->request_mode ? T(W_REQUEST)
+			 : T(W_RELEASE));
+		web_put(req, "</button></form>\n");
+		free(csrf);
+	}
+	web_item_report(req, rec);
+	web_html_end(req);
+	strbuf_free(&when);
+	strbuf_free(&action);
+	classify_result_free(&res);
+	store_record_free(&rec);
+}
+
+/* a page of a mailbox's held items, copied out of the store's callback */
+struct web_list {
+	long long ids[WEB_LEGIT_MAX];
+	struct store_record *recs[WEB_PAGE_SIZE + 1];
+	unsigned int count;
+	const char *only_verdict;	/* collect ids of this verdict */
+};
+
+static int web_list_cb(const struct store_record *rec, void *context)
+{
+	struct web_list *list = context;
+
+	if (list->only_verdict != NULL) {
+		if (rec->verdict && strcmp(rec->verdict, list->only_verdict) == 0
+		    && list->count < WEB_LEGIT_MAX)
+			list->ids[list->count++] = rec->id;
+		return 0;
+	}
+	if (list->count > WEB_PAGE_SIZE)
+		return -1;
+	struct store_record *copy = xcalloc(1, sizeof(*copy));
+	copy->id = rec->id;
+	copy->arrived = rec->arrived;
+	copy->kind = rec->kind ? xstrdup(rec->kind) : NULL;
+	copy->reason = rec->reason ? xstrdup(rec->reason) : NULL;
+	copy->verdict = rec->verdict ? xstrdup(rec->verdict) : NULL;
+	copy->orig_subject = rec->orig_subject ? xstrdup(rec->orig_subject)
+		: NULL;
+	copy->reporting_mta = rec->reporting_mta ? xstrdup(rec->reporting_mta)
+		: NULL;
+	list->recs[list->count++] = copy;
+	return 0;
+}
+
+/* web_mailbox_url - /PATH?m=ADDR&t=TOKEN[&p=N], for href (escape it) */
+static void web_mailbox_url(struct strbuf *out, const char *path,
+			    const char *mailbox, const char *token, int page)
+{
+	char *addr = links_url_encode(mailbox);
+
+	strbuf_printf(out, "/%s?m=%s&t=%s", path, addr, token);
+	if (page > 0)
+		strbuf_printf(out, "&p=%d", page);
+	free(addr);
+}
+
+static void web_link(struct web_request *req, const char *url,
+		     const char *text)
+{
+	web_put(req, "<a href=\"");
+	web_text(req, url);
+	web_put(req, "\">");
+	web_text(req, text);
+	web_put(req, "</a>");
+}
+
+/* web_mailbox_post - release the selected, or all legitimate, items */
+static void web_mailbox_post(struct web_request *req, struct store *st,
+			     const char *mailbox)
+{
+	unsigned int done = 0, skipped = 0, failed = 0;
+	const char *what = web_field(req, "do");
+	struct web_list *list = xcalloc(1, sizeof(*list));
+	struct strbuf sb = STRBUF_INIT;
+	const char *err;
+
+	if (what != NULL && strcmp(what, "legit") == 0) {
+		struct store_filter f = { .mailbox = mailbox, .state = "held" };
+
+		list->only_verdict = "legit";
+		if (st->v->item_list(st, &f, web_list_cb, list, &err) < 0) {
+			web_fail(req, "list items", err);
+			free(list);
+			return;
+		}
+	} else {
+		for (size_t i = 0; i < req->field_count &&
+		     list->count < WEB_LEGIT_MAX; i++) {
+			long long id;
+
+			if (strcmp(req->fields[i].name, "id") != 0)
+				continue;
+			id = web_parse_id(req->fields[i].value);
+			if (id > 0)
+				list->ids[list->count++] = id;
+		}
+	}
+	if (list->count == 0 && (what == NULL || strcmp(what, "legit") != 0)) {
+		web_note(req, "warn", T(W_NONE_SELECTED));
+		free(list);
+		return;
+	}
+	for (unsigned int i = 0; i < list->count; i++) {
+		enum web_text r = web_release_one(req, st, list->ids[i],
+						  mailbox);
+		if (r == W_DONE_RELEASED || r == W_REQUESTED)
+			done++;
+		else if (r == W_RELEASE_FAILED)
+			failed++;
+		else
+			skipped++;
+	}
+	strbuf_printf(&sb, "%s: %u", req->server->request_mode
+		      ? T(W_COUNT_REQUESTED) : T(W_COUNT_RELEASED), done);
+	if (skipped > 0)
+		strbuf_printf(&sb, " \xc2\xb7 %s: %u", T(W_COUNT_SKIPPED),
+			      skipped);
+	if (failed > 0) {
+		strbuf_printf(&sb, " \xc2\xb7 %s: %u", T(W_COUNT_FAILED), failed);
+		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+	}
+	web_note(req, failed ? "err" : "ok", strbuf_cstr(&sb));
+	strbuf_free(&sb);
+	free(list);
+}
+
+void web_page_mailbox(struct web_request *req)
+{
+	const char *mailbox = web_arg(req, "m");
+	const char *token = web_arg(req, "t");
+	const char *page_arg = web_arg(req, "p");
+	struct store_filter f = { .state = "held" };
+	struct web_list *list;
+	struct strbuf notes = STRBUF_INIT, url = STRBUF_INIT;
+	struct store *st;
+	const char *err;
+	long long page = 0;
+	char *csrf, *settings_token;
+	long long link_expires;
+
+	if (!web_token_ok(req, "mailbox", mailbox))
+		return;
+	if (page_arg != NULL) {
+		page = strcmp(page_arg, "0") == 0 ? 0 : web_parse_id(page_arg);
+		if (page < 0 || page > 100000) {
+			req->status = MHD_HTTP_BAD_REQUEST;
+			return;
+		}
+	}
+	if ((st = web_store(req, &err)) == NULL) {
+		web_fail(req, "open database", err);
+		return;
+	}
+	web_mailbox_lang(req, st, mailbox, NULL);
+	if (req->is_post) {
+		if (web_csrf_check(req, "mailbox", mailbox) < 0)
+			return;
+		/* the notes go above the list: render them aside first */
+		struct strbuf saved = req->out;
+
+		strbuf_init(&req->out);
+		web_mailbox_post(req, st, mailbox);
+		if (req->status == MHD_HTTP_SERVICE_UNAVAILABLE &&
+		    req->out.len == 0) {
+			strbuf_free(&saved);
+			return;
+		}
+		notes = req->out;
+		req->out = saved;
+	}
+
+	list = xcalloc(1, sizeof(*list));
+	f.mailbox = mailbox;
+	f.limit = WEB_PAGE_SIZE + 1;
+	f.offset = (unsigned int)(page * WEB_PAGE_SIZE);
+	if (st->v->item_list(st, &f, web_list_cb, list, &err) < 0) {
+		web_fail(req, "list items", err);
+		strbuf_free(&notes);
+		free(list);
+		return;
+	}
+
+	web_html_begin(req, T(W_MAILBOX_TITLE));
+	web_put(req, "<p class=\"muted\">");
+	web_text(req, mailbox);
+	web_put(req, "</p>\n");
+	strbuf_append(&req->out, notes.data, notes.len);
+	link_expires = req->now + 86400LL * req->server->quarantine_days;
+	if (list->count == 0) {
+		web_note(req, "ok", T(W_MAILBOX_EMPTY));
+	} else {
+		csrf = web_csrf_make(req, "mailbox", mailbox);
+		web_mailbox_url(&url, "mailbox", mailbox, token, 0);
+		web_put(req, "<form method=\"post\" action=\"");
+		web_text(req, strbuf_cstr(&url));
+		web_put(req, "\">");
+		web_hidden(req, "csrf", csrf);
+		web_put(req, "<div class=\"card\"><ul class=\"items\">\n");
+		for (unsigned int i = 0; i < list->count && i < WEB_PAGE_SIZE;
+		     i++) {
+			const struct store_record *r = list->recs[i];
+			long long expires = r->arrived +
+				86400LL * req->server->quarantine_days;
+			char *item = links_item("", req->server->key, r->id,
+						expires < link_expires ? expires
+						: link_expires);
+			char idbuf[32];
+
+			snprintf(idbuf, sizeof(idbuf), "%lld", r->id);
+			strbuf_reset(&url);
+			web_html_date(&url, r->arrived);
+			web_put(req, "<li><input type=\"checkbox\" name=\"id\" "
+				"value=\"");
+			web_put(req, idbuf);
+			web_put(req, "\" id=\"i");
+			web_put(req, idbuf);
+			web_put(req, "\"><label for=\"i");
+			web_put(req, idbuf);
+			web_put(req, "\"><strong>");
+			web_text(req, r->orig_subject && *r->orig_subject
+				 ? r->orig_subject : T(W_NO_SUBJECT));
+			web_put(req, "</strong><br><small>");
+			web_text(req, strbuf_cstr(&url));
+			web_put(req, " \xc2\xb7 ");
+			web_text(req, web_kind_text(req, r->kind));
+			if (r->reason) {
+				web_put(req, " (");
+				web_text(req, r->reason);
+				web_put(req, ")");
+			}
+			web_put(req, "</small> ");
+			web_badge(req, r->verdict);
+			web_put(req, " ");
+			web_link(req, item, T(W_DETAILS));
+			web_put(req, "</label></li>\n");
+			free(item);
+		}
+		web_put(req, "</ul></div><button type=\"submit\" name=\"do\" "
+			"value=\"selected\">");
+		web_text(req, req->server->request_mode
+			 ? T(W_REQUEST_SELECTED) : T(W_RELEASE_SELECTED));
+		web_put(req, "</button><button type=\"submit\" class=\"alt\" "
+			"name=\"do\" value=\"legit\">");
+		web_text(req, T(W_RELEASE_LEGIT));
+		web_put(req, "</button></form>\n");
+		free(csrf);
+	}
+	if (page > 0 || list->count > WEB_PAGE_SIZE) {
+		web_put(req, "<nav><span>");
+		if (page > 0) {
+			strbuf_reset(&url);
+			web_mailbox_url(&url, "mailbox", mailbox, token,
+					(int)page - 1);
+			web_link(req, strbuf_cstr(&url), T(W_NEWER));
+		}
+		web_put(req, "</span><span>");
+		if (list->count > WEB_PAGE_SIZE) {
+			strbuf_reset(&url);
+			web_mailbox_url(&url, "mailbox", mailbox, token,
+					(int)page + 1);
+			web_link(req, strbuf_cstr(&url), T(W_OLDER));
+		}
+		web_put(req, "</span></nav>\n");
+	}
+	settings_token = token_make(req->server->key, "settings", mailbox,
+				    link_expires);
+	strbuf_reset(&url);
+	web_mailbox_url(&url, "settings", mailbox, settings_token, 0);
+	web_put(req, "<p>");
+	web_link(req, strbuf_cstr(&url), T(W_SETTINGS_TITLE));
+	web_put(req, "</p>\n");
+	web_html_end(req);
+	free(settings_token);
+	for (unsigned int i = 0; i < list->count; i++)
+		store_record_free(&list->recs[i]);
+	free(list);
+	strbuf_free(&notes);
+	strbuf_free(&url);
+}
+
+static void web_radio(struct web_request *req, const char *name,
+		      const char *value, const char *current,
+		      const char *label)
+{
+	web_put(req, "<label><input type=\"radio\" name=\"");
+	web_put(req, name);
+	web_put(req, "\" value=\"");
+	web_put(req, value);
+	web_put(req, strcmp(value, current) == 0 ? "\" checked> " : "\"> ");
+	web_text(req, label);
+	web_put(req, "</label>");
+}
+
+static void web_option(struct web_request *req, const char *value,
+		       const char *current, const char *label)
+{
+	web_put(req, "<option value=\"");
+	web_put(req, value);
+	web_put(req, strcmp(value, current) == 0 ? "\" selected>" : "\">");
+	web_text(req, label);
+	web_put(req, "</option>");
+}
+
+void web_page_settings(struct web_request *req, int unsubscribe)
+{
+	const char *mailbox = web_arg(req, "m");
+	const char *token = web_arg(req, "t");
+	struct store_pref pref;
+	struct strbuf url = STRBUF_INIT;
+	enum web_text note = W_COUNT;
+	struct store *st;
+	const char *err;
+	char *csrf;
+
+	if (!web_token_ok(req, "settings", mailbox))
+		return;
+	if ((st = web_store(req, &err)) == NULL) {
+		web_fail(req, "open database", err);
+		return;
+	}
+	if (st->v->pref_get(st, mailbox, &pref, &err) < 0) {
+		web_fail(req, "read preferences", err);
+		return;
+	}
+	web_mailbox_lang(req, st, mailbox, NULL);
+	if (req->is_post) {
+		const char *one_click = web_field(req, "List-Unsubscribe");
+
+		if (unsubscribe && one_click != NULL &&
+		    strcmp(one_click, "One-Click") == 0) {
+			/* RFC 8058: the mail client posts this by itself;
+			   the token is the capability */
+			snprintf(pref.digest, sizeof(pref.digest), "never");
+			note = W_UNSUBSCRIBED;
+		} else {
+			const char *digest = web_field(req, "digest");
+			const char *lang = web_field(req, "lang");
+
+			if (web_csrf_check(req, "settings", mailbox) < 0)
+				return;
+			if (digest == NULL || (strcmp(digest, "daily") != 0 &&
+			    strcmp(digest, "storms") != 0 &&
+			    strcmp(digest, "never") != 0) ||
+			    (lang != NULL && *lang != '\0' &&
+			     web_lang_parse(lang) < 0)) {
+				req->status = MHD_HTTP_BAD_REQUEST;
+				return;
+			}
+			snprintf(pref.digest, sizeof(pref.digest), "%s", digest);
+			snprintf(pref.lang, sizeof(pref.lang), "%s",
+				 lang && *lang ? web_lang_code(
+					(enum web_lang)web_lang_parse(lang))
+				 : "");
+			note = W_SAVED;
+		}
+		if (st->v->pref_set(st, mailbox, &pref, req->now, &err) < 0) {
+			web_fail(req, "save preferences", err);
+			return;
+		}
+		log_info("http: %s: digest=%s lang=%s set from %s", mailbox,
+			 pref.digest, pref.lang[0] ? pref.lang : "auto",
+			 req->client);
+		if (pref.lang[0] != '\0') {
+			req->lang = (enum web_lang)web_lang_parse(pref.lang);
+		} else if (req->lang_fixed) {
+			req->lang = web_lang_accept(web_header(req,
+				MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
+		}
+	}
+
+	web_html_begin(req, T(W_SETTINGS_TITLE));
+	web_put(req, "<p class=\"muted\">");
+	web_text(req, mailbox);
+	web_put(req, "</p>\n");
+	if (note != W_COUNT)
+		web_note(req, "ok", T(note));
+	else if (unsubscribe)
+		web_note(req, "warn", T(W_UNSUB_NOTE));
+	csrf = web_csrf_make(req, "settings", mailbox);
+	web_mailbox_url(&url, "settings", mailbox, token, 0);
+	web_put(req, "<form method=\"post\" action=\"");
+	web_text(req, strbuf_cstr(&url));
+	web_put(req, "\"><div class=\"card\">");
+	web_hidden(req, "csrf", csrf);
+	web_put(req, "<fieldset><legend>");
+	web_text(req, T(W_DIGEST_Q));
+	web_put(req, "</legend>");
+	web_radio(req, "digest", "daily", pref.digest, T(W_DAILY));
+	web_radio(req, "digest", "storms", pref.digest, T(W_STORMS));
+	web_radio(req, "digest", "never", pref.digest, T(W_NEVER));
+	web_put(req, "</fieldset><label>");
+	web_text(req, T(W_LANG_Q));
+	web_put(req, " <select name=\"lang\">");
+	web_option(req, "", pref.lang, T(W_LANG_AUTO));
+	web_option(req, "en", pref.lang, "English");
+	web_option(req, "es", pref.lang, "Espa\xc3\xb1ol");
+	web_put(req, "</select></label></div><button type=\"submit\">");
+	web_text(req, T(W_SAVE));
+	web_put(req, "</button></form>\n");
+	web_html_end(req);
+	free(csrf);
+	strbuf_free(&url);
+}
+
+void web_page_home(struct web_request *req)
+{
+	web_html_begin(req, T(W_SITE));
+	web_put(req, "<p>");
+	web_text(req, T(W_HOME_TEXT));
+	web_put(req, "</p>\n");
+	web_html_end(req);
+}
+
+void web_page_error(struct web_request *req, unsigned int status)
+{
+	enum web_text title, text;
+
+	switch (status) {
+	case MHD_HTTP_FORBIDDEN:
+		title = W_FORBIDDEN_TITLE;
+		text = W_FORBIDDEN_TEXT;
+		break;
+	case MHD_HTTP_NOT_FOUND:
+		title = W_NOTFOUND_TITLE;
+		text = W_NOTFOUND_TEXT;
+		break;
+	case MHD_HTTP_METHOD_NOT_ALLOWED:
+		title = W_ERROR_TITLE;
+		text = W_METHOD;
+		break;
+	case MHD_HTTP_UNAUTHORIZED:
+		title = W_ERROR_TITLE;
+		text = W_UNAUTHORIZED;
+		break;
+	case MHD_HTTP_CONTENT_TOO_LARGE:
+	case MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE:
+	case MHD_HTTP_URI_TOO_LONG:
+		title = W_ERROR_TITLE;
+		text = W_TOO_LARGE;
+		break;
+	case MHD_HTTP_TOO_MANY_REQUESTS:
+		title = W_ERROR_TITLE;
+		text = W_TOO_MANY;
+		break;
+	case MHD_HTTP_BAD_REQUEST:
+	case MHD_HTTP_UNSUPPORTED_MEDIA_TYPE:
+		title = W_ERROR_TITLE;
+		text = W_BAD_REQUEST;
+		break;
+	default:
+		title = W_ERROR_TITLE;
+		text = W_ERROR_TEXT;
+		break;
+	}
+	strbuf_reset(&req->out);
+	web_html_begin(req, T(title));
+	web_put(req, "<p>");
+	web_text(req, T(text));
+	web_put(req, "</p>\n");
+	web_html_end(req);
+}

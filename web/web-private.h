@@ -1,0 +1,130 @@
+/*
+ * web-private.h - what the release page's files share
+ *
+ * web-server.c owns the server, the connections and the limits; it
+ * turns each complete request into a struct web_request and hands it to
+ * a page (web-pages.c, web-admin.c), which fills req->out and
+ * req->status. Pages build HTML with web-html.c (escaped unless the
+ * caller writes markup itself) and take their words from web-i18n.c.
+ */
+#ifndef NDRGUARD_WEB_PRIVATE_H
+#define NDRGUARD_WEB_PRIVATE_H
+
+#include "strbuf.h"
+#include "web-i18n.h"
+
+#include <pthread.h>
+#include <stddef.h>
+
+struct MHD_Connection;
+struct MHD_Daemon;
+struct store;
+struct token_key;
+struct web_rate;
+
+struct web_server {
+	struct MHD_Daemon *mhd;
+	const struct token_key *key;
+	int listen_fd;
+	unsigned int port;
+	/* copied from the settings */
+	char *database;
+	char *base_url;		/* no trailing slash */
+	char *origin;		/* scheme://host[:port] of base_url */
+	char *reinject;
+	char *release_notify;
+	char *digest_from;
+	char *admin_user;	/* NULL: no admin page */
+	char *admin_password_hash;
+	int request_mode;	/* release_mode = request */
+	unsigned int busy_timeout_ms;
+	unsigned int quarantine_days;
+	unsigned int request_size_limit;
+	char csp[256];
+	/* one release at a time, so a double POST re-injects once */
+	pthread_mutex_t release_lock;
+	/* per-thread database connections, closed at stop */
+	pthread_mutex_t stores_lock;
+	struct store **stores;
+	size_t store_count;
+	struct web_rate *rate;
+};
+
+struct web_field {
+	char *name;
+	char *value;
+};
+
+struct web_request {
+	struct web_server *server;
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *path;
+	int is_post;
+	long long now;
+	enum web_lang lang;
+	int lang_fixed;		/* set from the mailbox's preference */
+	char client[64];	/* the client's address, for the audit log */
+	/* the request body while it arrives, then its fields */
+	struct strbuf body;
+	size_t body_seen;
+	int too_large;
+	struct web_field *fields;
+	size_t field_count;
+	/* the answer */
+	unsigned int status;
+	struct strbuf out;
+	const char *content_type;	/* NULL: text/html */
+	int www_authenticate;		/* 401 with a Basic challenge */
+};
+
+/* web-server.c */
+const char *web_arg(struct web_request *req, const char *name);
+const char *web_header(struct web_request *req, const char *name);
+/* web_field - the first value of a form field, or NULL */
+const char *web_field(const struct web_request *req, const char *name);
+/* web_store - this thread's database connection; NULL with *error_r */
+struct store *web_store(struct web_request *req, const char **error_r);
+/* web_same_origin - 0 unless the POST came from a page of ours */
+int web_same_origin(struct web_request *req);
+void web_parse_form(struct web_request *req, const char *body, size_t len);
+
+/* web-pages.c */
+void web_page_item(struct web_request *req, const char *id_text);
+void web_page_mailbox(struct web_request *req);
+void web_page_settings(struct web_request *req, int unsubscribe);
+void web_page_home(struct web_request *req);
+/* web_page_error - a plain page for status that reveals nothing */
+void web_page_error(struct web_request *req, unsigned int status);
+/* web_csrf_make / web_csrf_check - the anti-forgery form field */
+char *web_csrf_make(const struct web_request *req, const char *scope,
+		    const char *subject);
+int web_csrf_check(struct web_request *req, const char *scope,
+		   const char *subject);
+
+/* web-admin.c */
+void web_page_admin(struct web_request *req);
+/* web_release_request_notify - mail release_notify about a request */
+int web_release_request_notify(struct web_request *req, long long id,
+			       const char *mailbox, const char *subject,
+			       const char **error_r);
+
+/* web-html.c */
+extern const char web_css[];
+void web_html_escape(struct strbuf *out, const char *s);
+void web_html_escape_len(struct strbuf *out, const char *s, size_t len);
+void web_html_begin(struct web_request *req, const char *title);
+void web_html_end(struct web_request *req);
+/* web_put - markup as it is (never text from a message or a client) */
+void web_put(struct web_request *req, const char *markup);
+/* web_text - text, escaped */
+void web_text(struct web_request *req, const char *text);
+/* web_row - a <dt>label</dt><dd>value</dd> pair, value escaped; nothing
+   when value is NULL or empty */
+void web_row(struct web_request *req, const char *label, const char *value);
+/* web_html_date - "2026-11-27 21:05 UTC" */
+void web_html_date(struct strbuf *out, long long when);
+/* web_csp_hash - "sha256-..." of web_css, for the Content-Security-Policy */
+void web_csp_hash(char *out, size_t size);
+
+#endif

@@ -1,0 +1,630 @@
+/*
+ * web-server.c - the release page's HTTP server on libmicrohttpd
+ *
+ * NAME
+ *	web_server_start, web_server_stop - serve the release page
+ * DESCRIPTION
+ *	libmicrohttpd runs a pool of http_threads threads, each with its own
+ *	epoll loop on the shared listening socket and, opened on first use,
+ *	its own connection to the quarantine database (an SQLite connection
+ *	is used by one thread at a time).
+ *
+ *	Limits, all from ndrguard.conf(5): connections in all and per client
+ *	address, an idle timeout (which also ends clients that trickle),
+ *	the size of a request's headers and body, and a per-address token
+ *	bucket of http_rate_limit requests a minute. A request over a limit
+ *	gets our own error page, with the same security headers as every
+ *	other answer; only headers larger than the connection's whole
+ *	memory budget are refused by libmicrohttpd itself.
+ *
+ *	A request is read whole, then routed by path to a page; pages never
+ *	change anything on GET or HEAD.
+ */
+#include "autoconfig.h"
+#include "web.h"
+#include "web-private.h"
+#include "config.h"
+#include "endpoint.h"
+#include "log.h"
+#include "store.h"
+#include "token.h"
+#include "xalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WEB_RATE_SLOTS 4096
+
+/* a token bucket per client address (direct-mapped by hash: two
+   addresses that share a slot share a bucket, erring on the strict side) */
+struct web_rate_slot {
+	char addr[64];
+	double tokens;
+	double last;
+};
+
+struct web_rate {
+	pthread_mutex_t lock;
+	double per_second;
+	double burst;
+	struct web_rate_slot slots[WEB_RATE_SLOTS];
+};
+
+static __thread struct store *web_tls_store;
+static __thread const struct web_server *web_tls_owner;
+
+static double web_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* web_rate_allow - take a token from addr's bucket; 0 if it is empty */
+static int web_rate_allow(struct web_rate *rate, const char *addr)
+{
+	unsigned int h = 2166136261u;
+	struct web_rate_slot *slot;
+	double now = web_monotonic();
+	int ok;
+
+	if (rate == NULL)
+		return 1;
+	for (const unsigned char *p = (const unsigned char *)addr; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	slot = &rate->slots[h % WEB_RATE_SLOTS];
+	pthread_mutex_lock(&rate->lock);
+	if (strcmp(slot->addr, addr) != 0 &&
+	    (slot->addr[0] == '\0' || now - slot->last > 60)) {
+		snprintf(slot->addr, sizeof(slot->addr), "%s", addr);
+		slot->tokens = rate->burst;
+		slot->last = now;
+	}
+	slot->tokens += (now - slot->last) * rate->per_second;
+	if (slot->tokens > rate->burst)
+		slot->tokens = rate->burst;
+	slot->last = now;
+	ok = slot->tokens >= 1;
+	if (ok)
+		slot->tokens -= 1;
+	pthread_mutex_unlock(&rate->lock);
+	return ok;
+}
+
+const char *web_arg(struct web_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
+					   name);
+}
+
+const char *web_header(struct web_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *web_field(const struct web_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->field_count; i++)
+		if (strcmp(req->fields[i].name, name) == 0)
+			return req->fields[i].value;
+	return NULL;
+}
+
+static int web_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* web_form_decode - application/x-www-form-urlencoded text to bytes */
+static char *web_form_decode(const char *s, size_t len)
+{
+	char *out = xmalloc(len + 1), *o = out;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '+') {
+			*o++ = ' ';
+		} else if (s[i] == '%' && i + 2 < len &&
+			   web_hex(s[i + 1]) >= 0 && web_hex(s[i + 2]) >= 0) {
+			char c = (char)(web_hex(s[i + 1]) << 4 | web_hex(s[i + 2]));
+
+			*o++ = c == '\0' ? ' ' : c;
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* web_parse_form - the fields of a urlencoded body, in order */
+void web_parse_form(struct web_request *req, const char *body, size_t len)
+{
+	const char *p = body, *end = body + len;
+
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(stop - p));
+
+		if (stop > p && req->field_count < 1024) {
+			struct web_field *f;
+
+			req->fields = xrealloc(req->fields,
+				(req->field_count + 1) * sizeof(*req->fields));
+			f = &req->fields[req->field_count++];
+			f->name = web_form_decode(p, (size_t)((eq ? eq : stop) - p));
+			f->value = eq ? web_form_decode(eq + 1,
+						(size_t)(stop - eq - 1))
+				: xstrdup("");
+		}
+		p = stop + 1;
+	}
+}
+
+/* web_store - this thread's connection to the quarantine, opened once */
+struct store *web_store(struct web_request *req, const char **error_r)
+{
+	struct web_server *server = req->server;
+	struct store_options opts = {
+		.busy_timeout_ms = server->busy_timeout_ms,
+		.create = 0,
+	};
+	struct store *st;
+
+	if (web_tls_store != NULL && web_tls_owner == server)
+		return web_tls_store;
+	if (store_open(server->database, &opts, &st, error_r) < 0)
+		return NULL;
+	pthread_mutex_lock(&server->stores_lock);
+	server->stores = xrealloc(server->stores, (server->store_count + 1) *
+				  sizeof(*server->stores));
+	server->stores[server->store_count++] = st;
+	pthread_mutex_unlock(&server->stores_lock);
+	web_tls_store = st;
+	web_tls_owner = server;
+	return st;
+}
+
+/*
+ * web_same_origin - did this POST come from one of our pages? Browsers
+ * say where a request comes from in Sec-Fetch-Site and Origin; Origin is
+ * "null" for our own forms, as the pages are served with
+ * Referrer-Policy: no-referrer. A client that sends neither (curl, a
+ * mail client's one-click unsubscribe) is let through: the token and the
+ * anti-forgery field are what protect the action.
+ */
+int web_same_origin(struct web_request *req)
+{
+	const char *site = web_header(req, "Sec-Fetch-Site");
+	const char *origin = web_header(req, "Origin");
+	const char *host = web_header(req, "Host");
+
+	if (site != NULL && (strcasecmp(site, "cross-site") == 0 ||
+			     strcasecmp(site, "same-site") == 0))
+		return 0;
+	if (origin == NULL || strcmp(origin, "null") == 0)
+		return 1;
+	if (strcasecmp(origin, req->server->origin) == 0)
+		return 1;
+	if (host != NULL) {
+		const char *rest = NULL;
+
+		if (strncasecmp(origin, "http://", 7) == 0)
+			rest = origin + 7;
+		else if (strncasecmp(origin, "https://", 8) == 0)
+			rest = origin + 8;
+		if (rest != NULL && strcasecmp(rest, host) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void web_client_address(struct web_request *req)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn,
+		MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(req->client, sizeof(req->client), "local");
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  req->client, sizeof(req->client));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)sa)->sin6_addr,
+			  req->client, sizeof(req->client));
+}
+
+struct web_header_size {
+	size_t total;
+	unsigned int count;
+};
+
+static enum MHD_Result web_count_header(void *cls, enum MHD_ValueKind kind,
+					const char *key, const char *value)
+{
+	struct web_header_size *hs = cls;
+
+	hs->total += strlen(key) + (value ? strlen(value) : 0) + 4;
+	hs->count++;
+	return MHD_YES;
+}
+
+/* web_request_new - the request's state, and what its headers decide */
+static struct web_request *web_request_new(struct web_server *server,
+					   struct MHD_Connection *conn,
+					   const char *url, const char *method)
+{
+	struct web_request *req = xcalloc(1, sizeof(*req));
+	struct web_header_size hs = { 0, 0 };
+	const char *accept, *clen;
+
+	req->server = server;
+	req->conn = conn;
+	req->method = method;
+	req->path = url;
+	req->now = (long long)time(NULL);
+	req->is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+	strbuf_init(&req->body);
+	strbuf_init(&req->out);
+	accept = web_header(req, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
+	req->lang = web_lang_accept(accept);
+	web_client_address(req);
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, web_count_header, &hs);
+	clen = web_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0 && !req->is_post)
+		req->status = MHD_HTTP_METHOD_NOT_ALLOWED;
+	else if (!web_rate_allow(server->rate, req->client))
+		req->status = MHD_HTTP_TOO_MANY_REQUESTS;
+	else if (hs.total + strlen(url) > server->request_size_limit ||
+		 hs.count > 100)
+		req->status = MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
+	else if (clen != NULL && strtoull(clen, NULL, 10) >
+		 server->request_size_limit)
+		req->status = MHD_HTTP_CONTENT_TOO_LARGE;
+	return req;
+}
+
+static void web_request_free(struct web_request *req)
+{
+	for (size_t i = 0; i < req->field_count; i++) {
+		free(req->fields[i].name);
+		free(req->fields[i].value);
+	}
+	free(req->fields);
+	strbuf_free(&req->body);
+	strbuf_free(&req->out);
+	free(req);
+}
+
+/* web_route - run the page for the request's path */
+static void web_route(struct web_request *req)
+{
+	const char *path = req->path;
+
+	if (req->is_post) {
+		const char *type = web_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+
+		if (type == NULL || strncasecmp(type,
+		    "application/x-www-form-urlencoded", 33) != 0) {
+			req->status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
+			return;
+		}
+		web_parse_form(req, strbuf_cstr(&req->body), req->body.len);
+	}
+	if (strncmp(path, "/item/", 6) == 0)
+		web_page_item(req, path + 6);
+	else if (strcmp(path, "/mailbox") == 0)
+		web_page_mailbox(req);
+	else if (strcmp(path, "/settings") == 0)
+		web_page_settings(req, 0);
+	else if (strcmp(path, "/unsubscribe") == 0)
+		web_page_settings(req, 1);
+	else if (strcmp(path, "/admin") == 0)
+		web_page_admin(req);
+	else if (strcmp(path, "/") == 0 && !req->is_post)
+		web_page_home(req);
+	else
+		req->status = MHD_HTTP_NOT_FOUND;
+}
+
+/* web_add_headers - what every answer carries */
+static void web_add_headers(struct web_request *req,
+			    struct MHD_Response *resp)
+{
+	char csp[400];
+
+	snprintf(csp, sizeof(csp),
+		 "default-src 'none'; style-src %s; form-action 'self'; "
+		 "frame-ancestors 'none'; base-uri 'none'", req->server->csp);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		req->content_type ? req->content_type
+				  : "text/html; charset=utf-8");
+	MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy",
+				"same-origin");
+	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy",
+				"same-origin");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				"no-store");
+	MHD_add_response_header(resp, "Content-Language",
+				web_lang_code(req->lang));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Language");
+	if (strncmp(req->server->base_url, "https:", 6) == 0)
+		MHD_add_response_header(resp, "Strict-Transport-Security",
+					"max-age=31536000");
+	if (req->status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+					"GET, HEAD, POST");
+	if (req->status == MHD_HTTP_TOO_MANY_REQUESTS)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "60");
+}
+
+static enum MHD_Result web_respond(struct web_request *req)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	size_t len;
+	char *data;
+
+	if (req->status == 0)
+		req->status = MHD_HTTP_OK;
+	if (req->status >= 400 && req->out.len == 0)
+		web_page_error(req, req->status);
+	len = req->out.len;
+	data = strbuf_steal(&req->out);
+	resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(data);
+		return MHD_NO;
+	}
+	web_add_headers(req, resp);
+	if (req->www_authenticate)
+		ret = MHD_queue_basic_auth_fail_response(req->conn,
+							 "ndrguard admin", resp);
+	else
+		ret = MHD_queue_response(req->conn, req->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result web_access(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct web_server *server = cls;
+	struct web_request *req = *con_cls;
+
+	if (req == NULL) {
+		req = web_request_new(server, conn, url, method);
+		*con_cls = req;
+		/* refused on its headers: answer now, read no body */
+		if (req->status != 0)
+			return web_respond(req);
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (req->status != 0)
+			return MHD_YES;
+		req->body_seen += n;
+		if (!req->is_post) {
+			req->status = MHD_HTTP_BAD_REQUEST;
+			return web_respond(req);
+		}
+		if (req->body_seen > server->request_size_limit) {
+			req->status = MHD_HTTP_CONTENT_TOO_LARGE;
+			return web_respond(req);
+		}
+		strbuf_append(&req->body, upload_data, n);
+		return MHD_YES;
+	}
+	if (req->status != 0)
+		return MHD_YES;		/* answered already */
+	web_route(req);
+	return web_respond(req);
+}
+
+static void web_completed(void *cls, struct MHD_Connection *conn,
+			  void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct web_request *req = *con_cls;
+
+	if (req != NULL)
+		web_request_free(req);
+	*con_cls = NULL;
+}
+
+__attribute__((format(printf, 2, 0)))
+static void web_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t len;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	len = strlen(buf);
+	while (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	log_warning("http: %s", buf);
+}
+
+/* web_origin - "scheme://authority" of a URL */
+static char *web_origin(const char *url)
+{
+	const char *p = strstr(url, "://");
+	size_t len;
+
+	if (p == NULL)
+		return xstrdup(url);
+	len = (size_t)(p + 3 - url) + strcspn(p + 3, "/?#");
+	return xstrndup(url, len);
+}
+
+static char *web_dup(const char *s)
+{
+	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
+}
+
+static void web_server_free(struct web_server *server)
+{
+	for (size_t i = 0; i < server->store_count; i++)
+		store_close(&server->stores[i]);
+	free(server->stores);
+	free(server->database);
+	free(server->base_url);
+	free(server->origin);
+	free(server->reinject);
+	free(server->release_notify);
+	free(server->digest_from);
+	free(server->admin_user);
+	free(server->admin_password_hash);
+	free(server->rate);
+	pthread_mutex_destroy(&server->release_lock);
+	pthread_mutex_destroy(&server->stores_lock);
+	free(server);
+}
+
+/* web_listen - bind http_listen; the descriptor, or -1 with *error_r */
+static int web_listen(const char *spec, const char **error_r)
+{
+	struct endpoint ep;
+
+	if (endpoint_parse(spec, &ep, error_r) < 0)
+		return -1;
+	return endpoint_listen(&ep, 128, error_r);
+}
+
+static unsigned int web_socket_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+int web_server_start(const struct settings *set, const struct token_key *key,
+		     int listen_fd, struct web_server **server_r,
+		     const char **error_r)
+{
+	struct web_server *server = xcalloc(1, sizeof(*server));
+	size_t len;
+	int fd = listen_fd;
+	int flags;
+
+	*server_r = NULL;
+	server->key = key;
+	server->database = xstrdup(set->database);
+	server->base_url = xstrdup(set->base_url ? set->base_url : "");
+	len = strlen(server->base_url);
+	while (len > 0 && server->base_url[len - 1] == '/')
+		server->base_url[--len] = '\0';
+	server->origin = web_origin(server->base_url);
+	server->reinject = xstrdup(set->reinject);
+	server->release_notify = web_dup(set->release_notify);
+	server->digest_from = web_dup(set->digest_from);
+	server->admin_user = web_dup(set->admin_user);
+	server->admin_password_hash = web_dup(set->admin_password_hash);
+	server->request_mode = set->release_mode != NULL &&
+		strcmp(set->release_mode, "request") == 0;
+	server->busy_timeout_ms = set->busy_timeout * 1000;
+	server->quarantine_days = set->quarantine_days;
+	server->request_size_limit = set->http_request_size_limit;
+	web_csp_hash(server->csp, sizeof(server->csp));
+	pthread_mutex_init(&server->release_lock, NULL);
+	pthread_mutex_init(&server->stores_lock, NULL);
+	if (set->http_rate_limit > 0) {
+		server->rate = xcalloc(1, sizeof(*server->rate));
+		pthread_mutex_init(&server->rate->lock, NULL);
+		server->rate->per_second = set->http_rate_limit / 60.0;
+		server->rate->burst = set->http_rate_limit / 4.0 < 5 ? 5
+			: set->http_rate_limit / 4.0;
+	}
+
+	if (fd < 0 && (fd = web_listen(set->http_listen, error_r)) < 0) {
+		web_server_free(server);
+		return -1;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	server->listen_fd = fd;
+	server->port = web_socket_port(fd);
+	server->mhd = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+		MHD_USE_ERROR_LOG,
+		0, NULL, NULL, web_access, server,
+		MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, server,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+		MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned int)(set->http_threads > 1 ? set->http_threads : 0),
+		MHD_OPTION_CONNECTION_LIMIT, set->http_max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		set->http_client_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, set->http_timeout,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)set->http_request_size_limit * 2 + 16384,
+		MHD_OPTION_NOTIFY_COMPLETED, web_completed, server,
+		MHD_OPTION_END);
+	if (server->mhd == NULL) {
+		*error_r = "libmicrohttpd could not start on http_listen";
+		if (listen_fd < 0)
+			close(fd);
+		web_server_free(server);
+		return -1;
+	}
+	*server_r = server;
+	return 0;
+}
+
+unsigned int web_server_port(const struct web_server *server)
+{
+	return server->port;
+}
+
+void web_server_stop(struct web_server **_server)
+{
+	struct web_server *server = *_server;
+
+	if (server == NULL)
+		return;
+	*_server = NULL;
+	/* closes the listening socket too */
+	MHD_stop_daemon(server->mhd);
+	web_server_free(server);
+}

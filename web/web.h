@@ -1,0 +1,49 @@
+/*
+ * web.h - the release page: an HTTP server on libmicrohttpd
+ *
+ * SYNOPSIS
+ *	web_server_start(set, key, listen_fd, &server, &error);
+ *	...
+ *	web_server_stop(&server);
+ *
+ * DESCRIPTION
+ *	The pages the digest links to (links.h): a held message with its
+ *	Release button, a mailbox's held messages, the digest settings, and
+ *	an admin page for release requests. Every link carries a token
+ *	(token.h); a missing, forged or expired one gets a plain 403.
+ *
+ *	web_server_start() serves on listen_fd when it is >= 0 (a socket the
+ *	caller bound and listens on, e.g. before dropping privileges), else
+ *	it binds http_listen itself. It copies what it needs from set, so the
+ *	caller may free or reload its settings afterwards; key must outlive
+ *	the server. The quarantine database is opened once per server
+ *	thread, on first use, so it may be called before that file is
+ *	readable (the daemon opens it after dropping privileges).
+ *
+ * OWNERSHIP
+ *	web_server_stop() stops the threads, closes the listener and the
+ *	database connections, and NULLs the caller's pointer.
+ */
+#ifndef NDRGUARD_WEB_H
+#define NDRGUARD_WEB_H
+
+struct settings;
+struct token_key;
+struct web_server;
+
+int web_server_start(const struct settings *set, const struct token_key *key,
+		     int listen_fd, struct web_server **server_r,
+		     const char **error_r);
+void web_server_stop(struct web_server **_server);
+/* web_server_port - the TCP port served (0 for a unix socket) */
+unsigned int web_server_port(const struct web_server *server);
+
+/*
+ * web_password_hash - "pbkdf2-sha256$ITER$SALT$HASH" for password (the
+ * admin_password_hash form); caller frees. NULL if randomness failed.
+ */
+char *web_password_hash(const char *password);
+/* web_password_check - 1 if password matches hash, else 0 */
+int web_password_check(const char *password, const char *hash);
+
+#endif
