@@ -48,9 +48,10 @@ static int deliver_meter(struct deliver_env *env,
 
 	if (st->v->arrival_add(st, key, req->queue_id, req->now, error_r) < 0
 	    || st->v->arrival_prune(st, key, storm_keep_since(p, req->now),
-				    error_r) < 0
+				    storm_keep_count(p), error_r) < 0
 	    || st->v->arrival_count(st, key, req->now - p->window,
-				    &in.window_count, error_r) < 0
+				    p->threshold, &in.window_count,
+				    error_r) < 0
 	    || st->v->storm_get_open(st, key, storm, error_r) < 0)
 		return -1;
 	in.open = storm->id != 0;
@@ -276,7 +277,10 @@ void deliver_format_log(const struct deliver_env *env,
 	strbuf_printf(out, ", action=%s",
 		      o->action == DELIVER_HOLD ? "quarantine" : "pass");
 	if (o->metered) {
-		strbuf_printf(out, ", storm=%u/", o->window_count);
+		/* the meter counts only as far as the threshold */
+		strbuf_printf(out, ", storm=%u%s/", o->window_count,
+			      o->window_count >= env->storm.threshold
+			      ? "+" : "");
 		deliver_format_window(env->storm.window, out);
 	}
 	if (o->storm_started)

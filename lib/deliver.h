@@ -60,7 +60,7 @@ struct deliver_outcome {
 	const char *recipient;
 	enum deliver_action action;
 	int metered;		/* counted toward the storm meter */
-	unsigned int window_count;
+	unsigned int window_count;	/* counted up to the threshold */
 	long long item_id;	/* held: the quarantine id */
 	int duplicate;		/* held earlier (a retry) */
 	int storm_started;

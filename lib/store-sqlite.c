@@ -60,10 +60,17 @@ static const char *const sqlite_sql[STMT_COUNT] = {
 	[STMT_ARRIVAL_ADD] =
 		"INSERT OR IGNORE INTO arrival (mailbox, arrived, queue_id)"
 		" VALUES (?1, ?2, ?3)",
+	/* the OFFSET walk is short: pruning at every arrival leaves at most
+	   one row beyond `keep` */
 	[STMT_ARRIVAL_PRUNE] =
-		"DELETE FROM arrival WHERE mailbox = ?1 AND arrived < ?2",
+		"DELETE FROM arrival WHERE mailbox = ?1 AND (arrived < ?2"
+		" OR rowid IN (SELECT rowid FROM arrival WHERE mailbox = ?1"
+		" ORDER BY arrived DESC LIMIT -1 OFFSET ?3))",
+	/* bounded, so that a storm of a million does not cost a million
+	   index steps per message */
 	[STMT_ARRIVAL_COUNT] =
-		"SELECT count(*) FROM arrival WHERE mailbox = ?1 AND arrived > ?2",
+		"SELECT count(*) FROM (SELECT 1 FROM arrival WHERE mailbox = ?1"
+		" AND arrived > ?2 LIMIT ?3)",
 	[STMT_ARRIVAL_NTH] =
 		"SELECT arrived FROM arrival WHERE mailbox = ?1"
 		" ORDER BY arrived DESC LIMIT 1 OFFSET ?2",
@@ -239,7 +246,8 @@ static int sqlite_arrival_add(struct store *st, const char *mailbox,
 }
 
 static int sqlite_arrival_prune(struct store *st, const char *mailbox,
-				long long before, const char **error_r)
+				long long before, unsigned int keep,
+				const char **error_r)
 {
 	struct store_sqlite *s = (struct store_sqlite *)st;
 	sqlite3_stmt *stmt = sqlite_stmt(s, STMT_ARRIVAL_PRUNE, error_r);
@@ -248,6 +256,7 @@ static int sqlite_arrival_prune(struct store *st, const char *mailbox,
 		return -1;
 	sqlite_bind_text(stmt, 1, mailbox);
 	sqlite3_bind_int64(stmt, 2, before);
+	sqlite3_bind_int64(stmt, 3, keep);
 	return sqlite_step_done(s, stmt, "prune arrivals", error_r);
 }
 
@@ -270,8 +279,8 @@ static int sqlite_one_int(struct store_sqlite *s, sqlite3_stmt *stmt,
 }
 
 static int sqlite_arrival_count(struct store *st, const char *mailbox,
-				long long since, unsigned int *count_r,
-				const char **error_r)
+				long long since, unsigned int cap,
+				unsigned int *count_r, const char **error_r)
 {
 	struct store_sqlite *s = (struct store_sqlite *)st;
 	sqlite3_stmt *stmt = sqlite_stmt(s, STMT_ARRIVAL_COUNT, error_r);
@@ -282,6 +291,7 @@ static int sqlite_arrival_count(struct store *st, const char *mailbox,
 		return -1;
 	sqlite_bind_text(stmt, 1, mailbox);
 	sqlite3_bind_int64(stmt, 2, since);
+	sqlite3_bind_int64(stmt, 3, cap);
 	if (sqlite_one_int(s, stmt, &n, &found, "count arrivals", error_r) < 0)
 		return -1;
 	*count_r = (unsigned int)n;
@@ -660,6 +670,7 @@ static const struct store_vfuncs sqlite_vfuncs = {
 	.digest_sent = store_sqlite_digest_sent,
 	.digest_attempted = store_sqlite_digest_attempted,
 	.digest_drop = store_sqlite_digest_drop,
+	.digest_storms = store_sqlite_digest_storms,
 	/* store-sqlite-release.c */
 	.pref_get = store_sqlite_pref_get,
 	.pref_set = store_sqlite_pref_set,

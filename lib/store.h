@@ -114,6 +114,9 @@ typedef int store_digest_cb(const struct store_digest *dg, void *context);
    covers yet; return -1 to stop */
 typedef int store_mailbox_cb(const char *mailbox, unsigned int count,
 			     void *context);
+/* store_storm_cb - a storm (ended: 0 while it goes on); -1 to stop */
+typedef int store_storm_cb(const struct store_storm *storm, long long ended,
+			   void *context);
 
 struct store_vfuncs {
 	void (*close)(struct store *st);
@@ -123,11 +126,14 @@ struct store_vfuncs {
 	int (*arrival_add)(struct store *st, const char *mailbox,
 			   const char *queue_id, long long now,
 			   const char **error_r);
+	/* forget arrivals before `before`, and all but the newest keep */
 	int (*arrival_prune)(struct store *st, const char *mailbox,
-			     long long before, const char **error_r);
-	int (*arrival_count)(struct store *st, const char *mailbox,
-			     long long since, unsigned int *count_r,
+			     long long before, unsigned int keep,
 			     const char **error_r);
+	/* arrivals after `since`, counted up to cap at most */
+	int (*arrival_count)(struct store *st, const char *mailbox,
+			     long long since, unsigned int cap,
+			     unsigned int *count_r, const char **error_r);
 	int (*arrival_nth_recent)(struct store *st, const char *mailbox,
 				  unsigned int n, long long *when_r,
 				  const char **error_r);
@@ -197,6 +203,11 @@ struct store_vfuncs {
 	   its items, so the next run lists them again */
 	int (*digest_drop)(struct store *st, long long id,
 			   const char **error_r);
+	/* the mailbox's storms that held messages no digest covers yet,
+	   or that started at or after since; oldest first */
+	int (*digest_storms)(struct store *st, const char *mailbox,
+			     long long since, store_storm_cb *cb,
+			     void *context, const char **error_r);
 	/* the mailbox's preferences; the defaults when it has none */
 	int (*pref_get)(struct store *st, const char *mailbox,
 			struct store_pref *pref_r, const char **error_r);

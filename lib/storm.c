@@ -20,6 +20,11 @@ long long storm_keep_since(const struct storm_params *params, long long now)
 	return now - 2 * ((long long)params->window + (long long)params->cooldown);
 }
 
+unsigned int storm_keep_count(const struct storm_params *params)
+{
+	return params->threshold + 1;
+}
+
 /*
  * storm_open_ended_at - when the open storm ended, or 0 if it goes on.
  * Without an anchor the mailbox has had fewer than the calm level of

@@ -27,7 +27,8 @@ struct storm_params {
 
 struct storm_input {
 	long long now;
-	/* arrivals within (now - window, now], this one included */
+	/* arrivals within (now - window, now], this one included; only
+	   compared with the threshold, so it may be capped there */
 	unsigned int window_count;
 	/* a storm is open for this mailbox, and when it was last counted */
 	int open;
@@ -48,6 +49,13 @@ struct storm_decision {
 unsigned int storm_calm_level(const struct storm_params *params);
 /* storm_keep_since - arrivals before this time no longer matter */
 long long storm_keep_since(const struct storm_params *params, long long now);
+/*
+ * storm_keep_count - nor do any but the newest this many: decisions need
+ * the window count only up to the threshold (storm_input.window_count may
+ * be capped there) and the calm anchor, which is among the newest
+ * threshold + 1. So a storm of any size keeps a few rows per mailbox.
+ */
+unsigned int storm_keep_count(const struct storm_params *params);
 void storm_decide(const struct storm_params *params,
 		  const struct storm_input *in, struct storm_decision *out);
 

@@ -131,15 +131,27 @@ START_TEST(arrivals_and_storms)
 	/* a retry of Q4 is not counted twice */
 	ck_assert(st->v->arrival_add(st, "a@x", "Q4", 200, &err) == 0);
 	ck_assert(st->v->arrival_add(st, "b@x", NULL, 100, &err) == 0);
-	ck_assert(st->v->arrival_count(st, "a@x", 101, &count, &err) == 0);
+	ck_assert(st->v->arrival_count(st, "a@x", 101, 100, &count, &err) == 0);
 	ck_assert_uint_eq(count, 3);
+	/* counted only as far as asked */
+	ck_assert(st->v->arrival_count(st, "a@x", 0, 2, &count, &err) == 0);
+	ck_assert_uint_eq(count, 2);
 	ck_assert(st->v->arrival_nth_recent(st, "a@x", 2, &when, &err) == 0);
 	ck_assert_int_eq(when, 103);
 	ck_assert(st->v->arrival_nth_recent(st, "a@x", 9, &when, &err) == 0);
 	ck_assert_int_eq(when, 0);
-	ck_assert(st->v->arrival_prune(st, "a@x", 103, &err) == 0);
-	ck_assert(st->v->arrival_count(st, "a@x", 0, &count, &err) == 0);
+	ck_assert(st->v->arrival_prune(st, "a@x", 103, 100, &err) == 0);
+	ck_assert(st->v->arrival_count(st, "a@x", 0, 100, &count, &err) == 0);
 	ck_assert_uint_eq(count, 2);
+	/* keep only the newest one: 104 stays */
+	ck_assert(st->v->arrival_prune(st, "a@x", 0, 1, &err) == 0);
+	ck_assert(st->v->arrival_count(st, "a@x", 0, 100, &count, &err) == 0);
+	ck_assert_uint_eq(count, 1);
+	ck_assert(st->v->arrival_nth_recent(st, "a@x", 1, &when, &err) == 0);
+	ck_assert_int_eq(when, 104);
+	/* other mailboxes untouched */
+	ck_assert(st->v->arrival_count(st, "b@x", 0, 100, &count, &err) == 0);
+	ck_assert_uint_eq(count, 1);
 
 	ck_assert(st->v->storm_get_open(st, "a@x", &storm, &err) == 0);
 	ck_assert_int_eq(storm.id, 0);
