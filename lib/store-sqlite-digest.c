@@ -307,3 +307,36 @@ fail:
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
+
+int store_sqlite_digest_storms(struct store *st, const char *mailbox,
+			       long long since, store_storm_cb *cb,
+			       void *context, const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+		"SELECT id, started, last_seen, count, ended FROM storm"
+		" WHERE mailbox = ?1 COLLATE NOCASE AND (started >= ?2"
+		" OR id IN (SELECT storm_id FROM quarantine"
+		" WHERE recipient = ?1 COLLATE NOCASE AND " DIGEST_UNCOVERED "))"
+		" ORDER BY started, id", "list storms", error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	sqlite_digest_bind_text(stmt, 1, mailbox);
+	sqlite3_bind_int64(stmt, 2, since);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct store_storm storm = {
+			.id = sqlite3_column_int64(stmt, 0),
+			.started = sqlite3_column_int64(stmt, 1),
+			.last_seen = sqlite3_column_int64(stmt, 2),
+			.count = sqlite3_column_int64(stmt, 3),
+		};
+		if (cb(&storm, sqlite3_column_int64(stmt, 4), context) < 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		*error_r = sqlite_digest_fail(db, "list storms");
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}

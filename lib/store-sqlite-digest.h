@@ -29,5 +29,8 @@ int store_sqlite_digest_attempted(struct store *st, long long id,
 				  const char **error_r);
 int store_sqlite_digest_drop(struct store *st, long long id,
 			     const char **error_r);
+int store_sqlite_digest_storms(struct store *st, const char *mailbox,
+			       long long since, store_storm_cb *cb,
+			       void *context, const char **error_r);
 
 #endif
