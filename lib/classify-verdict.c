@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* verdict_token_ok - can this token be a host name or address? */
+/* verdict_token_char - may c be part of a host name or address? */
 static int verdict_token_char(unsigned char c)
 {
 	return isalnum(c) || c == '.' || c == '-' || c == ':' || c == '_';
@@ -45,11 +45,13 @@ static int verdict_received_ours(const struct relays *relays, const char *rcvd)
 		if (n == 0)
 			break;
 		if (n < sizeof(tok)) {
+			size_t t = n;
+
 			memcpy(tok, p, n);
 			tok[n] = '\0';
-			while (n > 0 && tok[n - 1] == '.')
-				tok[--n] = '\0';
-			if (n > 0 && (relays_match_host(relays, tok) ||
+			while (t > 0 && tok[t - 1] == '.')
+				tok[--t] = '\0';	/* "host.example." */
+			if (t > 0 && (relays_match_host(relays, tok) ||
 				      relays_match_ip(relays, tok)))
 				return 1;
 		}

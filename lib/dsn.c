@@ -223,10 +223,10 @@ static void dsn_store(char **slot, struct strbuf *value)
 	strbuf_reset(value);
 }
 
-/* dsn_finish - derive the clean forms of the collected fields */
-static void dsn_finish(struct dsn_report *report)
+/* dsn_finish - derive the clean forms of the fields read this time */
+static void dsn_finish(struct dsn_report *report, size_t first)
 {
-	for (size_t i = 0; i < report->recipient_count; i++) {
+	for (size_t i = first; i < report->recipient_count; i++) {
 		struct dsn_recipient *r = &report->recipients[i];
 		char *addr;
 		size_t n;
@@ -257,7 +257,7 @@ void dsn_parse(const char *text, size_t len, struct dsn_report *report)
 	struct strbuf value = STRBUF_INIT;
 	struct dsn_recipient *cur = NULL;
 	char **slot = NULL;
-	size_t pos = 0;
+	size_t pos = 0, first = report->recipient_count;
 
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
@@ -295,7 +295,7 @@ void dsn_parse(const char *text, size_t len, struct dsn_report *report)
 	if (slot != NULL)
 		dsn_store(slot, &value);
 	strbuf_free(&value);
-	dsn_finish(report);
+	dsn_finish(report, first);
 }
 
 void dsn_report_free(struct dsn_report *report)
