@@ -68,7 +68,7 @@ struct web_request {
 	/* the request body while it arrives, then its fields */
 	struct strbuf body;
 	size_t body_seen;
-	int too_large;
+	int answered;		/* a response is queued already */
 	struct web_field *fields;
 	size_t field_count;
 	/* the answer */

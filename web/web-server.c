@@ -427,31 +427,36 @@ static enum MHD_Result web_access(void *cls, struct MHD_Connection *conn,
 		req = web_request_new(server, conn, url, method);
 		*con_cls = req;
 		/* refused on its headers: answer now, read no body */
-		if (req->status != 0)
+		if (req->status != 0) {
+			req->answered = 1;
 			return web_respond(req);
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
-		if (req->status != 0)
-			return MHD_YES;
 		req->body_seen += n;
-		if (!req->is_post) {
+		/* libmicrohttpd answers only once the body is read: past the
+		   limit it is read and dropped, and a client that keeps
+		   sending far beyond it is disconnected */
+		if (req->body_seen > 4 * (size_t)server->request_size_limit)
+			return MHD_NO;
+		if (req->status != 0 || req->answered)
+			return MHD_YES;
+		if (!req->is_post)
 			req->status = MHD_HTTP_BAD_REQUEST;
-			return web_respond(req);
-		}
-		if (req->body_seen > server->request_size_limit) {
+		else if (req->body_seen > server->request_size_limit)
 			req->status = MHD_HTTP_CONTENT_TOO_LARGE;
-			return web_respond(req);
-		}
-		strbuf_append(&req->body, upload_data, n);
+		else
+			strbuf_append(&req->body, upload_data, n);
 		return MHD_YES;
 	}
-	if (req->status != 0)
-		return MHD_YES;		/* answered already */
-	web_route(req);
+	if (req->answered)
+		return MHD_YES;
+	if (req->status == 0)
+		web_route(req);
 	return web_respond(req);
 }
 
