@@ -39,6 +39,7 @@ static const struct cli_verb cli_verbs[] = {
 	{ "release", cmd_release, "release ID..." },
 	{ "delete", cmd_delete, "delete ID..." },
 	{ "purge", cmd_purge, "purge" },
+	{ "digest", cmd_digest, "digest [--dry-run] [--mailbox ADDR] [--now]" },
 };
 
 static void ndrguard_usage(FILE *fp)

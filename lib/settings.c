@@ -10,10 +10,14 @@
 #include "relays.h"
 #include "reinject.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/var"
+#endif
+#ifndef PKGDATADIR
+#define PKGDATADIR "/usr/share/ndrguard"
 #endif
 #ifndef DEFAULT_SENDMAIL
 #define DEFAULT_SENDMAIL "/usr/sbin/sendmail"
@@ -98,6 +102,29 @@ static const char *settings_check_password_hash(const char *value)
 	return "expected pbkdf2-sha256$... (ndrguard-web --hash-password)";
 }
 
+/* settings_check_time - "HH:MM", 24-hour clock */
+static const char *settings_check_time(const char *value)
+{
+	if (value == NULL || strlen(value) != 5 || value[2] != ':'
+	    || !isdigit((unsigned char)value[0]) || !isdigit((unsigned char)value[1])
+	    || !isdigit((unsigned char)value[3]) || !isdigit((unsigned char)value[4])
+	    || (value[0] - '0') * 10 + (value[1] - '0') > 23
+	    || value[3] > '5')
+		return "expected HH:MM (00:00 to 23:59)";
+	return NULL;
+}
+
+/* settings_check_locale - a template folder name: "en", "es", "pt_BR" */
+static const char *settings_check_locale(const char *value)
+{
+	size_t n = value ? strlen(value) : 0;
+
+	if (n < 2 || n > 16 || strspn(value, "abcdefghijklmnopqrstuvwxyz"
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ_-") != n)
+		return "expected a language such as en or es";
+	return NULL;
+}
+
 static const char *settings_check_facility(const char *value)
 {
 	static const char *const names[] = {
@@ -180,6 +207,16 @@ const struct config_param config_table[] = {
 	  1, 3600, NULL },
 	{ "http_request_size_limit", CONFIG_SIZE, "16k",
 	  OFF(http_request_size_limit), 1024, 1024 * 1024, NULL },
+	{ "digest_time", CONFIG_STRING, "07:00", OFF(digest_time),
+	  0, 0, settings_check_time },
+	{ "digest_locale", CONFIG_STRING, "en", OFF(digest_locale),
+	  0, 0, settings_check_locale },
+	{ "digest_max_items", CONFIG_UINT, "50", OFF(digest_max_items),
+	  1, 10000, NULL },
+	{ "digest_templates", CONFIG_STRING, PKGDATADIR "/templates",
+	  OFF(digest_templates), 0, 0, settings_check_required },
+	{ "digest_timeout", CONFIG_DURATION, "5m", OFF(digest_timeout),
+	  1, 3600, NULL },
 	{ NULL, CONFIG_STRING, NULL, 0, 0, 0, NULL },
 };
 

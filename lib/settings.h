@@ -47,6 +47,12 @@ struct settings {
 	unsigned int http_rate_limit;	/* requests per minute per client */
 	unsigned int http_timeout;	/* seconds */
 	unsigned int http_request_size_limit;	/* bytes, headers + body */
+	/* digest */
+	char *digest_time;		/* "HH:MM", local time */
+	char *digest_locale;		/* template folder when a mailbox has none */
+	unsigned int digest_max_items;	/* items listed, then "and N more" */
+	char *digest_templates;		/* one folder per language */
+	unsigned int digest_timeout;	/* seconds, per SMTP step */
 };
 
 #endif

@@ -1,0 +1,179 @@
+/*
+ * ndrguard-digest.c - send the daily quarantine digests
+ *
+ * SYNOPSIS
+ *	ndrguard-digest [-c FILE] [--dry-run] [--mailbox ADDR] [--now]
+ *
+ * DESCRIPTION
+ *	One pass of the digest engine (lib/digest.h): each mailbox with
+ *	held messages that no digest covered yet and whose digest is due
+ *	gets one, through digest_relay. `ndrguard digest` execs this
+ *	program, so that the per-message pipe agent never loads libESMTP
+ *	or OpenSSL; ndrguardd calls the same library from its scheduler.
+ *
+ *	--dry-run	build the digests and write them to stdout as an
+ *			mbox; send and record nothing
+ *	--mailbox ADDR	only this mailbox
+ *	--now		ignore digest_time: send what is waiting now
+ *
+ *	One syslog line per decision (and on stderr), then a summary on
+ *	stdout: "digest: N mailboxes, N sent, N resent, N deferred,
+ *	N skipped, N errors, N items, N bytes".
+ *
+ * ENVIRONMENT
+ *	NDRGUARD_DIGEST_CRASH=accepted makes the program exit (status 70)
+ *	right after the relay accepted a digest and before it is recorded
+ *	as sent: the test suite uses it to check crash recovery.
+ *
+ * DIAGNOSTICS
+ *	Exit 0 when every due digest went out; 75 (EX_TEMPFAIL) when one
+ *	was deferred, failed, or the database could not be opened (run
+ *	again later: nothing is sent twice); 78 (EX_CONFIG) for a bad
+ *	configuration or template (naming FILE:LINE); 64 for bad usage.
+ */
+#include "autoconfig.h"
+#include "config.h"
+#include "digest.h"
+#include "log.h"
+#include "settings.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const digest_event_names[] = {
+	[DIGEST_EVENT_SENT] = "sent",
+	[DIGEST_EVENT_RESENT] = "resent",
+	[DIGEST_EVENT_DEFERRED] = "deferred",
+	[DIGEST_EVENT_UNKNOWN] = "unknown",
+	[DIGEST_EVENT_SKIPPED] = "skipped",
+	[DIGEST_EVENT_DRY_RUN] = "dry-run",
+	[DIGEST_EVENT_ERROR] = "error",
+};
+
+/* digest_print_mbox - a dry-run digest as one mbox entry, LF lines */
+static void digest_print_mbox(const struct digest_event *ev)
+{
+	time_t now = time(NULL);
+	char date[64];
+	const char *p = ev->message, *end = ev->message + ev->size;
+
+	strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", gmtime(&now));
+	printf("From ndrguard-digest %s\n", date);
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = eol ? eol : end;
+		size_t n = (size_t)(stop - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		printf("%.*s\n", (int)n, p);
+		p = eol ? eol + 1 : end;
+	}
+	printf("\n");
+}
+
+static void digest_report(const struct digest_event *ev, void *context)
+{
+	const char *name = digest_event_names[ev->type];
+
+	if (ev->type == DIGEST_EVENT_DRY_RUN)
+		digest_print_mbox(ev);
+	if (ev->type == DIGEST_EVENT_ERROR || ev->type == DIGEST_EVENT_DEFERRED
+	    || ev->type == DIGEST_EVENT_UNKNOWN)
+		log_warning("digest: to=<%s>, message-id=%s, items=%u, "
+			    "status=%s (%s)", ev->mailbox,
+			    ev->message_id ? ev->message_id : "none",
+			    ev->items, name, ev->detail ? ev->detail : "");
+	else
+		log_info("digest: to=<%s>, message-id=%s, items=%u, "
+			 "status=%s%s%s%s", ev->mailbox,
+			 ev->message_id ? ev->message_id : "none", ev->items,
+			 name, ev->detail ? " (" : "",
+			 ev->detail ? ev->detail : "", ev->detail ? ")" : "");
+}
+
+static void digest_crash_after_accept(const char *message_id, void *context)
+{
+	const char *crash = getenv("NDRGUARD_DIGEST_CRASH");
+
+	if (crash != NULL && strcmp(crash, "accepted") == 0) {
+		fprintf(stderr, "ndrguard-digest: NDRGUARD_DIGEST_CRASH: "
+			"exiting after the relay accepted %s\n", message_id);
+		_exit(EX_SOFTWARE);
+	}
+}
+
+static int digest_usage(void)
+{
+	fprintf(stderr, "usage: ndrguard-digest [-c FILE] [--dry-run] "
+		"[--mailbox ADDR] [--now]\n");
+	return EX_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "mailbox", required_argument, NULL, 'm' },
+		{ "now", no_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct digest_options opts = {
+		.report = digest_report,
+		.accepted = digest_crash_after_accept,
+	};
+	struct digest_stats stats;
+	struct settings set;
+	struct digest *dg;
+	const char *path = NULL, *error;
+	int c, status;
+
+	while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'n': opts.dry_run = 1; break;
+		case 'm': opts.mailbox = optarg; break;
+		case 'N': opts.now = 1; break;
+		case 'h': digest_usage(); return EX_OK;
+		default: return digest_usage();
+		}
+	}
+	if (optind != argc)
+		return digest_usage();
+	if (path == NULL && access(config_default_path, F_OK) == 0)
+		path = config_default_path;
+	if (path == NULL)
+		config_defaults(&set);
+	else if (config_load(&set, path, &error) < 0) {
+		fprintf(stderr, "ndrguard digest: %s\n", error);
+		settings_free(&set);
+		return EX_CONFIG;
+	}
+	log_init(set.syslog_name, set.syslog_facility, 1);
+	if (digest_create(&set, &dg, &error) < 0) {
+		log_error("digest: %s", error);
+		settings_free(&set);
+		return EX_CONFIG;
+	}
+	if (digest_run(dg, (long long)time(NULL), &opts, &stats, &error) < 0) {
+		log_error("digest: %s", error);
+		status = EX_TEMPFAIL;
+	} else {
+		/* on stderr in a dry run: stdout is the mbox */
+		fprintf(opts.dry_run ? stderr : stdout,
+			"digest: %u mailboxes, %u sent, %u resent, "
+			"%u deferred, %u skipped, %u errors, %llu items, "
+			"%llu bytes\n", stats.mailboxes, stats.sent,
+			stats.resent, stats.deferred, stats.skipped,
+			stats.errors, stats.items, stats.bytes);
+		status = stats.deferred || stats.errors ? EX_TEMPFAIL : EX_OK;
+	}
+	digest_destroy(&dg);
+	settings_free(&set);
+	return status;
+}

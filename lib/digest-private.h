@@ -1,0 +1,56 @@
+/*
+ * digest-private.h - shared between the digest library's files
+ *
+ * digest.c runs the passes; digest-lang.c loads each language's
+ * templates and reason texts; digest-mail.c builds the message;
+ * digest-smtp.c sends it. Nothing outside lib/digest*.c includes this.
+ */
+#ifndef NDRGUARD_DIGEST_PRIVATE_H
+#define NDRGUARD_DIGEST_PRIVATE_H
+
+#include <stddef.h>
+
+struct template;
+
+/* one folder of digest_templates */
+struct digest_lang {
+	char *name;			/* "en", "es" */
+	struct template *subject, *text, *html;
+	char **reason_names, **reason_texts;
+	size_t reason_count;
+};
+
+/*
+ * digest_langs_load - every folder of dir that has a "subject" file;
+ * required must be one of them. Returns 0, or -1 with *error_r naming
+ * the file (and line).
+ */
+int digest_langs_load(const char *dir, const char *required,
+		      struct digest_lang **langs_r, size_t *count_r,
+		      const char **error_r);
+void digest_langs_free(struct digest_lang **_langs, size_t count);
+/* digest_lang_find - by name, or NULL */
+const struct digest_lang *digest_lang_find(const struct digest_lang *langs,
+					   size_t count, const char *name);
+/* digest_lang_reason - the user's words for a reason name, else name */
+const char *digest_lang_reason(const struct digest_lang *lang,
+			       const char *reason);
+
+enum digest_smtp_result {
+	DIGEST_SMTP_SENT,
+	DIGEST_SMTP_REFUSED,
+	DIGEST_SMTP_UNKNOWN,
+};
+
+/*
+ * digest_smtp_send - one message, one recipient, through relay
+ * ("smtp:HOST:PORT"); reply gets the relay's answer or what failed, on
+ * one line.
+ */
+enum digest_smtp_result digest_smtp_send(const char *relay,
+					 unsigned int timeout_s,
+					 const char *from, const char *to,
+					 const char *message, char *reply,
+					 size_t reply_size);
+
+#endif

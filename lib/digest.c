@@ -1,0 +1,812 @@
+/*
+ * digest.c - the daily digest pass: who is due, what to list, send once
+ *
+ * This module implements digest.h. A pass first sends again the digests
+ * an earlier pass left pending (their fate unknown), then, for each
+ * mailbox with held messages no digest covers, decides whether a digest
+ * is due, builds it from the templates, records it pending with the
+ * messages it covers, hands it to the relay and records the outcome.
+ * See digest.h for why this gives each held message exactly one digest.
+ */
+#include "autoconfig.h"
+#include "digest.h"
+#include "digest-mail.h"
+#include "digest-private.h"
+#include "classify.h"
+#include "links.h"
+#include "settings.h"
+#include "store.h"
+#include "strbuf.h"
+#include "template.h"
+#include "token.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <limits.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DIGEST_TOP 3			/* MTAs and subjects in the summary */
+#define DIGEST_SUBJECT_CHARS 120	/* a subject as listed */
+#define DIGEST_TOP_SUBJECT_CHARS 80
+
+struct digest {
+	const struct settings *set;
+	struct digest_lang *langs;
+	size_t lang_count;
+	struct token_key *key;
+	char *from;			/* digest_from, with a domain */
+	char *domain;			/* for Message-IDs */
+};
+
+static __thread char digest_error_buf[1024];
+
+long long digest_due_since(const char *digest_time, long long now)
+{
+	time_t t = (time_t)now, slot;
+	struct tm tm;
+	int h = 7, m = 0;
+
+	if (digest_time != NULL)
+		sscanf(digest_time, "%d:%d", &h, &m);
+	localtime_r(&t, &tm);
+	tm.tm_hour = h;
+	tm.tm_min = m;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	slot = mktime(&tm);
+	if ((long long)slot > now) {
+		/* today's time is still ahead: yesterday's counts */
+		localtime_r(&t, &tm);
+		tm.tm_mday -= 1;
+		tm.tm_hour = h;
+		tm.tm_min = m;
+		tm.tm_sec = 0;
+		tm.tm_isdst = -1;
+		slot = mktime(&tm);
+	}
+	return (long long)slot;
+}
+
+int digest_create(const struct settings *set, struct digest **dg_r,
+		  const char **error_r)
+{
+	struct digest *dg = xcalloc(1, sizeof(*dg));
+	char host[256] = "localhost";
+	const char *at;
+
+	dg->set = set;
+	*dg_r = NULL;
+	if (digest_langs_load(set->digest_templates, set->digest_locale,
+			      &dg->langs, &dg->lang_count, error_r) < 0)
+		goto fail;
+	if (token_key_load(set->secret_file, 1, &dg->key, error_r) < 0)
+		goto fail;
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	at = set->digest_from ? strchr(set->digest_from, '@') : NULL;
+	if (at != NULL) {
+		dg->from = xstrdup(set->digest_from);
+		dg->domain = xstrdup(at + 1);
+	} else {
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_printf(&sb, "%s@%s", set->digest_from
+			      ? set->digest_from : "postmaster", host);
+		dg->from = strbuf_steal(&sb);
+		dg->domain = xstrdup(host);
+	}
+	if (!digest_mail_address_ok(dg->from)) {
+		snprintf(digest_error_buf, sizeof(digest_error_buf),
+			 "digest_from: '%s' is not a plain address", dg->from);
+		*error_r = digest_error_buf;
+		goto fail;
+	}
+	*dg_r = dg;
+	return 0;
+fail:
+	digest_destroy(&dg);
+	return -1;
+}
+
+void digest_destroy(struct digest **_dg)
+{
+	struct digest *dg = *_dg;
+
+	if (dg == NULL)
+		return;
+	*_dg = NULL;
+	digest_langs_free(&dg->langs, dg->lang_count);
+	token_key_free(&dg->key);
+	free(dg->from);
+	free(dg->domain);
+	free(dg);
+}
+
+/* ---- what one mailbox's digest lists ---- */
+
+struct digest_listed {
+	long long id;
+	long long arrived;
+	char *mta, *subject, *reason, *verdict;
+};
+
+struct digest_count {
+	char *text;
+	unsigned int n;
+};
+
+struct digest_storm {
+	long long started, ended, count;
+};
+
+struct digest_collect {
+	unsigned int max_items;
+	long long *ids;
+	size_t count, alloc;
+	struct digest_listed *listed;
+	size_t listed_count;
+	unsigned int by_verdict[3];	/* legit, unknown, backscatter */
+	long long first, last;
+	char **mtas, **subjects;	/* one per message, for the top lists */
+	struct digest_storm *storms;
+	size_t storm_count;
+	int new_storm;
+	long long since;		/* the last digest */
+};
+
+static int digest_verdict_rank(const char *verdict)
+{
+	if (verdict && strcmp(verdict, "legit") == 0)
+		return 0;
+	if (verdict && strcmp(verdict, "unknown") == 0)
+		return 1;
+	return 2;
+}
+
+static int digest_collect_item(const struct store_record *r, void *context)
+{
+	struct digest_collect *c = context;
+
+	if (c->count == c->alloc) {
+		c->alloc = c->alloc ? c->alloc * 2 : 64;
+		c->ids = xrealloc(c->ids, c->alloc * sizeof(*c->ids));
+		c->mtas = xrealloc(c->mtas, c->alloc * sizeof(*c->mtas));
+		c->subjects = xrealloc(c->subjects,
+				       c->alloc * sizeof(*c->subjects));
+	}
+	c->ids[c->count] = r->id;
+	c->mtas[c->count] = digest_mail_clean(r->reporting_mta, 100);
+	c->subjects[c->count] = digest_mail_clean(r->orig_subject,
+						  DIGEST_TOP_SUBJECT_CHARS);
+	c->count++;
+	c->by_verdict[digest_verdict_rank(r->verdict)]++;
+	if (c->first == 0 || r->arrived < c->first)
+		c->first = r->arrived;
+	if (r->arrived > c->last)
+		c->last = r->arrived;
+	if (c->listed_count < c->max_items) {
+		struct digest_listed *l = &c->listed[c->listed_count++];
+		l->id = r->id;
+		l->arrived = r->arrived;
+		l->mta = digest_mail_clean(r->reporting_mta, 100);
+		l->subject = digest_mail_clean(r->orig_subject,
+					       DIGEST_SUBJECT_CHARS);
+		l->reason = xstrdup(r->reason ? r->reason : "");
+		l->verdict = xstrdup(r->verdict ? r->verdict : "unknown");
+	}
+	return 0;
+}
+
+static int digest_collect_storm(const struct store_storm *storm,
+				long long ended, void *context)
+{
+	struct digest_collect *c = context;
+	struct digest_storm *s;
+
+	c->storms = xrealloc(c->storms,
+			     (c->storm_count + 1) * sizeof(*c->storms));
+	s = &c->storms[c->storm_count++];
+	s->started = storm->started;
+	s->ended = ended;
+	s->count = storm->count;
+	if (storm->started > c->since)
+		c->new_storm = 1;
+	return 0;
+}
+
+static void digest_collect_free(struct digest_collect *c)
+{
+	for (size_t i = 0; i < c->count; i++) {
+		free(c->mtas[i]);
+		free(c->subjects[i]);
+	}
+	for (size_t i = 0; i < c->listed_count; i++) {
+		free(c->listed[i].mta);
+		free(c->listed[i].subject);
+		free(c->listed[i].reason);
+		free(c->listed[i].verdict);
+	}
+	free(c->ids);
+	free(c->mtas);
+	free(c->subjects);
+	free(c->listed);
+	free(c->storms);
+}
+
+static int digest_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int digest_count_cmp(const void *a, const void *b)
+{
+	const struct digest_count *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->text, y->text);
+}
+
+/* digest_top - the most frequent non-empty strings of texts (sorted in
+   place) as list `name` of {field, count} entries */
+static void digest_top(struct template_data *data, const char *name,
+		       const char *has, const char *field, char **texts,
+		       size_t n)
+{
+	struct digest_count *runs = xcalloc(n ? n : 1, sizeof(*runs));
+	size_t nruns = 0;
+
+	qsort(texts, n, sizeof(*texts), digest_strcmp);
+	for (size_t i = 0; i < n; i++) {
+		if (texts[i][0] == '\0')
+			continue;
+		if (nruns > 0 && strcmp(runs[nruns - 1].text, texts[i]) == 0)
+			runs[nruns - 1].n++;
+		else
+			runs[nruns++] = (struct digest_count){ texts[i], 1 };
+	}
+	qsort(runs, nruns, sizeof(*runs), digest_count_cmp);
+	template_data_set_list(data, name);
+	for (size_t i = 0; i < nruns && i < DIGEST_TOP; i++) {
+		struct template_data *e = template_data_add(data, name);
+		template_data_set(e, field, runs[i].text);
+		template_data_setf(e, "count", "%u", runs[i].n);
+	}
+	template_data_set_bool(data, has, nruns > 0);
+	free(runs);
+}
+
+static void digest_format_time(long long t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&tt, &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M", &tm);
+}
+
+/* digest_bounced_to - whom the listed message bounced for, from its
+   bytes (the store keeps only the mailbox it was held for) */
+static char *digest_bounced_to(struct store *st, long long id)
+{
+	struct store_record *rec = NULL;
+	struct classify_result *cr = NULL;
+	const char *error;
+	char *to = NULL;
+
+	if (st->v->item_get(st, id, 1, &rec, &error) < 0 || rec == NULL
+	    || rec->raw == NULL || rec->size == 0)
+		goto out;
+	if (classify_message(rec->raw, (size_t)rec->size, NULL, &cr,
+			     &error) < 0)
+		goto out;
+	if (cr->recipient_count > 0 && cr->recipients[0].address)
+		to = digest_mail_clean(cr->recipients[0].address, 100);
+	else if (cr->original.to)
+		to = digest_mail_clean(cr->original.to, 100);
+out:
+	classify_result_free(&cr);
+	store_record_free(&rec);
+	return to ? to : xstrdup("");
+}
+
+/* digest_model - the template data for one mailbox's digest */
+static struct template_data *
+digest_model(struct digest *dg, struct store *st, const char *mailbox,
+	     const struct digest_lang *lang, struct digest_collect *c,
+	     long long now)
+{
+	static const char *const lists[] = {
+		"legit_items", "unknown_items", "backscatter_items" };
+	static const char *const flags[] = { "legit", "unknown", "backscatter" };
+	const struct settings *set = dg->set;
+	struct template_data *d = template_data_create();
+	long long expires = now + (long long)set->quarantine_days * 86400;
+	unsigned int listed[3] = { 0, 0, 0 };
+	char when[64];
+	char *url;
+
+	template_data_set(d, "mailbox", mailbox);
+	template_data_set(d, "lang", lang->name);
+	template_data_setf(d, "total", "%zu", c->count);
+	template_data_setf(d, "keep_days", "%u", set->quarantine_days);
+	digest_format_time(c->first, when, sizeof(when));
+	template_data_set(d, "first_time", when);
+	digest_format_time(c->last, when, sizeof(when));
+	template_data_set(d, "last_time", when);
+	if (c->by_verdict[0] > 0)
+		template_data_setf(d, "legit_count", "%u", c->by_verdict[0]);
+	template_data_set_bool(d, "forged", c->by_verdict[2] > 0
+			       || c->storm_count > 0);
+	template_data_set_list(d, "storms");
+	for (size_t i = 0; i < c->storm_count; i++) {
+		struct template_data *s = template_data_add(d, "storms");
+		template_data_setf(s, "count", "%lld", c->storms[i].count);
+		digest_format_time(c->storms[i].started, when, sizeof(when));
+		template_data_set(s, "since", when);
+		template_data_set_bool(s, "open", c->storms[i].ended == 0);
+	}
+	digest_top(d, "top_mtas", "has_top_mtas", "name", c->mtas, c->count);
+	digest_top(d, "top_subjects", "has_top_subjects", "subject",
+		   c->subjects, c->count);
+	for (int v = 0; v < 3; v++)
+		template_data_set_list(d, lists[v]);
+	for (size_t i = 0; i < c->listed_count; i++) {
+		const struct digest_listed *l = &c->listed[i];
+		int v = digest_verdict_rank(l->verdict);
+		struct template_data *e = template_data_add(d, lists[v]);
+		char *to = digest_bounced_to(st, l->id);
+
+		listed[v]++;
+		digest_format_time(l->arrived, when, sizeof(when));
+		template_data_set(e, "time", when);
+		template_data_set(e, "mta", l->mta);
+		template_data_set(e, "subject", l->subject);
+		template_data_set(e, "recipient", to);
+		template_data_set(e, "reason",
+				  digest_lang_reason(lang, l->reason));
+		url = links_item(set->base_url, dg->key, l->id, expires);
+		template_data_set(e, "release_url", url);
+		free(url);
+		free(to);
+	}
+	for (int v = 0; v < 3; v++)
+		template_data_set_bool(d, flags[v], listed[v] > 0);
+	template_data_setf(d, "shown", "%zu", c->listed_count);
+	if (c->count > c->listed_count)
+		template_data_setf(d, "more", "%zu",
+				   c->count - c->listed_count);
+	url = links_mailbox(set->base_url, dg->key, mailbox, expires);
+	template_data_set(d, "mailbox_url", url);
+	free(url);
+	url = links_settings(set->base_url, dg->key, mailbox, expires);
+	template_data_set(d, "settings_url", url);
+	free(url);
+	return d;
+}
+
+static void digest_random_hex(char *buf, size_t bytes)
+{
+	unsigned char r[16];
+
+	if (bytes > sizeof(r))
+		bytes = sizeof(r);
+	if (getrandom(r, bytes, 0) != (ssize_t)bytes) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		for (size_t i = 0; i < bytes; i++)
+			r[i] = (unsigned char)((ts.tv_nsec >> (i % 4 * 8))
+					       ^ (getpid() >> (i % 2 * 8)) ^ i);
+	}
+	for (size_t i = 0; i < bytes; i++)
+		sprintf(buf + 2 * i, "%02x", r[i]);
+}
+
+/* digest_build - render and compose; message_id_r gets the Message-ID */
+static char *digest_build(struct digest *dg, const struct digest_lang *lang,
+			  const struct template_data *d, const char *mailbox,
+			  long long now, long long expires,
+			  char *message_id_r, size_t mid_size)
+{
+	struct strbuf subject = STRBUF_INIT, text = STRBUF_INIT;
+	struct strbuf html = STRBUF_INIT, out = STRBUF_INIT;
+	char date[64], rnd[33], boundary[64];
+	char *unsub = links_unsubscribe(dg->set->base_url, dg->key, mailbox,
+					expires);
+	struct digest_mail m;
+
+	template_render(lang->subject, d, &subject);
+	template_render(lang->text, d, &text);
+	template_render(lang->html, d, &html);
+	digest_mail_date(now, date, sizeof(date));
+	digest_random_hex(rnd, 12);
+	snprintf(message_id_r, mid_size, "<digest.%lld.%s@%s>", now, rnd,
+		 dg->domain);
+	digest_random_hex(rnd, 8);
+	snprintf(boundary, sizeof(boundary), "=_ndrguard_%s", rnd);
+	/* the subject file is one line; a trailing newline is not data */
+	while (subject.len > 0 && (subject.data[subject.len - 1] == '\n'
+				   || subject.data[subject.len - 1] == '\r'))
+		subject.data[--subject.len] = '\0';
+	m = (struct digest_mail){
+		.date = date, .from = dg->from, .to = mailbox,
+		.subject = strbuf_cstr(&subject), .message_id = message_id_r,
+		.language = lang->name, .unsubscribe_url = unsub,
+		.boundary = boundary, .text = strbuf_cstr(&text),
+		.html = strbuf_cstr(&html),
+	};
+	digest_mail_compose(&m, &out);
+	free(unsub);
+	strbuf_free(&subject);
+	strbuf_free(&text);
+	strbuf_free(&html);
+	return strbuf_steal(&out);
+}
+
+/* ---- one pass ---- */
+
+struct digest_pass {
+	struct digest *dg;
+	struct store *st;
+	const struct digest_options *opts;
+	struct digest_stats *stats;
+	long long now;
+	char **busy;			/* mailboxes with a pending digest */
+	size_t busy_count;
+};
+
+static void digest_report(struct digest_pass *p, enum digest_event_type type,
+			  const char *mailbox, const char *message_id,
+			  unsigned int items, const char *detail,
+			  const char *message, size_t size)
+{
+	struct digest_event ev = {
+		.type = type, .mailbox = mailbox, .message_id = message_id,
+		.items = items, .detail = detail, .message = message,
+		.size = size,
+	};
+
+	if (p->opts->report != NULL)
+		p->opts->report(&ev, p->opts->context);
+}
+
+static int digest_is_busy(const struct digest_pass *p, const char *mailbox)
+{
+	for (size_t i = 0; i < p->busy_count; i++)
+		if (strcasecmp(p->busy[i], mailbox) == 0)
+			return 1;
+	return 0;
+}
+
+struct digest_pending_copy {
+	long long id;
+	char *mailbox, *message_id, *message;
+	unsigned int items;
+};
+
+struct digest_pending_list {
+	struct digest_pending_copy *v;
+	size_t count;
+};
+
+static int digest_copy_pending(const struct store_digest *sd, void *context)
+{
+	struct digest_pending_list *l = context;
+	struct digest_pending_copy *c;
+
+	l->v = xrealloc(l->v, (l->count + 1) * sizeof(*l->v));
+	c = &l->v[l->count++];
+	c->id = sd->id;
+	c->mailbox = xstrdup(sd->mailbox ? sd->mailbox : "");
+	c->message_id = xstrdup(sd->message_id ? sd->message_id : "");
+	c->message = xstrndup(sd->message ? sd->message : "", sd->size);
+	c->items = sd->item_count;
+	return 0;
+}
+
+/*
+ * digest_resend_pending - digests an earlier pass recorded but never saw
+ * accepted: send the same bytes again (see digest.h, EXACTLY ONCE)
+ */
+static void digest_resend_pending(struct digest_pass *p)
+{
+	struct digest_pending_list l = { NULL, 0 };
+	const struct settings *set = p->dg->set;
+	const char *error;
+	char reply[512];
+
+	if (p->st->v->digest_pending(p->st, p->opts->mailbox,
+				     digest_copy_pending, &l, &error) < 0) {
+		p->stats->errors++;
+		digest_report(p, DIGEST_EVENT_ERROR, p->opts->mailbox
+			      ? p->opts->mailbox : "*", NULL, 0, error, NULL, 0);
+		return;
+	}
+	for (size_t i = 0; i < l.count; i++) {
+		struct digest_pending_copy *c = &l.v[i];
+		enum digest_smtp_result r;
+
+		p->busy = xrealloc(p->busy, (p->busy_count + 1) * sizeof(char *));
+		p->busy[p->busy_count++] = xstrdup(c->mailbox);
+		if (p->opts->dry_run) {
+			digest_report(p, DIGEST_EVENT_SKIPPED, c->mailbox,
+				      c->message_id, c->items,
+				      "a pending digest waits to be sent again",
+				      NULL, 0);
+			continue;
+		}
+		r = digest_smtp_send(set->digest_relay, set->digest_timeout,
+				     p->dg->from, c->mailbox, c->message,
+				     reply, sizeof(reply));
+		if (r == DIGEST_SMTP_SENT) {
+			if (p->opts->accepted)
+				p->opts->accepted(c->message_id,
+						  p->opts->context);
+			if (p->st->v->digest_sent(p->st, c->id, p->now,
+						  &error) < 0) {
+				p->stats->errors++;
+				digest_report(p, DIGEST_EVENT_ERROR, c->mailbox,
+					      c->message_id, c->items, error,
+					      NULL, 0);
+				continue;
+			}
+			p->stats->resent++;
+			p->stats->items += c->items;
+			p->stats->bytes += strlen(c->message);
+			digest_report(p, DIGEST_EVENT_RESENT, c->mailbox,
+				      c->message_id, c->items, reply, NULL, 0);
+		} else {
+			p->st->v->digest_attempted(p->st, c->id, &error);
+			p->stats->deferred++;
+			digest_report(p, r == DIGEST_SMTP_UNKNOWN
+				      ? DIGEST_EVENT_UNKNOWN
+				      : DIGEST_EVENT_DEFERRED, c->mailbox,
+				      c->message_id, c->items, reply, NULL, 0);
+		}
+	}
+	for (size_t i = 0; i < l.count; i++) {
+		free(l.v[i].mailbox);
+		free(l.v[i].message_id);
+		free(l.v[i].message);
+	}
+	free(l.v);
+}
+
+/* digest_record - the digest and the messages it covers, one transaction */
+static int digest_record(struct digest_pass *p, const char *mailbox,
+			 const char *message_id, const char *message,
+			 const struct digest_collect *c, long long *id_r,
+			 const char **error_r)
+{
+	struct store_digest sd = {
+		.mailbox = mailbox, .message_id = message_id,
+		.created = p->now, .message = message, .size = strlen(message),
+	};
+
+	if (store_begin(p->st, error_r) < 0)
+		return -1;
+	if (p->st->v->digest_add(p->st, &sd, c->ids, c->count, id_r,
+				 error_r) < 0
+	    || store_commit(p->st, error_r) < 0) {
+		store_rollback(p->st);
+		return -1;
+	}
+	return 0;
+}
+
+static void digest_send_new(struct digest_pass *p, const char *mailbox,
+			    const char *message_id, const char *message,
+			    const struct digest_collect *c)
+{
+	const struct settings *set = p->dg->set;
+	unsigned int n = (unsigned int)c->count;
+	const char *error;
+	char reply[512];
+	long long id;
+	enum digest_smtp_result r;
+
+	if (digest_record(p, mailbox, message_id, message, c, &id,
+			  &error) < 0) {
+		p->stats->errors++;
+		digest_report(p, DIGEST_EVENT_ERROR, mailbox, message_id, n,
+			      error, NULL, 0);
+		return;
+	}
+	r = digest_smtp_send(set->digest_relay, set->digest_timeout,
+			     p->dg->from, mailbox, message, reply,
+			     sizeof(reply));
+	switch (r) {
+	case DIGEST_SMTP_SENT:
+		if (p->opts->accepted)
+			p->opts->accepted(message_id, p->opts->context);
+		/* a failure here leaves the digest pending: the next pass
+		   sends the same bytes again rather than losing it */
+		if (p->st->v->digest_sent(p->st, id, p->now, &error) < 0) {
+			p->stats->errors++;
+			digest_report(p, DIGEST_EVENT_ERROR, mailbox,
+				      message_id, n, error, NULL, 0);
+			return;
+		}
+		p->stats->sent++;
+		p->stats->items += n;
+		p->stats->bytes += strlen(message);
+		digest_report(p, DIGEST_EVENT_SENT, mailbox, message_id, n,
+			      reply, NULL, 0);
+		break;
+	case DIGEST_SMTP_REFUSED:
+		/* the relay cannot have it: uncover the messages */
+		if (p->st->v->digest_drop(p->st, id, &error) < 0) {
+			p->stats->errors++;
+			digest_report(p, DIGEST_EVENT_ERROR, mailbox,
+				      message_id, n, error, NULL, 0);
+		}
+		p->stats->deferred++;
+		digest_report(p, DIGEST_EVENT_DEFERRED, mailbox, message_id, n,
+			      reply, NULL, 0);
+		break;
+	case DIGEST_SMTP_UNKNOWN:
+		p->st->v->digest_attempted(p->st, id, &error);
+		p->stats->deferred++;
+		digest_report(p, DIGEST_EVENT_UNKNOWN, mailbox, message_id, n,
+			      reply, NULL, 0);
+		break;
+	}
+}
+
+static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
+{
+	struct digest *dg = p->dg;
+	const struct settings *set = dg->set;
+	struct store *st = p->st;
+	struct store_pref pref;
+	struct digest_collect c;
+	const struct digest_lang *lang;
+	struct template_data *d;
+	const char *error;
+	char message_id[300], detail[200];
+	long long last = 0, slot;
+	char *message;
+
+	memset(&c, 0, sizeof(c));
+	if (!digest_mail_address_ok(mailbox)) {
+		p->stats->errors++;
+		digest_report(p, DIGEST_EVENT_ERROR, mailbox, NULL, 0,
+			      "not an address a digest can go to", NULL, 0);
+		return;
+	}
+	if (st->v->pref_get(st, mailbox, &pref, &error) < 0
+	    || st->v->digest_last_sent(st, mailbox, &last, &error) < 0)
+		goto fail;
+	if (strcmp(pref.digest, "never") == 0) {
+		p->stats->skipped++;
+		digest_report(p, DIGEST_EVENT_SKIPPED, mailbox, NULL, 0,
+			      "the owner chose no digests", NULL, 0);
+		return;
+	}
+	c.max_items = set->digest_max_items;
+	c.listed = xcalloc(c.max_items, sizeof(*c.listed));
+	c.since = last;
+	if (st->v->digest_items(st, mailbox, digest_collect_item, &c,
+				&error) < 0
+	    || st->v->digest_storms(st, mailbox, LLONG_MAX,
+				    digest_collect_storm, &c, &error) < 0)
+		goto fail;
+	if (c.count == 0)
+		goto out;
+	/* a digest at digest_time lists what arrived before it, once a
+	   day: due when the last digest is older than the latest such
+	   time and something waiting arrived before it */
+	slot = digest_due_since(set->digest_time, p->now);
+	if (!p->opts->now && (last >= slot || c.first >= slot)) {
+		p->stats->skipped++;
+		snprintf(detail, sizeof(detail), "not due before the next %s",
+			 set->digest_time);
+		digest_report(p, DIGEST_EVENT_SKIPPED, mailbox, NULL,
+			      (unsigned int)c.count, detail, NULL, 0);
+		goto out;
+	}
+	if (strcmp(pref.digest, "storms") == 0 && !c.new_storm) {
+		p->stats->skipped++;
+		digest_report(p, DIGEST_EVENT_SKIPPED, mailbox, NULL,
+			      (unsigned int)c.count,
+			      "storms only, and no storm began since the last"
+			      " digest", NULL, 0);
+		goto out;
+	}
+	lang = digest_lang_find(dg->langs, dg->lang_count, pref.lang);
+	if (lang == NULL)
+		lang = digest_lang_find(dg->langs, dg->lang_count,
+					set->digest_locale);
+	d = digest_model(dg, st, mailbox, lang, &c, p->now);
+	message = digest_build(dg, lang, d, mailbox, p->now,
+			       p->now + (long long)set->quarantine_days * 86400,
+			       message_id, sizeof(message_id));
+	template_data_free(&d);
+	if (p->opts->dry_run)
+		digest_report(p, DIGEST_EVENT_DRY_RUN, mailbox, message_id,
+			      (unsigned int)c.count, NULL, message,
+			      strlen(message));
+	else
+		digest_send_new(p, mailbox, message_id, message, &c);
+	free(message);
+	goto out;
+fail:
+	p->stats->errors++;
+	digest_report(p, DIGEST_EVENT_ERROR, mailbox, NULL, 0, error, NULL, 0);
+out:
+	digest_collect_free(&c);
+}
+
+struct digest_mailboxes {
+	char **v;
+	size_t count;
+};
+
+static int digest_copy_mailbox(const char *mailbox, unsigned int count,
+			       void *context)
+{
+	struct digest_mailboxes *m = context;
+
+	m->v = xrealloc(m->v, (m->count + 1) * sizeof(*m->v));
+	m->v[m->count++] = xstrdup(mailbox);
+	return 0;
+}
+
+int digest_run(struct digest *dg, long long now,
+	       const struct digest_options *opts, struct digest_stats *stats,
+	       const char **error_r)
+{
+	const struct settings *set = dg->set;
+	struct store_options so = {
+		.busy_timeout_ms = set->busy_timeout * 1000, .create = 1,
+	};
+	struct digest_pass p = {
+		.dg = dg, .opts = opts, .stats = stats, .now = now,
+	};
+	struct digest_mailboxes m = { NULL, 0 };
+
+	memset(stats, 0, sizeof(*stats));
+	if (store_open(set->database, &so, &p.st, error_r) < 0)
+		return -1;
+	digest_resend_pending(&p);
+	if (p.st->v->digest_mailboxes(p.st, opts->mailbox, digest_copy_mailbox,
+				      &m, error_r) < 0) {
+		store_close(&p.st);
+		return -1;
+	}
+	stats->mailboxes = (unsigned int)m.count;
+	for (size_t i = 0; i < m.count; i++) {
+		if (digest_is_busy(&p, m.v[i])) {
+			stats->skipped++;
+			digest_report(&p, DIGEST_EVENT_SKIPPED, m.v[i], NULL, 0,
+				      "its pending digest goes first", NULL, 0);
+		} else {
+			digest_one_mailbox(&p, m.v[i]);
+		}
+		free(m.v[i]);
+	}
+	free(m.v);
+	for (size_t i = 0; i < p.busy_count; i++)
+		free(p.busy[i]);
+	free(p.busy);
+	store_close(&p.st);
+	return 0;
+}
+
+int digest_run_once(const struct settings *set, long long now,
+		    const struct digest_options *opts,
+		    struct digest_stats *stats, const char **error_r)
+{
+	struct digest *dg;
+	int ret;
+
+	if (digest_create(set, &dg, error_r) < 0)
+		return -1;
+	ret = digest_run(dg, now, opts, stats, error_r);
+	digest_destroy(&dg);
+	return ret;
+}
