@@ -38,6 +38,7 @@ struct classify_ctx {
 	int orig_inline;
 	size_t orig_inline_off;		/* where it starts in text */
 	struct mime_message *inner;	/* a bounce quoted whole, parsed */
+	int bounce_cache, delay_cache;	/* -1 until computed */
 	struct classify_result *res;
 };
 

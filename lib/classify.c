@@ -374,15 +374,11 @@ static void classify_fill_reason(struct classify_ctx *ctx)
 	if (res->kind != CLASSIFY_NDR_FAILED && res->kind != CLASSIFY_NDR_DELAYED &&
 	    res->kind != CLASSIFY_DSN_SUCCESS)
 		return;
-	/* only the MTA's own words count, not the returned original */
-	char saved = ctx->lower.data[ctx->error_len];
-	ctx->lower.data[ctx->error_len] = '\0';
 	if (res->recipient_count > 0)
 		res->reason = reason_find(res->kind, res->recipients[0].status,
 					  res->recipients[0].diagnostic, text);
 	else
 		res->reason = reason_find(res->kind, NULL, NULL, text);
-	ctx->lower.data[ctx->error_len] = saved;
 }
 
 /* classify_prepare_text - lower-cased copy; error_len defaults to all */
@@ -407,6 +403,7 @@ int classify_message(const char *msg, size_t len, const struct relays *relays,
 		return -1;
 	}
 	memset(&ctx, 0, sizeof(ctx));
+	ctx.bounce_cache = ctx.delay_cache = -1;
 	ctx.res = xcalloc(1, sizeof(*ctx.res));
 	ctx.mime = mime_parse(msg, len);
 	ctx.root = ctx.mime->root;
@@ -416,6 +413,9 @@ int classify_message(const char *msg, size_t len, const struct relays *relays,
 	classify_prepare_text(&ctx);
 	classify_read_dsn(&ctx);
 	classify_original_find(&ctx);
+	/* from here on only the MTA's own words are searched */
+	ctx.lower.data[ctx.error_len] = '\0';
+	ctx.lower.len = ctx.error_len;
 	ctx.res->kind = classify_decide(&ctx);
 	classify_fill_reason(&ctx);
 	ctx.res->reporting_mta = classify_text_reporting_mta(&ctx);

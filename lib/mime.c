@@ -340,8 +340,18 @@ static void mime_qp_decode_x(const char *in, size_t len, int underscore,
 	strbuf_grow(out, len);
 	for (size_t i = 0; i < len; i++) {
 		char c = in[i];
+		size_t run = 0;
 
-		if (c == '=' && i + 2 < len + 0 && mime_hexval(in[i + 1]) >= 0 &&
+		/* copy the plain stretch in one go */
+		while (i + run < len && in[i + run] != '=' &&
+		       !(underscore && in[i + run] == '_'))
+			run++;
+		if (run > 0) {
+			strbuf_append(out, in + i, run);
+			i += run - 1;
+			continue;
+		}
+		if (c == '=' && i + 2 < len && mime_hexval(in[i + 1]) >= 0 &&
 		    mime_hexval(in[i + 2]) >= 0) {
 			strbuf_putc(out, (char)(mime_hexval(in[i + 1]) * 16 +
 						mime_hexval(in[i + 2])));
@@ -613,8 +623,16 @@ static void mime_html_strip(const char *in, size_t len, struct strbuf *out)
 			p = gt + 1;
 		} else if (*p == '&')
 			p += mime_html_entity(p, end, out);
-		else
-			strbuf_putc(out, *p++);
+		else {
+			size_t run = strcspn(p, "<&");
+
+			if (run > (size_t)(end - p))
+				run = (size_t)(end - p);
+			if (run == 0)
+				run = 1;	/* a NUL byte from decoded content */
+			strbuf_append(out, p, run);
+			p += run;
+		}
 	}
 }
 
