@@ -1,0 +1,260 @@
+/*
+ * test-web.c - the release page's pieces: language, escaping, forms,
+ * admin password hashes, and the store's preferences and requests
+ */
+#include "autoconfig.h"
+#include "store.h"
+#include "strbuf.h"
+#include "web.h"
+#include "web-private.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+START_TEST(accept_language)
+{
+	ck_assert_int_eq(web_lang_accept(NULL), WEB_LANG_EN);
+	ck_assert_int_eq(web_lang_accept(""), WEB_LANG_EN);
+	ck_assert_int_eq(web_lang_accept("es"), WEB_LANG_ES);
+	ck_assert_int_eq(web_lang_accept("es-MX,es;q=0.9,en;q=0.8"), WEB_LANG_ES);
+	ck_assert_int_eq(web_lang_accept("en-US,en;q=0.9,es;q=0.8"), WEB_LANG_EN);
+	ck_assert_int_eq(web_lang_accept("fr-FR, es;q=0.5, en;q=0.4"), WEB_LANG_ES);
+	ck_assert_int_eq(web_lang_accept("es;q=0, en;q=0.1"), WEB_LANG_EN);
+	ck_assert_int_eq(web_lang_accept("de, fr;q=0.9"), WEB_LANG_EN);
+	ck_assert_int_eq(web_lang_accept("*;q=0.5, ES-es;q=0.6"), WEB_LANG_ES);
+	ck_assert_int_eq(web_lang_accept(";;;,,,q=="), WEB_LANG_EN);
+	ck_assert_int_eq(web_lang_parse("eS"), WEB_LANG_ES);
+	ck_assert_int_eq(web_lang_parse("esperanto"), -1);
+	ck_assert_int_eq(web_lang_parse(""), -1);
+}
+END_TEST
+
+START_TEST(every_text_translated)
+{
+	for (int id = 0; id < W_COUNT; id++)
+		for (int lang = 0; lang < WEB_LANG_COUNT; lang++) {
+			const char *t = web_text_get((enum web_lang)lang,
+						     (enum web_text)id);
+			ck_assert_msg(t != NULL && *t != '\0',
+				      "text %d missing in language %d", id, lang);
+		}
+}
+END_TEST
+
+START_TEST(html_escape)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char in[] = "<script>a&b\"c'd</script>\x01\x1b[0m\ttab\nline\x7f\xc3\xa9";
+
+	web_html_escape_len(&sb, in, sizeof(in) - 1);
+	ck_assert_str_eq(strbuf_cstr(&sb),
+		"&lt;script&gt;a&amp;b&quot;c&#39;d&lt;/script&gt;[0m\ttab\n"
+		"line\xc3\xa9");
+	strbuf_reset(&sb);
+	web_html_escape(&sb, NULL);
+	ck_assert_str_eq(strbuf_cstr(&sb), "");
+	strbuf_free(&sb);
+}
+END_TEST
+
+START_TEST(form_fields)
+{
+	struct web_request req;
+	const char body[] = "csrf=ab-_&id=1&id=22&empty=&flag&q=a+b%20c%3D%26"
+		"&bad=%zz%4&nul=%00x&&=v";
+
+	memset(&req, 0, sizeof(req));
+	web_parse_form(&req, body, sizeof(body) - 1);
+	ck_assert_str_eq(web_field(&req, "csrf"), "ab-_");
+	ck_assert_str_eq(web_field(&req, "id"), "1");
+	ck_assert_str_eq(web_field(&req, "empty"), "");
+	ck_assert_str_eq(web_field(&req, "flag"), "");
+	ck_assert_str_eq(web_field(&req, "q"), "a b c=&");
+	ck_assert_str_eq(web_field(&req, "bad"), "%zz%4");
+	ck_assert_str_eq(web_field(&req, "nul"), " x");
+	ck_assert_str_eq(web_field(&req, ""), "v");
+	ck_assert_ptr_null(web_field(&req, "absent"));
+	ck_assert_uint_eq(req.field_count, 9);
+	ck_assert_str_eq(req.fields[2].value, "22");
+	for (size_t i = 0; i < req.field_count; i++) {
+		free(req.fields[i].name);
+		free(req.fields[i].value);
+	}
+	free(req.fields);
+}
+END_TEST
+
+START_TEST(password_hash)
+{
+	char *h = web_password_hash("s3cret pass");
+	char *h2 = web_password_hash("s3cret pass");
+
+	ck_assert_ptr_nonnull(h);
+	ck_assert(strncmp(h, "pbkdf2-sha256$210000$", 21) == 0);
+	ck_assert_str_ne(h, h2);
+	ck_assert_int_eq(web_password_check("s3cret pass", h), 1);
+	ck_assert_int_eq(web_password_check("s3cret pass", h2), 1);
+	ck_assert_int_eq(web_password_check("s3cret pasS", h), 0);
+	ck_assert_int_eq(web_password_check("", h), 0);
+	ck_assert_int_eq(web_password_check("s3cret pass", NULL), 0);
+	ck_assert_int_eq(web_password_check("s3cret pass", "plain"), 0);
+	ck_assert_int_eq(web_password_check("x", "pbkdf2-sha256$5$AA==$AA=="), 0);
+	ck_assert_int_eq(web_password_check("x", "pbkdf2-sha256$1000$$"), 0);
+	h[strlen(h) - 3] = h[strlen(h) - 3] == 'A' ? 'B' : 'A';
+	ck_assert_int_eq(web_password_check("s3cret pass", h), 0);
+	free(h);
+	free(h2);
+}
+END_TEST
+
+static int count_cb(const struct store_request *rq, void *context)
+{
+	(*(int *)context)++;
+	return 0;
+}
+
+START_TEST(store_prefs_and_requests)
+{
+	char dir[] = "/tmp/ndrguard-webunit-XXXXXX", path[64], cmd[96];
+	struct store_options opts = { .busy_timeout_ms = 200, .create = 1 };
+	struct store_item item = {
+		.queue_id = "Q1", .sender = "", .recipient = "a@example.test",
+		.arrived = 100, .kind = "ndr_failed", .verdict = "unknown",
+		.raw = "x", .size = 1,
+	};
+	struct store_pref pref;
+	struct store_request rq;
+	struct store *st;
+	const char *err = NULL;
+	long long id;
+	int dup, created, changed, n = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/q.db", dir);
+	ck_assert_msg(store_open(path, &opts, &st, &err) == 0, "%s", err);
+
+	ck_assert_int_eq(st->v->pref_get(st, "a@example.test", &pref, &err), 0);
+	ck_assert_str_eq(pref.digest, "daily");
+	ck_assert_str_eq(pref.lang, "");
+	strcpy(pref.digest, "storms");
+	strcpy(pref.lang, "es");
+	ck_assert_int_eq(st->v->pref_set(st, "a@example.test", &pref, 5, &err), 0);
+	strcpy(pref.digest, "never");
+	pref.lang[0] = '\0';
+	ck_assert_int_eq(st->v->pref_set(st, "b@example.test", &pref, 5, &err), 0);
+	ck_assert_int_eq(st->v->pref_get(st, "A@Example.TEST", &pref, &err), 0);
+	ck_assert_str_eq(pref.digest, "storms");
+	ck_assert_str_eq(pref.lang, "es");
+	strcpy(pref.digest, "hourly");
+	ck_assert_int_eq(st->v->pref_set(st, "a@example.test", &pref, 6, &err), -1);
+
+	ck_assert_int_eq(store_begin(st, &err), 0);
+	ck_assert_int_eq(st->v->item_add(st, &item, &id, &dup, &err), 0);
+	ck_assert_int_eq(store_commit(st, &err), 0);
+	ck_assert_int_eq(st->v->request_get(st, id, &rq, &err), 0);
+	ck_assert_int_eq(rq.id, 0);
+	ck_assert_int_eq(st->v->request_add(st, id, "web:1", 10, &created, &err), 0);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_eq(st->v->request_add(st, id, "web:2", 11, &created, &err), 0);
+	ck_assert_int_eq(created, 0);
+	ck_assert_int_eq(st->v->request_get(st, id, &rq, &err), 0);
+	ck_assert_str_eq(rq.state, "pending");
+	ck_assert_str_eq(rq.requested_by, "web:1");
+	ck_assert_int_eq(st->v->request_list(st, "pending", 0, count_cb, &n, &err), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(st->v->request_decide(st, rq.id, "refused", "admin:x", 12,
+					       &changed, &err), 0);
+	ck_assert_int_eq(changed, 1);
+	ck_assert_int_eq(st->v->request_decide(st, rq.id, "approved", "admin:x", 13,
+					       &changed, &err), 0);
+	ck_assert_int_eq(changed, 0);
+	ck_assert_int_eq(st->v->request_get(st, id, &rq, &err), 0);
+	ck_assert_str_eq(rq.state, "refused");
+	ck_assert_str_eq(rq.decided_by, "admin:x");
+	ck_assert_int_eq(rq.decided, 12);
+	/* refused: the owner may ask again */
+	ck_assert_int_eq(st->v->request_add(st, id, "web:3", 14, &created, &err), 0);
+	ck_assert_int_eq(created, 1);
+	n = 0;
+	ck_assert_int_eq(st->v->request_list(st, NULL, 0, count_cb, &n, &err), 0);
+	ck_assert_int_eq(n, 2);
+	store_close(&st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+struct id_page {
+	long long ids[8];
+	int n;
+};
+
+static int page_cb(const struct store_record *rec, void *ctx)
+{
+	struct id_page *pg = ctx;
+
+	if (pg->n < 8)
+		pg->ids[pg->n++] = rec->id;
+	return 0;
+}
+
+START_TEST(item_list_offset)
+{
+	char dir[] = "/tmp/ndrguard-webunit-XXXXXX", path[64], cmd[96];
+	struct store_options opts = { .busy_timeout_ms = 200, .create = 1 };
+	struct store *st;
+	const char *err = NULL;
+	char qid[16];
+	long long id;
+	int dup;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/q.db", dir);
+	ck_assert_msg(store_open(path, &opts, &st, &err) == 0, "%s", err);
+	ck_assert_int_eq(store_begin(st, &err), 0);
+	for (int i = 1; i <= 7; i++) {
+		struct store_item item = {
+			.queue_id = qid, .sender = "", .recipient = "a@x.test",
+			.arrived = 100 + i, .kind = "ndr_failed",
+			.verdict = "unknown", .raw = "x", .size = 1,
+		};
+		snprintf(qid, sizeof(qid), "Q%d", i);
+		ck_assert_int_eq(st->v->item_add(st, &item, &id, &dup, &err), 0);
+	}
+	ck_assert_int_eq(store_commit(st, &err), 0);
+	struct id_page pg = { { 0 }, 0 };
+	struct store_filter f = { .mailbox = "a@x.test", .limit = 3, .offset = 3 };
+	ck_assert_int_eq(st->v->item_list(st, &f, page_cb, &pg, &err), 0);
+	ck_assert_int_eq(pg.n, 3);
+	ck_assert_int_eq(pg.ids[0], 4);
+	ck_assert_int_eq(pg.ids[2], 2);
+	store_close(&st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("web");
+	TCase *tc = tcase_create("web");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, accept_language);
+	tcase_add_test(tc, every_text_translated);
+	tcase_add_test(tc, html_escape);
+	tcase_add_test(tc, form_fields);
+	tcase_add_test(tc, password_hash);
+	tcase_add_test(tc, store_prefs_and_requests);
+	tcase_add_test(tc, item_list_offset);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
