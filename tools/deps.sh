@@ -34,6 +34,8 @@ set -eu
 
 PACKAGES="build-essential autoconf automake pkg-config libsqlite3-dev sqlite3
 check libmicrohttpd-dev libesmtp-dev libssl-dev postfix swaks"
+# the release page's browser test (tests/browser) runs headless Chromium
+PACKAGES="$PACKAGES chromium"
 
 missing=
 for p in $PACKAGES; do
