@@ -179,7 +179,7 @@ static char **dsn_field_slot(struct dsn_recipient *r, enum dsn_field field)
 
 /* dsn_slot - where a field's value goes; may start a new recipient */
 static char **dsn_slot(struct dsn_report *report, struct dsn_recipient **cur,
-		       enum dsn_field field)
+		       enum dsn_field field, int blank)
 {
 	struct dsn_recipient *r = *cur;
 
@@ -188,16 +188,24 @@ static char **dsn_slot(struct dsn_report *report, struct dsn_recipient **cur,
 	/*
 	 * Postfix writes Final- before Original-Recipient, others the other
 	 * way round; both come before Action and Status. So an address field
-	 * starts a new recipient when it repeats, or after Action/Status.
+	 * starts a new recipient when it repeats, or after Status. A blank
+	 * line after a recipient with an address ends it (RFC 3464 blocks).
 	 */
 	int is_addr = field == DSN_FIELD_ORIGINAL_RECIPIENT ||
 		field == DSN_FIELD_FINAL_RECIPIENT;
 	int has_addr = r != NULL &&
 		(r->final_recipient != NULL || r->original_recipient != NULL);
-	if (r == NULL ||
+	/*
+	 * The other address field joins a recipient that has only an
+	 * Action so far (Amazon SES: Action, Final-, Original-Recipient,
+	 * Diagnostic-Code, Status); after its Status or Diagnostic-Code
+	 * it belongs to the next one.
+	 */
+	if (r == NULL || (blank && is_addr && has_addr) ||
 	    (field == DSN_FIELD_ORIGINAL_RECIPIENT && r->original_recipient != NULL) ||
 	    (field == DSN_FIELD_FINAL_RECIPIENT && r->final_recipient != NULL) ||
-	    (is_addr && has_addr && (r->action != NULL || r->status_raw != NULL)) ||
+	    (is_addr && has_addr && (r->status_raw != NULL ||
+				     r->diagnostic != NULL)) ||
 	    (!is_addr && has_addr && dsn_field_slot(r, field) != NULL &&
 	     *dsn_field_slot(r, field) != NULL))
 		r = *cur = dsn_new_recipient(report);
@@ -258,6 +266,7 @@ void dsn_parse(const char *text, size_t len, struct dsn_report *report)
 	struct dsn_recipient *cur = NULL;
 	char **slot = NULL;
 	size_t pos = 0, first = report->recipient_count;
+	int blank = 0;
 
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
@@ -286,10 +295,15 @@ void dsn_parse(const char *text, size_t len, struct dsn_report *report)
 			line++;
 			line_len--;
 		}
+		if (line_len == 0) {
+			blank = 1;
+			continue;
+		}
 		field = dsn_field_lookup(line, line_len, &off);
 		if (field == DSN_FIELD_NONE)
 			continue;
-		slot = dsn_slot(report, &cur, field);
+		slot = dsn_slot(report, &cur, field, blank);
+		blank = 0;
 		strbuf_append(&value, line + off, line_len - off);
 	}
 	if (slot != NULL)
