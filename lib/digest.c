@@ -338,8 +338,10 @@ digest_model(struct digest *dg, struct store *st, const char *mailbox,
 	template_data_set(d, "first_time", when);
 	digest_format_time(c->last, when, sizeof(when));
 	template_data_set(d, "last_time", when);
-	if (c->by_verdict[0] > 0)
-		template_data_setf(d, "legit_count", "%u", c->by_verdict[0]);
+	/* "may be real": not known to be backscatter */
+	if (c->by_verdict[0] + c->by_verdict[1] > 0)
+		template_data_setf(d, "legit_count", "%u",
+				   c->by_verdict[0] + c->by_verdict[1]);
 	template_data_set_bool(d, "forged", c->by_verdict[2] > 0
 			       || c->storm_count > 0);
 	template_data_set_list(d, "storms");

@@ -1,0 +1,259 @@
+#!/bin/bash
+# test-digest.sh - the daily digest end to end, into a real SMTP server
+#
+# Held messages come from `ndrguard deliver` (storm_threshold = 1, so the
+# first bounce is held). Postfix's smtp-sink stands for digest_relay and
+# writes each digest it accepts to a file; digest-check.py parses it with
+# Python's email package. Covers: headers and both parts, counts, links,
+# languages, legit first, a hostile subject, the relay refusing (451,
+# 554), down, or hanging up after the data, a crash between the relay's
+# 250 and the record, the second run of a day, the modes, and a
+# 10,000-message storm.
+set -u
+: "${NDRGUARD:?}" "${top_srcdir:?}"
+SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
+[ -x "$SINK" ] || { echo "smtp-sink not installed (Debian package postfix)"; exit 77; }
+command -v sqlite3 >/dev/null || { echo "sqlite3 not installed"; exit 77; }
+command -v python3 >/dev/null || { echo "python3 not installed"; exit 77; }
+
+T=$(mktemp -d /tmp/ndrg-digest.XXXXXX) && chmod 755 "$T"
+SINKPID=
+cleanup() { [ -n "$SINKPID" ] && kill "$SINKPID" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT INT TERM
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+CHECK="python3 $top_srcdir/tests/digest-check.py"
+
+PORT=$((25000 + $$ % 5000))
+mkdir -p "$T/sink" && chmod 777 "$T/sink"
+wait_port() {
+	for _ in $(seq 50); do
+		(exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "smtp-sink did not start"; exit 99
+}
+start_sink() {
+	"$SINK" -4 -u nobody -d "$T/sink/%H%M%S." "$@" 127.0.0.1:$PORT 64 &
+	SINKPID=$!
+	wait_port
+}
+stop_sink() { [ -n "$SINKPID" ] && { kill "$SINKPID" 2>/dev/null; wait "$SINKPID" 2>/dev/null; }; SINKPID=; }
+
+cat > "$T/ndrguard.conf" <<EOF
+database = $T/q.db
+reinject = smtp:127.0.0.1:$PORT
+storm_threshold = 1
+storm_window = 10m
+busy_timeout = 5s
+our_relays = mail.example.test, 192.0.2.0/24
+our_domains = example.test
+digest_relay = smtp:127.0.0.1:$PORT
+digest_from = quarantine@example.test
+digest_timeout = 10s
+base_url = https://q.example.test
+secret_file = $T/secret
+digest_templates = $top_srcdir/templates
+EOF
+ng() { "$NDRGUARD" -c "$T/ndrguard.conf" "$@"; }
+sql() { sqlite3 "$T/q.db" "$1"; }
+# digests - the digests in the sink (its files), for mailbox $1 if given
+digests() {
+	sleep 0.3
+	grep -l "^X-Rcpt-Args: <${1:-}" "$T"/sink/* 2>/dev/null | sort
+}
+ndigests() { digests "${1:-}" | wc -l; }
+run() { ng digest "$@" > "$T/run.out" 2> "$T/run.err"; }
+
+# ---- held messages: alice (en, one unknown), bob (es), carol (a hostile
+# subject), dave (never), frank (storms only)
+hold() { # hold RCPT TAG COUNT [SED]
+	bash "$top_srcdir/tests/integration/gen-mail.sh" ndr "$3" "$T/gen-$2" "$1" "$2" >/dev/null
+	for m in "$T/gen-$2"/*.eml; do
+		[ -n "${4:-}" ] && sed -i "$4" "$m"
+		ng deliver -f '' -q "$2$(basename "$m" .eml | tr -dc 0-9)" -- "$1" < "$m" >/dev/null \
+			|| fail "deliver $m"
+	done
+}
+start_sink
+hold alice@example.test A 6
+# unknown: a bounce that returns nothing of the original
+strip_original() { python3 -c '
+import sys
+s = open(sys.argv[1]).read()
+i = s.index("Content-Description: Undelivered Message Headers")
+j = s.rfind("\n--", 0, i)
+open(sys.argv[1], "w").write(s[:j] + "\n--" + s.split("\n--")[-1])' "$1"; }
+bash "$top_srcdir/tests/integration/gen-mail.sh" ndr 1 "$T/gen-U" alice@example.test U >/dev/null
+strip_original "$T/gen-U/ndr-0001.eml"
+ng deliver -f '' -q UNK1 -- alice@example.test < "$T/gen-U/ndr-0001.eml" >/dev/null || fail "deliver unknown"
+hold bob@example.test B 3
+bash "$top_srcdir/tests/integration/gen-mail.sh" ndr 1 "$T/gen-V" bob@example.test V >/dev/null
+strip_original "$T/gen-V/ndr-0001.eml"
+ng deliver -f '' -q UNK2 -- bob@example.test < "$T/gen-V/ndr-0001.eml" >/dev/null || fail "deliver unknown"
+evil=$(printf '<script>alert(1)</script> caf\303\251\r\nBcc: evil@example.test' | base64 -w0)
+hold carol@example.test C 2 "s/^Subject: Cheap watches .*/Subject: =?UTF-8?B?$evil?=/"
+hold dave@example.test D 2
+hold frank@example.test F 2
+[ "$(sql "SELECT count(*) FROM quarantine WHERE state='held'")" = 17 ] \
+	&& ok "17 messages held" || fail "held: $(sql "SELECT count(*) FROM quarantine")"
+[ "$(ndigests)" = 0 ] || fail "something reached the sink while holding"
+[ "$(sql "SELECT verdict FROM quarantine WHERE queue_id IN ('UNK1', 'UNK2')")" = "unknown
+unknown" ] && ok "a bounce without its original is held as unknown" || fail "UNK verdicts"
+# a bounce of our own mail is never held (so never in a digest); mark one
+# held message legit to see the order legit, unknown, backscatter
+sql "UPDATE quarantine SET verdict = 'legit' WHERE queue_id = 'A0003'"
+sql "INSERT INTO mailbox_pref (mailbox, digest, lang, changed) VALUES
+	('bob@example.test', 'daily', 'es', 0),
+	('dave@example.test', 'never', NULL, 0),
+	('frank@example.test', 'storms', NULL, 0)"
+
+# ---- a dry run prints and records nothing
+run --dry-run --now --mailbox alice@example.test; rc=$?
+[ $rc -eq 0 ] && grep -q '^From ndrguard-digest ' "$T/run.out" \
+	&& grep -q '^To: alice@example.test$' "$T/run.out" \
+	&& ok "dry run prints the digest" || fail "dry run: exit $rc"
+[ "$(sql 'SELECT count(*) FROM digest')" = 0 ] && [ "$(ndigests)" = 0 ] \
+	&& ok "dry run sends and records nothing" || fail "dry run recorded or sent"
+
+# ---- the relay refusing or away: nothing marked, exit 75
+covered() { sql "SELECT count(*) FROM digest_item"; }
+for mode in "-r ." "-f ." "-f rcpt" ""; do
+	stop_sink
+	case $mode in
+	"-r .") start_sink -r . ; what="451 after the data" ;;
+	"-f .") start_sink -f . ; what="554 after the data" ;;
+	"-f rcpt") start_sink -f rcpt ; what="554 to RCPT" ;;
+	"") what="relay down" ;;
+	esac
+	run --now; rc=$?
+	if [ $rc -eq 75 ] && [ "$(covered)" = 0 ] && [ "$(sql 'SELECT count(*) FROM digest')" = 0 ]; then
+		ok "$what: exit 75, nothing marked"
+	else
+		fail "$what: exit $rc, covered $(covered)"; cat "$T/run.out" "$T/run.err"
+	fi
+	grep -q 'status=deferred' "$T/run.err" || fail "$what: no deferred log line"
+done
+stop_sink
+rm -f "$T"/sink/*
+
+# ---- the relay takes the data and hangs up without an answer: the
+# digest stays pending and the next run sends the same bytes
+start_sink -q .
+run --now --mailbox alice@example.test; rc=$?
+pending=$(sql "SELECT message_id FROM digest WHERE state='pending'")
+[ $rc -eq 75 ] && [ -n "$pending" ] && grep -q 'status=unknown' "$T/run.err" \
+	&& ok "no answer after the data: kept pending" || fail "hang-up: exit $rc, pending '$pending'"
+sql "SELECT writefile('$T/pending.eml', message) FROM digest WHERE state='pending'" >/dev/null
+$CHECK "$T/pending.eml" --crlf --mailbox alice@example.test > "$T/chk" \
+	&& ok "the stored bytes: CRLF only, headers intact" || { fail "stored bytes"; grep FAIL "$T/chk"; }
+stop_sink
+rm -f "$T"/sink/*
+
+# ---- a crash after the relay's 250, before the record
+start_sink
+NDRGUARD_DIGEST_CRASH=accepted ng digest --now --mailbox alice@example.test >/dev/null 2>&1; rc=$?
+[ $rc -eq 70 ] && [ "$(ndigests alice)" = 1 ] \
+	&& [ "$(sql "SELECT state FROM digest")" = pending ] \
+	&& ok "crash after the 250: one copy out, still pending" \
+	|| fail "crash: exit $rc, $(ndigests alice) copies, $(sql 'SELECT state FROM digest')"
+run --now; rc=$?
+[ $rc -eq 0 ] || { fail "run after the crash: exit $rc"; cat "$T/run.out" "$T/run.err"; }
+ids=$(for f in $(digests alice); do grep -m1 '^Message-ID:' "$f"; done | sort -u)
+[ "$(ndigests alice)" = 2 ] && [ "$(echo "$ids" | wc -l)" = 1 ] && [ "$ids" = "Message-ID: $pending" ] \
+	&& ok "recovered: the same Message-ID sent again, not a new digest" \
+	|| fail "recovery: $(ndigests alice) copies, ids: $ids"
+cmp -s <(sed '1,/^Received: from/d' "$(digests alice | head -1)" | sed '1,2{/^	/d}') \
+	<(sed '1,/^Received: from/d' "$(digests alice | tail -1)" | sed '1,2{/^	/d}') \
+	&& ok "byte for byte the same message" || fail "the resent copy differs"
+grep -q 'status=resent' "$T/run.err" || fail "no resent log line"
+[ "$(sql "SELECT count(*) FROM digest WHERE state='sent' AND mailbox='alice@example.test'")" = 1 ] \
+	&& [ "$(sql "SELECT count(*) FROM digest_item JOIN digest ON digest.id=digest_id WHERE mailbox='alice@example.test'")" = 7 ] \
+	&& ok "alice: one digest recorded, covering her 7 messages" || fail "alice's records"
+
+# ---- what the others got in the same run
+[ "$(ndigests bob)" = 1 ] && [ "$(ndigests carol)" = 1 ] && [ "$(ndigests frank)" = 1 ] \
+	&& [ "$(ndigests dave)" = 0 ] && ok "bob, carol, frank got one each; dave (never) none" \
+	|| fail "digests: bob $(ndigests bob) carol $(ndigests carol) frank $(ndigests frank) dave $(ndigests dave)"
+[ "$(sql "SELECT count(*) FROM quarantine q WHERE recipient='dave@example.test' AND NOT EXISTS (SELECT 1 FROM digest_item WHERE quarantine_id=q.id)")" = 2 ] \
+	&& ok "dave's messages stay uncovered" || fail "dave's messages covered"
+grep -q 'dave@example.test.*status=skipped' "$T/run.err" || fail "no skipped line for dave"
+
+# alice: English, 7 held, the legit one first
+$CHECK "$(digests alice | tail -1)" --mailbox alice@example.test --lang en --total 7 \
+	--listed 7 --more 0 --legit 2 --first-heading "look at them first" \
+	--first-item "$(sql "SELECT id FROM quarantine WHERE queue_id = 'A0003'")" \
+	--contains "Your address is being forged" --contains "You did nothing wrong" \
+	--contains "mx1.far-away.test" --contains "Cheap watches" --contains "the mailbox is full" \
+	> "$T/chk" && ok "alice's digest: headers, parts, counts, links, legit first" \
+	|| { fail "alice's digest"; grep FAIL "$T/chk"; }
+# bob: Spanish, RFC 2047 subject
+$CHECK "$(digests bob)" --mailbox bob@example.test --lang es --total 4 --listed 4 --legit 1 \
+	--first-heading "revíselos" \
+	--first-item "$(sql "SELECT id FROM quarantine WHERE queue_id = 'UNK2'")" --contains "Alguien está falsificando su dirección" \
+	> "$T/chk" && ok "bob's digest is Spanish" || { fail "bob's digest"; grep FAIL "$T/chk"; }
+grep -q '^Subject: =?UTF-8?B?' "$(digests bob)" && ok "non-ASCII subject is RFC 2047 encoded" \
+	|| fail "bob's subject: $(grep '^Subject:' "$(digests bob)")"
+# carol: the hostile subject is text in both parts, never markup or a header
+$CHECK "$(digests carol)" --mailbox carol@example.test --lang en --total 2 --listed 2 \
+	--contains "<script>alert(1)</script> café  Bcc: evil@example.test" \
+	--html-contains "&lt;script&gt;alert(1)&lt;/script&gt; café  Bcc: evil@example.test" \
+	> "$T/chk" && ok "hostile subject escaped, CRLF kept inside the text, headers intact" \
+	|| { fail "carol's digest"; grep FAIL "$T/chk"; }
+grep -qi '^bcc:' "$(digests carol)" && fail "a Bcc header reached the wire"
+
+# ---- the same day again: nothing
+rm -f "$T"/sink/*
+run --now; rc=$?
+[ $rc -eq 0 ] && [ "$(ndigests)" = 0 ] && ok "second run the same day sends nothing" \
+	|| fail "second run: exit $rc, $(ndigests) sent"
+# a new bounce today: not due before the next digest_time...
+hold alice@example.test A2 1
+hold frank@example.test F2 1
+run; rc=$?
+[ $rc -eq 0 ] && [ "$(ndigests)" = 0 ] && grep -q 'alice@example.test.*not due' "$T/run.err" \
+	&& ok "a new bounce waits for the next digest_time" || fail "not due: exit $rc, $(ndigests) sent"
+# ...even when it is older than today's digest_time: one digest a day
+sql "UPDATE quarantine SET arrived = arrived - 2 * 86400 WHERE queue_id = 'A20001'"
+run; [ "$(ndigests)" = 0 ] && ok "one digest a day" || fail "a second digest the same day"
+# --now sends it; frank (storms only) has no new storm
+run --now; rc=$?
+[ $rc -eq 0 ] && [ "$(ndigests alice)" = 1 ] && [ "$(ndigests frank)" = 0 ] \
+	&& grep -q 'frank@example.test.*storms only' "$T/run.err" \
+	&& ok "--now sends alice's new one; frank (storms only) waits for a new storm" \
+	|| fail "--now: exit $rc, alice $(ndigests alice), frank $(ndigests frank)"
+$CHECK "$(digests alice)" --total 1 --listed 1 > "$T/chk" || { fail "alice's second digest"; grep FAIL "$T/chk"; }
+
+# ---- a 10,000-message storm: a digest of bounded size
+rm -f "$T"/sink/*
+hold erin@example.test E 1
+sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9999)
+	INSERT INTO quarantine (queue_id, sender, recipient, arrived, kind, status, reason,
+		reporting_mta, verdict, evidence, orig_subject, orig_from, orig_message_id,
+		storm_id, state, state_changed, size, raw)
+	SELECT 'E' || i, sender, recipient, arrived - i, kind, status, reason,
+		'mx' || (i % 7) || '.far-away.test', verdict, evidence, orig_subject || ' ' || i,
+		orig_from, orig_message_id, storm_id, state, state_changed, size, raw
+	FROM quarantine, n WHERE queue_id = 'E0001'"
+start=$(date +%s%N)
+run --now --mailbox erin@example.test; rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+size=$(wc -c < "$(digests erin)")
+$CHECK "$(digests erin)" --total 10000 --listed 50 --more 9950 --max-size 150000 > "$T/chk" \
+	&& [ $rc -eq 0 ] && ok "10,000 held: 50 listed, 'and 9950 more', $size bytes, $ms ms" \
+	|| { fail "10,000 storm: exit $rc"; grep FAIL "$T/chk"; }
+[ "$(sql "SELECT item_count FROM digest WHERE mailbox='erin@example.test'")" = 10000 ] \
+	&& ok "the digest covers all 10,000" || fail "erin's digest covers $(sql "SELECT item_count FROM digest WHERE mailbox='erin@example.test'")"
+
+# ---- a broken template stops the run before anything is built
+mkdir -p "$T/tpl" && cp -r "$top_srcdir/templates/en" "$T/tpl/" && chmod -R u+w "$T/tpl"
+printf 'ok\n{{#items}}\n' >> "$T/tpl/en/digest.html"
+sed "s|^digest_templates = .*|digest_templates = $T/tpl|" "$T/ndrguard.conf" > "$T/bad.conf"
+out=$("$NDRGUARD" -c "$T/bad.conf" digest --now 2>&1); rc=$?
+case $out in *tpl/en/digest.html:*"{{#items}} is never closed"*) ok "broken template: exit $rc, $out" ;;
+	*) fail "broken template: exit $rc, $out" ;; esac
+[ $rc -eq 78 ] || fail "broken template: exit $rc, want 78"
+
+[ $fails -eq 0 ] || { echo "$fails failures"; exit 1; }
+exit 0
