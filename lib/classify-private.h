@@ -49,6 +49,8 @@ int classify_text_is_delay(struct classify_ctx *ctx);
 enum classify_kind classify_text_other_kind(struct classify_ctx *ctx);
 int classify_text_has(const char *hay, size_t len, const char *const *needles);
 char *classify_text_reporting_mta(struct classify_ctx *ctx);
+/* an Amazon SES JSON notification: 1 and *kind_r, recipients added */
+int classify_text_ses(struct classify_ctx *ctx, enum classify_kind *kind_r);
 
 /* classify-original.c */
 void classify_original_find(struct classify_ctx *ctx);

@@ -620,3 +620,438 @@ char *classify_text_reporting_mta(struct classify_ctx *ctx)
 	}
 	return NULL;
 }
+
+/*
+ * Amazon SES notifications (through SNS, or sent by SES itself) carry
+ * no report part: the body is a JSON object, possibly wrapped in an SNS
+ * envelope whose "Message" member is the notification as a string. A
+ * small bounded JSON reader is enough: depth, node count and the text
+ * size are limited, every byte is looked at a fixed number of times.
+ */
+#define SJ_MAX_DEPTH 32
+#define SJ_MAX_NODES 20000
+
+enum sj_type { SJ_NULL = 0, SJ_LITERAL, SJ_STRING, SJ_ARRAY, SJ_OBJECT };
+
+struct sj {
+	enum sj_type type;
+	char *str;		/* string value (UTF-8) or literal as written */
+	char **keys;		/* object member names */
+	struct sj *items;	/* array elements, object member values */
+	size_t count;
+};
+
+struct sj_parser {
+	const char *p, *end;
+	unsigned int nodes;
+};
+
+static void sj_free(struct sj *v)
+{
+	for (size_t i = 0; i < v->count; i++) {
+		sj_free(&v->items[i]);
+		if (v->keys != NULL)
+			free(v->keys[i]);
+	}
+	free(v->items);
+	free(v->keys);
+	free(v->str);
+	memset(v, 0, sizeof(*v));
+}
+
+static void sj_ws(struct sj_parser *ps)
+{
+	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
+				   *ps->p == '\n' || *ps->p == '\r'))
+		ps->p++;
+}
+
+static int sj_hex4(const char *p, const char *end, unsigned int *v)
+{
+	*v = 0;
+	if (end - p < 4)
+		return 0;
+	for (int i = 0; i < 4; i++) {
+		int c = (unsigned char)p[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return 0;
+		*v = *v * 16 + (unsigned int)d;
+	}
+	return 1;
+}
+
+static void sj_put_utf8(struct strbuf *sb, unsigned int cp)
+{
+	if (cp < 0x80) {
+		strbuf_putc(sb, (char)cp);
+	} else if (cp < 0x800) {
+		strbuf_putc(sb, (char)(0xc0 | (cp >> 6)));
+		strbuf_putc(sb, (char)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		strbuf_putc(sb, (char)(0xe0 | (cp >> 12)));
+		strbuf_putc(sb, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		strbuf_putc(sb, (char)(0x80 | (cp & 0x3f)));
+	} else {
+		strbuf_putc(sb, (char)(0xf0 | (cp >> 18)));
+		strbuf_putc(sb, (char)(0x80 | ((cp >> 12) & 0x3f)));
+		strbuf_putc(sb, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		strbuf_putc(sb, (char)(0x80 | (cp & 0x3f)));
+	}
+}
+
+/*
+ * sj_string - a string literal at ps->p (the opening quote); NULL when
+ * malformed. A line break inside it (a mail system wrapped a long line)
+ * is dropped together with the indentation after it.
+ */
+static char *sj_string(struct sj_parser *ps)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *p = ps->p + 1, *end = ps->end;
+
+	while (p < end && *p != '"') {
+		const char *run = p;
+
+		while (p < end && *p != '"' && *p != '\\' && *p != '\n')
+			p++;
+		strbuf_append(&sb, run, (size_t)(p - run));
+		if (p >= end || *p == '"')
+			break;
+		if (*p == '\n') {
+			p++;
+			while (p < end && (*p == ' ' || *p == '\t'))
+				p++;
+			continue;
+		}
+		if (end - p < 2) {
+			p = end;
+			break;
+		}
+		p++;
+		switch (*p) {
+		case 'b': strbuf_putc(&sb, '\b'); p++; break;
+		case 'f': strbuf_putc(&sb, '\f'); p++; break;
+		case 'n': strbuf_putc(&sb, '\n'); p++; break;
+		case 'r': strbuf_putc(&sb, '\r'); p++; break;
+		case 't': strbuf_putc(&sb, '\t'); p++; break;
+		case 'u': {
+			unsigned int cp, lo;
+
+			if (!sj_hex4(p + 1, end, &cp)) {
+				strbuf_free(&sb);
+				return NULL;
+			}
+			p += 5;
+			if (cp >= 0xd800 && cp < 0xdc00 && end - p >= 6 &&
+			    p[0] == '\\' && p[1] == 'u' &&
+			    sj_hex4(p + 2, end, &lo) && lo >= 0xdc00 &&
+			    lo < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				p += 6;
+			} else if (cp >= 0xd800 && cp < 0xe000) {
+				cp = 0xfffd;
+			}
+			if (cp == 0)
+				cp = 0xfffd;
+			sj_put_utf8(&sb, cp);
+			break;
+		}
+		default:
+			strbuf_putc(&sb, *p++);	/* \" \\ \/ and the lenient rest */
+		}
+	}
+	if (p >= end) {
+		strbuf_free(&sb);
+		return NULL;
+	}
+	ps->p = p + 1;
+	if (sb.data == NULL)
+		strbuf_grow(&sb, 1);
+	return strbuf_steal(&sb);
+}
+
+static int sj_value(struct sj_parser *ps, struct sj *v, unsigned int depth);
+
+/* sj_push - room for one more element; its slot */
+static struct sj *sj_push(struct sj *v, size_t *cap, int with_key)
+{
+	if (v->count == *cap) {
+		*cap = *cap == 0 ? 8 : *cap * 2;
+		v->items = xrealloc(v->items, *cap * sizeof(*v->items));
+		if (with_key)
+			v->keys = xrealloc(v->keys, *cap * sizeof(*v->keys));
+	}
+	memset(&v->items[v->count], 0, sizeof(v->items[0]));
+	if (with_key)
+		v->keys[v->count] = NULL;
+	return &v->items[v->count++];
+}
+
+/* sj_container - an array or object; ps->p at its opening bracket */
+static int sj_container(struct sj_parser *ps, struct sj *v, unsigned int depth)
+{
+	int obj = *ps->p == '{';
+	char close = obj ? '}' : ']';
+	size_t cap = 0;
+
+	v->type = obj ? SJ_OBJECT : SJ_ARRAY;
+	ps->p++;
+	sj_ws(ps);
+	if (ps->p < ps->end && *ps->p == close) {
+		ps->p++;
+		return 0;
+	}
+	for (;;) {
+		struct sj *item;
+		char *key = NULL;
+
+		sj_ws(ps);
+		if (obj) {
+			if (ps->p >= ps->end || *ps->p != '"' ||
+			    (key = sj_string(ps)) == NULL)
+				return -1;
+			sj_ws(ps);
+			if (ps->p >= ps->end || *ps->p != ':') {
+				free(key);
+				return -1;
+			}
+			ps->p++;
+		}
+		item = sj_push(v, &cap, obj);
+		if (obj)
+			v->keys[v->count - 1] = key;
+		if (sj_value(ps, item, depth + 1) < 0)
+			return -1;
+		sj_ws(ps);
+		if (ps->p >= ps->end)
+			return -1;
+		if (*ps->p == close) {
+			ps->p++;
+			return 0;
+		}
+		if (*ps->p != ',')
+			return -1;
+		ps->p++;
+	}
+}
+
+static int sj_value(struct sj_parser *ps, struct sj *v, unsigned int depth)
+{
+	const char *start;
+
+	sj_ws(ps);
+	if (ps->p >= ps->end || depth > SJ_MAX_DEPTH ||
+	    ++ps->nodes > SJ_MAX_NODES)
+		return -1;
+	switch (*ps->p) {
+	case '{':
+	case '[':
+		return sj_container(ps, v, depth);
+	case '"':
+		v->type = SJ_STRING;
+		v->str = sj_string(ps);
+		return v->str == NULL ? -1 : 0;
+	default:
+		start = ps->p;
+		while (ps->p < ps->end && (isalnum((unsigned char)*ps->p) ||
+					   *ps->p == '-' || *ps->p == '+' ||
+					   *ps->p == '.'))
+			ps->p++;
+		if (ps->p == start)
+			return -1;
+		v->type = SJ_LITERAL;
+		v->str = xstrndup(start, (size_t)(ps->p - start));
+		return 0;
+	}
+}
+
+/* sj_parse - the JSON value at the start of text; -1 if malformed */
+static int sj_parse(const char *text, size_t len, struct sj *v)
+{
+	struct sj_parser ps = { text, text + len, 0 };
+
+	memset(v, 0, sizeof(*v));
+	if (sj_value(&ps, v, 0) < 0) {
+		sj_free(v);
+		return -1;
+	}
+	return 0;
+}
+
+/* sj_get - member key of an object, or NULL */
+static const struct sj *sj_get(const struct sj *v, const char *key)
+{
+	if (v == NULL || v->type != SJ_OBJECT)
+		return NULL;
+	for (size_t i = 0; i < v->count; i++) {
+		if (strcmp(v->keys[i], key) == 0)
+			return &v->items[i];
+	}
+	return NULL;
+}
+
+/* sj_str - string member key of an object, or NULL */
+static const char *sj_str(const struct sj *v, const char *key)
+{
+	const struct sj *m = sj_get(v, key);
+
+	return m != NULL && m->type == SJ_STRING ? m->str : NULL;
+}
+
+/* ses_status - an RFC 3463 code literally in s, copied, or NULL */
+static char *ses_status(const char *s)
+{
+	const char *st;
+	size_t n;
+
+	if (s == NULL)
+		return NULL;
+	if ((n = dsn_status_valid(s, strlen(s))) > 0 && s[n] == '\0')
+		return xstrndup(s, n);
+	st = dsn_status_find(s, strlen(s), &n);
+	return st == NULL ? NULL : xstrndup(st, n);
+}
+
+/* ses_recipients - one recipient per element of a recipients array */
+static void ses_recipients(struct classify_ctx *ctx, const struct sj *list,
+			   const char *action, const char *response)
+{
+	if (list == NULL || list->type != SJ_ARRAY)
+		return;
+	for (size_t i = 0; i < list->count; i++) {
+		const struct sj *r = &list->items[i];
+		const char *addr = r->type == SJ_STRING ? r->str :
+			sj_str(r, "emailAddress");
+		const char *diag = r->type == SJ_STRING ? response :
+			sj_str(r, "diagnosticCode");
+		const char *act = sj_str(r, "action");
+		char *clean, *status;
+
+		if (addr == NULL || (clean = classify_addr_extract(addr)) == NULL)
+			continue;
+		status = ses_status(sj_str(r, "status"));
+		if (status == NULL)
+			status = ses_status(diag);
+		classify_add_recipient(ctx, clean, status,
+				       act != NULL ? act : action, diag, NULL);
+		free(clean);
+		free(status);
+	}
+}
+
+/* ses_original - the returned message's headers from "mail" */
+static void ses_original(struct classify_ctx *ctx, const struct sj *mail)
+{
+	static const struct {
+		const char *json, *name;
+	} ses_common[] = {
+		{ "messageId", "Message-ID" }, { "date", "Date" }, { NULL, NULL }
+	};
+	const struct sj *h = sj_get(mail, "headers");
+	const struct sj *common = sj_get(mail, "commonHeaders");
+	struct mime_header *hs;
+	size_t n = 0;
+
+	if (h == NULL || h->type != SJ_ARRAY || h->count == 0 ||
+	    ctx->orig_part != NULL)
+		return;
+	hs = xcalloc(h->count + 2, sizeof(*hs));
+	for (size_t i = 0; i < h->count && i < MIME_MAX_HEADERS; i++) {
+		const char *name = sj_str(&h->items[i], "name");
+		const char *value = sj_str(&h->items[i], "value");
+
+		if (name == NULL || value == NULL)
+			continue;
+		hs[n].name = xstrdup(name);
+		hs[n].value = xstrdup(value);
+		n++;
+	}
+	/* headers SES summarises but may leave out of the list */
+	for (size_t i = 0; ses_common[i].json != NULL; i++) {
+		const char *v = sj_str(common, ses_common[i].json);
+
+		if (v == NULL || mime_headers_find(hs, n, ses_common[i].name))
+			continue;
+		hs[n].name = xstrdup(ses_common[i].name);
+		hs[n].value = xstrdup(v);
+		n++;
+	}
+	mime_headers_free(ctx->orig_headers, ctx->orig_header_count);
+	ctx->orig_headers = hs;
+	ctx->orig_header_count = n;
+}
+
+/* ses_mta - "dsn; host" as a Reporting-MTA */
+static void ses_mta(struct classify_ctx *ctx, const char *mta)
+{
+	if (mta == NULL || ctx->dsn.reporting_mta != NULL)
+		return;
+	ctx->dsn.reporting_mta = xstrdup(mta);
+}
+
+int classify_text_ses(struct classify_ctx *ctx, enum classify_kind *kind_r)
+{
+	const char *text = ctx->text.data;
+	size_t len = ctx->text.len, skip = 0;
+	struct sj outer, inner, *n = &outer;
+	const char *type, *msg;
+	const struct sj *part;
+	int ret = 0;
+
+	/* the notification is the whole body: it starts with its brace */
+	while (skip < len && isspace((unsigned char)text[skip]))
+		skip++;
+	if (skip >= len || text[skip] != '{' ||
+	    memmem(text, len, "notificationType", 16) == NULL ||
+	    sj_parse(text + skip, len - skip, &outer) < 0)
+		return 0;
+	memset(&inner, 0, sizeof(inner));
+	msg = sj_str(&outer, "Message");
+	if (msg != NULL && sj_parse(msg, strlen(msg), &inner) == 0)
+		n = &inner;
+	type = sj_str(n, "notificationType");
+	if (type == NULL)
+		type = sj_str(n, "eventType");
+	if (type == NULL) {
+		ret = 0;
+	} else if (strcmp(type, "Bounce") == 0 &&
+		   (part = sj_get(n, "bounce")) != NULL) {
+		ses_recipients(ctx, sj_get(part, "bouncedRecipients"), "failed",
+			       NULL);
+		ses_mta(ctx, sj_str(part, "reportingMTA"));
+		*kind_r = CLASSIFY_NDR_FAILED;
+		ret = 1;
+	} else if (strcmp(type, "DeliveryDelay") == 0 &&
+		   (part = sj_get(n, "deliveryDelay")) != NULL) {
+		ses_recipients(ctx, sj_get(part, "delayedRecipients"), "delayed",
+			       NULL);
+		ses_mta(ctx, sj_str(part, "reportingMTA"));
+		*kind_r = CLASSIFY_NDR_DELAYED;
+		ret = 1;
+	} else if (strcmp(type, "Delivery") == 0 &&
+		   (part = sj_get(n, "delivery")) != NULL) {
+		ses_recipients(ctx, sj_get(part, "recipients"), "delivered",
+			       sj_str(part, "smtpResponse"));
+		ses_mta(ctx, sj_str(part, "reportingMTA"));
+		*kind_r = CLASSIFY_DSN_SUCCESS;
+		ret = 1;
+	} else if (strcmp(type, "Complaint") == 0 &&
+		   (part = sj_get(n, "complaint")) != NULL) {
+		ses_recipients(ctx, sj_get(part, "complainedRecipients"), NULL,
+			       NULL);
+		*kind_r = CLASSIFY_FEEDBACK_ARF;
+		ret = 1;
+	}
+	if (ret)
+		ses_original(ctx, sj_get(n, "mail"));
+	sj_free(&inner);
+	sj_free(&outer);
+	return ret;
+}

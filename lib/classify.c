@@ -329,6 +329,8 @@ static enum classify_kind classify_decide(struct classify_ctx *ctx)
 		return CLASSIFY_FEEDBACK_ARF;
 	if (ctx->is_mdn)
 		return CLASSIFY_MDN;
+	if (ctx->dsn_part == NULL && classify_text_ses(ctx, &kind))
+		return kind;
 	if (ctx->dsn_part == NULL && classify_text_is_bounce(ctx))
 		classify_read_inner(ctx);
 	if (ctx->dsn.recipient_count == 0 && ctx->dsn_part == NULL &&
