@@ -558,13 +558,59 @@ static int text_failed_header(struct classify_ctx *ctx, const char *action)
 	return n;
 }
 
+/* phrases that introduce the list of failed recipients (lower case) */
+static const char *const text_list_intros[] = {
+	"did not reach the following recipient", "following recipient",
+	"following address", "following destination", NULL
+};
+
+/*
+ * text_list_start - where the list of failed recipients starts: after
+ * the first phrase that introduces it, or 0. Exchange 2003 first repeats
+ * the original's To and Subject ("Your message To: ... did not reach the
+ * following recipient(s):"), which are not the bounced recipients.
+ */
+static size_t text_list_start(const struct classify_ctx *ctx)
+{
+	size_t best = 0;
+
+	for (size_t i = 0; text_list_intros[i] != NULL; i++) {
+		const char *p = strstr(ctx->lower.data, text_list_intros[i]);
+		size_t off;
+
+		if (p == NULL)
+			continue;
+		off = (size_t)(p - ctx->lower.data);
+		if (best == 0 || off < best)
+			best = off;
+	}
+	return best;
+}
+
+/* text_display_form - is the address followed by " <address>"? */
+static int text_display_form(const char *text, size_t len, size_t end)
+{
+	size_t i = end;
+
+	while (i < len && (text[i] == ' ' || text[i] == '\t'))
+		i++;
+	if (i == end || i >= len || text[i] != '<')
+		return 0;
+	for (i++; i < len && text[i] != '>' && text[i] != '\n' && i - end < 300; i++) {
+		if (text[i] == '@')
+			return 1;
+	}
+	return 0;
+}
+
 void classify_text_recipients(struct classify_ctx *ctx)
 {
 	const char *text = ctx->text.data;
 	size_t len = ctx->error_len, pos = 0, line = 0, count = 0;
 	struct text_addr found[CLASSIFY_MAX_RECIPIENTS];
-	int have_strong = 0;
+	int have_strong = 0, after_list = 0;
 	const char *action = classify_text_is_delay(ctx) ? "delayed" : "failed";
+	size_t list = text_list_start(ctx);
 
 	if (text_failed_header(ctx, action) > 0)
 		return;
@@ -583,17 +629,27 @@ void classify_text_recipients(struct classify_ctx *ctx)
 		if (!text_addr_at(text, len, line, (size_t)(at - text), &a))
 			continue;
 		pos = a.end;
+		/* "name@host <addr>": the first is a display name */
+		if (text_display_form(text, len, a.end))
+			continue;
 		a.strong = text_addr_classify(ctx, &a);
 		char *addr = xstrndup(text + a.start, a.end - a.start);
 		int excluded = a.strong < 0 || text_addr_excluded(ctx, addr);
 		free(addr);
 		if (excluded)
 			continue;
-		have_strong |= a.strong;
 		found[count++] = a;
+		if (list > 0 && a.start > list)
+			after_list = 1;
 	}
 	for (size_t i = 0; i < count; i++) {
-		if (!have_strong || found[i].strong)
+		if (after_list && found[i].start < list)
+			found[i].strong = -1;
+		if (found[i].strong > 0)
+			have_strong = 1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (found[i].strong >= 0 && (!have_strong || found[i].strong))
 			text_add_found(ctx, &found[i], action);
 	}
 }
