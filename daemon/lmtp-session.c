@@ -106,10 +106,12 @@ static enum lmtp_read lmtp_session_fill(struct lmtp_session *s,
 			return LMTP_READ_EOF;
 		if (rc <= 0)
 			continue;
-		if (pfd[0].revents != 0)
-			break;
+		/* a stopping daemon takes no new command, even one that is
+		   already waiting: the shutdown is checked first */
 		if (interruptible && pfd[1].revents != 0)
 			return LMTP_READ_SHUTDOWN;
+		if (pfd[0].revents != 0)
+			break;
 	}
 	do
 		n = read(s->fd, s->in + s->in_len, sizeof(s->in) - s->in_len);
