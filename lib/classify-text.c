@@ -419,7 +419,8 @@ static int text_addr_classify(const struct classify_ctx *ctx, struct text_addr *
 }
 
 /* text_addr_excluded - the sender side of the bounce, never a recipient */
-static int text_addr_excluded(const struct classify_ctx *ctx, const char *addr)
+static int text_addr_excluded(const struct classify_ctx *ctx, const char *addr,
+			      int listed)
 {
 	static const char *const locals[] = {
 		"mailer-daemon@", "postmaster@", "abuse@", "hostmaster@",
@@ -430,13 +431,17 @@ static int text_addr_excluded(const struct classify_ctx *ctx, const char *addr)
 	int ret = 0;
 
 	classify_lower(lower, strlen(lower));
-	for (size_t i = 0; locals[i] != NULL; i++) {
+	/*
+	 * An address on its own line in the list of failed recipients is
+	 * one, even postmaster@ or the bounce's own To (mail to oneself).
+	 */
+	for (size_t i = 0; !listed && locals[i] != NULL; i++) {
 		if (strncmp(lower, locals[i], strlen(locals[i])) == 0)
 			ret = 1;
 	}
 	if (ctx->from_addr != NULL && strcasecmp(ctx->from_addr, addr) == 0)
 		ret = 1;
-	if (to != NULL && strcasestr(to, addr) != NULL)
+	if (!listed && to != NULL && strcasestr(to, addr) != NULL)
 		ret = 1;
 	free(lower);
 	return ret;
@@ -634,7 +639,9 @@ void classify_text_recipients(struct classify_ctx *ctx)
 			continue;
 		a.strong = text_addr_classify(ctx, &a);
 		char *addr = xstrndup(text + a.start, a.end - a.start);
-		int excluded = a.strong < 0 || text_addr_excluded(ctx, addr);
+		int listed = list > 0 && a.start > list && a.start - a.line < 4;
+		int excluded = a.strong < 0 ||
+			text_addr_excluded(ctx, addr, listed);
 		free(addr);
 		if (excluded)
 			continue;
