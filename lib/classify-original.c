@@ -100,9 +100,14 @@ static int classify_original_marker(const char *lower, size_t len)
 	for (size_t i = 0; classify_original_markers[i] != NULL; i++) {
 		const char *m = classify_original_markers[i];
 
+		/*
+		 * Undecorated, only a heading ("Original message:"), not a
+		 * sentence that mentions it (Postfix: "... from the attached
+		 * returned message.")
+		 */
 		if (memmem(lower, len, m, strlen(m)) != NULL)
 			return decorated || lower[len - 1] == ':' ||
-				lower[len - 1] == '.';
+				(lower[len - 1] == '.' && len <= 40);
 	}
 	return 0;
 }
