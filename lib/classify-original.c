@@ -76,7 +76,11 @@ static int classify_original_qualifies(const struct mime_header *h,
 {
 	unsigned int keys = classify_original_key_count(h, count);
 
-	if (keys >= 3)
+	/* "To: Date: Subject:" alone is a summary of it (iMail), not it */
+	if (keys >= 3 && (mime_headers_find(h, count, "From") != NULL ||
+			  mime_headers_find(h, count, "Received") != NULL ||
+			  mime_headers_find(h, count, "Message-ID") != NULL ||
+			  mime_headers_find(h, count, "Return-Path") != NULL))
 		return 1;
 	return keys >= 2 && (mime_headers_find(h, count, "Received") != NULL ||
 			     mime_headers_find(h, count, "Message-ID") != NULL ||
