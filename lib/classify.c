@@ -344,6 +344,10 @@ static enum classify_kind classify_decide(struct classify_ctx *ctx)
 		    ctx->dsn_part == NULL)
 			kind = CLASSIFY_NDR_DELAYED;
 		classify_dsn_recipients(ctx);
+		/* a report whose recipient fields name no address (Sendmail's
+		   "Final-Recipient: RFC822; @host"): the text names them */
+		if (ctx->res->recipient_count == 0)
+			classify_text_recipients(ctx);
 		return kind;
 	}
 	if (ctx->dsn_part != NULL || classify_text_is_bounce(ctx)) {
