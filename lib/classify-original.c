@@ -213,3 +213,28 @@ void classify_original_fill(struct classify_ctx *ctx)
 			o->received[o->received_count++] = xstrdup(h[i].value);
 	}
 }
+
+/*
+ * classify_original_sole_recipient - the one address the returned
+ * original was sent to (its To, with no Cc), or NULL. For bounces that
+ * name no recipient at all ("Delivery report unavailable"): the message
+ * they return went to that address only.
+ */
+char *classify_original_sole_recipient(struct classify_ctx *ctx)
+{
+	const struct mime_header *h = ctx->orig_headers;
+	size_t count = ctx->orig_header_count;
+	const char *to, *at;
+
+	if (ctx->orig_part != NULL && ctx->orig_part->header_count > 0) {
+		h = ctx->orig_part->headers;
+		count = ctx->orig_part->header_count;
+	}
+	if (h == NULL || mime_headers_find(h, count, "Cc") != NULL ||
+	    (to = mime_headers_find(h, count, "To")) == NULL)
+		return NULL;
+	at = strchr(to, '@');
+	if (at == NULL || strchr(at + 1, '@') != NULL || strchr(to, ',') != NULL)
+		return NULL;
+	return classify_addr_extract(to);
+}

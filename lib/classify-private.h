@@ -55,6 +55,7 @@ int classify_text_ses(struct classify_ctx *ctx, enum classify_kind *kind_r);
 /* classify-original.c */
 void classify_original_find(struct classify_ctx *ctx);
 void classify_original_fill(struct classify_ctx *ctx);
+char *classify_original_sole_recipient(struct classify_ctx *ctx);
 
 /* classify-verdict.c */
 void classify_verdict_judge(struct classify_ctx *ctx,

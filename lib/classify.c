@@ -359,6 +359,30 @@ static enum classify_kind classify_decide(struct classify_ctx *ctx)
 	return classify_text_other_kind(ctx);
 }
 
+/*
+ * classify_fallback_recipient - a failure or delay report that names no
+ * recipient anywhere: the returned original's sole addressee
+ */
+static void classify_fallback_recipient(struct classify_ctx *ctx)
+{
+	struct classify_result *res = ctx->res;
+	char *addr;
+	const char *st;
+	size_t n;
+
+	if ((res->kind != CLASSIFY_NDR_FAILED &&
+	     res->kind != CLASSIFY_NDR_DELAYED) || res->recipient_count > 0 ||
+	    (addr = classify_original_sole_recipient(ctx)) == NULL)
+		return;
+	st = dsn_status_find(ctx->text.data, ctx->error_len, &n);
+	char *status = st == NULL ? NULL : xstrndup(st, n);
+	classify_add_recipient(ctx, addr, status,
+			       res->kind == CLASSIFY_NDR_FAILED ? "failed" :
+			       "delayed", NULL, NULL);
+	free(status);
+	free(addr);
+}
+
 /* classify_fill_reasons - a reason for the result from its recipients */
 static void classify_fill_reason(struct classify_ctx *ctx)
 {
@@ -423,6 +447,7 @@ int classify_message(const char *msg, size_t len, const struct relays *relays,
 	ctx.lower.data[ctx.error_len] = '\0';
 	ctx.lower.len = ctx.error_len;
 	ctx.res->kind = classify_decide(&ctx);
+	classify_fallback_recipient(&ctx);
 	classify_fill_reason(&ctx);
 	ctx.res->reporting_mta = classify_text_reporting_mta(&ctx);
 	classify_original_fill(&ctx);
