@@ -525,6 +525,62 @@ static void text_add_found(struct classify_ctx *ctx, const struct text_addr *a,
 	free(diag);
 }
 
+/* text_indent - width of the white space that starts a line */
+static size_t text_indent(const char *text, size_t len, size_t line)
+{
+	size_t i = line;
+
+	while (i < len && (text[i] == ' ' || text[i] == '\t'))
+		i++;
+	return i - line;
+}
+
+/*
+ * text_listed_block - the lines indented under the address where it
+ * stands alone at the start of its line (Exim: "  addr\n    SMTP error
+ * ...\n    host ...: 550 5.2.1 ..."), joined; NULL if not so listed
+ */
+static char *text_listed_block(const struct classify_ctx *ctx,
+			       const char *address)
+{
+	const char *lower = ctx->lower.data, *text = ctx->text.data, *p = lower;
+	size_t len = ctx->error_len, n = strlen(address);
+	char *addr = xstrdup(address), *ret = NULL;
+
+	classify_lower(addr, n);
+	while ((p = strstr(p, addr)) != NULL) {
+		size_t at = (size_t)(p - lower), line = at, ind, pos, end;
+
+		p += n;
+		while (line > 0 && lower[line - 1] != '\n')
+			line--;
+		ind = text_indent(lower, len, line);
+		if (line + ind != at || (at + n < len && lower[at + n] != '\n' &&
+					 lower[at + n] != ':' && lower[at + n] != ' '))
+			continue;
+		pos = at + n;
+		end = pos;
+		while (pos < len) {
+			const char *nl = memchr(lower + pos, '\n', len - pos);
+			size_t next = nl == NULL ? len : (size_t)(nl - lower) + 1;
+
+			if (pos > at + n) {
+				size_t i = text_indent(lower, len, pos);
+
+				if (i <= ind || pos + i >= next - 1)
+					break;
+			}
+			end = next;
+			pos = next;
+		}
+		if (end > at + n)
+			ret = xstrndup(text + at + n, end - at - n);
+		break;
+	}
+	free(addr);
+	return ret;
+}
+
 /*
  * text_failed_header - Exim and Google name the failed recipients in an
  * X-Failed-Recipients header; the most reliable source when present
@@ -547,7 +603,9 @@ static int text_failed_header(struct classify_ctx *ctx, const char *action)
 
 		if (addr == NULL)
 			continue;
-		diag = text_smtp_line(ctx->text.data, ctx->error_len);
+		diag = text_listed_block(ctx, addr);
+		if (diag == NULL)
+			diag = text_smtp_line(ctx->text.data, ctx->error_len);
 		st = diag == NULL ? NULL : dsn_status_find(diag, strlen(diag), &len);
 		if (st == NULL)
 			st = dsn_status_find(ctx->text.data, ctx->error_len, &len);
