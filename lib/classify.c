@@ -220,6 +220,41 @@ static const char *classify_last_status(const char *text, size_t *len_r)
 	return last;
 }
 
+/*
+ * classify_text_status - a specific code (not x.0.0) of class cls (any
+ * if 0) in the report's text: on a line naming addr if there is one,
+ * else the first; copied, or NULL
+ */
+static char *classify_text_status(const struct classify_ctx *ctx,
+				  const char *addr, char cls)
+{
+	const char *text = ctx->text.data, *first = NULL;
+	size_t len = ctx->error_len, pos = 0, n, first_n = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t eol = nl == NULL ? len : (size_t)(nl - text);
+		const char *p = text + pos;
+
+		while ((p = dsn_status_find(p, eol - (size_t)(p - text), &n)) != NULL) {
+			int generic = n == 5 && memcmp(p + 1, ".0.0", 4) == 0;
+
+			if ((cls == 0 || p[0] == cls) && !generic) {
+				if (memmem(text + pos, eol - pos, addr,
+					   strlen(addr)) != NULL)
+					return xstrndup(p, n);
+				if (first == NULL) {
+					first = p;
+					first_n = n;
+				}
+			}
+			p += n;
+		}
+		pos = eol + 1;
+	}
+	return first == NULL ? NULL : xstrndup(first, first_n);
+}
+
 /* classify_dsn_recipients - one recipient per DSN recipient block */
 static void classify_dsn_recipients(struct classify_ctx *ctx)
 {
@@ -243,6 +278,16 @@ static void classify_dsn_recipients(struct classify_ctx *ctx)
 			if (p != NULL && (status == NULL || p[0] == status[0]))
 				status = found = xstrndup(p, n);
 		}
+		/*
+		 * A generic x.0.0 with nothing better in the diagnostic: the
+		 * report's text may quote the remote reply (OpenSMTPD, the
+		 * Sendmail transcript); the recipient's own line first.
+		 */
+		if (addr != NULL && found == NULL &&
+		    (status == NULL || strcmp(status + 1, ".0.0") == 0) &&
+		    (found = classify_text_status(ctx, addr,
+						  status == NULL ? 0 : status[0])) != NULL)
+			status = found;
 		if (addr != NULL)
 			classify_add_recipient(ctx, addr, status, r->action,
 					       r->diagnostic, r->remote_mta);
