@@ -468,15 +468,12 @@ static void classify_prepare_text(struct classify_ctx *ctx)
 	ctx->error_len = ctx->text.len;
 }
 
-int classify_message(const char *msg, size_t len, const struct relays *relays,
-		     struct classify_result **result_r, const char **error_r)
+/* classify_one - classify one message (one of an mbox) */
+static struct classify_result *classify_one(const char *msg, size_t len,
+					    const struct relays *relays)
 {
 	struct classify_ctx ctx;
 
-	if (len > CLASSIFY_MAX_SIZE) {
-		*error_r = "message too large to classify";
-		return -1;
-	}
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.bounce_cache = ctx.delay_cache = -1;
 	ctx.res = xcalloc(1, sizeof(*ctx.res));
@@ -498,7 +495,6 @@ int classify_message(const char *msg, size_t len, const struct relays *relays,
 	classify_original_fill(&ctx);
 	classify_verdict_judge(&ctx, relays);
 
-	*result_r = ctx.res;
 	dsn_report_free(&ctx.dsn);
 	mime_headers_free(ctx.orig_headers, ctx.orig_header_count);
 	mime_message_free(&ctx.mime);
@@ -507,6 +503,86 @@ int classify_message(const char *msg, size_t len, const struct relays *relays,
 	strbuf_free(&ctx.lower);
 	free(ctx.from_addr);
 	free(ctx.subject);
+	return ctx.res;
+}
+
+/* the reports of one mbox file that are read (the first one included) */
+#define CLASSIFY_MAX_MBOX 16
+
+/*
+ * classify_mbox_next - where the next message of an mbox starts: a
+ * "From " line (an mbox escapes those of the bodies as ">From "),
+ * followed by a header line; len if none. Any line-end convention.
+ */
+static size_t classify_mbox_next(const char *msg, size_t len, size_t from)
+{
+	const char *p = msg + from;
+
+	while ((p = memmem(p, len - (size_t)(p - msg), "From ", 5)) != NULL) {
+		size_t at = (size_t)(p - msg), i;
+
+		p += 5;
+		if (msg[at - 1] != '\n' && msg[at - 1] != '\r')
+			continue;
+		i = at + 5;
+		while (i < len && msg[i] != '\n' && msg[i] != '\r')
+			i++;
+		while (i < len && (msg[i] == '\n' || msg[i] == '\r'))
+			i++;
+		size_t name = i;
+		while (i < len && (isalnum((unsigned char)msg[i]) || msg[i] == '-'))
+			i++;
+		if (i > name && i < len && msg[i] == ':')
+			return at;
+	}
+	return len;
+}
+
+/* classify_merge - the recipients of a later report of the same mbox */
+static void classify_merge(struct classify_result *res,
+			   struct classify_result *more)
+{
+	if (!classify_kind_is_backscatter(res->kind) ||
+	    (more->kind != CLASSIFY_NDR_FAILED &&
+	     more->kind != CLASSIFY_NDR_DELAYED &&
+	     more->kind != CLASSIFY_DSN_SUCCESS))
+		return;
+	for (size_t i = 0; i < more->recipient_count &&
+		     res->recipient_count < CLASSIFY_MAX_RECIPIENTS; i++) {
+		res->recipients = xrealloc(res->recipients,
+					   (res->recipient_count + 1) *
+					   sizeof(*res->recipients));
+		res->recipients[res->recipient_count++] = more->recipients[i];
+		memset(&more->recipients[i], 0, sizeof(more->recipients[i]));
+	}
+}
+
+int classify_message(const char *msg, size_t len, const struct relays *relays,
+		     struct classify_result **result_r, const char **error_r)
+{
+	size_t end = len, start;
+
+	if (len > CLASSIFY_MAX_SIZE) {
+		*error_r = "message too large to classify";
+		return -1;
+	}
+	/*
+	 * An mbox of several reports (a bounce and its postmaster copy,
+	 * two bounces saved together): each is read on its own, and the
+	 * later ones add their recipients to the first one's.
+	 */
+	if (len > 5 && memcmp(msg, "From ", 5) == 0)
+		end = classify_mbox_next(msg, len, 5);
+	*result_r = classify_one(msg, end, relays);
+	for (int n = 1; end < len && n < CLASSIFY_MAX_MBOX; n++) {
+		struct classify_result *more;
+
+		start = end;
+		end = classify_mbox_next(msg, len, start + 5);
+		more = classify_one(msg + start, end - start, NULL);
+		classify_merge(*result_r, more);
+		classify_result_free(&more);
+	}
 	return 0;
 }
 
