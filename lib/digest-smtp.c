@@ -15,19 +15,67 @@
 #include "digest-private.h"
 #include "endpoint.h"
 
+#include <arpa/inet.h>
 #include <libesmtp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 struct digest_smtp_state {
 	int data_started;
+	unsigned short port;		/* the relay's, host order */
 };
+
+/*
+ * digest_smtp_nodelay - turn Nagle off on the connection libESMTP just
+ * made. libESMTP writes a message in 2 KB pieces and does not expose its
+ * socket; with Nagle on, the last piece (with the final dot) waits for
+ * the relay's delayed ACK, 40 ms per digest. The socket is found as the
+ * TCP socket connected to the relay's port that still has Nagle on.
+ */
+static void digest_smtp_nodelay(unsigned short port)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > 4096)
+		max = 4096;
+	for (int fd = 3; fd < max; fd++) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int proto = 0, nodelay = 0, one = 1;
+		socklen_t olen = sizeof(proto);
+		unsigned short peer_port;
+
+		if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &olen) < 0
+		    || proto != IPPROTO_TCP
+		    || getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
+			continue;
+		if (peer.ss_family == AF_INET)
+			peer_port = ntohs(((struct sockaddr_in *)&peer)->sin_port);
+		else if (peer.ss_family == AF_INET6)
+			peer_port = ntohs(((struct sockaddr_in6 *)&peer)->sin6_port);
+		else
+			continue;
+		olen = sizeof(nodelay);
+		if (peer_port == port
+		    && getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay,
+				  &olen) == 0 && !nodelay)
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				   sizeof(one));
+	}
+}
 
 static void digest_smtp_event(smtp_session_t session, int event_no,
 			      void *arg, ...)
 {
 	struct digest_smtp_state *state = arg;
 
+	if (event_no == SMTP_EV_CONNECT)
+		digest_smtp_nodelay(state->port);
 	if (event_no == SMTP_EV_MESSAGEDATA)
 		state->data_started = 1;
 }
@@ -56,6 +104,7 @@ enum digest_smtp_result digest_smtp_send(const char *relay,
 	}
 	snprintf(server, sizeof(server), strchr(ep.host, ':') ? "[%s]:%s"
 		 : "%s:%s", ep.host, ep.port);
+	state.port = (unsigned short)atoi(ep.port);
 	session = smtp_create_session();
 	if (session == NULL) {
 		snprintf(reply, reply_size, "libESMTP: cannot create session");

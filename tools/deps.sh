@@ -35,6 +35,7 @@ set -eu
 PACKAGES="build-essential autoconf automake pkg-config libsqlite3-dev sqlite3
 check libmicrohttpd-dev libesmtp-dev libssl-dev postfix swaks"
 # the release page's browser test (tests/browser) runs headless Chromium
+# (and the digest's HTML is checked at 375 and 1280 px in it)
 PACKAGES="$PACKAGES chromium"
 
 missing=
