@@ -41,7 +41,7 @@ static const char *const strong_mailboxfull[] = {
 	"size exceeds quota", "recipient's mailbox is full", "over disk quota",
 	"exceeded the quota", "user is over", "mailbox is over",
 	"insufficient space in the mailbox", "mailbox has no space",
-	NULL
+	"recipient's mailbox exceeded", "mailbox exceeded the local limit", NULL
 };
 static const char *const strong_exceedlimit[] = {
 	"message too large for this recipient", "recipsizelimit",
@@ -66,7 +66,7 @@ static const char *const strong_norelaying[] = {
 };
 static const char *const strong_speeding[] = {
 	"sent to too many recipients this hour", "too many recipients this",
-	"sending too fast", "rate limit exceeded", "rate of messages",
+	"sending too fast", "rate of messages",
 	"messages per hour", "sending rate", NULL
 };
 static const char *const strong_toomanyconn[] = {
@@ -84,7 +84,7 @@ static const char *const strong_notcompliant[] = {
 };
 static const char *const strong_spam_early[] = {
 	"spam classification", "identified as spam", "classified as spam",
-	"rejected as spam", "detected as spam", NULL
+	"rejected as spam", "detected as spam", "blacklisted url", "uribl", NULL
 };
 static const char *const strong_authfailure[] = {
 	"spf", "dkim", "dmarc", "sender policy framework",
@@ -132,13 +132,15 @@ static const char *const strong_rejected[] = {
 	"sender is not allowed", "invalid sender", "sender unknown",
 	"sender denied", "sender blocked", "reject sender",
 	"sender verification", "mailfrom domain", "not a registered gateway user",
-	"can't determine purported responsible address", NULL
+	"can't determine purported responsible address",
+	"sending to/from an address that has been blacklisted",
+	"from: domain is invalid", "provide a valid from", NULL
 };
 static const char *const strong_userunknown_early[] = {
 	/* Exchange Online's directory-based edge blocking */
 	"recipient address rejected: access denied",
 	/* Exchange's own directory lookup */
-	"recipient name is not recognized", NULL
+	"recipient name is not recognized", "not listed in", NULL
 };
 static const char *const strong_blocked[] = {
 	"blacklisted", "blocklisted", "block list", "blocklist", "blacklist",
@@ -150,7 +152,7 @@ static const char *const strong_blocked[] = {
 	"ip blocked", "from your ip", "invalid ip for sending",
 	"not accepting connections", "rejected because of your",
 	"cannot accept mail from", "not accepted from", "service refused",
-	"service refuse", "your ip", "ip address", NULL
+	"service refuse", "too many unwanted messages", "connection refused", NULL
 };
 static const char *const strong_spam[] = {
 	"spam message", "as spam", "is spam", "spam detected", "spam content",
@@ -176,16 +178,20 @@ static const char *const strong_notaccept[] = {
 	"does not accept mail", "null mx", "not accepting mail",
 	"host does not accept", "accepts no mail", "doesn't receive email",
 	"no mx record found", "couldn't find a mail exchanger",
-	"malformed or unexpected name server reply", NULL
+	"malformed or unexpected name server reply", "indicated no smtp service", NULL
 };
 static const char *const strong_networkerror[] = {
 	"host not found, try again", "dns error", "dns query failed",
 	"could not connect", "network is unreachable", "no route to host",
 	"lost connection", "connection reset", "mail loop", "too many hops",
 	"loops back to myself", "routing loop", "connection dropped",
-	"temporary dns", "name service error", "network error",
+	"temporary dns", "network error",
 	"unable to establish an smtp connection",
-	"wasn't able to establish an smtp connection", NULL
+	"wasn't able to establish an smtp connection", "host name lookup failure", NULL
+};
+static const char *const strong_hostunknown_early[] = {
+	/* cPanel's Exim: it cannot tell which, but the domain comes first */
+	"account or domain may not exist", NULL
 };
 static const char *const strong_hostunknown[] = {
 	"host unknown", "unknown host", "domain not found", "host not found",
@@ -211,7 +217,7 @@ static const char *const strong_userunknown[] = {
 	"unknown mailbox", "user invalid", "no such person", "invalid user",
 	"no account by that name", "archived recipient",
 	"address doesn't exist", "address not found", "user not exist",
-	"mailbox does not exist", "user does not exist", NULL
+	"mailbox does not exist", "user does not exist", "wasn't found at the destination", "wasn’t found at the destination", "address wasn't found", "address wasn’t found", NULL
 };
 static const char *const strong_systemfull[] = {
 	"mail system full", "insufficient system storage", "disk full",
@@ -264,7 +270,7 @@ static const char *const strong_expired[] = {
 	"was not delivered within", "have not been able to deliver",
 	"retry time not reached", "expired after", "could not deliver for",
 	"could not be delivered for", "in the queue too long",
-	"has been in the queue", NULL
+	"has been in the queue", "did not accept our requests to connect", "was aborted after", NULL
 };
 
 /*
@@ -288,6 +294,7 @@ const struct reason_rule reason_strong_rules[] = {
 	{ "hasmoved", strong_hasmoved },
 	{ "rejected", strong_rejected },
 	{ "=userunknown", strong_userunknown_early },
+	{ "hostunknown", strong_hostunknown_early },
 	{ "blocked", strong_blocked },
 	{ "spamdetected", strong_spam },
 	{ "filtered", strong_filtered },
@@ -314,7 +321,8 @@ static const char *const weak_suspend[] = {
 	"suspended", "mailbox is unavailable", NULL
 };
 static const char *const weak_blocked[] = {
-	"access denied", "connection refused", "is blocked", "email blocked",
+	"your ip", "ip address",
+	"access denied", "is blocked", "email blocked",
 	"blocked by", "has been blocked", "blocked for", "your host",
 	"host rejected", "banned", "service unavailable", "blocked", NULL
 };
@@ -358,6 +366,9 @@ static const char *const weak_requireptr[] = {
 static const char *const weak_mailererror[] = {
 	"exit status", NULL
 };
+static const char *const weak_networkerror[] = {
+	"name service error", NULL
+};
 static const char *const weak_expired[] = {
 	"giving up", "gave up", "maximum time", "timeout", "timed out",
 	"expired", "has been delayed", "not yet been delivered", "for more than",
@@ -376,6 +387,7 @@ const struct reason_rule reason_weak_rules[] = {
 	{ "hostunknown", weak_hostunknown },
 	{ "userunknown", weak_userunknown },
 	{ "mailererror", weak_mailererror },
+	{ "networkerror", weak_networkerror },
 	{ "policyviolation", weak_policy },
 	{ "expired", weak_expired },
 	{ NULL, NULL }

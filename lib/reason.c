@@ -33,9 +33,9 @@ static const struct reason_code reason_precise[] = {
 	{ "5.1.1", "userunknown" }, { "5.1.2", "hostunknown" },
 	{ "5.1.3", "userunknown" }, { "5.1.6", "hasmoved" },
 	{ "5.1.7", "rejected" }, { "5.1.8", "rejected" },
-	{ "5.1.10", "notaccept" }, { "5.2.2", "mailboxfull" },
+	{ "5.2.2", "mailboxfull" },
 	{ "5.2.3", "exceedlimit" }, { "5.3.4", "mesgtoobig" },
-	{ "5.4.4", "notaccept" }, { "5.5.3", "toomanyconn" },
+	{ "5.4.4", "hostunknown" }, { "5.5.3", "toomanyconn" },
 	{ "5.6.0", "contenterror" }, { "5.6.1", "contenterror" },
 	{ "5.7.13", "suspend" }, { "5.7.17", "hasmoved" },
 	{ "5.7.18", "hasmoved" }, { "5.7.20", "authfailure" },
@@ -53,7 +53,7 @@ static const struct reason_code reason_precise[] = {
 
 /* RFC 3463 codes that name a reason when the text says nothing known */
 static const struct reason_code reason_fallback[] = {
-	{ "5.1.0", "rejected" }, { "5.1.4", "filtered" },
+	{ "5.1.0", "rejected" }, { "5.1.10", "notaccept" }, { "5.1.4", "filtered" },
 	{ "5.1.9", "systemerror" }, { "5.2.0", "filtered" },
 	{ "5.2.1", "suspend" }, { "5.2.4", "filtered" },
 	{ "5.3.0", "systemerror" }, { "5.3.1", "systemfull" },
@@ -250,13 +250,32 @@ static int reason_status_overrules(const char *by_status, const char *by_text)
 	return 0;
 }
 
+/*
+ * reason_vague - a reason a status alone gives that text may refine:
+ * a delivery retried until it expired, a server or security error
+ */
+static int reason_vague(const char *reason)
+{
+	static const char *const vague[] = {
+		"expired", "systemerror", "securityerror", "networkerror",
+		"suspend", "filtered", NULL
+	};
+
+	for (size_t i = 0; vague[i] != NULL; i++) {
+		if (strcmp(reason, vague[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* reason_decide - the reason from normalised diagnostic and text */
 static const char *reason_decide(enum classify_kind kind, const char *status,
 				 const char *diag, const char *text)
 {
 	const char *precise = reason_by_code(reason_precise, status);
-	const char *reason;
+	const char *reason, *in_text;
 	char command = reason_smtp_command(diag);
+	int strong = 0;
 
 	if (command == 0)
 		command = reason_smtp_command(text);
@@ -266,6 +285,7 @@ static const char *reason_decide(enum classify_kind kind, const char *status,
 		return reason;
 
 	reason = reason_by_phrases(reason_strong_rules, diag);
+	strong = reason != NULL;
 	if (reason != NULL && precise != NULL &&
 	    reason_status_overrules(precise, reason))
 		reason = precise;
@@ -279,18 +299,31 @@ static const char *reason_decide(enum classify_kind kind, const char *status,
 		reason = reason_class(status);
 	if (reason == NULL && diag != NULL && strncmp(diag, "x-unix", 6) == 0)
 		reason = "mailererror";
+	/* no diagnostic line: what the report says may be more precise */
+	if ((reason == NULL || reason_vague(reason)) &&
+	    (diag == NULL || *diag == '\0')) {
+		in_text = reason_by_phrases(reason_strong_rules, text);
+		if (in_text != NULL) {
+			reason = in_text;
+			strong = 1;
+		}
+	}
 	if (reason == NULL && kind == CLASSIFY_NDR_DELAYED)
 		reason = "expired";
 	if (reason == NULL) {
 		reason = reason_by_phrases(reason_strong_rules, text);
-		if (reason == NULL)
-			reason = reason_by_phrases(reason_weak_rules, text);
+		strong = reason != NULL;
 	}
+	if (reason == NULL)
+		reason = reason_by_phrases(reason_weak_rules, text);
 	if (reason != NULL && reason[0] == '=')
 		return reason + 1;
 	if (reason != NULL && strcmp(reason, "userunknown") == 0 &&
 	    precise == NULL)
 		return reason_unknown_user(status, command);
+	/* refused at MAIL FROM for no cause more specific: the sender */
+	if (command == 'M' && !strong)
+		return "rejected";
 	if (reason == NULL)
 		return diag != NULL && *diag != '\0' ? "onhold" :
 			status == NULL ? "onhold" : "undefined";
