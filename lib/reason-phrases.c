@@ -134,7 +134,9 @@ static const char *const strong_rejected[] = {
 	"sender verification", "mailfrom domain", "not a registered gateway user",
 	"can't determine purported responsible address",
 	"sending to/from an address that has been blacklisted",
-	"from: domain is invalid", "provide a valid from", NULL
+	"from: domain is invalid", "provide a valid from",
+	/* Gmail's "Send mail as" through a server that refuses it */
+	"customfromdenied", "'send mail as' account", NULL
 };
 static const char *const strong_userunknown_early[] = {
 	/* Exchange Online's directory-based edge blocking */
@@ -177,7 +179,7 @@ static const char *const strong_filtered[] = {
 static const char *const strong_notaccept[] = {
 	"does not accept mail", "null mx", "not accepting mail",
 	"host does not accept", "accepts no mail", "doesn't receive email",
-	"no mx record found", "couldn't find a mail exchanger",
+	"no mx record found", "no mx found", "couldn't find a mail exchanger",
 	"malformed or unexpected name server reply", "indicated no smtp service", NULL
 };
 static const char *const strong_networkerror[] = {
@@ -199,7 +201,7 @@ static const char *const strong_hostunknown[] = {
 	"domain name not found", "invalid domain", "hostname lookup failed",
 	"host or domain name not found", "unknown domain",
 	"domain does not exist", "domain is not found", "nxdomain",
-	"domain is not reachable", "bad destination system address", NULL
+	"domain is not reachable", "unrouteable address", "bad destination system address", NULL
 };
 static const char *const strong_userunknown[] = {
 	"user unknown", "unknown user", "no such user", "user not found",
@@ -212,7 +214,7 @@ static const char *const strong_userunknown[] = {
 	"not a valid mailbox", "no such recipient", "recipient is not local",
 	"addressee unknown", "destination addresses were unknown",
 	"address not present", "not a known user", "mailbox unknown",
-	"unrouteable address", "does not have an account",
+	"does not have an account",
 	"doesn't have a", "account does not exist", "unknown account",
 	"unknown mailbox", "user invalid", "no such person", "invalid user",
 	"no account by that name", "archived recipient",
@@ -229,8 +231,7 @@ static const char *const strong_systemerror[] = {
 	"local configuration error", "temporary local problem",
 	"local delivery failed", "internal server error", "configuration error",
 	"unable to contact ldap", "could not load drd", "upstream error",
-	"service currently unavailable", "multiple retries",
-	"resources temporarily unavailable", NULL
+	"service currently unavailable", "multiple retries", NULL
 };
 static const char *const strong_securityerror[] = {
 	"authentication required", "authentication failed", "tls required",
