@@ -99,19 +99,20 @@ static int classify_original_marker(const char *lower, size_t len)
 		    (lower[i] == '_' && lower[i + 1] == '_'))
 			decorated = 1;
 	}
-	if (!decorated && len > 60)
+	/*
+	 * Undecorated, only a heading ("Original message:"), not a sentence
+	 * that mentions it (Postfix: "... from the attached returned
+	 * message."). Told before the (costlier) search for the words.
+	 */
+	if (!decorated && (len > 60 || len == 0 ||
+			   !(lower[len - 1] == ':' ||
+			     (lower[len - 1] == '.' && len <= 40))))
 		return 0;
 	for (size_t i = 0; classify_original_markers[i] != NULL; i++) {
 		const char *m = classify_original_markers[i];
 
-		/*
-		 * Undecorated, only a heading ("Original message:"), not a
-		 * sentence that mentions it (Postfix: "... from the attached
-		 * returned message.")
-		 */
 		if (memmem(lower, len, m, strlen(m)) != NULL)
-			return decorated || lower[len - 1] == ':' ||
-				(lower[len - 1] == '.' && len <= 40);
+			return 1;
 	}
 	return 0;
 }

@@ -28,19 +28,34 @@
 char *mime_normalize(const char *data, size_t len, size_t *len_r)
 {
 	char *out = xmalloc(len + 1);
-	size_t o = 0;
+	const char *nul = memchr(data, '\0', len);
+	size_t o = 0, i = 0, next_nul = nul == NULL ? len : (size_t)(nul - data);
 
-	for (size_t i = 0; i < len; i++) {
-		char c = data[i];
+	/*
+	 * Runs without CR or NUL are copied whole; memchr finds their ends.
+	 * The next NUL is looked for once per NUL, so every byte is scanned
+	 * a bounded number of times.
+	 */
+	while (i < len) {
+		const char *cr = memchr(data + i, '\r', next_nul - i);
+		size_t run_end = cr == NULL ? next_nul : (size_t)(cr - data);
 
-		if (c == '\r') {
+		memcpy(out + o, data + i, run_end - i);
+		o += run_end - i;
+		i = run_end;
+		if (i >= len)
+			break;
+		if (data[i] == '\r') {
 			out[o++] = '\n';
-			if (i + 1 < len && data[i + 1] == '\n')
+			i++;
+			if (i < len && data[i] == '\n')
 				i++;
-		} else if (c == '\0')
+		} else {
 			out[o++] = ' ';
-		else
-			out[o++] = c;
+			i++;
+			nul = memchr(data + i, '\0', len - i);
+			next_nul = nul == NULL ? len : (size_t)(nul - data);
+		}
 	}
 	out[o] = '\0';
 	*len_r = o;
