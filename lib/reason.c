@@ -179,8 +179,8 @@ static char reason_smtp_command(const char *s)
  */
 static const char *reason_unknown_user(const char *status, char command)
 {
-	if (status != NULL && (status[2] == '1' ||
-			       strncmp(status + 1, ".2.1", 4) == 0))
+	if (status != NULL && strlen(status) >= 5 &&
+	    (status[2] == '1' || strncmp(status + 1, ".2.1", 4) == 0))
 		return "userunknown";
 	if (command == 'R')
 		return "userunknown";
