@@ -93,15 +93,47 @@ static const char *reason_class(const char *status)
 	return NULL;
 }
 
-/* reason_by_phrases - first rule whose phrases occur in s */
-static const char *reason_by_phrases(const struct reason_rule *rules,
-				     const char *s)
+/*
+ * A text searched for phrases: lower-cased, white space squeezed, and
+ * the set of byte pairs it holds, so that most phrases are ruled out by
+ * three bit tests before any substring search
+ */
+struct reason_text {
+	char *s;			/* NULL when there is no text */
+	unsigned char pairs[65536 / 8];
+};
+
+#define REASON_PAIR(a, b) (((unsigned)(unsigned char)(a) << 8) | \
+			   (unsigned char)(b))
+
+static int reason_has_pair(const struct reason_text *t, const char *p)
 {
-	if (s == NULL || *s == '\0')
+	unsigned pair = REASON_PAIR(p[0], p[1]);
+
+	return (t->pairs[pair >> 3] >> (pair & 7)) & 1;
+}
+
+/* reason_text_has - does phrase occur in t? */
+static int reason_text_has(const struct reason_text *t, const char *phrase)
+{
+	size_t len = strlen(phrase);
+
+	if (len >= 2 && (!reason_has_pair(t, phrase) ||
+			 !reason_has_pair(t, phrase + len - 2) ||
+			 !reason_has_pair(t, phrase + len / 2 - 1)))
+		return 0;
+	return strstr(t->s, phrase) != NULL;
+}
+
+/* reason_by_phrases - first rule whose phrases occur in t */
+static const char *reason_by_phrases(const struct reason_rule *rules,
+				     const struct reason_text *t)
+{
+	if (t->s == NULL || t->s[0] == '\0')
 		return NULL;
 	for (size_t i = 0; rules[i].reason != NULL; i++) {
 		for (size_t j = 0; rules[i].phrases[j] != NULL; j++) {
-			if (strstr(s, rules[i].phrases[j]) != NULL)
+			if (reason_text_has(t, rules[i].phrases[j]))
 				return rules[i].reason;
 		}
 	}
@@ -109,31 +141,43 @@ static const char *reason_by_phrases(const struct reason_rule *rules,
 }
 
 /*
- * reason_squeeze - lower-case copy of s with every run of white space
- * made one space, so that "in reply to\n    RCPT TO" is found
+ * reason_text_init - t from s: lower case, every run of white space made
+ * one space (so that "in reply to\n    RCPT TO" is found), its pairs
  */
-static char *reason_squeeze(const char *s)
+static void reason_text_init(struct reason_text *t, const char *s)
 {
-	size_t len = strlen(s), o = 0;
-	char *out = malloc(len + 1);
+	size_t len, o = 0;
 	int space = 1;
 
-	if (out == NULL)
-		return NULL;
+	memset(t->pairs, 0, sizeof(t->pairs));
+	t->s = NULL;
+	if (s == NULL)
+		return;
+	len = strlen(s);
+	t->s = malloc(len + 1);
+	if (t->s == NULL)
+		return;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-			if (!space)
-				out[o++] = ' ';
+			if (space)
+				continue;
+			c = ' ';
 			space = 1;
-			continue;
+		} else {
+			if (c >= 'A' && c <= 'Z')
+				c = (unsigned char)(c + ('a' - 'A'));
+			space = 0;
 		}
-		out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-		space = 0;
+		if (o > 0) {
+			unsigned pair = REASON_PAIR(t->s[o - 1], c);
+
+			t->pairs[pair >> 3] |= (unsigned char)(1u << (pair & 7));
+		}
+		t->s[o++] = (char)c;
 	}
-	out[o] = '\0';
-	return out;
+	t->s[o] = '\0';
 }
 
 /*
@@ -141,7 +185,7 @@ static char *reason_squeeze(const char *s)
  * the MTAs report it: 'R' RCPT, 'D' DATA, 'M' MAIL, 'C' connection or
  * greeting; 0 if unknown
  */
-static char reason_smtp_command(const char *s)
+static char reason_smtp_command(const struct reason_text *t)
 {
 	static const struct {
 		const char *phrase;
@@ -162,10 +206,10 @@ static char reason_smtp_command(const char *s)
 		{ "rcpt to:", 'R' },
 	};
 
-	if (s == NULL)
+	if (t->s == NULL)
 		return 0;
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strstr(s, cmds[i].phrase) != NULL)
+		if (reason_text_has(t, cmds[i].phrase))
 			return cmds[i].command;
 	}
 	return 0;
@@ -270,11 +314,13 @@ static int reason_vague(const char *reason)
 
 /* reason_decide - the reason from normalised diagnostic and text */
 static const char *reason_decide(enum classify_kind kind, const char *status,
-				 const char *diag, const char *text)
+				 const struct reason_text *diag_t,
+				 const struct reason_text *text)
 {
+	const char *diag = diag_t->s;
 	const char *precise = reason_by_code(reason_precise, status);
 	const char *reason, *in_text;
-	char command = reason_smtp_command(diag);
+	char command = reason_smtp_command(diag_t);
 	int strong = 0;
 
 	if (command == 0)
@@ -284,7 +330,7 @@ static const char *reason_decide(enum classify_kind kind, const char *status,
 	if (reason != NULL)
 		return reason;
 
-	reason = reason_by_phrases(reason_strong_rules, diag);
+	reason = reason_by_phrases(reason_strong_rules, diag_t);
 	strong = reason != NULL;
 	if (reason != NULL && precise != NULL &&
 	    reason_status_overrules(precise, reason))
@@ -292,7 +338,7 @@ static const char *reason_decide(enum classify_kind kind, const char *status,
 	if (reason == NULL)
 		reason = precise;
 	if (reason == NULL)
-		reason = reason_by_phrases(reason_weak_rules, diag);
+		reason = reason_by_phrases(reason_weak_rules, diag_t);
 	if (reason == NULL)
 		reason = reason_by_code(reason_fallback, status);
 	if (reason == NULL)
@@ -333,22 +379,23 @@ static const char *reason_decide(enum classify_kind kind, const char *status,
 const char *reason_find(enum classify_kind kind, const char *status,
 			const char *diagnostic, const char *text)
 {
-	char *diag = NULL, *all = NULL;
+	struct reason_text *t;
 	const char *reason;
-
 	char code[16];
 
 	if (kind == CLASSIFY_DSN_SUCCESS ||
 	    (status != NULL && status[0] == '2'))
 		return "delivered";
-	if (diagnostic != NULL)
-		diag = reason_squeeze(diagnostic);
+	t = malloc(2 * sizeof(*t));
+	if (t == NULL)
+		return "undefined";
+	reason_text_init(&t[0], diagnostic);
+	reason_text_init(&t[1], text);
 	if (status == NULL)
-		status = reason_status_in(diag, code, sizeof(code));
-	if (text != NULL)
-		all = reason_squeeze(text);
-	reason = reason_decide(kind, status, diag, all);
-	free(diag);
-	free(all);
+		status = reason_status_in(t[0].s, code, sizeof(code));
+	reason = reason_decide(kind, status, &t[0], &t[1]);
+	free(t[0].s);
+	free(t[1].s);
+	free(t);
 	return reason;
 }
