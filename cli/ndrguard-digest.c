@@ -25,6 +25,12 @@
  *	right after the relay accepted a digest and before it is recorded
  *	as sent: the test suite uses it to check crash recovery.
  *
+ *	Started as root, the program first becomes the owner of the
+ *	database (the user the pipe agents and ndrguardd run as), so that
+ *	nothing it creates - SQLite's WAL and shared-memory files, the link
+ *	key in secret_file - locks them out. Without a database (nothing
+ *	was ever held) there is nothing to do.
+ *
  * DIAGNOSTICS
  *	Exit 0 when every due digest went out; 75 (EX_TEMPFAIL) when one
  *	was deferred, failed, or the database could not be opened (run
@@ -38,9 +44,11 @@
 #include "settings.h"
 
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,6 +115,28 @@ static void digest_crash_after_accept(const char *message_id, void *context)
 	}
 }
 
+/*
+ * digest_drop_privileges - started as root (from cron), become the owner
+ * of the database, as the pipe agents and ndrguardd are: SQLite files a
+ * root process creates beside the database (the WAL, the shared memory
+ * index) and a link key it creates would lock them out.
+ */
+static int digest_drop_privileges(const char *database)
+{
+	struct stat st;
+
+	if (geteuid() != 0 || stat(database, &st) < 0 || st.st_uid == 0)
+		return 0;
+	if (setgroups(0, NULL) < 0 || setgid(st.st_gid) < 0
+	    || setuid(st.st_uid) < 0) {
+		log_error("digest: cannot become uid %u gid %u, the owner of "
+			  "%s: %m", (unsigned int)st.st_uid,
+			  (unsigned int)st.st_gid, database);
+		return -1;
+	}
+	return 0;
+}
+
 static int digest_usage(void)
 {
 	fprintf(stderr, "usage: ndrguard-digest [-c FILE] [--dry-run] "
@@ -155,6 +185,10 @@ int main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	log_init(set.syslog_name, set.syslog_facility, 1);
+	if (digest_drop_privileges(set.database) < 0) {
+		settings_free(&set);
+		return EX_TEMPFAIL;
+	}
 	if (digest_create(&set, &dg, &error) < 0) {
 		log_error("digest: %s", error);
 		settings_free(&set);

@@ -147,11 +147,11 @@ enum digest_smtp_result digest_smtp_send(const char *relay,
 			? DIGEST_SMTP_UNKNOWN : DIGEST_SMTP_REFUSED;
 	}
 	/* one line for the log, however the server wrote it */
-	for (size_t n = strlen(reply); n > 0 && reply[n - 1] == ' '; n--)
-		reply[n - 1] = '\0';
 	for (char *p = reply; *p; p++)
 		if (*p == '\r' || *p == '\n')
 			*p = ' ';
+	for (size_t n = strlen(reply); n > 0 && reply[n - 1] == ' '; n--)
+		reply[n - 1] = '\0';
 	smtp_destroy_session(session);
 	return result;
 }

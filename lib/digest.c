@@ -763,8 +763,10 @@ int digest_run(struct digest *dg, long long now,
 	       const char **error_r)
 {
 	const struct settings *set = dg->set;
+	/* never create the database: made here, by root from cron, it
+	   would be one the pipe agents cannot write */
 	struct store_options so = {
-		.busy_timeout_ms = set->busy_timeout * 1000, .create = 1,
+		.busy_timeout_ms = set->busy_timeout * 1000, .create = 0,
 	};
 	struct digest_pass p = {
 		.dg = dg, .opts = opts, .stats = stats, .now = now,
@@ -772,6 +774,8 @@ int digest_run(struct digest *dg, long long now,
 	struct digest_mailboxes m = { NULL, 0 };
 
 	memset(stats, 0, sizeof(*stats));
+	if (access(set->database, F_OK) < 0)
+		return 0;		/* nothing was ever held */
 	if (store_open(set->database, &so, &p.st, error_r) < 0)
 		return -1;
 	digest_resend_pending(&p);

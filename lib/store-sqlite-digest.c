@@ -315,10 +315,13 @@ int store_sqlite_digest_storms(struct store *st, const char *mailbox,
 	sqlite3 *db = store_sqlite_db(st);
 	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
 		"SELECT id, started, last_seen, count, ended FROM storm"
-		" WHERE mailbox = ?1 COLLATE NOCASE AND (started >= ?2"
-		" OR id IN (SELECT storm_id FROM quarantine"
-		" WHERE recipient = ?1 COLLATE NOCASE AND " DIGEST_UNCOVERED "))"
-		" ORDER BY started, id", "list storms", error_r);
+		" WHERE id IN (SELECT storm_id FROM quarantine"
+		" WHERE recipient = ?1 COLLATE NOCASE AND " DIGEST_UNCOVERED ")"
+		/* the scan by name only when asked for (?2 is a bound
+		   constant: SQLite skips the branch when it is false) */
+		" UNION SELECT id, started, last_seen, count, ended FROM storm"
+		" WHERE ?2 < 9223372036854775807 AND mailbox = ?1 COLLATE NOCASE"
+		" AND started >= ?2 ORDER BY 2, 1", "list storms", error_r);
 	int rc;
 
 	if (stmt == NULL)

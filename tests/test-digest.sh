@@ -255,5 +255,27 @@ case $out in *tpl/en/digest.html:*"{{#items}} is never closed"*) ok "broken temp
 	*) fail "broken template: exit $rc, $out" ;; esac
 [ $rc -eq 78 ] || fail "broken template: exit $rc, want 78"
 
+# ---- started as root, the digest becomes the database's owner, so the
+# files it creates (WAL, shared memory, link key) stay usable by the
+# pipe agents; without a database there is nothing to do
+mkdir -p "$T/own" && chmod 755 "$T/own"
+sqlite3 "$T/q.db" "VACUUM INTO '$T/own/q.db'"
+sed -e "s|^database = .*|database = $T/own/q.db|" -e "s|^secret_file = .*|secret_file = $T/own/secret|" \
+	"$T/ndrguard.conf" > "$T/own/ndrguard.conf"
+chown -R nobody "$T/own"
+"$NDRGUARD" -c "$T/own/ndrguard.conf" digest --dry-run --now >/dev/null 2>&1; rc=$?
+owners=$(stat -c %U "$T/own/secret" "$T/own/q.db-shm" 2>/dev/null | sort -u)
+[ $rc -eq 0 ] && [ "$owners" = nobody ] && ok "run as root, worked as the database's owner" \
+	|| fail "privileges: exit $rc, owners '$owners'"
+sed "s|^database = .*|database = $T/none/q.db|" "$T/ndrguard.conf" > "$T/none.conf"
+out=$("$NDRGUARD" -c "$T/none.conf" digest --now 2>&1); rc=$?
+[ $rc -eq 0 ] && [ ! -e "$T/none" ] && ok "no database: nothing to do ($out)" || fail "no database: exit $rc, $out"
+
+# ---- the pipe agent stays free of libESMTP and OpenSSL
+if command -v ldd >/dev/null; then
+	ldd "$NDRGUARD" | grep -E 'esmtp|crypto|ssl' && fail "ndrguard links libESMTP or OpenSSL" \
+		|| ok "ndrguard (the pipe agent) links neither libESMTP nor OpenSSL"
+fi
+
 [ $fails -eq 0 ] || { echo "$fails failures"; exit 1; }
 exit 0
