@@ -36,6 +36,7 @@
 #include "web.h"
 
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,9 @@ int main(int argc, char **argv)
 	struct token_key *key = NULL;
 	const char *err;
 
+	/* before SQLite starts: without memory statistics, its allocations
+	   take no global lock, which the server threads would contend for */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			config_path = argv[++i];

@@ -78,21 +78,29 @@ void web_csp_hash(char *out, size_t size)
  */
 void web_html_escape_len(struct strbuf *out, const char *s, size_t len)
 {
+	size_t run = 0;
+
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		const char *entity;
 
 		switch (c) {
-		case '&': strbuf_puts(out, "&amp;"); break;
-		case '<': strbuf_puts(out, "&lt;"); break;
-		case '>': strbuf_puts(out, "&gt;"); break;
-		case '"': strbuf_puts(out, "&quot;"); break;
-		case '\'': strbuf_puts(out, "&#39;"); break;
+		case '&': entity = "&amp;"; break;
+		case '<': entity = "&lt;"; break;
+		case '>': entity = "&gt;"; break;
+		case '"': entity = "&quot;"; break;
+		case '\'': entity = "&#39;"; break;
 		default:
-			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
-				break;
-			strbuf_putc(out, (char)c);
+			if ((c >= 0x20 && c != 0x7f) || c == '\t' || c == '\n')
+				continue;
+			entity = "";	/* a control character: dropped */
 		}
+		/* copy the plain run before this character in one go */
+		strbuf_append(out, s + run, i - run);
+		strbuf_puts(out, entity);
+		run = i + 1;
 	}
+	strbuf_append(out, s + run, len - run);
 }
 
 void web_html_escape(struct strbuf *out, const char *s)

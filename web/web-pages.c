@@ -232,43 +232,92 @@ static void web_report_walk(const struct mime_part *part, struct strbuf *human,
 	}
 }
 
-static void web_pre(struct web_request *req, const struct strbuf *text)
+static void web_pre(struct strbuf *out, const struct strbuf *text)
 {
 	size_t len = web_cut(text->data, text->len, WEB_REPORT_MAX);
 
-	web_put(req, "<pre>");
-	web_html_escape_len(&req->out, text->data, len);
+	strbuf_puts(out, "<pre>");
+	web_html_escape_len(out, text->data, len);
 	if (len < text->len)
-		web_put(req, "\n[...]");
-	web_put(req, "</pre>\n");
+		strbuf_puts(out, "\n[...]");
+	strbuf_puts(out, "</pre>\n");
 }
 
-static void web_item_report(struct web_request *req,
-			    const struct store_record *rec)
+static char *web_dup(const char *s)
 {
-	struct mime_message *msg;
+	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
+}
+
+void web_item_extra_clear(struct web_item_extra *x)
+{
+	free(x->diagnostic);
+	free(x->to);
+	free(x->date);
+	free(x->subject);
+	free(x->from);
+	free(x->report_html);
+	memset(x, 0, sizeof(*x));
+}
+
+/* web_item_extra_fill - what the page shows from the message's bytes:
+   the classifier's reading and the report's text, escaped */
+static void web_item_extra_fill(struct web_item_extra *x,
+				const struct store_record *rec)
+{
 	struct strbuf human = STRBUF_INIT, fields = STRBUF_INIT;
+	struct strbuf html = STRBUF_INIT;
+	struct classify_result *res = NULL;
+	struct mime_message *msg;
+	const char *err;
 
 	if (rec->raw == NULL || rec->size <= 0)
 		return;
+	if (classify_message(rec->raw, (size_t)rec->size, NULL, &res,
+			     &err) == 0) {
+		if (res->recipient_count > 0)
+			x->diagnostic = web_dup(res->recipients[0].diagnostic);
+		x->to = web_dup(res->original.to);
+		x->date = web_dup(res->original.date);
+		x->subject = web_dup(res->original.subject);
+		x->from = web_dup(res->original.from);
+		classify_result_free(&res);
+	}
 	msg = mime_parse(rec->raw, (size_t)rec->size);
 	if (msg != NULL && msg->root != NULL)
 		web_report_walk(msg->root, &human, &fields);
 	mime_message_free(&msg);
-	if (human.len > 0 || fields.len > 0) {
-		web_put(req, "<h2>");
-		web_text(req, T(W_REPORT));
-		web_put(req, "</h2>\n<div class=\"card\">");
-		if (human.len > 0)
-			web_pre(req, &human);
-		if (human.len > 0 && fields.len > 0)
-			web_put(req, "<br>");
-		if (fields.len > 0)
-			web_pre(req, &fields);
-		web_put(req, "</div>\n");
-	}
+	if (human.len > 0)
+		web_pre(&html, &human);
+	if (human.len > 0 && fields.len > 0)
+		strbuf_puts(&html, "<br>");
+	if (fields.len > 0)
+		web_pre(&html, &fields);
+	if (html.len > 0)
+		x->report_html = strbuf_steal(&html);
+	strbuf_free(&html);
 	strbuf_free(&human);
 	strbuf_free(&fields);
+}
+
+/* web_item_extra - the cached reading of item rec, made on a miss */
+static const struct web_item_extra *web_item_extra(struct web_thread *th,
+						   const struct store_record *rec,
+						   const char **error_r)
+{
+	struct web_item_extra *x = &th->cache[rec->id % WEB_CACHE_SLOTS];
+	struct store_record *full = NULL;
+
+	if (x->id == rec->id && x->size == rec->size)
+		return x;
+	web_item_extra_clear(x);
+	if (th->store->v->item_get(th->store, rec->id, 1, &full, error_r) < 0)
+		return NULL;
+	if (full != NULL)
+		web_item_extra_fill(x, full);
+	x->id = rec->id;
+	x->size = rec->size;	/* as read without the bytes */
+	store_record_free(&full);
+	return x;
 }
 
 /* web_release_one - release or request one item of mailbox (NULL: any);
@@ -378,10 +427,11 @@ void web_page_item(struct web_request *req, const char *id_text)
 {
 	long long id = web_parse_id(id_text);
 	struct store_record *rec = NULL;
-	struct classify_result *res = NULL;
+	const struct web_item_extra *x;
 	const char *err, *label, *vtext, *state, *token;
 	enum web_text outcome = W_COUNT;
 	struct strbuf when = STRBUF_INIT, action = STRBUF_INIT;
+	struct web_thread *th;
 	struct store *st;
 	char *csrf;
 
@@ -389,10 +439,11 @@ void web_page_item(struct web_request *req, const char *id_text)
 		req->status = MHD_HTTP_FORBIDDEN;
 		return;
 	}
-	if ((st = web_store(req, &err)) == NULL) {
+	if ((th = web_thread_get(req, &err)) == NULL) {
 		web_fail(req, "open database", err);
 		return;
 	}
+	st = th->store;
 	if (req->is_post) {
 		if (web_csrf_check(req, "item", id_text) < 0)
 			return;
@@ -400,7 +451,7 @@ void web_page_item(struct web_request *req, const char *id_text)
 		if (outcome == W_RELEASE_FAILED)
 			req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 	}
-	if (st->v->item_get(st, id, 1, &rec, &err) < 0) {
+	if (st->v->item_get(st, id, 0, &rec, &err) < 0) {
 		web_fail(req, "read item", err);
 		return;
 	}
@@ -408,10 +459,13 @@ void web_page_item(struct web_request *req, const char *id_text)
 		req->status = MHD_HTTP_NOT_FOUND;
 		return;
 	}
+	if ((x = web_item_extra(th, rec, &err)) == NULL) {
+		web_fail(req, "read item", err);
+		store_record_free(&rec);
+		return;
+	}
 	if (rec->recipient != NULL)
 		web_mailbox_lang(req, st, rec->recipient, NULL);
-	if (rec->raw != NULL && rec->size > 0)
-		classify_message(rec->raw, (size_t)rec->size, NULL, &res, &err);
 
 	web_html_begin(req, T(W_ITEM_TITLE));
 	if (outcome != W_COUNT)
@@ -446,19 +500,15 @@ void web_page_item(struct web_request *req, const char *id_text)
 	web_row(req, T(W_REPORTING), rec->reporting_mta);
 	web_row(req, T(W_STATUS), rec->status);
 	web_row(req, T(W_REASON), rec->reason);
-	if (res != NULL && res->recipient_count > 0)
-		web_row(req, T(W_DIAGNOSTIC), res->recipients[0].diagnostic);
+	web_row(req, T(W_DIAGNOSTIC), x->diagnostic);
 	web_put(req, "</dl></div>\n<h2>");
 	web_text(req, T(W_ORIGINAL));
 	web_put(req, "</h2>\n<div class=\"card\"><dl>");
 	web_row(req, T(W_SUBJECT), rec->orig_subject ? rec->orig_subject
-		: res ? res->original.subject : NULL);
-	web_row(req, T(W_FROM), rec->orig_from ? rec->orig_from
-		: res ? res->original.from : NULL);
-	if (res != NULL) {
-		web_row(req, T(W_TO), res->original.to);
-		web_row(req, T(W_DATE), res->original.date);
-	}
+		: x->subject);
+	web_row(req, T(W_FROM), rec->orig_from ? rec->orig_from : x->from);
+	web_row(req, T(W_TO), x->to);
+	web_row(req, T(W_DATE), x->date);
 	web_put(req, "<dt>");
 	web_text(req, T(W_VERDICT));
 	web_put(req, "</dt><dd>");
@@ -484,11 +534,16 @@ void web_page_item(struct web_request *req, const char *id_text)
 		web_put(req, "</button></form>\n");
 		free(csrf);
 	}
-	web_item_report(req, rec);
+	if (x->report_html != NULL) {
+		web_put(req, "<h2>");
+		web_text(req, T(W_REPORT));
+		web_put(req, "</h2>\n<div class=\"card\">");
+		web_put(req, x->report_html);
+		web_put(req, "</div>\n");
+	}
 	web_html_end(req);
 	strbuf_free(&when);
 	strbuf_free(&action);
-	classify_result_free(&res);
 	store_record_free(&rec);
 }
 

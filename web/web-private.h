@@ -43,11 +43,31 @@ struct web_server {
 	char csp[256];
 	/* one release at a time, so a double POST re-injects once */
 	pthread_mutex_t release_lock;
-	/* per-thread database connections, closed at stop */
-	pthread_mutex_t stores_lock;
-	struct store **stores;
-	size_t store_count;
+	/* per-thread state (database connection, cache), freed at stop */
+	pthread_mutex_t threads_lock;
+	struct web_thread **threads;
+	size_t thread_count;
 	struct web_rate *rate;
+};
+
+#define WEB_CACHE_SLOTS 128
+
+/*
+ * What the item page derives from a held message's bytes (its parse and
+ * classification), kept per thread by id: the bytes of a row never
+ * change, except that expiry empties them, which changes the size.
+ */
+struct web_item_extra {
+	long long id;		/* 0: empty slot */
+	long long size;
+	char *diagnostic, *to, *date, *subject, *from;
+	char *report_html;	/* escaped <pre> blocks, or NULL */
+};
+
+/* a server thread's own state */
+struct web_thread {
+	struct store *store;
+	struct web_item_extra cache[WEB_CACHE_SLOTS];
 };
 
 struct web_field {
@@ -83,6 +103,10 @@ const char *web_arg(struct web_request *req, const char *name);
 const char *web_header(struct web_request *req, const char *name);
 /* web_field - the first value of a form field, or NULL */
 const char *web_field(const struct web_request *req, const char *name);
+/* web_thread_get - this thread's state, its database opened on first
+   use; NULL with *error_r */
+struct web_thread *web_thread_get(struct web_request *req,
+				  const char **error_r);
 /* web_store - this thread's database connection; NULL with *error_r */
 struct store *web_store(struct web_request *req, const char **error_r);
 /* web_same_origin - 0 unless the POST came from a page of ours */
@@ -94,6 +118,8 @@ void web_page_item(struct web_request *req, const char *id_text);
 void web_page_mailbox(struct web_request *req);
 void web_page_settings(struct web_request *req, int unsubscribe);
 void web_page_home(struct web_request *req);
+/* web_item_extra_clear - empty a cache slot */
+void web_item_extra_clear(struct web_item_extra *x);
 /* web_page_error - a plain page for status that reveals nothing */
 void web_page_error(struct web_request *req, unsigned int status);
 /* web_csrf_make / web_csrf_check - the anti-forgery form field */

@@ -62,7 +62,7 @@ struct web_rate {
 	struct web_rate_slot slots[WEB_RATE_SLOTS];
 };
 
-static __thread struct store *web_tls_store;
+static __thread struct web_thread *web_tls_thread;
 static __thread const struct web_server *web_tls_owner;
 
 static double web_monotonic(void)
@@ -181,28 +181,39 @@ void web_parse_form(struct web_request *req, const char *body, size_t len)
 	}
 }
 
-/* web_store - this thread's connection to the quarantine, opened once */
-struct store *web_store(struct web_request *req, const char **error_r)
+/* web_thread_get - this thread's state; the database is opened once */
+struct web_thread *web_thread_get(struct web_request *req,
+				  const char **error_r)
 {
 	struct web_server *server = req->server;
 	struct store_options opts = {
 		.busy_timeout_ms = server->busy_timeout_ms,
 		.create = 0,
 	};
+	struct web_thread *th;
 	struct store *st;
 
-	if (web_tls_store != NULL && web_tls_owner == server)
-		return web_tls_store;
+	if (web_tls_thread != NULL && web_tls_owner == server)
+		return web_tls_thread;
 	if (store_open(server->database, &opts, &st, error_r) < 0)
 		return NULL;
-	pthread_mutex_lock(&server->stores_lock);
-	server->stores = xrealloc(server->stores, (server->store_count + 1) *
-				  sizeof(*server->stores));
-	server->stores[server->store_count++] = st;
-	pthread_mutex_unlock(&server->stores_lock);
-	web_tls_store = st;
+	th = xcalloc(1, sizeof(*th));
+	th->store = st;
+	pthread_mutex_lock(&server->threads_lock);
+	server->threads = xrealloc(server->threads, (server->thread_count + 1) *
+				   sizeof(*server->threads));
+	server->threads[server->thread_count++] = th;
+	pthread_mutex_unlock(&server->threads_lock);
+	web_tls_thread = th;
 	web_tls_owner = server;
-	return st;
+	return th;
+}
+
+struct store *web_store(struct web_request *req, const char **error_r)
+{
+	struct web_thread *th = web_thread_get(req, error_r);
+
+	return th != NULL ? th->store : NULL;
 }
 
 /*
@@ -502,9 +513,15 @@ static char *web_dup(const char *s)
 
 static void web_server_free(struct web_server *server)
 {
-	for (size_t i = 0; i < server->store_count; i++)
-		store_close(&server->stores[i]);
-	free(server->stores);
+	for (size_t i = 0; i < server->thread_count; i++) {
+		struct web_thread *th = server->threads[i];
+
+		store_close(&th->store);
+		for (size_t j = 0; j < WEB_CACHE_SLOTS; j++)
+			web_item_extra_clear(&th->cache[j]);
+		free(th);
+	}
+	free(server->threads);
 	free(server->database);
 	free(server->base_url);
 	free(server->origin);
@@ -515,7 +532,7 @@ static void web_server_free(struct web_server *server)
 	free(server->admin_password_hash);
 	free(server->rate);
 	pthread_mutex_destroy(&server->release_lock);
-	pthread_mutex_destroy(&server->stores_lock);
+	pthread_mutex_destroy(&server->threads_lock);
 	free(server);
 }
 
@@ -572,7 +589,7 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 	server->request_size_limit = set->http_request_size_limit;
 	web_csp_hash(server->csp, sizeof(server->csp));
 	pthread_mutex_init(&server->release_lock, NULL);
-	pthread_mutex_init(&server->stores_lock, NULL);
+	pthread_mutex_init(&server->threads_lock, NULL);
 	if (set->http_rate_limit > 0) {
 		server->rate = xcalloc(1, sizeof(*server->rate));
 		pthread_mutex_init(&server->rate->lock, NULL);
