@@ -16,8 +16,9 @@
  *   6. the kind (a delay is "expired"), else "onhold"/"undefined".
  *
  * "Unknown user" text is "userunknown" only when it was said at RCPT
- * time (or with an addressing status); said at MAIL FROM it is
- * "rejected", after DATA the recipient's filter talking ("filtered").
+ * time (or with an addressing status), or by the reporting host itself
+ * (no remote reply quoted); said at MAIL FROM it is "rejected", after
+ * DATA or at no known stage the recipient's filter talking ("filtered").
  * Texts are lower-cased and their white space squeezed once, so phrases
  * match across folded lines; every search is a plain substring search.
  */
@@ -365,8 +366,13 @@ static const char *reason_decide(enum classify_kind kind, const char *status,
 	if (reason != NULL && reason[0] == '=')
 		return reason + 1;
 	if (reason != NULL && strcmp(reason, "userunknown") == 0 &&
-	    precise == NULL)
+	    precise == NULL) {
+		/* no remote reply quoted: the reporting host's own lookup */
+		if (command == 0 && status == NULL &&
+		    (diag == NULL || *diag == '\0'))
+			return reason;
 		return reason_unknown_user(status, command);
+	}
 	/* refused at MAIL FROM for no cause more specific: the sender */
 	if (command == 'M' && !strong)
 		return "rejected";
