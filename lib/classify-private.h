@@ -48,6 +48,9 @@ int classify_text_is_bounce(struct classify_ctx *ctx);
 int classify_text_is_delay(struct classify_ctx *ctx);
 enum classify_kind classify_text_other_kind(struct classify_ctx *ctx);
 int classify_text_has(const char *hay, size_t len, const char *const *needles);
+/* the text classify_text_has() is mostly asked about: indexed until _end */
+void classify_text_index_begin(const char *hay, size_t len);
+void classify_text_index_end(void);
 char *classify_text_reporting_mta(struct classify_ctx *ctx);
 /* an Amazon SES JSON notification: 1 and *kind_r, recipients added */
 int classify_text_ses(struct classify_ctx *ctx, enum classify_kind *kind_r);

@@ -488,12 +488,14 @@ static struct classify_result *classify_one(const char *msg, size_t len,
 	/* from here on only the MTA's own words are searched */
 	ctx.lower.data[ctx.error_len] = '\0';
 	ctx.lower.len = ctx.error_len;
+	classify_text_index_begin(ctx.lower.data, ctx.lower.len);
 	ctx.res->kind = classify_decide(&ctx);
 	classify_fallback_recipient(&ctx);
 	classify_fill_reason(&ctx);
 	ctx.res->reporting_mta = classify_text_reporting_mta(&ctx);
 	classify_original_fill(&ctx);
 	classify_verdict_judge(&ctx, relays);
+	classify_text_index_end();
 
 	dsn_report_free(&ctx.dsn);
 	mime_headers_free(ctx.orig_headers, ctx.orig_header_count);

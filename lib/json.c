@@ -83,6 +83,15 @@ void json_append_string_n(struct strbuf *out, const char *s, size_t len)
 	while (i < len) {
 		size_t n;
 
+		/* a run that needs no escaping is copied whole */
+		for (n = i; n < len && p[n] >= 0x20 && p[n] < 0x7f &&
+			     p[n] != '"' && p[n] != '\\'; n++)
+			;
+		if (n > i) {
+			strbuf_append(out, p + i, n - i);
+			i = n;
+			continue;
+		}
 		if (p[i] < 0x80) {
 			json_escape_ascii(out, p[i]);
 			i++;

@@ -458,6 +458,49 @@ static void mime_iconv_run(iconv_t cd, const char *in, size_t len,
 	out->data[out->len] = '\0';
 }
 
+/*
+ * A few converters are kept per thread: iconv_open() looks the charset
+ * up and may load (and iconv_close() unload) a gconv module each time.
+ * Unknown charsets are remembered too. mime_iconv_run() leaves a
+ * converter in its initial state.
+ */
+#define MIME_ICONV_CACHE 6
+
+static _Thread_local struct {
+	char name[40];
+	iconv_t cd;
+	int used;
+} mime_iconv_cache[MIME_ICONV_CACHE];
+static _Thread_local unsigned int mime_iconv_next;
+
+/* mime_iconv_get - a converter from name to UTF-8; *cached_r if kept */
+static iconv_t mime_iconv_get(const char *name, int *cached_r)
+{
+	iconv_t cd;
+	unsigned int slot;
+
+	for (unsigned int i = 0; i < MIME_ICONV_CACHE; i++) {
+		if (mime_iconv_cache[i].used &&
+		    strcmp(mime_iconv_cache[i].name, name) == 0) {
+			*cached_r = 1;
+			return mime_iconv_cache[i].cd;
+		}
+	}
+	cd = iconv_open("UTF-8", name);
+	*cached_r = 0;
+	if (strlen(name) >= sizeof(mime_iconv_cache[0].name))
+		return cd;
+	slot = mime_iconv_next++ % MIME_ICONV_CACHE;
+	if (mime_iconv_cache[slot].used &&
+	    mime_iconv_cache[slot].cd != (iconv_t)-1)
+		iconv_close(mime_iconv_cache[slot].cd);
+	strcpy(mime_iconv_cache[slot].name, name);
+	mime_iconv_cache[slot].cd = cd;
+	mime_iconv_cache[slot].used = 1;
+	*cached_r = 1;
+	return cd;
+}
+
 int mime_charset_to_utf8(const char *charset, const char *in, size_t len,
 			 struct strbuf *out)
 {
@@ -470,13 +513,16 @@ int mime_charset_to_utf8(const char *charset, const char *in, size_t len,
 		strbuf_append(out, in, len);
 		return 0;
 	}
-	cd = iconv_open("UTF-8", mime_charset_alias(charset));
+	int cached;
+
+	cd = mime_iconv_get(mime_charset_alias(charset), &cached);
 	if (cd == (iconv_t)-1) {
 		strbuf_append(out, in, len);
 		return -1;
 	}
 	mime_iconv_run(cd, in, len, out);
-	iconv_close(cd);
+	if (!cached)
+		iconv_close(cd);
 	return 0;
 }
 
