@@ -41,6 +41,7 @@ static const char *const strong_mailboxfull[] = {
 	"size exceeds quota", "recipient's mailbox is full", "over disk quota",
 	"exceeded the quota", "user is over", "mailbox is over",
 	"insufficient space in the mailbox", "mailbox has no space",
+	"out of storage space", "storage quota", "inbox is full",
 	"recipient's mailbox exceeded", "mailbox exceeded the local limit", NULL
 };
 static const char *const strong_exceedlimit[] = {
@@ -80,6 +81,7 @@ static const char *const strong_notcompliant[] = {
 	"rfc 822", "not compliant", "multiple addresses in from",
 	"addresses in from: header", "missing required header",
 	"headers are not rfc", "message not rfc", "does not comply with rfc",
+	"missing a valid message-id", "message-id header", "invalid message-id",
 	NULL
 };
 static const char *const strong_spam_early[] = {
@@ -104,7 +106,10 @@ static const char *const strong_badreputation[] = {
 	"unexpected volume or user complaints", "user complaints", NULL
 };
 static const char *const strong_virus[] = {
-	"virus", "infected", "malware", "trojan", NULL
+	/* not "virus" alone: "scanned for viruses by ..." footers */
+	"a virus", "virus found", "virus detected", "virus was found",
+	"viruses found", "virus infected", "virus-infected", "infected with",
+	"infected by", "contains virus", "malware", "trojan", NULL
 };
 static const char *const strong_suspend[] = {
 	"account disabled", "account has been disabled", "mailbox is disabled",
@@ -151,7 +156,8 @@ static const char *const strong_blocked[] = {
 	"residential", "refused to talk to me",
 	"please use the smtp server of your isp",
 	"not allowed to send mail directly", "sorry, your remotehost",
-	"ip blocked", "from your ip", "invalid ip for sending",
+	"ip blocked", "from your ip", "barracudacentral", "sorbs", "spam-rbl",
+	"on our block list", "invalid ip for sending",
 	"not accepting connections", "rejected because of your",
 	"cannot accept mail from", "not accepted from", "service refused",
 	"service refuse", "too many unwanted messages", "connection refused", NULL
@@ -164,7 +170,8 @@ static const char *const strong_spam[] = {
 	"spam filter", "blocked by spam", "high spam", "suspected spam",
 	"spam-like", "spam policy", "content filter", "contains spam",
 	"spamblock", "listed as spam", "- spam", "mcspamsignature",
-	"mail rejete", NULL
+	"mail rejete", "appears to be spam", "likely unsolicited",
+	"high probability of spam", "spam message rejected", NULL
 };
 static const char *const strong_filtered[] = {
 	"due to extended inactivity", "has restricted sms e-mail",
@@ -219,7 +226,9 @@ static const char *const strong_userunknown[] = {
 	"unknown mailbox", "user invalid", "no such person", "invalid user",
 	"no account by that name", "archived recipient",
 	"address doesn't exist", "address not found", "user not exist",
-	"mailbox does not exist", "user does not exist", "wasn't found at the destination", "wasn’t found at the destination", "address wasn't found", "address wasn’t found", NULL
+	"mailbox does not exist", "user does not exist", "recipnotfound",
+	"recipientnotfound", "no such address", "address does not exist",
+	"recipient does not exist", "wasn't found at the destination", "wasn’t found at the destination", "address wasn't found", "address wasn’t found", NULL
 };
 static const char *const strong_systemfull[] = {
 	"mail system full", "insufficient system storage", "disk full",
@@ -328,7 +337,7 @@ static const char *const weak_blocked[] = {
 	"host rejected", "banned", "service unavailable", "blocked", NULL
 };
 static const char *const weak_spam[] = {
-	"spam.", "spam)", "spam ", "x-spam", "uce", NULL
+	"spam.", "spam)", "spam ", "x-spam", NULL
 };
 static const char *const weak_rejected[] = {
 	"sender address", "sender domain", "address of sender", "sender not",
@@ -377,7 +386,6 @@ static const char *const weak_expired[] = {
 };
 
 const struct reason_rule reason_weak_rules[] = {
-	{ "suspend", weak_suspend },
 	{ "speeding", weak_speeding },
 	{ "toomanyconn", weak_toomanyconn },
 	{ "requireptr", weak_requireptr },
@@ -391,5 +399,6 @@ const struct reason_rule reason_weak_rules[] = {
 	{ "networkerror", weak_networkerror },
 	{ "policyviolation", weak_policy },
 	{ "expired", weak_expired },
+	{ "suspend", weak_suspend },
 	{ NULL, NULL }
 };
