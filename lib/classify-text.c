@@ -208,8 +208,13 @@ int classify_text_has(const char *hay, size_t len, const char *const *needles)
 {
 	if (hay == NULL)
 		return 0;
-	if (text_index.active && hay == text_index.hay && len == text_index.len &&
-	    hay[len] == '\0') {
+	size_t count = 0;
+
+	while (needles[count] != NULL && count < 24)
+		count++;
+	/* the index pays for itself only over a long list */
+	if (count >= 24 && text_index.active && hay == text_index.hay &&
+	    len == text_index.len && hay[len] == '\0') {
 		if (!text_index.built)
 			text_index_build(&text_index);
 		for (size_t i = 0; needles[i] != NULL; i++) {
@@ -286,18 +291,19 @@ static int text_is_bounce(struct classify_ctx *ctx)
 		return 1;
 	daemon = text_daemon_sender(ctx);
 	subject = classify_text_has(subj, strlen(subj), text_bounce_subjects);
-	body = classify_text_has(ctx->lower.data, ctx->error_len,
-				 text_bounce_phrases);
 	/*
 	 * Two signs of three: a daemon sender with a bounce subject is a
 	 * bounce in any language; the phrases alone could be a user telling
-	 * a friend about a failed delivery.
+	 * a friend about a failed delivery. (The body is read last: it
+	 * costs the most.)
 	 */
 	if (daemon && subject)
 		return 1;
-	if (body && (daemon || subject || text_null_sender(ctx)))
-		return 1;
-	return 0;
+	if (!daemon && !subject && !text_null_sender(ctx))
+		return 0;
+	body = classify_text_has(ctx->lower.data, ctx->error_len,
+				 text_bounce_phrases);
+	return body;
 }
 
 static int text_is_delay(struct classify_ctx *ctx);

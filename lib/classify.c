@@ -385,8 +385,8 @@ static enum classify_kind classify_decide(struct classify_ctx *ctx)
 	}
 	kind = classify_dsn_kind(ctx);
 	if (kind != CLASSIFY_NOT_BOUNCE) {
-		if (kind == CLASSIFY_NDR_FAILED && classify_text_is_delay(ctx) &&
-		    ctx->dsn_part == NULL)
+		if (kind == CLASSIFY_NDR_FAILED && ctx->dsn_part == NULL &&
+		    classify_text_is_delay(ctx))
 			kind = CLASSIFY_NDR_DELAYED;
 		classify_dsn_recipients(ctx);
 		/* a report whose recipient fields name no address (Sendmail's
