@@ -74,7 +74,8 @@ static const char *const strong_toomanyconn[] = {
 	"too many connections", "too many simultaneous", "too many concurrent",
 	"connection rate limit", "too many sessions", "connection limit",
 	"frequency limited", "too many recipients", "connections from your ip",
-	NULL
+	/* providers' documented codes (Cox, Spectrum) */
+	"aup#cxcnct", "aup#in-1310", NULL
 };
 static const char *const strong_notcompliant[] = {
 	"duplicate header", "rfc 5322", "rfc5322", "rfc 2822", "rfc2822",
@@ -130,6 +131,10 @@ static const char *const strong_suspend[] = {
 static const char *const strong_hasmoved[] = {
 	"has been replaced by", "address has moved", "has moved", "no longer at",
 	NULL
+};
+static const char *const strong_blocked_codes[] = {
+	/* Cox: the sending IP is on its block lists */
+	"aup#cdrbl", "aup#cxbl", NULL
 };
 static const char *const strong_rejected[] = {
 	"sender rejected", "sender address rejected", "domain of sender address",
@@ -302,6 +307,7 @@ const struct reason_rule reason_strong_rules[] = {
 	{ "virusdetected", strong_virus },
 	{ "suspend", strong_suspend },
 	{ "hasmoved", strong_hasmoved },
+	{ "blocked", strong_blocked_codes },
 	{ "rejected", strong_rejected },
 	{ "=userunknown", strong_userunknown_early },
 	{ "hostunknown", strong_hostunknown_early },

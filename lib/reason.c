@@ -204,7 +204,6 @@ static char reason_smtp_command(const struct reason_text *t)
 		{ "[mail_from]", 'M' }, { "smtp:mail", 'M' },
 		{ "refused to talk to me", 'C' },
 		{ "in reply to helo", 'C' }, { "in reply to ehlo", 'C' },
-		{ "rcpt to:", 'R' },
 	};
 
 	if (t->s == NULL)
