@@ -10,4 +10,4 @@ command -v python3 >/dev/null 2>&1 || { echo "no python3"; exit 77; }
 exec python3 "${top_srcdir:-.}/tests/corpus-score.py" \
 	--ndrguard "${NDRGUARD:-cli/ndrguard}" --corpus "$corpus" --families \
 	--floor detect=99.5 --floor fp=100 --floor rcpt=94.5 --floor status=94.5 \
-	--floor reason=91.5 --floor vbounce=98.5 --floor variant=100
+	--floor reason=92 --floor vbounce=98.5 --floor variant=100
