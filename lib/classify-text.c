@@ -1164,8 +1164,8 @@ static void ses_original(struct classify_ctx *ctx, const struct sj *mail)
 
 		if (name == NULL || value == NULL)
 			continue;
-		hs[n].name = xstrdup(name);
-		hs[n].value = xstrdup(value);
+		mime_header_set(&hs[n], name, strlen(name), value,
+				strlen(value));
 		n++;
 	}
 	/* headers SES summarises but may leave out of the list */
@@ -1174,8 +1174,8 @@ static void ses_original(struct classify_ctx *ctx, const struct sj *mail)
 
 		if (v == NULL || mime_headers_find(hs, n, ses_common[i].name))
 			continue;
-		hs[n].name = xstrdup(ses_common[i].name);
-		hs[n].value = xstrdup(v);
+		mime_header_set(&hs[n], ses_common[i].name,
+				strlen(ses_common[i].name), v, strlen(v));
 		n++;
 	}
 	mime_headers_free(ctx->orig_headers, ctx->orig_header_count);

@@ -27,8 +27,12 @@
 
 void classify_lower(char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		s[i] = (char)tolower((unsigned char)s[i]);
+	/* ASCII only, as the phrase lists are (a loop the compiler widens) */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		s[i] = (char)((unsigned int)(c - 'A') < 26u ? c + ('a' - 'A') : c);
+	}
 }
 
 /* classify_addr_extract - the first address in s (dsn_address_clean) */
@@ -53,15 +57,22 @@ static char *classify_strdup_clean(const char *s)
 
 	if (s == NULL)
 		return NULL;
-	for (; *s != '\0'; s++) {
+	strbuf_grow(&sb, strlen(s));
+	sb.data[0] = '\0';
+	while (*s != '\0') {
+		const char *run = s;
+
 		if (isspace((unsigned char)*s)) {
 			space = sb.len > 0;
+			s++;
 			continue;
 		}
+		while (*s != '\0' && !isspace((unsigned char)*s))
+			s++;
 		if (space)
 			strbuf_putc(&sb, ' ');
 		space = 0;
-		strbuf_putc(&sb, *s);
+		strbuf_append(&sb, run, (size_t)(s - run));
 	}
 	return strbuf_steal(&sb);
 }

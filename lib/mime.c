@@ -91,8 +91,25 @@ static size_t mime_header_name_len(const char *line, size_t len)
 	return name_len;
 }
 
-/* mime_header_finish - trim the collected value into the last header */
-static void mime_header_finish(struct mime_header *hdr, struct strbuf *value)
+void mime_header_set(struct mime_header *hdr, const char *name,
+		     size_t name_len, const char *value, size_t value_len)
+{
+	char *block = xmalloc(name_len + value_len + 2);
+
+	memcpy(block, name, name_len);
+	block[name_len] = '\0';
+	memcpy(block + name_len + 1, value, value_len);
+	block[name_len + 1 + value_len] = '\0';
+	hdr->name = block;
+	hdr->value = block + name_len + 1;
+}
+
+/*
+ * mime_header_finish - trim the collected value and store the header
+ * (name and value in one allocation)
+ */
+static void mime_header_finish(struct mime_header *hdr, const char *name,
+			       size_t name_len, struct strbuf *value)
 {
 	const char *v = strbuf_cstr(value);
 	size_t len = value->len;
@@ -103,14 +120,13 @@ static void mime_header_finish(struct mime_header *hdr, struct strbuf *value)
 	}
 	while (len > 0 && isspace((unsigned char)v[len - 1]))
 		len--;
-	hdr->value = xstrndup(v, len);
+	mime_header_set(hdr, name, name_len, v, len);
 	strbuf_reset(value);
 }
 
-/* mime_header_add - append one header to the growing array */
+/* mime_header_add - append one (not yet set) header to the array */
 static struct mime_header *mime_header_add(struct mime_header **headers_r,
-					   size_t *count_r, const char *name,
-					   size_t name_len)
+					   size_t *count_r)
 {
 	size_t n = *count_r;
 
@@ -118,9 +134,8 @@ static struct mime_header *mime_header_add(struct mime_header **headers_r,
 	if ((n & (n - 1)) == 0)
 		*headers_r = xrealloc(*headers_r,
 				      (n ? n * 2 : 8) * sizeof(**headers_r));
-	(*headers_r)[n].name = xstrndup(name, name_len);
+	(*headers_r)[n].name = NULL;
 	(*headers_r)[n].value = NULL;
-	*count_r = n + 1;
 	return &(*headers_r)[n];
 }
 
@@ -129,7 +144,8 @@ size_t mime_headers_parse(const char *data, size_t len,
 {
 	struct strbuf value = STRBUF_INIT;
 	struct mime_header *cur = NULL;
-	size_t pos = 0;
+	const char *cur_name = NULL;
+	size_t pos = 0, cur_name_len = 0;
 
 	if (len >= 5 && memcmp(data, "From ", 5) == 0)
 		pos = mime_line_end(data, len, 0) + 1;
@@ -158,30 +174,34 @@ size_t mime_headers_parse(const char *data, size_t len,
 		size_t name_len = mime_header_name_len(line, line_len);
 		if (name_len == 0)
 			break;	/* not a header: the body starts here */
-		if (cur != NULL)
-			mime_header_finish(cur, &value);
+		if (cur != NULL) {
+			mime_header_finish(cur, cur_name, cur_name_len, &value);
+			(*count_r)++;
+		}
 		cur = NULL;
 		if (*count_r < MIME_MAX_HEADERS) {
 			const char *colon = memchr(line, ':', line_len);
 
-			cur = mime_header_add(headers_r, count_r, line, name_len);
+			cur = mime_header_add(headers_r, count_r);
+			cur_name = line;
+			cur_name_len = name_len;
 			strbuf_append(&value, colon + 1,
 				      line_len - (size_t)(colon + 1 - line));
 		}
 		pos = eol + 1;
 	}
-	if (cur != NULL)
-		mime_header_finish(cur, &value);
+	if (cur != NULL) {
+		mime_header_finish(cur, cur_name, cur_name_len, &value);
+		(*count_r)++;
+	}
 	strbuf_free(&value);
 	return pos > len ? len : pos;
 }
 
 void mime_headers_free(struct mime_header *headers, size_t count)
 {
-	for (size_t i = 0; i < count; i++) {
-		free(headers[i].name);
-		free(headers[i].value);
-	}
+	for (size_t i = 0; i < count; i++)
+		free(headers[i].name);	/* the value is in the same block */
 	free(headers);
 }
 

@@ -28,8 +28,9 @@ struct strbuf;
 #define MIME_MAX_HEADER_VALUE 16384
 
 struct mime_header {
-	char *name;		/* as written */
-	char *value;		/* unfolded, leading/trailing space removed */
+	char *name;		/* as written; owns the allocation */
+	char *value;		/* unfolded, leading/trailing space removed;
+				   in name's allocation (mime_header_set) */
 };
 
 struct mime_part {
@@ -75,6 +76,9 @@ char *mime_normalize(const char *data, size_t len, size_t *len_r);
 size_t mime_headers_parse(const char *data, size_t len,
 			  struct mime_header **headers_r, size_t *count_r);
 void mime_headers_free(struct mime_header *headers, size_t count);
+/* mime_header_set - fill a header: name and value in one allocation */
+void mime_header_set(struct mime_header *hdr, const char *name,
+		     size_t name_len, const char *value, size_t value_len);
 /* mime_headers_find - value of the first header called name, or NULL */
 const char *mime_headers_find(const struct mime_header *headers,
 			      size_t count, const char *name);
