@@ -73,6 +73,11 @@ static void json_escape_ascii(struct strbuf *out, unsigned char c)
 	}
 }
 
+/* bytes written as they are: printable ASCII but '"' and '\\' */
+static const unsigned char json_plain[256] = {
+	[0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
+};
+
 void json_append_string_n(struct strbuf *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -84,8 +89,7 @@ void json_append_string_n(struct strbuf *out, const char *s, size_t len)
 		size_t n;
 
 		/* a run that needs no escaping is copied whole */
-		for (n = i; n < len && p[n] >= 0x20 && p[n] < 0x7f &&
-			     p[n] != '"' && p[n] != '\\'; n++)
+		for (n = i; n < len && json_plain[p[n]]; n++)
 			;
 		if (n > i) {
 			strbuf_append(out, p + i, n - i);

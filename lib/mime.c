@@ -130,10 +130,10 @@ static struct mime_header *mime_header_add(struct mime_header **headers_r,
 {
 	size_t n = *count_r;
 
-	/* grow by doubling: the array is sized in powers of two */
-	if ((n & (n - 1)) == 0)
+	/* 32 first (most blocks fit), then by doubling */
+	if (n == 0 || (n >= 32 && (n & (n - 1)) == 0))
 		*headers_r = xrealloc(*headers_r,
-				      (n ? n * 2 : 8) * sizeof(**headers_r));
+				      (n ? n * 2 : 32) * sizeof(**headers_r));
 	(*headers_r)[n].name = NULL;
 	(*headers_r)[n].value = NULL;
 	return &(*headers_r)[n];
@@ -249,8 +249,11 @@ static const char *mime_param_value(const char *p, struct strbuf *out)
 		}
 		return *p == '"' ? p + 1 : p;
 	}
+	const char *start = p;
+
 	while (*p != '\0' && *p != ';' && !isspace((unsigned char)*p))
-		strbuf_putc(out, *p++);
+		p++;
+	strbuf_append(out, start, (size_t)(p - start));
 	return p;
 }
 
@@ -378,9 +381,15 @@ static void mime_qp_decode_x(const char *in, size_t len, int underscore,
 		size_t run = 0;
 
 		/* copy the plain stretch in one go */
-		while (i + run < len && in[i + run] != '=' &&
-		       !(underscore && in[i + run] == '_'))
-			run++;
+		if (!underscore) {
+			const char *eq = memchr(in + i, '=', len - i);
+
+			run = eq == NULL ? len - i : (size_t)(eq - (in + i));
+		} else {
+			while (i + run < len && in[i + run] != '=' &&
+			       in[i + run] != '_')
+				run++;
+		}
 		if (run > 0) {
 			strbuf_append(out, in + i, run);
 			i += run - 1;
