@@ -162,7 +162,7 @@ static const char *const strong_blocked[] = {
 	"please use the smtp server of your isp",
 	"not allowed to send mail directly", "sorry, your remotehost",
 	"ip blocked", "from your ip", "barracudacentral", "sorbs", "spam-rbl",
-	"on our block list", "invalid ip for sending",
+	"on our block list", "permanently deferred", "invalid ip for sending",
 	"not accepting connections", "rejected because of your",
 	"cannot accept mail from", "not accepted from", "service refused",
 	"service refuse", "too many unwanted messages", "connection refused", NULL
@@ -213,7 +213,8 @@ static const char *const strong_hostunknown[] = {
 	"domain name not found", "invalid domain", "hostname lookup failed",
 	"host or domain name not found", "unknown domain",
 	"domain does not exist", "domain is not found", "nxdomain",
-	"domain is not reachable", "unrouteable address", "bad destination system address", NULL
+	"domain is not reachable", "unrouteable address",
+	"point to non-existent hosts", "bad destination system address", NULL
 };
 static const char *const strong_userunknown[] = {
 	"user unknown", "unknown user", "no such user", "user not found",

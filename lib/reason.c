@@ -375,6 +375,9 @@ static const char *reason_decide(enum classify_kind kind, const char *status,
 	/* refused at MAIL FROM for no cause more specific: the sender */
 	if (command == 'M' && !strong)
 		return "rejected";
+	/* refused at the greeting or HELO for no cause given: the client */
+	if (command == 'C' && (reason == NULL || reason_vague(reason)))
+		return "blocked";
 	if (reason == NULL)
 		return diag != NULL && *diag != '\0' ? "onhold" :
 			status == NULL ? "onhold" : "undefined";

@@ -72,6 +72,19 @@ static const struct reason_case cases[] = {
 	{ "4.4.7", NULL, "<a@example.net>... deferred: connection refused "
 	  "by mx.example.net.\nmessage could not be delivered for 5 days",
 	  "blocked" },
+	/* the reporting host's own words, no remote reply quoted */
+	{ NULL, NULL, "unknown user: someone@example.net", "userunknown" },
+	/* ... a remote reply quoted at no known stage: the filter's */
+	{ NULL, "550 unknown user <someone@example.net>", NULL, "filtered" },
+	/* a local mailer that failed, whatever its output says */
+	{ "5.1.1", "x-unix; procmail: couldn't create \"/var/mail/a\": "
+	  "No such user", NULL, "mailererror" },
+	/* refused at the greeting for no cause given */
+	{ "5.0.0", "smtp; 554 go away", "host mx.example.net said: 554 go "
+	  "away (in reply to EHLO command)", "blocked" },
+	/* "scanned for viruses" footers name no reason */
+	{ "5.2.2", "smtp; 552 5.2.2 This message has been scanned for "
+	  "viruses", NULL, "mailboxfull" },
 	/* nothing known */
 	{ "5.0.0", "smtp; 550 whatever", NULL, "onhold" },
 	{ "5.0.0", NULL, NULL, "undefined" },
