@@ -90,6 +90,25 @@ deliver -f '' -q NDR6 -- alice@example.test < "$T/ndr/ndr-0006.eml" >/dev/null; 
 deliver -f '' -q BOB1 -- bob@example.test < "$T/ndr/ndr-0001.eml" >/dev/null || fail "bob's NDR"
 [ "$(held "AND recipient='bob@example.test'")" = 0 ] && [ "$(sunk)" -eq 3 ] && ok "bob's NDR passed" || fail "bob's NDR not passed"
 
+# 4b. a bounce of mail that really left through our relay is delivered
+#     even in alice's storm; without our_relays it would have been held
+sed -e 's/^Received: from pc[0-9]*\.dsl\.dialup\.test (unknown \[198\.51\.100\.[0-9]*\])/Received: from mx-out.example.test (mx-out.example.test [192.0.2.25])/' \
+	-e 's/^Message-ID: <spam\./Message-ID: <real./' "$T/ndr/ndr-0005.eml" > "$T/legit.eml"
+grep -q '^Received: from mx-out.example.test' "$T/legit.eml" || fail "could not make the legit bounce"
+cp "$T/ndrguard.conf" "$T/relays.conf"
+echo "our_relays = mx-out.example.test, 192.0.2.0/24" >> "$T/relays.conf"
+out=$("$NDRGUARD" -c "$T/relays.conf" inspect --json "$T/legit.eml")
+case $out in *'"verdict":"legit"'*) ok "inspect: legit";; *) fail "inspect verdict: $out";; esac
+before=$(sunk)
+NDRGUARD_LOG_STDERR=1 "$NDRGUARD" -c "$T/relays.conf" deliver -f '' -q LEGIT1 -- alice@example.test < "$T/legit.eml" 2> "$T/legit.log"; rc=$?
+[ $rc -eq 0 ] && [ "$(sunk)" -eq $((before + 1)) ] && [ "$(held "AND queue_id='LEGIT1'")" = 0 ] \
+	&& ok "legit bounce delivered during the storm" || fail "legit bounce: exit $rc, $(cat "$T/legit.log")"
+grep -q 'LEGIT1: to=<alice@example.test>, from=<>, kind=ndr_failed, verdict=legit, action=pass' "$T/legit.log" \
+	&& ok "log line keyed by queue id says legit, pass" || fail "log line: $(cat "$T/legit.log")"
+NDRGUARD_LOG_STDERR=1 "$NDRGUARD" -c "$T/relays.conf" deliver -f '' -q SPAM7 -- alice@example.test < "$T/ndr/ndr-0004.eml" 2> "$T/spam.log"
+grep -q 'SPAM7: .*verdict=backscatter, action=quarantine, storm=3+/10m, id=' "$T/spam.log" \
+	&& ok "forged bounce judged backscatter and held" || fail "backscatter log: $(cat "$T/spam.log")"
+
 # 5. the next hop down: tempfail
 stop_sink
 out=$(deliver -f '' -q DOWN1 -- carol@example.test < "$T/plain.eml"); rc=$?
