@@ -254,6 +254,10 @@ expect "unsubscribe page (GET)" 200 "$(get "$UN")"
 expect "one-click unsubscribe (RFC 8058)" 200 "$(post "$UN" -d "List-Unsubscribe=One-Click")"
 [ "$(sqlite3 "$T/q.db" "SELECT digest FROM mailbox_pref WHERE mailbox = 'bob@example.test'")" = never ] \
 	&& ok "unsubscribed" || fail "one-click did not unsubscribe"
+sqlite3 "$T/q.db" "UPDATE mailbox_pref SET digest = 'daily' WHERE mailbox = 'bob@example.test'"
+expect "one-click unsubscribe as multipart/form-data" 200 "$(get "$UN" -F "List-Unsubscribe=One-Click")"
+[ "$(sqlite3 "$T/q.db" "SELECT digest FROM mailbox_pref WHERE mailbox = 'bob@example.test'")" = never ] \
+	&& ok "unsubscribed (multipart)" || fail "multipart one-click did not unsubscribe"
 expect "unsubscribe with a forged token" 403 "$(post "$(forge "$UN")" -d "List-Unsubscribe=One-Click")"
 
 # --- other routes, malformed and oversized requests --------------------

@@ -74,7 +74,7 @@ int web_csrf_check(struct web_request *req, const char *scope,
 		ret = 0;
 	strbuf_free(&sb);
 	if (ret < 0) {
-		log_info("http: POST %s from %s refused: %s", req->path,
+		log_info("http: POST %s from %s refused: %s", req->log_path,
 			 req->client, err);
 		req->status = MHD_HTTP_FORBIDDEN;
 		strbuf_reset(&req->out);
@@ -98,7 +98,7 @@ static int web_token_ok(struct web_request *req, const char *action,
 	    token_verify(req->server->key, token, action, subject, req->now,
 			 &err) == 0)
 		return 1;
-	log_info("http: %s %s from %s refused: %s", req->method, req->path,
+	log_info("http: %s %s from %s refused: %s", req->method, req->log_path,
 		 req->client, err);
 	req->status = MHD_HTTP_FORBIDDEN;
 	return 0;
@@ -107,7 +107,8 @@ static int web_token_ok(struct web_request *req, const char *action,
 static void web_fail(struct web_request *req, const char *what,
 		     const char *error)
 {
-	log_warning("http: %s %s: %s: %s", req->method, req->path, what, error);
+	log_warning("http: %s %s: %s: %s", req->method, req->log_path, what,
+		    error);
 	req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 	strbuf_reset(&req->out);
 }

@@ -85,6 +85,7 @@ struct web_request {
 	enum web_lang lang;
 	int lang_fixed;		/* set from the mailbox's preference */
 	char client[64];	/* the client's address, for the audit log */
+	char log_path[128];	/* the path, printable and cut, for logs */
 	/* the request body while it arrives, then its fields */
 	struct strbuf body;
 	size_t body_seen;

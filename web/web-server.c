@@ -296,6 +296,13 @@ static struct web_request *web_request_new(struct web_server *server,
 	req->conn = conn;
 	req->method = method;
 	req->path = url;
+	/* the path arrives percent-decoded: never let it end a log line */
+	for (size_t i = 0; url[i] != '\0' && i + 1 < sizeof(req->log_path);
+	     i++) {
+		unsigned char c = (unsigned char)url[i];
+
+		req->log_path[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
 	req->now = (long long)time(NULL);
 	req->is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 	strbuf_init(&req->body);
@@ -332,6 +339,33 @@ static void web_request_free(struct web_request *req)
 	free(req);
 }
 
+/*
+ * web_parse_one_click - RFC 8058 allows the one-click unsubscribe POST as
+ * multipart/form-data too: find its one field, List-Unsubscribe=One-Click
+ */
+static void web_parse_one_click(struct web_request *req)
+{
+	static const char name[] = "name=\"List-Unsubscribe\"";
+	const char *body = strbuf_cstr(&req->body);
+	const char *p = memmem(body, req->body.len, name, sizeof(name) - 1);
+	const char *end = body + req->body.len;
+
+	if (p == NULL)
+		return;
+	p += sizeof(name) - 1;
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		p++;
+		if (p < end && *p == '\r')
+			p++;
+		if (p < end && *p == '\n') {
+			p++;
+			break;
+		}
+	}
+	if (p != NULL && end - p >= 9 && strncmp(p, "One-Click", 9) == 0)
+		web_parse_form(req, "List-Unsubscribe=One-Click", 26);
+}
+
 /* web_route - run the page for the request's path */
 static void web_route(struct web_request *req)
 {
@@ -340,12 +374,17 @@ static void web_route(struct web_request *req)
 	if (req->is_post) {
 		const char *type = web_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
 
-		if (type == NULL || strncasecmp(type,
-		    "application/x-www-form-urlencoded", 33) != 0) {
+		if (type != NULL && strcmp(path, "/unsubscribe") == 0 &&
+		    strncasecmp(type, "multipart/form-data", 19) == 0) {
+			web_parse_one_click(req);
+		} else if (type == NULL || strncasecmp(type,
+			   "application/x-www-form-urlencoded", 33) != 0) {
 			req->status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
 			return;
+		} else {
+			web_parse_form(req, strbuf_cstr(&req->body),
+				       req->body.len);
 		}
-		web_parse_form(req, strbuf_cstr(&req->body), req->body.len);
 	}
 	if (strncmp(path, "/item/", 6) == 0)
 		web_page_item(req, path + 6);
