@@ -162,7 +162,7 @@ static const char *const strong_blocked[] = {
 	"please use the smtp server of your isp",
 	"not allowed to send mail directly", "sorry, your remotehost",
 	"ip blocked", "from your ip", "barracudacentral", "sorbs", "spam-rbl",
-	"on our block list", "permanently deferred", "invalid ip for sending",
+	"on our block list", "permanently deferred", "greylist", "graylist", "invalid ip for sending",
 	"not accepting connections", "rejected because of your",
 	"cannot accept mail from", "not accepted from", "service refused",
 	"service refuse", "too many unwanted messages", "connection refused", NULL
@@ -246,7 +246,8 @@ static const char *const strong_systemerror[] = {
 	"local configuration error", "temporary local problem",
 	"local delivery failed", "internal server error", "configuration error",
 	"unable to contact ldap", "could not load drd", "upstream error",
-	"service currently unavailable", "multiple retries", NULL
+	"service currently unavailable", "multiple retries",
+	"temporary system failure", "system failure", NULL
 };
 static const char *const strong_securityerror[] = {
 	"authentication required", "authentication failed", "tls required",
@@ -275,7 +276,7 @@ static const char *const strong_failedstarttls[] = {
 static const char *const strong_policy[] = {
 	"policy violation", "protocol violation", "denied by policy",
 	"policy reasons", "content policy", "rejected by policy",
-	"header error", "content presents a potential", NULL
+	"header error", "content presents a potential", "content restrictions", NULL
 };
 static const char *const strong_onhold[] = {
 	"on hold", NULL
@@ -367,8 +368,8 @@ static const char *const weak_userunknown[] = {
 	"invalid", NULL
 };
 static const char *const weak_speeding[] = {
-	"rate limit", "too many messages", "rate-limit", "try again later",
-	"rate that", NULL
+	"rate limit", "too many messages", "rate-limit", "rate that",
+	"try again slower", NULL
 };
 static const char *const weak_toomanyconn[] = {
 	"too many errors", NULL
