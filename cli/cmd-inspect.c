@@ -26,11 +26,14 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 /* inspect_read - the whole of fp into sb; -1 on a read error */
 static int inspect_read(FILE *fp, struct strbuf *sb)
@@ -43,17 +46,67 @@ static int inspect_read(FILE *fp, struct strbuf *sb)
 	return ferror(fp) ? -1 : 0;
 }
 
+/*
+ * inspect_load_file - a regular file read in one go: its size from
+ * fstat, one read of one byte more (a short read is the end), so that
+ * a message costs open, fstat, read and close. 1 if fd is not a
+ * regular file (read it as a stream), -1 on error.
+ */
+static int inspect_load_file(int fd, struct strbuf *sb)
+{
+	struct stat st;
+	size_t want, got = 0;
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    (unsigned long long)st.st_size > 256ULL * 1024 * 1024)
+		return 1;
+	want = (size_t)st.st_size + 1;
+	strbuf_grow(sb, want);
+	for (;;) {
+		n = read(fd, sb->data + sb->len + got, want - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		got += (size_t)n;
+		if (n == 0 || got < want)
+			break;
+		/* it grew meanwhile: read on */
+		strbuf_grow(sb, got + 65536);
+		want = got + 65536;
+	}
+	sb->len += got;
+	sb->data[sb->len] = '\0';
+	return 0;
+}
+
 /* inspect_load - read a named file or stdin ("-") */
 static int inspect_load(const char *path, struct strbuf *sb)
 {
 	FILE *fp;
-	int ret;
+	int ret, fd;
 
 	if (strcmp(path, "-") == 0)
 		return inspect_read(stdin, sb);
-	fp = fopen(path, "rb");
-	if (fp == NULL)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
+	ret = inspect_load_file(fd, sb);
+	if (ret <= 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return ret;
+	}
+	fp = fdopen(fd, "rb");
+	if (fp == NULL) {
+		close(fd);
+		return -1;
+	}
 	ret = inspect_read(fp, sb);
 	if (fclose(fp) != 0)
 		ret = -1;
