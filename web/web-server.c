@@ -585,6 +585,11 @@ static int web_listen(const char *spec, const char **error_r)
 	return endpoint_listen(&ep, 128, error_r);
 }
 
+int web_server_listen(const struct settings *set, const char **error_r)
+{
+	return web_listen(set->http_listen, error_r);
+}
+
 static unsigned int web_socket_port(int fd)
 {
 	struct sockaddr_storage ss;

@@ -20,6 +20,17 @@
  *	thread, on first use, so it may be called before that file is
  *	readable (the daemon opens it after dropping privileges).
  *
+ * MOUNTING IN A DAEMON
+ *	As root: fd = web_server_listen(set, &err) and token_key_load(
+ *	set->secret_file, 1, &key, &err) (the key file may be root's); then
+ *	drop privileges, block the signals the main thread sigwait()s for,
+ *	and web_server_start(set, key, fd, &server, &err). At exit:
+ *	web_server_stop(&server), token_key_free(&key). Link with
+ *	web/libndrguardweb.a lib/libndrguard-crypto.a lib/libndrguard.a
+ *	$(MHD_LIBS) $(CRYPTO_LIBS). Calling sqlite3_config(
+ *	SQLITE_CONFIG_MEMSTATUS, 0) first thing in main() spares the
+ *	server threads a global lock per SQLite allocation.
+ *
  * OWNERSHIP
  *	web_server_stop() stops the threads, closes the listener and the
  *	database connections, and NULLs the caller's pointer.
@@ -31,6 +42,9 @@ struct settings;
 struct token_key;
 struct web_server;
 
+/* web_server_listen - bind http_listen (before dropping privileges);
+   the descriptor for web_server_start(), or -1 with *error_r */
+int web_server_listen(const struct settings *set, const char **error_r);
 int web_server_start(const struct settings *set, const struct token_key *key,
 		     int listen_fd, struct web_server **server_r,
 		     const char **error_r);
