@@ -103,7 +103,8 @@ static const char *const strong_requireptr[] = {
 	"unverifyable sending ip", "unverifiable sending ip", NULL
 };
 static const char *const strong_badreputation[] = {
-	"poor reputation", "bad reputation", "low reputation", "reputation",
+	"poor reputation", "bad reputation", "low reputation",
+	"sender reputation", "ip reputation",
 	"unexpected volume or user complaints", "user complaints", NULL
 };
 static const char *const strong_virus[] = {
@@ -126,7 +127,7 @@ static const char *const strong_suspend[] = {
 	"you tried to reach is inactive", "account is locked",
 	"temporary locked", "temporarily locked", "mailbox is frozen",
 	"recipient account is blocked", "compte du destinataire est bloque",
-	"disabled recipient", NULL
+	"disabled recipient", "is terminated", "account terminated", NULL
 };
 static const char *const strong_hasmoved[] = {
 	"has been replaced by", "address has moved", "has moved", "no longer at",
@@ -162,7 +163,8 @@ static const char *const strong_blocked[] = {
 	"please use the smtp server of your isp",
 	"not allowed to send mail directly", "sorry, your remotehost",
 	"ip blocked", "from your ip", "barracudacentral", "sorbs", "spam-rbl",
-	"on our block list", "permanently deferred", "greylist", "graylist", "invalid ip for sending",
+	"on our block list", "permanently deferred", "greylist", "graylist",
+	"helo command rejected", "need fully-qualified hostname", "invalid ip for sending",
 	"not accepting connections", "rejected because of your",
 	"cannot accept mail from", "not accepted from", "service refused",
 	"service refuse", "too many unwanted messages", "connection refused", NULL
@@ -175,7 +177,7 @@ static const char *const strong_spam[] = {
 	"spam filter", "blocked by spam", "high spam", "suspected spam",
 	"spam-like", "spam policy", "content filter", "contains spam",
 	"spamblock", "listed as spam", "- spam", "mcspamsignature",
-	"mail rejete", "appears to be spam", "likely unsolicited",
+	"mail rejete", "unacceptable content", "appears to be spam", "likely unsolicited",
 	"high probability of spam", "spam message rejected", NULL
 };
 static const char *const strong_filtered[] = {
@@ -352,6 +354,9 @@ static const char *const weak_rejected[] = {
 	"envelope sender", "not accept mail from", "your address",
 	"from address", "mail from", "return path", "return-path", NULL
 };
+static const char *const weak_badreputation[] = {
+	"reputation", NULL
+};
 static const char *const weak_filtered[] = {
 	"filter", NULL
 };
@@ -398,6 +403,7 @@ const struct reason_rule reason_weak_rules[] = {
 	{ "toomanyconn", weak_toomanyconn },
 	{ "requireptr", weak_requireptr },
 	{ "blocked", weak_blocked },
+	{ "badreputation", weak_badreputation },
 	{ "spamdetected", weak_spam },
 	{ "rejected", weak_rejected },
 	{ "filtered", weak_filtered },

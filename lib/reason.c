@@ -233,6 +233,12 @@ static const char *reason_unknown_user(const char *status, char command)
 	return "filtered";
 }
 
+/* reason_status_generic - x.0.0, which says nothing of the cause */
+static int reason_status_generic(const char *status)
+{
+	return strlen(status) == 5 && strcmp(status + 1, ".0.0") == 0;
+}
+
 /*
  * reason_status_in - the first RFC 3463 code written in s ("... 550 5.1.1
  * <x@y>: ...", "ERROR_CODE :5.1.1"), copied to buf; NULL if none
@@ -399,8 +405,16 @@ const char *reason_find(enum classify_kind kind, const char *status,
 		return "undefined";
 	reason_text_init(&t[0], diagnostic);
 	reason_text_init(&t[1], text);
-	if (status == NULL)
-		status = reason_status_in(t[0].s, code, sizeof(code));
+	/* a code in the reply is more precise than a report's x.0.0 */
+	if (status == NULL || reason_status_generic(status)) {
+		const char *in_reply = reason_status_in(t[0].s, code,
+							sizeof(code));
+
+		if (in_reply != NULL && (status == NULL ||
+		    (in_reply[0] == status[0] &&
+		     !reason_status_generic(in_reply))))
+			status = in_reply;
+	}
 	reason = reason_decide(kind, status, &t[0], &t[1]);
 	free(t[0].s);
 	free(t[1].s);

@@ -66,6 +66,15 @@ static const struct reason_case cases[] = {
 	/* the status written in the diagnostic when the report has none */
 	{ NULL, "ERROR_CODE :550, ERROR_CODE :5.1.1 <a@example.net>... "
 	  "User Unknown", NULL, "userunknown" },
+	/* ... and when the report's own is only x.0.0 */
+	{ "5.0.0", "smtp; 550 5.1.1 <a@example.net>: Recipient address "
+	  "rejected: User unknown in virtual mailbox table", NULL,
+	  "userunknown" },
+	/* a block list's address naming "reputation" is still a block list */
+	{ "5.7.1", "smtp; 554 5.7.1 Service unavailable; Client host "
+	  "[192.0.2.1] blocked using b.barracudacentral.org; "
+	  "http://www.barracudanetworks.com/reputation/?ip=192.0.2.1", NULL,
+	  "blocked" },
 	/* no diagnostic line: the report's text decides */
 	{ NULL, NULL, "the following addresses had delivery problems: "
 	  "a@example.net\nmailbox is full", "mailboxfull" },
