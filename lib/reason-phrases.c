@@ -42,6 +42,12 @@ static const char *const strong_mailboxfull[] = {
 	"exceeded the quota", "user is over", "mailbox is over",
 	"insufficient space in the mailbox", "mailbox has no space",
 	"out of storage space", "storage quota", "inbox is full",
+	/* de, fr, es, it, pt, ru (without a first letter that may be a
+	 * capital, as only ASCII is lower-cased) */
+	"postfach voll", "postfach ist voll", "mailbox voll",
+	"boîte pleine", "boite pleine", "boîte aux lettres pleine",
+	"buzón lleno", "buzon lleno", "casella piena", "caixa postal cheia",
+	"caixa de correio cheia", "щик переполнен",
 	"recipient's mailbox exceeded", "mailbox exceeded the local limit", NULL
 };
 static const char *const strong_exceedlimit[] = {
@@ -236,7 +242,14 @@ static const char *const strong_userunknown[] = {
 	"address doesn't exist", "address not found", "user not exist",
 	"mailbox does not exist", "user does not exist", "recipnotfound",
 	"recipientnotfound", "no such address", "address does not exist",
-	"recipient does not exist", "wasn't found at the destination", "wasn’t found at the destination", "address wasn't found", "address wasn’t found", NULL
+	"recipient does not exist",
+	/* de, fr, es, it, pt, ru (see strong_mailboxfull) */
+	"benutzer unbekannt", "empfänger unbekannt", "unbekannter empfänger",
+	"utilisateur inconnu", "destinataire inconnu", "adresse inconnue",
+	"usuario desconocido", "destinatario desconocido",
+	"utente sconosciuto", "destinatario sconosciuto",
+	"usuário desconhecido", "ользователь не найден",
+	"ет такого пользователя", "wasn't found at the destination", "wasn’t found at the destination", "address wasn't found", "address wasn’t found", NULL
 };
 static const char *const strong_systemfull[] = {
 	"mail system full", "insufficient system storage", "disk full",
