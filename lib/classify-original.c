@@ -44,10 +44,14 @@ static const char *const classify_original_markers[] = {
 /* classify_original_starts_line - might a header block start here? */
 static int classify_original_starts_line(const char *lower, size_t len)
 {
+	/* most lines are ruled out by their first letter */
+	if (len < 2 || strchr("acdfmrstx", lower[0]) == NULL)
+		return 0;
 	for (size_t i = 0; classify_original_starts[i] != NULL; i++) {
-		size_t n = strlen(classify_original_starts[i]);
+		const char *s = classify_original_starts[i];
+		size_t n = strlen(s);
 
-		if (len >= n && memcmp(lower, classify_original_starts[i], n) == 0)
+		if (s[0] == lower[0] && len >= n && memcmp(lower, s, n) == 0)
 			return 1;
 	}
 	return 0;

@@ -795,6 +795,7 @@ static void mime_split_multipart(struct mime_message *msg,
 	while (pos < len) {
 		size_t eol = mime_line_end(data, len, pos);
 		int b = mime_boundary_line(data + pos, eol - pos, boundary, blen);
+		const char *next;
 
 		if (b != 0) {
 			if (open) {
@@ -811,7 +812,15 @@ static void mime_split_multipart(struct mime_message *msg,
 			open = 1;
 			start = eol < len ? eol + 1 : len;
 		}
-		pos = eol + 1;
+		/* only a line that starts with "--" can be a delimiter */
+		next = eol < len ? data + eol + 1 : NULL;
+		while (next != NULL &&
+		       (next = memchr(next, '-', len - (size_t)(next - data))) != NULL &&
+		       !(next[-1] == '\n' && next + 1 < data + len && next[1] == '-'))
+			next++;
+		if (next == NULL)
+			break;
+		pos = (size_t)(next - data);
 	}
 	if (open && start < len) {
 		/* no closing delimiter: the last part runs to the end */
