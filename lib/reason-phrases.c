@@ -2,8 +2,9 @@
  * reason-phrases.c - what MTAs write, by reason (see reason.c)
  *
  * Lower case, single spaces. A reason written "=name" is final: the
- * SMTP stage does not turn it into another (see reason_unknown_user). In each table the rules are tried in order
- * and the first rule with a phrase in the text wins, so a rule sits
+ * SMTP stage does not turn it into another (see reason_unknown_user).
+ * In each table the rules are tried in order and the first rule with a
+ * phrase in the text wins, so a rule sits
  * above the ones whose words its texts also use: a "mailbox full" line
  * often says "user", a blocked-IP line "spam", a DMARC refusal "policy".
  */
@@ -68,7 +69,8 @@ static const char *const strong_norelaying[] = {
 	"relay denied", "we do not relay", "not allowed to relay",
 	"relaying mail to", "is not a gateway", "relay prohibited",
 	"no relaying", "relay not allowed", "relaying is prohibited",
-	"not configured to relay", "relay mail (", "email address is not verified",
+	"not configured to relay", "relay mail (",
+	"email address is not verified",
 	"identities failed the check", NULL
 };
 static const char *const strong_speeding[] = {
@@ -136,7 +138,8 @@ static const char *const strong_suspend[] = {
 	"disabled recipient", "is terminated", "account terminated", NULL
 };
 static const char *const strong_hasmoved[] = {
-	"has been replaced by", "address has moved", "has moved", "no longer at",
+	"has been replaced by", "address has moved", "has moved",
+	"no longer at",
 	NULL
 };
 static const char *const strong_blocked_codes[] = {
@@ -144,11 +147,13 @@ static const char *const strong_blocked_codes[] = {
 	"aup#cdrbl", "aup#cxbl", NULL
 };
 static const char *const strong_rejected[] = {
-	"sender rejected", "sender address rejected", "domain of sender address",
+	"sender rejected", "sender address rejected",
+	"domain of sender address",
 	"mail from rejected", "bad sender", "sender verify failed",
 	"sender is not allowed", "invalid sender", "sender unknown",
 	"sender denied", "sender blocked", "reject sender",
-	"sender verification", "mailfrom domain", "not a registered gateway user",
+	"sender verification", "mailfrom domain",
+	"not a registered gateway user",
 	"can't determine purported responsible address",
 	"sending to/from an address that has been blacklisted",
 	"from: domain is invalid", "provide a valid from",
@@ -170,10 +175,12 @@ static const char *const strong_blocked[] = {
 	"not allowed to send mail directly", "sorry, your remotehost",
 	"ip blocked", "from your ip", "barracudacentral", "sorbs", "spam-rbl",
 	"on our block list", "permanently deferred", "greylist", "graylist",
-	"helo command rejected", "need fully-qualified hostname", "invalid ip for sending",
+	"helo command rejected", "need fully-qualified hostname",
+	"invalid ip for sending",
 	"not accepting connections", "rejected because of your",
 	"cannot accept mail from", "not accepted from", "service refused",
-	"service refuse", "too many unwanted messages", "connection refused", NULL
+	"service refuse", "too many unwanted messages", "connection refused",
+	NULL
 };
 static const char *const strong_spam[] = {
 	"spam message", "as spam", "is spam", "spam detected", "spam content",
@@ -183,7 +190,8 @@ static const char *const strong_spam[] = {
 	"spam filter", "blocked by spam", "high spam", "suspected spam",
 	"spam-like", "spam policy", "content filter", "contains spam",
 	"spamblock", "listed as spam", "- spam", "mcspamsignature",
-	"mail rejete", "unacceptable content", "appears to be spam", "likely unsolicited",
+	"mail rejete", "unacceptable content", "appears to be spam",
+	"likely unsolicited",
 	"high probability of spam", "spam message rejected", NULL
 };
 static const char *const strong_filtered[] = {
@@ -200,7 +208,8 @@ static const char *const strong_notaccept[] = {
 	"does not accept mail", "null mx", "not accepting mail",
 	"host does not accept", "accepts no mail", "doesn't receive email",
 	"no mx record found", "no mx found", "couldn't find a mail exchanger",
-	"malformed or unexpected name server reply", "indicated no smtp service", NULL
+	"malformed or unexpected name server reply",
+	"indicated no smtp service", NULL
 };
 static const char *const strong_networkerror[] = {
 	"host not found, try again", "dns error", "dns query failed",
@@ -209,7 +218,8 @@ static const char *const strong_networkerror[] = {
 	"loops back to myself", "routing loop", "connection dropped",
 	"temporary dns", "network error",
 	"unable to establish an smtp connection",
-	"wasn't able to establish an smtp connection", "host name lookup failure", NULL
+	"wasn't able to establish an smtp connection",
+	"host name lookup failure", NULL
 };
 static const char *const strong_hostunknown_early[] = {
 	/* cPanel's Exim: it cannot tell which, but the domain comes first */
@@ -217,7 +227,8 @@ static const char *const strong_hostunknown_early[] = {
 };
 static const char *const strong_hostunknown[] = {
 	"host unknown", "unknown host", "domain not found", "host not found",
-	"no such domain", "name or service not known", "unrouteable mail domain",
+	"no such domain", "name or service not known",
+	"unrouteable mail domain",
 	"domain name not found", "invalid domain", "hostname lookup failed",
 	"host or domain name not found", "unknown domain",
 	"domain does not exist", "domain is not found", "nxdomain",
@@ -249,7 +260,9 @@ static const char *const strong_userunknown[] = {
 	"usuario desconocido", "destinatario desconocido",
 	"utente sconosciuto", "destinatario sconosciuto",
 	"usuário desconhecido", "ользователь не найден",
-	"ет такого пользователя", "wasn't found at the destination", "wasn’t found at the destination", "address wasn't found", "address wasn’t found", NULL
+	"ет такого пользователя", "wasn't found at the destination",
+	"wasn’t found at the destination", "address wasn't found",
+	"address wasn’t found", NULL
 };
 static const char *const strong_systemfull[] = {
 	"mail system full", "insufficient system storage", "disk full",
@@ -291,7 +304,8 @@ static const char *const strong_failedstarttls[] = {
 static const char *const strong_policy[] = {
 	"policy violation", "protocol violation", "denied by policy",
 	"policy reasons", "content policy", "rejected by policy",
-	"header error", "content presents a potential", "content restrictions", NULL
+	"header error", "content presents a potential", "content restrictions",
+	NULL
 };
 static const char *const strong_onhold[] = {
 	"on hold", NULL
@@ -302,7 +316,8 @@ static const char *const strong_expired[] = {
 	"was not delivered within", "have not been able to deliver",
 	"retry time not reached", "expired after", "could not deliver for",
 	"could not be delivered for", "in the queue too long",
-	"has been in the queue", "did not accept our requests to connect", "was aborted after", NULL
+	"has been in the queue", "did not accept our requests to connect",
+	"was aborted after", NULL
 };
 
 /*
@@ -407,7 +422,8 @@ static const char *const weak_networkerror[] = {
 };
 static const char *const weak_expired[] = {
 	"giving up", "gave up", "maximum time", "timeout", "timed out",
-	"expired", "has been delayed", "not yet been delivered", "for more than",
+	"expired", "has been delayed", "not yet been delivered",
+	"for more than",
 	"for the past", "delayed", NULL
 };
 

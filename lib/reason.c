@@ -6,14 +6,22 @@
  * with the tool most postmasters know). The phrase tables are in
  * reason-phrases.c. The decision, in order:
  *
+ *   0. a whole report's signature (a Google Groups refusal);
  *   1. a specific ("strong") phrase in the recipient's diagnostic text;
  *   2. an RFC 3463 status precise enough to name a reason (x.1.1, x.2.2,
- *      x.3.4, ...); a precise status also overrules the text where the
- *      text is about something it cannot be (x.2.3 vs "message size");
+ *      x.3.4, ...; a code in the quoted reply beats the report's x.0.0);
+ *      a precise status also overrules the text where the text is about
+ *      something it cannot be (x.2.3 vs "message size");
  *   3. a generic ("weak") phrase in the diagnostic;
- *   4. a status that only names a class (x.7.x security, x.6.x content);
- *   5. the same phrases in the report's whole text;
- *   6. the kind (a delay is "expired"), else "onhold"/"undefined".
+ *   4. a status that names a reason when nothing better is known
+ *      (x.4.7 expired, ...), or only a class (x.7.x security, x.6.x
+ *      content); a local mailer's X-Unix diagnostic;
+ *   5. with no diagnostic line, the report's text where the status was
+ *      vague; then the kind (a delay is "expired"); then the text's
+ *      strong and weak phrases;
+ *   6. the SMTP stage: a refusal at MAIL FROM with no specific phrase is
+ *      "rejected", at the greeting or HELO "blocked";
+ *   7. else "onhold" (something was said) or "undefined".
  *
  * "Unknown user" text is "userunknown" only when it was said at RCPT
  * time (or with an addressing status), or by the reporting host itself
@@ -54,8 +62,9 @@ static const struct reason_code reason_precise[] = {
 
 /* RFC 3463 codes that name a reason when the text says nothing known */
 static const struct reason_code reason_fallback[] = {
-	{ "5.1.0", "rejected" }, { "5.1.10", "notaccept" }, { "5.1.4", "filtered" },
-	{ "5.1.9", "systemerror" }, { "5.2.0", "filtered" },
+	{ "5.1.0", "rejected" }, { "5.1.10", "notaccept" },
+	{ "5.1.4", "filtered" }, { "5.1.9", "systemerror" },
+	{ "5.2.0", "filtered" },
 	{ "5.2.1", "suspend" }, { "5.2.4", "filtered" },
 	{ "5.3.0", "systemerror" }, { "5.3.1", "systemfull" },
 	{ "5.3.2", "notaccept" }, { "5.3.3", "systemerror" },
