@@ -13,6 +13,7 @@ SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
 [ -x "$SINK" ] || { echo "smtp-sink not installed (Debian package postfix)"; exit 77; }
 command -v curl >/dev/null || { echo "curl not installed"; exit 77; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 not installed"; exit 77; }
+command -v python3 >/dev/null || { echo "python3 not installed"; exit 77; }
 
 T=$(mktemp -d /tmp/ndrg-webreq.XXXXXX) && chmod 755 "$T"
 SINKPID= WEBPID=
@@ -27,7 +28,8 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
 
-SPORT=$((30000 + $$ % 5000))
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+SPORT=$(free_port)
 mkdir -p "$T/sink" && chmod 777 "$T/sink"
 "$SINK" -4 -u nobody -d "$T/sink/%H%M%S." 127.0.0.1:$SPORT 64 &
 SINKPID=$!

@@ -17,6 +17,7 @@ SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
 [ -x "$SINK" ] || { echo "smtp-sink not installed (Debian package postfix)"; exit 77; }
 command -v curl >/dev/null || { echo "curl not installed"; exit 77; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 not installed"; exit 77; }
+command -v python3 >/dev/null || { echo "python3 not installed"; exit 77; }
 
 T=$(mktemp -d /tmp/ndrg-web.XXXXXX) && chmod 755 "$T"
 SINKPID= WEBPIDS=
@@ -32,7 +33,8 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
 
-SPORT=$((25000 + $$ % 5000))
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+SPORT=$(free_port)
 mkdir -p "$T/sink" && chmod 777 "$T/sink"
 start_sink() {
 	"$SINK" -4 -u nobody -d "$T/sink/%H%M%S." "$@" 127.0.0.1:$SPORT 64 &
@@ -311,5 +313,12 @@ timeout 10 cat <&3 >/dev/null; exec 3<&-
 [ $((SECONDS - start)) -le 4 ] && ok "a client that stops sending is dropped ($((SECONDS - start)) s)" \
 	|| fail "slow client kept $((SECONDS - start)) s"
 
-[ $fails -eq 0 ] || { echo "$fails failures"; cat "$T/web.log" | tail -20; exit 1; }
+# a clean stop: SIGTERM, exit 0 (under the sanitizers: nothing leaked)
+for p in $WEBPIDS; do
+	kill -TERM "$p"; wait "$p"; rc=$?
+	[ $rc -eq 0 ] && ok "server $p stopped cleanly" || fail "server $p exited $rc"
+done
+WEBPIDS=
+
+[ $fails -eq 0 ] || { echo "$fails failures"; tail -20 "$T/web.log"; exit 1; }
 exit 0
