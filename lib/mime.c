@@ -208,8 +208,12 @@ void mime_headers_free(struct mime_header *headers, size_t count)
 const char *mime_headers_find(const struct mime_header *headers,
 			      size_t count, const char *name)
 {
+	unsigned char first = (unsigned char)(name[0] | 0x20);
+
 	for (size_t i = 0; i < count; i++) {
-		if (strcasecmp(headers[i].name, name) == 0)
+		/* the first letter rules out most (names are ASCII) */
+		if (((unsigned char)headers[i].name[0] | 0x20) == first &&
+		    strcasecmp(headers[i].name, name) == 0)
 			return headers[i].value;
 	}
 	return NULL;
@@ -243,7 +247,14 @@ static const char *mime_param_value(const char *p, struct strbuf *out)
 {
 	if (*p == '"') {
 		for (p++; *p != '\0' && *p != '"'; p++) {
-			if (*p == '\\' && p[1] != '\0')
+			const char *run = p;
+
+			while (*p != '\0' && *p != '"' && *p != '\\')
+				p++;
+			strbuf_append(out, run, (size_t)(p - run));
+			if (*p != '\\')
+				break;
+			if (p[1] != '\0')
 				p++;
 			strbuf_putc(out, *p);
 		}
@@ -651,7 +662,12 @@ void mime_header_decode(const char *value, struct strbuf *out)
 			strbuf_reset(&pending);
 			pending_cs[0] = '\0';
 		}
-		strbuf_putc(out, *p++);
+		/* plain text up to the next possible encoded-word */
+		const char *run = p++;
+
+		while (*p != '\0' && !(p[0] == '=' && p[1] == '?'))
+			p++;
+		strbuf_append(out, run, (size_t)(p - run));
 	}
 	if (pending_cs[0] != '\0')
 		mime_charset_to_utf8(pending_cs, pending.data, pending.len, out);
