@@ -252,10 +252,10 @@ static int digest_count_cmp(const void *a, const void *b)
 }
 
 /* digest_top - the most frequent non-empty strings of texts (sorted in
-   place) as list `name` of {field, count} entries */
+   place) seen at least min times, as list `name` of {field, count} */
 static void digest_top(struct template_data *data, const char *name,
 		       const char *has, const char *field, char **texts,
-		       size_t n)
+		       size_t n, unsigned int min)
 {
 	struct digest_count *runs = xcalloc(n ? n : 1, sizeof(*runs));
 	size_t nruns = 0;
@@ -270,6 +270,8 @@ static void digest_top(struct template_data *data, const char *name,
 			runs[nruns++] = (struct digest_count){ texts[i], 1 };
 	}
 	qsort(runs, nruns, sizeof(*runs), digest_count_cmp);
+	while (nruns > 0 && runs[nruns - 1].n < min)
+		nruns--;
 	template_data_set_list(data, name);
 	for (size_t i = 0; i < nruns && i < DIGEST_TOP; i++) {
 		struct template_data *e = template_data_add(data, name);
@@ -352,9 +354,11 @@ digest_model(struct digest *dg, struct store *st, const char *mailbox,
 		template_data_set(s, "since", when);
 		template_data_set_bool(s, "open", c->storms[i].ended == 0);
 	}
-	digest_top(d, "top_mtas", "has_top_mtas", "name", c->mtas, c->count);
+	digest_top(d, "top_mtas", "has_top_mtas", "name", c->mtas, c->count,
+		   1);
+	/* a subject seen once says nothing about the spam run */
 	digest_top(d, "top_subjects", "has_top_subjects", "subject",
-		   c->subjects, c->count);
+		   c->subjects, c->count, 2);
 	for (int v = 0; v < 3; v++)
 		template_data_set_list(d, lists[v]);
 	for (size_t i = 0; i < c->listed_count; i++) {
