@@ -109,11 +109,8 @@ void mime_header_set(struct mime_header *hdr, const char *name,
  * (name and value in one allocation)
  */
 static void mime_header_finish(struct mime_header *hdr, const char *name,
-			       size_t name_len, struct strbuf *value)
+			       size_t name_len, const char *v, size_t len)
 {
-	const char *v = strbuf_cstr(value);
-	size_t len = value->len;
-
 	while (len > 0 && isspace((unsigned char)*v)) {
 		v++;
 		len--;
@@ -121,7 +118,6 @@ static void mime_header_finish(struct mime_header *hdr, const char *name,
 	while (len > 0 && isspace((unsigned char)v[len - 1]))
 		len--;
 	mime_header_set(hdr, name, name_len, v, len);
-	strbuf_reset(value);
 }
 
 /* mime_header_add - append one (not yet set) header to the array */
@@ -144,9 +140,14 @@ size_t mime_headers_parse(const char *data, size_t len,
 {
 	struct strbuf value = STRBUF_INIT;
 	struct mime_header *cur = NULL;
-	const char *cur_name = NULL;
-	size_t pos = 0, cur_name_len = 0;
+	const char *cur_name = NULL, *first = NULL;
+	size_t pos = 0, cur_name_len = 0, first_len = 0;
+	int folded = 0;
 
+	/*
+	 * A header on one line is stored straight from the input; only a
+	 * folded one is unfolded into `value`.
+	 */
 	if (len >= 5 && memcmp(data, "From ", 5) == 0)
 		pos = mime_line_end(data, len, 0) + 1;
 	while (pos < len) {
@@ -160,6 +161,11 @@ size_t mime_headers_parse(const char *data, size_t len,
 		}
 		if (line[0] == ' ' || line[0] == '\t') {
 			/* a continuation: unfold, keeping one space */
+			if (cur != NULL && !folded) {
+				strbuf_reset(&value);
+				strbuf_append(&value, first, first_len);
+				folded = 1;
+			}
 			if (cur != NULL && value.len < MIME_MAX_HEADER_VALUE) {
 				strbuf_putc(&value, ' ');
 				while (line_len > 0 && (*line == ' ' || *line == '\t')) {
@@ -175,7 +181,12 @@ size_t mime_headers_parse(const char *data, size_t len,
 		if (name_len == 0)
 			break;	/* not a header: the body starts here */
 		if (cur != NULL) {
-			mime_header_finish(cur, cur_name, cur_name_len, &value);
+			if (folded)
+				mime_header_finish(cur, cur_name, cur_name_len,
+						   value.data, value.len);
+			else
+				mime_header_finish(cur, cur_name, cur_name_len,
+						   first, first_len);
 			(*count_r)++;
 		}
 		cur = NULL;
@@ -185,13 +196,19 @@ size_t mime_headers_parse(const char *data, size_t len,
 			cur = mime_header_add(headers_r, count_r);
 			cur_name = line;
 			cur_name_len = name_len;
-			strbuf_append(&value, colon + 1,
-				      line_len - (size_t)(colon + 1 - line));
+			first = colon + 1;
+			first_len = line_len - (size_t)(colon + 1 - line);
+			folded = 0;
 		}
 		pos = eol + 1;
 	}
 	if (cur != NULL) {
-		mime_header_finish(cur, cur_name, cur_name_len, &value);
+		if (folded)
+			mime_header_finish(cur, cur_name, cur_name_len,
+					   value.data, value.len);
+		else
+			mime_header_finish(cur, cur_name, cur_name_len, first,
+					   first_len);
 		(*count_r)++;
 	}
 	strbuf_free(&value);
