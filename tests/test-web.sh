@@ -299,13 +299,20 @@ expect "release once it is back" 200 "$(post "$IT3" -d "csrf=$C")"
 [ "$(state "$A4")" = released ] && ok "released on retry" || fail "retry: $(state "$A4")"
 
 # --- limits: rate and slow clients, on a second server ----------------
-write_conf "$T/limits.conf" "http_rate_limit = 60" "http_timeout = 1s"
+write_conf "$T/limits.conf" "http_rate_limit = 60" "http_timeout = 1s" "http_client_connections = 2"
 start_web "$T/limits.conf"
 codes=$(for _ in $(seq 30); do curl -s -o /dev/null -w '%{http_code}\n' "$URL/"; done | sort | uniq -c | tr -s ' \n' ' ')
 case $codes in *" 429"*) ok "rate limit: $codes";; *) fail "no 429 in: $codes";; esac
 get / >/dev/null; grep -qi '^Retry-After: 60' "$T/hdr" && headers_ok && ok "429 carries Retry-After and the headers" \
 	|| fail "429 headers"
 hostport=${URL#http://}
+# two idle connections are all one client may hold: a third is closed
+exec 4<>"/dev/tcp/${hostport%:*}/${hostport#*:}" 5<>"/dev/tcp/${hostport%:*}/${hostport#*:}"
+sleep 0.2
+reply=$(exec 6<>"/dev/tcp/${hostport%:*}/${hostport#*:}" && printf 'GET / HTTP/1.0\r\n\r\n' >&6 && timeout 3 head -1 <&6)
+[ -z "$reply" ] && ok "a third connection from one client is refused" || fail "third connection answered: $reply"
+exec 4<&- 5<&-
+sleep 0.3
 start=$SECONDS
 exec 3<>"/dev/tcp/${hostport%:*}/${hostport#*:}"
 printf 'GET / HTTP/1.1\r\nHost: x\r\n' >&3
