@@ -303,8 +303,15 @@ static void classify_dsn_recipients(struct classify_ctx *ctx)
 		 */
 		if (r->diagnostic != NULL) {
 			const char *p = classify_last_status(r->diagnostic, &n);
+			/* "Action: failed" with a 4.x.x Status: the remote's
+			   permanent 5.x.x agrees with the Action */
+			int failed = r->action != NULL &&
+				strcmp(r->action, "failed") == 0 &&
+				status != NULL && status[0] == '4' &&
+				p != NULL && p[0] == '5';
 
-			if (p != NULL && (status == NULL || p[0] == status[0]))
+			if (p != NULL && (status == NULL || p[0] == status[0] ||
+					  failed))
 				status = found = xstrndup(p, n);
 		}
 		/*
@@ -321,6 +328,26 @@ static void classify_dsn_recipients(struct classify_ctx *ctx)
 			classify_add_recipient(ctx, addr, status, r->action,
 					       r->diagnostic, r->remote_mta);
 		free(found);
+	}
+}
+
+/*
+ * classify_dsn_status_carry - recipients read from the text of a report
+ * whose recipient blocks name no address (Exim's "Final-Recipient:
+ * rfc822;/path/to/mailbox"): with as many blocks as recipients, each
+ * block's Status is the recipient's, where the text gave none
+ */
+static void classify_dsn_status_carry(struct classify_ctx *ctx)
+{
+	struct classify_result *res = ctx->res;
+
+	if (res->recipient_count != ctx->dsn.recipient_count)
+		return;
+	for (size_t i = 0; i < res->recipient_count; i++) {
+		if (res->recipients[i].status == NULL &&
+		    ctx->dsn.recipients[i].status != NULL)
+			res->recipients[i].status =
+				xstrdup(ctx->dsn.recipients[i].status);
 	}
 }
 
@@ -420,8 +447,10 @@ static enum classify_kind classify_decide(struct classify_ctx *ctx)
 		classify_dsn_recipients(ctx);
 		/* a report whose recipient fields name no address (Sendmail's
 		   "Final-Recipient: RFC822; @host"): the text names them */
-		if (ctx->res->recipient_count == 0)
+		if (ctx->res->recipient_count == 0) {
 			classify_text_recipients(ctx);
+			classify_dsn_status_carry(ctx);
+		}
 		return kind;
 	}
 	if (ctx->dsn_part != NULL || classify_text_is_bounce(ctx)) {

@@ -70,9 +70,13 @@ static int dsn_status_alone(const char *text, size_t len, size_t i, size_t n)
 
 		/* "550-5.7.26" (a multi-line SMTP reply) is fine, "x-5.1.1" not */
 		int reply = c == '-' && i > 1 && isdigit((unsigned char)text[i - 2]);
+		/* "ERROR_CODE :5.2.1", "Status:5.1.1", but not "::5.1.1" or "10:5.1.1" */
+		int field = c == ':' && i > 1 && text[i - 2] != ':' &&
+			!isxdigit((unsigned char)text[i - 2]);
 
-		if (!reply && (isalnum(c) || c == '.' || c == '-' || c == '_' ||
-			       c == '/' || c == '=' || c == ':' || c == '@'))
+		if (!reply && !field &&
+		    (isalnum(c) || c == '.' || c == '-' || c == '_' ||
+		     c == '/' || c == '=' || c == ':' || c == '@'))
 			return 0;
 	}
 	if (i + n < len) {
