@@ -12,7 +12,8 @@ prints, overall, per expected kind and per MTA family (source_mta):
   status   status list equal, on rows whose status_in_msg is yes; on
            rows with Sisimai's pseudo codes (status_in_msg = no) we must
            not invent one: matched when we give no status, or a code
-           that is literally in the message
+           that is literally in the message (in its raw bytes, or in a
+           part once its quoted-printable or base64 is undone)
   reason   our reason equals the first expected reason
   vbounce  SpamAssassin VBounce cases, run with the row's our_relays:
            yes -> verdict backscatter, no -> verdict not backscatter.
@@ -27,6 +28,7 @@ NAME=PERCENT, repeatable), 1 below a floor, 77 without a corpus.
 """
 import argparse
 import collections
+import email
 import json
 import os
 import subprocess
@@ -57,6 +59,25 @@ def run_inspect(ndrguard, corpus, files, relays=None):
             obj = json.loads(line)
             out[obj["file"]] = obj
     return out
+
+
+def decoded_text(raw):
+    """the message's parts with their transfer encoding undone (a code
+    split by a quoted-printable soft line break, or in base64, is in the
+    message all the same)"""
+    out = []
+    try:
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        msg = email.message_from_bytes(raw)
+        for part in msg.walk():
+            if part.is_multipart():
+                continue
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                out.append(payload)
+    except Exception:
+        pass
+    return b"\n".join(out)
 
 
 def split(v):
@@ -118,7 +139,8 @@ def score_row(row, res, raw_path, t, fails):
         if all(x == "no" for x in inmsg):
             with open(raw_path, "rb") as fp:
                 raw = fp.read()
-            ok = all(s == "" or s.encode() in raw for s in got)
+            ok = all(s == "" or s.encode() in raw or
+                     s.encode() in decoded_text(raw) for s in got)
         else:
             ok = want == got[:len(want)] and len(got) == len(want)
         t.add("status", ok)
