@@ -53,7 +53,7 @@ static const char *const text_bounce_subjects[] = {
 	"\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc", /* era- */
 	"mail returned", "message not delivered", "failed mail",
 	"delivery final failure", "notification", "message status",
-	NULL
+	"mail failed", NULL
 };
 
 /* what MTAs write in their failure and delay reports */
@@ -90,6 +90,7 @@ static const char *const text_bounce_phrases[] = {
 	"could not be reached", "delivery to these recipients",
 	"undeliverable message", "mail system", "non-delivery",
 	"address not found", "no mailbox", "invalid recipient",
+	"failed addresses follow",
 	"\xe9\x80\x81\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93", /* soushin dekimasen */
 	"\xe5\xb1\x8a\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93", /* todokimasen */
 	NULL
