@@ -61,6 +61,7 @@ write_conf() {	# write_conf FILE [extra lines...]
 		echo "base_url = $BASE_URL"
 		echo "http_threads = 2"
 		echo "http_rate_limit = 0"
+		echo "digest_templates = $top_srcdir/templates"
 		for l in "$@"; do echo "$l"; done
 	} > "$f"
 }
@@ -132,6 +133,8 @@ expect "item page, valid token" 200 "$(get "$IT")"
 has "Release to my mailbox" && has 'method="post"' || fail "item page has no release form"
 has "Delivery failure notice" && has "smtp-in\|mx\|Reporting" || fail "item page lacks the report"
 has "Reporting-MTA: dns;" || fail "item page lacks the DSN text"
+grep -q '<dt>Reason</dt><dd>[^<]* ([a-z]*)</dd>' "$T/body" && ok "the reason in words, as the digest says it" \
+	|| fail "reason not in words"
 grep -qi '^Cache-Control: no-store' "$T/hdr" || fail "no Cache-Control: no-store"
 expect "HEAD item page" 200 "$(get "$IT" -I)"
 [ "$(state "$A1")" = held ] && ok "GET and HEAD leave the item held" || fail "GET changed the item"

@@ -500,7 +500,16 @@ void web_page_item(struct web_request *req, const char *id_text)
 	web_row(req, T(W_KIND), web_kind_text(req, rec->kind));
 	web_row(req, T(W_REPORTING), rec->reporting_mta);
 	web_row(req, T(W_STATUS), rec->status);
-	web_row(req, T(W_REASON), rec->reason);
+	if (rec->reason != NULL && web_reason_text(req, rec->reason)) {
+		struct strbuf reason = STRBUF_INIT;
+
+		strbuf_printf(&reason, "%s (%s)",
+			      web_reason_text(req, rec->reason), rec->reason);
+		web_row(req, T(W_REASON), strbuf_cstr(&reason));
+		strbuf_free(&reason);
+	} else {
+		web_row(req, T(W_REASON), rec->reason);
+	}
 	web_row(req, T(W_DIAGNOSTIC), x->diagnostic);
 	web_put(req, "</dl></div>\n<h2>");
 	web_text(req, T(W_ORIGINAL));
@@ -764,8 +773,10 @@ void web_page_mailbox(struct web_request *req)
 			web_put(req, " \xc2\xb7 ");
 			web_text(req, web_kind_text(req, r->kind));
 			if (r->reason) {
+				const char *why = web_reason_text(req,
+								  r->reason);
 				web_put(req, " (");
-				web_text(req, r->reason);
+				web_text(req, why ? why : r->reason);
 				web_put(req, ")");
 			}
 			web_put(req, "</small> ");

@@ -22,6 +22,11 @@ struct store;
 struct token_key;
 struct web_rate;
 
+struct web_field {
+	char *name;
+	char *value;
+};
+
 struct web_server {
 	struct MHD_Daemon *mhd;
 	const struct token_key *key;
@@ -41,6 +46,9 @@ struct web_server {
 	unsigned int quarantine_days;
 	unsigned int request_size_limit;
 	char csp[256];
+	/* "reason = text" per language, from digest_templates/LANG/reasons */
+	struct web_field *reasons[WEB_LANG_COUNT];
+	size_t reason_count[WEB_LANG_COUNT];
 	/* one release at a time, so a double POST re-injects once */
 	pthread_mutex_t release_lock;
 	/* per-thread state (database connection, cache), freed at stop */
@@ -68,11 +76,6 @@ struct web_item_extra {
 struct web_thread {
 	struct store *store;
 	struct web_item_extra cache[WEB_CACHE_SLOTS];
-};
-
-struct web_field {
-	char *name;
-	char *value;
 };
 
 struct web_request {
@@ -110,6 +113,9 @@ struct web_thread *web_thread_get(struct web_request *req,
 				  const char **error_r);
 /* web_store - this thread's database connection; NULL with *error_r */
 struct store *web_store(struct web_request *req, const char **error_r);
+/* web_reason_text - the user's words for a reason name, or NULL */
+const char *web_reason_text(const struct web_request *req,
+			    const char *reason);
 /* web_same_origin - 0 unless the POST came from a page of ours */
 int web_same_origin(struct web_request *req);
 void web_parse_form(struct web_request *req, const char *body, size_t len);

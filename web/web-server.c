@@ -570,9 +570,66 @@ static void web_server_free(struct web_server *server)
 	free(server->admin_user);
 	free(server->admin_password_hash);
 	free(server->rate);
+	for (int lang = 0; lang < WEB_LANG_COUNT; lang++) {
+		for (size_t i = 0; i < server->reason_count[lang]; i++) {
+			free(server->reasons[lang][i].name);
+			free(server->reasons[lang][i].value);
+		}
+		free(server->reasons[lang]);
+	}
 	pthread_mutex_destroy(&server->release_lock);
 	pthread_mutex_destroy(&server->threads_lock);
 	free(server);
+}
+
+/*
+ * web_reasons_load - the digest's "reasons" file of each language (name =
+ * text lines, # comments), so the page words a reason as the digest does;
+ * a missing file leaves the reason names as they are
+ */
+static void web_reasons_load(struct web_server *server, const char *dir)
+{
+	for (int lang = 0; dir != NULL && lang < WEB_LANG_COUNT; lang++) {
+		char path[1024], line[512];
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/%s/reasons", dir,
+			 web_lang_code((enum web_lang)lang));
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			char *eq = strchr(line, '='), *name = line, *text, *end;
+			struct web_field *f;
+
+			if (line[0] == '#' || eq == NULL)
+				continue;
+			*eq = '\0';
+			text = eq + 1;
+			name[strcspn(name, " \t")] = '\0';
+			text += strspn(text, " \t");
+			end = text + strcspn(text, "\r\n");
+			*end = '\0';
+			if (*name == '\0' || *text == '\0')
+				continue;
+			server->reasons[lang] = xrealloc(server->reasons[lang],
+				(server->reason_count[lang] + 1) * sizeof(*f));
+			f = &server->reasons[lang][server->reason_count[lang]++];
+			f->name = xstrdup(name);
+			f->value = xstrdup(text);
+		}
+		fclose(fp);
+	}
+}
+
+const char *web_reason_text(const struct web_request *req,
+			    const char *reason)
+{
+	const struct web_server *server = req->server;
+
+	for (size_t i = 0; reason && i < server->reason_count[req->lang]; i++)
+		if (strcmp(server->reasons[req->lang][i].name, reason) == 0)
+			return server->reasons[req->lang][i].value;
+	return NULL;
 }
 
 /* web_listen - bind http_listen; the descriptor, or -1 with *error_r */
@@ -632,6 +689,7 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 	server->quarantine_days = set->quarantine_days;
 	server->request_size_limit = set->http_request_size_limit;
 	web_csp_hash(server->csp, sizeof(server->csp));
+	web_reasons_load(server, set->digest_templates);
 	pthread_mutex_init(&server->release_lock, NULL);
 	pthread_mutex_init(&server->threads_lock, NULL);
 	if (set->http_rate_limit > 0) {
