@@ -8,7 +8,9 @@
  *	Takes mail from Postfix over LMTP (lmtp_listen), decides for each
  *	recipient whether a bounce is held in quarantine (a backscatter
  *	storm) or passed on through `reinject`, and answers each recipient
- *	only once its copy is committed or accepted by the next hop.
+ *	only once its copy is committed or accepted by the next hop. It also
+ *	serves the release page (web.h) on http_listen, unless that is
+ *	empty.
  *
  *	The process shows its whole authority here: it reads the config,
  *	binds the listener, writes the pid file, then, when started as
@@ -37,6 +39,10 @@
 #include "lmtp.h"
 #include "log.h"
 #include "store-writer.h"
+#include "token.h"
+#include "web.h"
+
+#include <sqlite3.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +63,9 @@ struct ndrguardd {
 	int check_only;
 	char ident[128];
 	int listen_fd;
+	int http_fd;		/* -1: no release page (http_listen empty) */
+	struct token_key *key;
+	struct web_server *web;
 	char *pid_file;		/* written by us, removed at exit */
 };
 
@@ -145,6 +154,44 @@ static int ndrguardd_listen(const struct settings *set)
 		exit(EX_OSERR);
 	}
 	return fd;
+}
+
+/*
+ * ndrguardd_web_prepare - what the release page needs from root: its
+ * listening socket and the link-signing key (secret_file may be root's)
+ */
+static void ndrguardd_web_prepare(struct ndrguardd *d,
+				  const struct settings *set)
+{
+	const char *error;
+
+	d->http_fd = -1;
+	if (set->http_listen == NULL)
+		return;
+	if (token_key_load(set->secret_file, 1, &d->key, &error) < 0) {
+		log_error("secret_file %s: %s", set->secret_file, error);
+		exit(EX_CONFIG);
+	}
+	d->http_fd = web_server_listen(set, &error);
+	if (d->http_fd < 0) {
+		log_error("http_listen %s: %s", set->http_listen, error);
+		exit(EX_OSERR);
+	}
+}
+
+/* ndrguardd_web_start - serve the release page, as the daemon user */
+static void ndrguardd_web_start(struct ndrguardd *d,
+				const struct settings *set)
+{
+	const char *error;
+
+	if (d->http_fd < 0)
+		return;
+	if (web_server_start(set, d->key, d->http_fd, &d->web, &error) < 0) {
+		log_error("release page on %s: %s", set->http_listen, error);
+		exit(EX_OSERR);
+	}
+	log_info("release page on %s (%s)", set->http_listen, set->base_url);
 }
 
 static void ndrguardd_daemonize(void)
@@ -271,6 +318,9 @@ int main(int argc, char **argv)
 	const char *error;
 	sigset_t block;
 
+	/* before any SQLite use: no global lock per allocation for the
+	   counters nobody reads */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	ndrguardd_options(&d, argc, argv);
 	if (daemon_config_load(d.config_path, &cfg, &error) < 0) {
 		fprintf(stderr, "ndrguardd: %s\n", error);
@@ -288,6 +338,7 @@ int main(int argc, char **argv)
 		 d.foreground || getenv("NDRGUARD_LOG_STDERR") != NULL);
 
 	d.listen_fd = ndrguardd_listen(&cfg->set);
+	ndrguardd_web_prepare(&d, &cfg->set);
 	if (!d.foreground)
 		ndrguardd_daemonize();
 	ndrguardd_write_pid(&d, cfg->set.pid_file);
@@ -305,13 +356,16 @@ int main(int argc, char **argv)
 		return EX_OSERR;
 	}
 	store_writer_start(cfg->set.database, cfg->set.busy_timeout * 1000);
+	ndrguardd_web_start(&d, &cfg->set);
 	log_info("listening on %s, database %s", cfg->set.lmtp_listen,
 		 cfg->set.database);
 	daemon_config_install(cfg);
 
 	ndrguardd_serve(&d);
 
+	web_server_stop(&d.web);
 	store_writer_stop();
+	token_key_free(&d.key);
 	if (d.pid_file != NULL && unlink(d.pid_file) < 0 && errno != ENOENT)
 		log_warning("remove %s: %s (no permission after dropping "
 			    "privileges)", d.pid_file, strerror(errno));

@@ -38,6 +38,7 @@ free_port()
 LPORT=$(free_port)
 SPORT=$(free_port)
 [ "$SPORT" != "$LPORT" ] || SPORT=$(free_port)
+HPORT=$(free_port)
 mkdir -p "$T/sink" "$T/db" && chmod 777 "$T/sink" "$T/db"
 
 wait_port()
@@ -73,6 +74,9 @@ lmtp_command_timeout = 2s
 lmtp_idle_timeout = 3s
 daemon_user = $RUNAS
 pid_file = $T/db/nd.pid
+http_listen = inet:127.0.0.1:$HPORT
+base_url = http://127.0.0.1:$HPORT
+secret_file = $T/secret
 EOF
 }
 start_daemon()
@@ -109,7 +113,7 @@ write_conf 3
 "$NDRGUARDD" -c "$T/nd.conf" -t >/dev/null || fail "-t rejects a good config"
 echo "storm_threshold = many" >> "$T/nd.conf"
 "$NDRGUARDD" -c "$T/nd.conf" -t 2>"$T/t.err"; rc=$?
-if [ $rc -eq 78 ] && grep -q 'nd.conf:15' "$T/t.err"; then ok "-t: bad config is exit 78 with FILE:LINE"
+if [ $rc -eq 78 ] && grep -q 'nd.conf:18: storm_threshold' "$T/t.err"; then ok "-t: bad config is exit 78 with FILE:LINE"
 else fail "-t: bad config rc=$rc $(cat "$T/t.err")"; fi
 write_conf 3
 start_sink
@@ -329,6 +333,19 @@ wait $cpids
 echo "$got" | head -1 | grep -q '^421 4.3.2' && ok "connection limit: 421 4.3.2" || fail "connection limit: $got"
 got=$(lmtp '<' '> QUIT' '<')
 echo "$got" | head -1 | grep -q '^220 ' && ok "served again below the limit" || fail "not served after the limit"
+
+# 11b. ndrguardd serves the release page too (web.h), from the same config
+if command -v curl >/dev/null && [ -x "$top_builddir/web/ndrguard-web" ]; then
+	id=$(sqlite3 "$T/db/q.db" "SELECT max(id) FROM quarantine WHERE state='held'")
+	url=$("$top_builddir/web/ndrguard-web" -c "$T/nd.conf" --link item "$id")
+	code=$(curl -s -o "$T/page" -D "$T/hdr" -w '%{http_code}' "$url")
+	[ "$code" = 200 ] && grep -qi '^content-security-policy:' "$T/hdr" \
+		&& ok "release page served by ndrguardd ($url)" || fail "release page: $code"
+	code=$(curl -s -o /dev/null -w '%{http_code}' "${url%?????}")
+	[ "$code" = 403 ] && ok "a broken token gets 403" || fail "broken token: $code"
+else
+	echo "skipped: the release page check needs curl and web/ndrguard-web"
+fi
 
 # 12. SIGHUP: a bad config is refused and the old one kept; a good one applies
 echo "storm_threshold = -1" >> "$T/nd.conf"

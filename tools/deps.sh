@@ -26,6 +26,9 @@
 #	  postfix		the MTA ndrguard plugs into; its smtp-source and
 #				smtp-sink load generators
 #	  swaks			sending test mail over SMTP
+#	  curl			the release-page tests speak HTTP with it
+#	  python3		test helpers: an LMTP client, parsing received
+#				digests, the corpus scorer
 #
 # DIAGNOSTICS
 #	Exits non-zero when a package is missing and we are not root, or
@@ -37,6 +40,7 @@ check libmicrohttpd-dev libesmtp-dev libssl-dev postfix swaks"
 # the release page's browser test (tests/browser) runs headless Chromium
 # (and the digest's HTML is checked at 375 and 1280 px in it)
 PACKAGES="$PACKAGES chromium"
+PACKAGES="$PACKAGES curl python3"
 
 missing=
 for p in $PACKAGES; do

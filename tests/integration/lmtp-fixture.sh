@@ -66,6 +66,7 @@ lf_setup()
 lmtp_listen = inet:127.0.0.1:$LMTP_PORT
 daemon_user = $PF_USER
 pid_file =
+http_listen =
 EOT
 	pf_log "ndrguardd on 127.0.0.1:$LMTP_PORT"
 }
