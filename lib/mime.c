@@ -102,6 +102,7 @@ void mime_header_set(struct mime_header *hdr, const char *name,
 	block[name_len + 1 + value_len] = '\0';
 	hdr->name = block;
 	hdr->value = block + name_len + 1;
+	hdr->borrowed = 0;
 }
 
 /*
@@ -109,7 +110,8 @@ void mime_header_set(struct mime_header *hdr, const char *name,
  * (name and value in one allocation)
  */
 static void mime_header_finish(struct mime_header *hdr, const char *name,
-			       size_t name_len, const char *v, size_t len)
+			       size_t name_len, const char *v, size_t len,
+			       char *in_place)
 {
 	while (len > 0 && isspace((unsigned char)*v)) {
 		v++;
@@ -117,6 +119,22 @@ static void mime_header_finish(struct mime_header *hdr, const char *name,
 	}
 	while (len > 0 && isspace((unsigned char)v[len - 1]))
 		len--;
+	if (in_place != NULL) {
+		/*
+		 * A one-line header in a buffer of the message's own: the
+		 * name ends at the colon (or the blank before it), the value
+		 * before the line's end, so both are ended in place
+		 */
+		char *n = in_place + (name - (const char *)in_place);
+		char *val = in_place + (v - (const char *)in_place);
+
+		n[name_len] = '\0';
+		val[len] = '\0';
+		hdr->name = n;
+		hdr->value = val;
+		hdr->borrowed = 1;
+		return;
+	}
 	mime_header_set(hdr, name, name_len, v, len);
 }
 
@@ -132,11 +150,19 @@ static struct mime_header *mime_header_add(struct mime_header **headers_r,
 				      (n ? n * 2 : 32) * sizeof(**headers_r));
 	(*headers_r)[n].name = NULL;
 	(*headers_r)[n].value = NULL;
+	(*headers_r)[n].borrowed = 0;
 	return &(*headers_r)[n];
 }
 
-size_t mime_headers_parse(const char *data, size_t len,
-			  struct mime_header **headers_r, size_t *count_r)
+/*
+ * mime_headers_parse_x - mime_headers_parse(); with writable (the same
+ * bytes as data, the message's own buffer) one-line headers are ended
+ * in place instead of copied
+ */
+static size_t mime_headers_parse_x(const char *data, size_t len,
+				   char *writable,
+				   struct mime_header **headers_r,
+				   size_t *count_r)
 {
 	struct strbuf value = STRBUF_INIT;
 	struct mime_header *cur = NULL;
@@ -183,10 +209,10 @@ size_t mime_headers_parse(const char *data, size_t len,
 		if (cur != NULL) {
 			if (folded)
 				mime_header_finish(cur, cur_name, cur_name_len,
-						   value.data, value.len);
+						   value.data, value.len, NULL);
 			else
 				mime_header_finish(cur, cur_name, cur_name_len,
-						   first, first_len);
+						   first, first_len, writable);
 			(*count_r)++;
 		}
 		cur = NULL;
@@ -205,20 +231,28 @@ size_t mime_headers_parse(const char *data, size_t len,
 	if (cur != NULL) {
 		if (folded)
 			mime_header_finish(cur, cur_name, cur_name_len,
-					   value.data, value.len);
+					   value.data, value.len, NULL);
 		else
 			mime_header_finish(cur, cur_name, cur_name_len, first,
-					   first_len);
+					   first_len, writable);
 		(*count_r)++;
 	}
 	strbuf_free(&value);
 	return pos > len ? len : pos;
 }
 
+size_t mime_headers_parse(const char *data, size_t len,
+			  struct mime_header **headers_r, size_t *count_r)
+{
+	return mime_headers_parse_x(data, len, NULL, headers_r, count_r);
+}
+
 void mime_headers_free(struct mime_header *headers, size_t count)
 {
-	for (size_t i = 0; i < count; i++)
-		free(headers[i].name);	/* the value is in the same block */
+	for (size_t i = 0; i < count; i++) {
+		if (!headers[i].borrowed)
+			free(headers[i].name);	/* the value is in its block */
+	}
 	free(headers);
 }
 
@@ -914,7 +948,9 @@ static void mime_parse_content_type(struct mime_part *part)
 static void mime_parse_part(struct mime_message *msg, struct mime_part *part,
 			    const char *data, size_t len)
 {
-	size_t used = mime_headers_parse(data, len, &part->headers,
+	/* data is always inside one of msg->buffers, which msg may modify */
+	size_t used = mime_headers_parse_x(data, len, (char *)data,
+					   &part->headers,
 					 &part->header_count);
 
 	part->body = data + used;

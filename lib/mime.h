@@ -28,9 +28,13 @@ struct strbuf;
 #define MIME_MAX_HEADER_VALUE 16384
 
 struct mime_header {
-	char *name;		/* as written; owns the allocation */
-	char *value;		/* unfolded, leading/trailing space removed;
-				   in name's allocation (mime_header_set) */
+	char *name;		/* as written */
+	char *value;		/* unfolded, leading/trailing space removed */
+	/*
+	 * name owns one allocation holding both (mime_header_set), unless
+	 * borrowed: then both point into the parsed message's own buffer
+	 */
+	int borrowed;
 };
 
 struct mime_part {
