@@ -156,6 +156,7 @@ static int inspect_one(const char *path, const struct relays *relays,
 		strbuf_free(&msg);
 		return -1;
 	}
+	strbuf_grow(&out, 4096);	/* most results fit: no regrowth */
 	if (json) {
 		classify_result_json(res, path, &out);
 		strbuf_putc(&out, '\n');
