@@ -781,12 +781,11 @@ static void mime_html_strip(const char *in, size_t len, struct strbuf *out)
 		} else if (*p == '&')
 			p += mime_html_entity(p, end, out);
 		else {
-			size_t run = strcspn(p, "<&");
+			size_t run = 1;	/* (a NUL byte from decoded content) */
 
-			if (run > (size_t)(end - p))
-				run = (size_t)(end - p);
-			if (run == 0)
-				run = 1;	/* a NUL byte from decoded content */
+			/* bounded: the text may be a part inside the message */
+			while (p + run < end && p[run] != '<' && p[run] != '&')
+				run++;
 			strbuf_append(out, p, run);
 			p += run;
 		}
@@ -796,13 +795,27 @@ static void mime_html_strip(const char *in, size_t len, struct strbuf *out)
 void mime_part_text(const struct mime_part *part, struct strbuf *out)
 {
 	struct strbuf raw = STRBUF_INIT, conv = STRBUF_INIT;
+	const char *enc = part->encoding, *cs = part->charset;
+	const char *src = part->body;
+	size_t len = part->body_len;
 
-	mime_part_decoded(part, &raw);
-	mime_charset_to_utf8(part->charset, strbuf_cstr(&raw), raw.len, &conv);
+	/* copies only where a step changes something */
+	if (enc != NULL && (strcmp(enc, "base64") == 0 ||
+			    strcmp(enc, "quoted-printable") == 0)) {
+		mime_part_decoded(part, &raw);
+		src = strbuf_cstr(&raw);
+		len = raw.len;
+	}
+	if (!(cs == NULL || *cs == '\0' || strcasecmp(cs, "utf-8") == 0 ||
+	      strcasecmp(cs, "us-ascii") == 0 || mime_is_plain_ascii(src, len))) {
+		mime_charset_to_utf8(cs, src, len, &conv);
+		src = strbuf_cstr(&conv);
+		len = conv.len;
+	}
 	if (strcmp(part->type, "text/html") == 0)
-		mime_html_strip(strbuf_cstr(&conv), conv.len, out);
+		mime_html_strip(src, len, out);
 	else
-		strbuf_append(out, strbuf_cstr(&conv), conv.len);
+		strbuf_append(out, src, len);
 	strbuf_free(&raw);
 	strbuf_free(&conv);
 }
