@@ -42,11 +42,24 @@ enum digest_smtp_result {
 	DIGEST_SMTP_UNKNOWN,
 };
 
+/* one digest in a batch */
+struct digest_smtp_msg {
+	const char *to;
+	const char *message;		/* CRLF lines, NUL-terminated */
+	enum digest_smtp_result result;	/* out */
+	char reply[512];		/* out: the relay's answer, one line */
+	int data_started;		/* private */
+};
+
 /*
- * digest_smtp_send - one message, one recipient, through relay
- * ("smtp:HOST:PORT"); reply gets the relay's answer or what failed, on
- * one line.
+ * digest_smtp_send_batch - the messages in one SMTP session through relay
+ * ("smtp:HOST:PORT"), each to its one recipient; sets each result and
+ * reply. A relay that cannot be reached refuses them all.
  */
+void digest_smtp_send_batch(const char *relay, unsigned int timeout_s,
+			    const char *from, struct digest_smtp_msg *msgs,
+			    size_t n);
+/* digest_smtp_send - a batch of one */
 enum digest_smtp_result digest_smtp_send(const char *relay,
 					 unsigned int timeout_s,
 					 const char *from, const char *to,

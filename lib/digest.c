@@ -33,6 +33,9 @@
 #define DIGEST_TOP 3			/* MTAs and subjects in the summary */
 #define DIGEST_SUBJECT_CHARS 120	/* a subject as listed */
 #define DIGEST_TOP_SUBJECT_CHARS 80
+/* digests per SMTP session: each still has its own MAIL, RCPT, DATA and
+   outcome; the session's set-up is paid once per batch */
+#define DIGEST_BATCH 50
 
 struct digest {
 	const struct settings *set;
@@ -455,7 +458,20 @@ static char *digest_build(struct digest *dg, const struct digest_lang *lang,
 
 /* ---- one pass ---- */
 
+/* a digest built and waiting for its batch to go out */
+struct digest_outgoing {
+	char *mailbox;
+	char message_id[300];
+	char *message;
+	long long *ids;			/* the messages it covers */
+	size_t count;
+	long long id;			/* its row, once recorded; 0: not */
+	size_t msg;			/* its place in the SMTP batch */
+};
+
 struct digest_pass {
+	struct digest_outgoing out[DIGEST_BATCH];
+	size_t out_count;
 	struct digest *dg;
 	struct store *st;
 	const struct digest_options *opts;
@@ -582,85 +598,183 @@ static void digest_resend_pending(struct digest_pass *p)
 	free(l.v);
 }
 
-/* digest_record - the digest and the messages it covers, one transaction */
-static int digest_record(struct digest_pass *p, const char *mailbox,
-			 const char *message_id, const char *message,
-			 const struct digest_collect *c, long long *id_r,
-			 const char **error_r)
+/* digest_record_one - one digest and the messages it covers, in one
+   transaction of its own */
+static int digest_record_one(struct digest_pass *p,
+			     struct digest_outgoing *o, const char **error_r)
 {
 	struct store_digest sd = {
-		.mailbox = mailbox, .message_id = message_id,
-		.created = p->now, .message = message, .size = strlen(message),
+		.mailbox = o->mailbox, .message_id = o->message_id,
+		.created = p->now, .message = o->message,
+		.size = strlen(o->message),
 	};
 
 	if (store_begin(p->st, error_r) < 0)
 		return -1;
-	if (p->st->v->digest_add(p->st, &sd, c->ids, c->count, id_r,
+	if (p->st->v->digest_add(p->st, &sd, o->ids, o->count, &o->id,
 				 error_r) < 0
 	    || store_commit(p->st, error_r) < 0) {
 		store_rollback(p->st);
+		o->id = 0;
 		return -1;
 	}
 	return 0;
 }
 
-static void digest_send_new(struct digest_pass *p, const char *mailbox,
-			    const char *message_id, const char *message,
-			    const struct digest_collect *c)
+/*
+ * digest_record_batch - record every digest of the batch pending, with
+ * the messages each covers: one transaction for all, or, when that fails
+ * (another run covered a message meanwhile), one each, so that only the
+ * digest in conflict is left out
+ */
+static void digest_record_batch(struct digest_pass *p)
+{
+	const char *error;
+	size_t i;
+
+	if (store_begin(p->st, &error) == 0) {
+		for (i = 0; i < p->out_count; i++) {
+			struct digest_outgoing *o = &p->out[i];
+			struct store_digest sd = {
+				.mailbox = o->mailbox,
+				.message_id = o->message_id,
+				.created = p->now, .message = o->message,
+				.size = strlen(o->message),
+			};
+			if (p->st->v->digest_add(p->st, &sd, o->ids, o->count,
+						 &o->id, &error) < 0)
+				break;
+		}
+		if (i == p->out_count && store_commit(p->st, &error) == 0)
+			return;
+		store_rollback(p->st);
+	}
+	for (i = 0; i < p->out_count; i++) {
+		struct digest_outgoing *o = &p->out[i];
+		if (digest_record_one(p, o, &error) < 0) {
+			p->stats->errors++;
+			digest_report(p, DIGEST_EVENT_ERROR, o->mailbox,
+				      o->message_id, (unsigned int)o->count,
+				      error, NULL, 0);
+		}
+	}
+}
+
+/*
+ * digest_flush - record the batch pending, send it in one SMTP session,
+ * then record what the relay said about each digest
+ */
+static void digest_flush(struct digest_pass *p)
 {
 	const struct settings *set = p->dg->set;
-	unsigned int n = (unsigned int)c->count;
+	struct digest_smtp_msg *msgs;
 	const char *error;
-	char reply[512];
-	long long id;
-	enum digest_smtp_result r;
+	size_t n = 0, sent = 0;
 
-	if (digest_record(p, mailbox, message_id, message, c, &id,
-			  &error) < 0) {
-		p->stats->errors++;
-		digest_report(p, DIGEST_EVENT_ERROR, mailbox, message_id, n,
-			      error, NULL, 0);
+	if (p->out_count == 0)
 		return;
+	digest_record_batch(p);
+	msgs = xcalloc(p->out_count, sizeof(*msgs));
+	for (size_t i = 0; i < p->out_count; i++) {
+		if (p->out[i].id == 0)
+			continue;
+		msgs[n].to = p->out[i].mailbox;
+		msgs[n].message = p->out[i].message;
+		p->out[i].msg = n++;
 	}
-	r = digest_smtp_send(set->digest_relay, set->digest_timeout,
-			     p->dg->from, mailbox, message, reply,
-			     sizeof(reply));
-	switch (r) {
-	case DIGEST_SMTP_SENT:
-		if (p->opts->accepted)
-			p->opts->accepted(message_id, p->opts->context);
-		/* a failure here leaves the digest pending: the next pass
-		   sends the same bytes again rather than losing it */
-		if (p->st->v->digest_sent(p->st, id, p->now, &error) < 0) {
-			p->stats->errors++;
-			digest_report(p, DIGEST_EVENT_ERROR, mailbox,
-				      message_id, n, error, NULL, 0);
-			return;
-		}
-		p->stats->sent++;
-		p->stats->items += n;
-		p->stats->bytes += strlen(message);
-		digest_report(p, DIGEST_EVENT_SENT, mailbox, message_id, n,
-			      reply, NULL, 0);
-		break;
-	case DIGEST_SMTP_REFUSED:
-		/* the relay cannot have it: uncover the messages */
-		if (p->st->v->digest_drop(p->st, id, &error) < 0) {
-			p->stats->errors++;
-			digest_report(p, DIGEST_EVENT_ERROR, mailbox,
-				      message_id, n, error, NULL, 0);
-		}
-		p->stats->deferred++;
-		digest_report(p, DIGEST_EVENT_DEFERRED, mailbox, message_id, n,
-			      reply, NULL, 0);
-		break;
-	case DIGEST_SMTP_UNKNOWN:
-		p->st->v->digest_attempted(p->st, id, &error);
-		p->stats->deferred++;
-		digest_report(p, DIGEST_EVENT_UNKNOWN, mailbox, message_id, n,
-			      reply, NULL, 0);
-		break;
+	digest_smtp_send_batch(set->digest_relay, set->digest_timeout,
+			       p->dg->from, msgs, n);
+	/* the accepted ones become "sent" in one commit; should it fail,
+	   they stay pending and the next pass sends the same bytes again
+	   rather than lose them */
+	for (size_t i = 0; i < p->out_count; i++) {
+		struct digest_outgoing *o = &p->out[i];
+		if (o->id != 0 && msgs[o->msg].result == DIGEST_SMTP_SENT
+		    && p->opts->accepted)
+			p->opts->accepted(o->message_id, p->opts->context);
 	}
+	int in_txn = store_begin(p->st, &error) == 0;
+	for (size_t i = 0; in_txn && i < p->out_count; i++) {
+		struct digest_outgoing *o = &p->out[i];
+		if (o->id != 0 && msgs[o->msg].result == DIGEST_SMTP_SENT) {
+			if (p->st->v->digest_sent(p->st, o->id, p->now,
+						  &error) < 0)
+				in_txn = 0;
+			sent++;
+		}
+	}
+	if (in_txn && sent > 0 && store_commit(p->st, &error) < 0)
+		in_txn = 0;
+	if (!in_txn || sent == 0)
+		store_rollback(p->st);
+	for (size_t i = 0; i < p->out_count; i++) {
+		struct digest_outgoing *o = &p->out[i];
+		struct digest_smtp_msg *m = &msgs[o->msg];
+		unsigned int items = (unsigned int)o->count;
+
+		if (o->id == 0)
+			continue;
+		switch (m->result) {
+		case DIGEST_SMTP_SENT:
+			if (!in_txn) {
+				p->stats->errors++;
+				digest_report(p, DIGEST_EVENT_ERROR, o->mailbox,
+					      o->message_id, items, error,
+					      NULL, 0);
+				break;
+			}
+			p->stats->sent++;
+			p->stats->items += items;
+			p->stats->bytes += strlen(o->message);
+			digest_report(p, DIGEST_EVENT_SENT, o->mailbox,
+				      o->message_id, items, m->reply, NULL, 0);
+			break;
+		case DIGEST_SMTP_REFUSED:
+			/* the relay cannot have it: uncover its messages */
+			if (p->st->v->digest_drop(p->st, o->id, &error) < 0) {
+				p->stats->errors++;
+				digest_report(p, DIGEST_EVENT_ERROR, o->mailbox,
+					      o->message_id, items, error,
+					      NULL, 0);
+			}
+			p->stats->deferred++;
+			digest_report(p, DIGEST_EVENT_DEFERRED, o->mailbox,
+				      o->message_id, items, m->reply, NULL, 0);
+			break;
+		case DIGEST_SMTP_UNKNOWN:
+			p->st->v->digest_attempted(p->st, o->id, &error);
+			p->stats->deferred++;
+			digest_report(p, DIGEST_EVENT_UNKNOWN, o->mailbox,
+				      o->message_id, items, m->reply, NULL, 0);
+			break;
+		}
+	}
+	free(msgs);
+	for (size_t i = 0; i < p->out_count; i++) {
+		free(p->out[i].mailbox);
+		free(p->out[i].message);
+		free(p->out[i].ids);
+	}
+	p->out_count = 0;
+}
+
+/* digest_queue - add a built digest to the batch; takes message and
+   the collected ids */
+static void digest_queue(struct digest_pass *p, const char *mailbox,
+			 const char *message_id, char *message,
+			 struct digest_collect *c)
+{
+	struct digest_outgoing *o = &p->out[p->out_count++];
+
+	memset(o, 0, sizeof(*o));
+	o->mailbox = xstrdup(mailbox);
+	snprintf(o->message_id, sizeof(o->message_id), "%s", message_id);
+	o->message = message;
+	o->ids = c->ids;
+	o->count = c->count;
+	c->ids = NULL;
+	if (p->out_count == DIGEST_BATCH)
+		digest_flush(p);
 }
 
 static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
@@ -732,13 +846,14 @@ static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
 			       p->now + (long long)set->quarantine_days * 86400,
 			       message_id, sizeof(message_id));
 	template_data_free(&d);
-	if (p->opts->dry_run)
+	if (p->opts->dry_run) {
 		digest_report(p, DIGEST_EVENT_DRY_RUN, mailbox, message_id,
 			      (unsigned int)c.count, NULL, message,
 			      strlen(message));
-	else
-		digest_send_new(p, mailbox, message_id, message, &c);
-	free(message);
+		free(message);
+	} else {
+		digest_queue(p, mailbox, message_id, message, &c);
+	}
 	goto out;
 fail:
 	p->stats->errors++;
@@ -799,6 +914,7 @@ int digest_run(struct digest *dg, long long now,
 		}
 		free(m.v[i]);
 	}
+	digest_flush(&p);
 	free(m.v);
 	for (size_t i = 0; i < p.busy_count; i++)
 		free(p.busy[i]);

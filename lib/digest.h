@@ -33,6 +33,11 @@
  *	has it can recognise the copy), never rebuilt with other contents.
  *	A message is therefore never listed in two different digests.
  *
+ *	Digests go out in batches (up to 50 per SMTP session, each with its
+ *	own MAIL, RCPT, DATA and outcome): the batch is recorded pending in
+ *	one transaction, sent, and the accepted ones marked sent in one
+ *	more. The rules above hold per digest.
+ *
  * THREADS
  *	A struct digest is used by one thread at a time. The library never
  *	logs: each decision is handed to opts->report.

@@ -6,7 +6,8 @@
 # writes each digest it accepts to a file; digest-check.py parses it with
 # Python's email package. Covers: headers and both parts, counts, links,
 # languages, legit first, a hostile subject, the relay refusing (451,
-# 554), down, or hanging up after the data, a crash between the relay's
+# 554), down, or hanging up after the data in the middle of a batch (one
+# SMTP session carries several digests), a crash between the relay's
 # 250 and the record, the second run of a day, the modes, and a
 # 10,000-message storm.
 set -u
@@ -138,13 +139,19 @@ done
 stop_sink
 rm -f "$T"/sink/*
 
-# ---- the relay takes the data and hangs up without an answer: the
-# digest stays pending and the next run sends the same bytes
+# ---- the relay takes the data of the first digest of the batch (alice's)
+# and hangs up without an answer: that digest stays pending and the next
+# run sends the same bytes; the others of the batch never started and
+# are dropped
 start_sink -q .
-run --now --mailbox alice@example.test; rc=$?
-pending=$(sql "SELECT message_id FROM digest WHERE state='pending'")
-[ $rc -eq 75 ] && [ -n "$pending" ] && grep -q 'status=unknown' "$T/run.err" \
+run --now; rc=$?
+pending=$(sql "SELECT message_id FROM digest WHERE state='pending' AND mailbox='alice@example.test'")
+[ $rc -eq 75 ] && [ -n "$pending" ] && grep -q 'alice@example.test.*status=unknown' "$T/run.err" \
 	&& ok "no answer after the data: kept pending" || fail "hang-up: exit $rc, pending '$pending'"
+[ "$(sql 'SELECT count(*) FROM digest')" = 1 ] && [ "$(covered)" = 7 ] \
+	&& grep -q 'bob@example.test.*status=deferred' "$T/run.err" \
+	&& ok "the rest of the batch: dropped, retried next run" \
+	|| fail "rest of the batch: $(sql 'SELECT count(*) FROM digest') digests, $(covered) covered"
 sql "SELECT writefile('$T/pending.eml', message) FROM digest WHERE state='pending'" >/dev/null
 $CHECK "$T/pending.eml" --crlf --mailbox alice@example.test > "$T/chk" \
 	&& ok "the stored bytes: CRLF only, headers intact" || { fail "stored bytes"; grep FAIL "$T/chk"; }
@@ -249,6 +256,23 @@ $CHECK "$(digests erin)" --total 10000 --listed 50 --more 9950 --max-size 150000
 	|| { fail "10,000 storm: exit $rc"; grep FAIL "$T/chk"; }
 [ "$(sql "SELECT item_count FROM digest WHERE mailbox='erin@example.test'")" = 10000 ] \
 	&& ok "the digest covers all 10,000" || fail "erin's digest covers $(sql "SELECT item_count FROM digest WHERE mailbox='erin@example.test'")"
+
+# ---- 120 mailboxes at once: three SMTP sessions of up to 50 digests
+rm -f "$T"/sink/*
+sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120)
+	INSERT INTO quarantine (queue_id, sender, recipient, arrived, kind, status, reason,
+		reporting_mta, verdict, evidence, orig_subject, orig_from, orig_message_id,
+		storm_id, state, state_changed, size, raw)
+	SELECT 'M' || i, sender, 'm' || i || '@example.test', arrived, kind, status, reason,
+		reporting_mta, verdict, evidence, orig_subject, orig_from, orig_message_id,
+		storm_id, state, state_changed, size, raw
+	FROM quarantine, n WHERE queue_id = 'E0001'"
+run --now; rc=$?
+[ $rc -eq 0 ] && [ "$(ndigests m)" = 120 ] \
+	&& [ "$(sql "SELECT count(*) FROM digest WHERE mailbox LIKE 'm%' AND state='sent'")" = 120 ] \
+	&& [ "$(for f in $(digests m); do grep -m1 '^To:' "$f"; done | sort -u | wc -l)" = 120 ] \
+	&& ok "120 mailboxes: 120 digests, each to its own mailbox, all recorded" \
+	|| fail "120 mailboxes: exit $rc, $(ndigests m) received"
 
 # ---- a broken template stops the run before anything is built
 mkdir -p "$T/tpl" && cp -r "$top_srcdir/templates/en" "$T/tpl/" && chmod -R u+w "$T/tpl"
