@@ -141,6 +141,10 @@ char *dsn_address_clean(const char *value)
 static enum dsn_field dsn_field_lookup(const char *line, size_t len,
 				       size_t *value_off_r)
 {
+	/* the field names start with one of these letters */
+	if (len == 0 || strchr("rofasdxROFASDX", line[0]) == NULL ||
+	    line[0] == '\0')
+		return DSN_FIELD_NONE;
 	for (size_t i = 0; i < sizeof(dsn_fields) / sizeof(dsn_fields[0]); i++) {
 		size_t n = strlen(dsn_fields[i].name);
 
