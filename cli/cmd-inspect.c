@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,13 @@ int cmd_inspect(int argc, char **argv, const struct cli_context *ctx)
 		fprintf(stderr, "ndrguard inspect: %s\n", error);
 		return EX_CONFIG;
 	}
+	/*
+	 * Many messages in one run: keep freed memory for the next one
+	 * rather than giving the top of the heap back to the kernel after
+	 * each (and faulting it in again)
+	 */
+	if (argc - optind > 1)
+		mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
 	for (int i = optind; i < argc; i++) {
 		if (inspect_one(argv[i], relays, json) < 0)
 			status = EX_NOINPUT;
