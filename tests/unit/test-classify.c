@@ -66,6 +66,79 @@ static const char ordinary[] =
 	"From: friend@example.com\nTo: me@example.org\n"
 	"Subject: lunch?\n\nThe delivery of the pizza failed, user unknown :)\n";
 
+/* Amazon SES through SNS: the notification is a JSON string in JSON */
+static const char ses_sns[] =
+	"From: SES <no-reply@sns.amazonaws.com>\nTo: me@example.org\n"
+	"Subject: AWS Notification Message\n"
+	"Content-Type: text/plain; charset=UTF-8\n\n"
+	"{\n  \"Type\" : \"Notification\",\n"
+	"  \"Message\" : \"{\\\"notificationType\\\":\\\"Bounce\\\","
+	"\\\"bounce\\\":{\\\"bounceType\\\":\\\"Permanent\\\","
+	"\\\"bouncedRecipients\\\":[{\\\"emailAddress\\\":"
+	"\\\"gone@example.net\\\",\\\"action\\\":\\\"failed\\\","
+	"\\\"status\\\":\\\"5.1.1\\\",\\\"diagnosticCode\\\":"
+	"\\\"smtp; 550 5.1.1 user unknown\\\"}],\\\"reportingMTA\\\":"
+	"\\\"dsn; a1.smtp-out.example.com\\\"},\\\"mail\\\":{"
+	"\\\"headers\\\":[{\\\"name\\\":\\\"Subject\\\","
+	"\\\"value\\\":\\\"Hello \\\\u00e9\\\"}]}}\"\n}\n";
+
+static const char ses_delivery[] =
+	"From: SES <no-reply@sns.amazonaws.com>\nTo: me@example.org\n"
+	"Subject: AWS Notification Message\n\n"
+	"{\"notificationType\":\"Delivery\",\"delivery\":{\"recipients\":"
+	"[\"ok@example.net\"],\"smtpResponse\":\"250 2.6.0 Message received\"}}\n";
+
+/* two reports in one mbox file, the second a copy of the first */
+static const char mbox_two[] =
+	"From MAILER-DAEMON Thu Jul  2 12:05:05 2020\n"
+	"From: MAILER-DAEMON@mx.example.org\nSubject: Undelivered Mail\n"
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=\"Q\"\n\n"
+	"--Q\nContent-Type: message/delivery-status\n\n"
+	"Reporting-MTA: dns; mx.example.org\n\n"
+	"Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.1.0\n\n"
+	"--Q--\n"
+	"From double-bounce@mx.example.org Thu Jul  2 12:05:05 2020\n"
+	"From: MAILER-DAEMON@mx.example.org\nSubject: Postmaster Copy\n"
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=\"Q\"\n\n"
+	"--Q\nContent-Type: message/delivery-status\n\n"
+	"Reporting-MTA: dns; mx.example.org\n\n"
+	"Final-Recipient: rfc822; a@example.net\nAction: failed\nStatus: 5.1.0\n\n"
+	"--Q--\n";
+
+/* Exim: X-Failed-Recipients, each reason indented under its address */
+static const char exim_two[] =
+	"From: Mail Delivery System <Mailer-Daemon@mx.example.org>\n"
+	"To: me@example.org\nSubject: Mail delivery failed\n"
+	"X-Failed-Recipients: a@example.jp, b@example.jp\n\n"
+	"A message that you sent could not be delivered to one or more of its\n"
+	"recipients. This is a permanent error. The following address(es) failed:\n\n"
+	"  a@example.jp\n    host mx.example.jp: 550 5.1.1 <a@example.jp>... User Unknown\n"
+	"  b@example.jp\n    host mx.example.jp: 550 5.2.2 <b@example.jp>... Mailbox Full\n";
+
+/* a DSN in Amazon's field order, and a report that names nobody */
+static const char action_first[] =
+	"From: postmaster@example.jp\nSubject: Delivery Status Notification (Failure)\n"
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=\"Z\"\n\n"
+	"--Z\nContent-Type: message/delivery-status\n\n"
+	"Reporting-MTA: dns; inbound.example.com\n\n"
+	"Action: failed\nFinal-Recipient: rfc822; x@example.jp\n"
+	"Original-Recipient: rfc822; x@example.jp\n"
+	"Diagnostic-Code: smtp; 550 5.1.1 Mailbox does not exist\nStatus: 5.1.1\n\n"
+	"--Z--\n";
+
+static const char names_nobody[] =
+	"From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\n"
+	"Subject: Undelivered Mail Returned to Sender\n"
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=\"N\"\n\n"
+	"--N\nContent-Type: text/plain\n\n"
+	"I'm sorry to have to inform you that your message could not\n"
+	"be delivered to one or more recipients.\n\n"
+	"--N\nContent-Type: message/delivery-status\n\n"
+	"Reporting-MTA: dns; mx.example.org\n\n"
+	"--N\nContent-Type: text/rfc822-headers\n\n"
+	"Message-ID: <m@example.org>\nFrom: me@example.org\nTo: them@example.fr\n"
+	"Subject: hi\n\n--N--\n";
+
 /* classify - classify a C string, failing the test on error */
 static struct classify_result *classify(const char *msg, size_t len,
 					const struct relays *relays)
@@ -237,6 +310,61 @@ START_TEST(test_hostile)
 }
 END_TEST
 
+START_TEST(test_ses_json)
+{
+	struct classify_result *res = classify(ses_sns, strlen(ses_sns), NULL);
+
+	ck_assert_int_eq(res->kind, CLASSIFY_NDR_FAILED);
+	ck_assert_uint_eq(res->recipient_count, 1);
+	ck_assert_str_eq(res->recipients[0].address, "gone@example.net");
+	ck_assert_str_eq(res->recipients[0].status, "5.1.1");
+	ck_assert_str_eq(res->recipients[0].diagnostic,
+			 "smtp; 550 5.1.1 user unknown");
+	ck_assert_str_eq(res->reporting_mta, "a1.smtp-out.example.com");
+	ck_assert_str_eq(res->original.subject, "Hello \xc3\xa9");
+	classify_result_free(&res);
+	res = classify(ses_delivery, strlen(ses_delivery), NULL);
+	ck_assert_int_eq(res->kind, CLASSIFY_DSN_SUCCESS);
+	ck_assert_uint_eq(res->recipient_count, 1);
+	ck_assert_str_eq(res->recipients[0].address, "ok@example.net");
+	ck_assert_str_eq(res->recipients[0].status, "2.6.0");
+	classify_result_free(&res);
+	/* malformed JSON is only text */
+	static const char bad[] =
+		"From: a@example.com\nSubject: x\n\n{\"notificationType\":[[[";
+	res = classify(bad, strlen(bad), NULL);
+	ck_assert_int_eq(res->kind, CLASSIFY_NOT_BOUNCE);
+	classify_result_free(&res);
+}
+END_TEST
+
+START_TEST(test_recipients_found)
+{
+	struct classify_result *res = classify(mbox_two, strlen(mbox_two), NULL);
+
+	/* one address per report, each report counted */
+	ck_assert_uint_eq(res->recipient_count, 2);
+	ck_assert_str_eq(res->recipients[1].address, "a@example.net");
+	ck_assert_str_eq(res->recipients[1].status, "5.1.0");
+	classify_result_free(&res);
+	res = classify(exim_two, strlen(exim_two), NULL);
+	ck_assert_uint_eq(res->recipient_count, 2);
+	ck_assert_str_eq(res->recipients[0].status, "5.1.1");
+	ck_assert_str_eq(res->recipients[1].status, "5.2.2");
+	classify_result_free(&res);
+	res = classify(action_first, strlen(action_first), NULL);
+	ck_assert_uint_eq(res->recipient_count, 1);
+	ck_assert_str_eq(res->recipients[0].address, "x@example.jp");
+	ck_assert_str_eq(res->recipients[0].status, "5.1.1");
+	classify_result_free(&res);
+	res = classify(names_nobody, strlen(names_nobody), NULL);
+	ck_assert_int_eq(res->kind, CLASSIFY_NDR_FAILED);
+	ck_assert_uint_eq(res->recipient_count, 1);
+	ck_assert_str_eq(res->recipients[0].address, "them@example.fr");
+	classify_result_free(&res);
+}
+END_TEST
+
 START_TEST(test_names)
 {
 	ck_assert_str_eq(classify_kind_name(CLASSIFY_NDR_DELAYED), "ndr_delayed");
@@ -261,6 +389,8 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_hostile);
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_ses_json);
+	tcase_add_test(tc, test_recipients_found);
 	suite_add_tcase(s, tc);
 	return s;
 }
