@@ -793,8 +793,9 @@ static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
 
 	memset(&c, 0, sizeof(c));
 	if (!digest_mail_address_ok(mailbox)) {
-		p->stats->errors++;
-		digest_report(p, DIGEST_EVENT_ERROR, mailbox, NULL, 0,
+		/* a permanent condition, not a failure to retry */
+		p->stats->skipped++;
+		digest_report(p, DIGEST_EVENT_SKIPPED, mailbox, NULL, 0,
 			      "not an address a digest can go to", NULL, 0);
 		return;
 	}

@@ -267,7 +267,15 @@ sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12
 		reporting_mta, verdict, evidence, orig_subject, orig_from, orig_message_id,
 		storm_id, state, state_changed, size, raw
 	FROM quarantine, n WHERE queue_id = 'E0001'"
+# and one held for a recipient no digest can be addressed to: skipped,
+# not an error that would fail every run
+sql "INSERT INTO quarantine (queue_id, sender, recipient, arrived, kind, verdict,
+		state, state_changed, size, raw)
+	SELECT 'ODD1', sender, 'odd name@example.test', arrived, kind, verdict, state,
+		state_changed, size, raw FROM quarantine WHERE queue_id = 'E0001'"
 run --now; rc=$?
+grep -q 'odd name@example.test.*status=skipped' "$T/run.err" \
+	&& ok "an unaddressable recipient is skipped" || fail "odd recipient not skipped"
 [ $rc -eq 0 ] && [ "$(ndigests m)" = 120 ] \
 	&& [ "$(sql "SELECT count(*) FROM digest WHERE mailbox LIKE 'm%' AND state='sent'")" = 120 ] \
 	&& [ "$(for f in $(digests m); do grep -m1 '^To:' "$f"; done | sort -u | wc -l)" = 120 ] \
