@@ -678,6 +678,11 @@ static int text_failed_header(struct classify_ctx *ctx, const char *action)
 
 		if (addr == NULL)
 			continue;
+		/* each address costs a search of the text: as many as kept */
+		if (ctx->res->recipient_count >= CLASSIFY_MAX_RECIPIENTS) {
+			free(addr);
+			break;
+		}
 		diag = text_listed_block(ctx, addr);
 		if (diag == NULL)
 			diag = text_smtp_line(ctx->text.data, ctx->error_len);

@@ -320,6 +320,7 @@ static void classify_dsn_recipients(struct classify_ctx *ctx)
 		 * Sendmail transcript); the recipient's own line first.
 		 */
 		if (addr != NULL && found == NULL &&
+		    ctx->res->recipient_count < CLASSIFY_MAX_RECIPIENTS &&
 		    (status == NULL || strcmp(status + 1, ".0.0") == 0) &&
 		    (found = classify_text_status(ctx, addr,
 						  status == NULL ? 0 : status[0])) != NULL)
