@@ -23,9 +23,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -863,6 +866,39 @@ out:
 	digest_collect_free(&c);
 }
 
+/*
+ * digest_lock - one pass at a time per database (cron and ndrguardd may
+ * both run them): a pass must be able to tell a pending digest that
+ * another live pass is sending from one left by a crash, and with the
+ * lock every pending digest it sees is the latter. The kernel drops the
+ * lock when its holder dies. Returns 1 with *fd_r locked, 0 when another
+ * pass holds it, -1 with *error_r.
+ */
+static int digest_lock(const char *database, int *fd_r, const char **error_r)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd;
+
+	strbuf_printf(&path, "%s.digest-lock", database);
+	fd = open(strbuf_cstr(&path), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int busy = fd >= 0 && errno == EWOULDBLOCK;
+		if (!busy) {
+			snprintf(digest_error_buf, sizeof(digest_error_buf),
+				 "lock %s: %s", strbuf_cstr(&path),
+				 strerror(errno));
+			*error_r = digest_error_buf;
+		}
+		if (fd >= 0)
+			close(fd);
+		strbuf_free(&path);
+		return busy ? 0 : -1;
+	}
+	strbuf_free(&path);
+	*fd_r = fd;
+	return 1;
+}
+
 struct digest_mailboxes {
 	char **v;
 	size_t count;
@@ -892,16 +928,29 @@ int digest_run(struct digest *dg, long long now,
 		.dg = dg, .opts = opts, .stats = stats, .now = now,
 	};
 	struct digest_mailboxes m = { NULL, 0 };
+	int lock_fd = -1;
 
 	memset(stats, 0, sizeof(*stats));
 	if (access(set->database, F_OK) < 0)
 		return 0;		/* nothing was ever held */
-	if (store_open(set->database, &so, &p.st, error_r) < 0)
+	switch (digest_lock(set->database, &lock_fd, error_r)) {
+	case -1:
 		return -1;
+	case 0:
+		stats->skipped++;
+		digest_report(&p, DIGEST_EVENT_SKIPPED, "*", NULL, 0,
+			      "another digest run is in progress", NULL, 0);
+		return 0;
+	}
+	if (store_open(set->database, &so, &p.st, error_r) < 0) {
+		close(lock_fd);
+		return -1;
+	}
 	digest_resend_pending(&p);
 	if (p.st->v->digest_mailboxes(p.st, opts->mailbox, digest_copy_mailbox,
 				      &m, error_r) < 0) {
 		store_close(&p.st);
+		close(lock_fd);
 		return -1;
 	}
 	stats->mailboxes = (unsigned int)m.count;
@@ -921,6 +970,7 @@ int digest_run(struct digest *dg, long long now,
 		free(p.busy[i]);
 	free(p.busy);
 	store_close(&p.st);
+	close(lock_fd);
 	return 0;
 }
 

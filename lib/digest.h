@@ -38,6 +38,11 @@
  *	one transaction, sent, and the accepted ones marked sent in one
  *	more. The rules above hold per digest.
  *
+ *	One pass at a time per database (an flock on DATABASE.digest-lock):
+ *	a pass started while another runs - cron and ndrguardd - returns at
+ *	once with a SKIPPED event for mailbox "*". So every pending digest a
+ *	pass finds was left by a pass that is gone.
+ *
  * THREADS
  *	A struct digest is used by one thread at a time. The library never
  *	logs: each decision is handed to opts->report.

@@ -282,6 +282,25 @@ grep -q 'odd name@example.test.*status=skipped' "$T/run.err" \
 	&& ok "120 mailboxes: 120 digests, each to its own mailbox, all recorded" \
 	|| fail "120 mailboxes: exit $rc, $(ndigests m) received"
 
+# ---- two runs at once (cron and the daemon): one digest per mailbox
+rm -f "$T"/sink/*
+sql "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 120)
+	INSERT INTO quarantine (queue_id, sender, recipient, arrived, kind, status, reason,
+		reporting_mta, verdict, evidence, orig_subject, orig_from, orig_message_id,
+		storm_id, state, state_changed, size, raw)
+	SELECT 'N' || i, sender, 'n' || i || '@example.test', arrived, kind, status, reason,
+		reporting_mta, verdict, evidence, orig_subject, orig_from, orig_message_id,
+		storm_id, state, state_changed, size, raw
+	FROM quarantine, n WHERE queue_id = 'E0001'"
+ng digest --now > "$T/par1.out" 2> "$T/par1.err" &
+ng digest --now > "$T/par2.out" 2> "$T/par2.err"
+wait $!
+[ "$(ndigests n)" = 120 ] \
+	&& [ "$(for f in $(digests n); do grep -m1 '^To:' "$f"; done | sort -u | wc -l)" = 120 ] \
+	&& [ "$(sql "SELECT count(*) FROM digest WHERE mailbox LIKE 'n%'")" = 120 ] \
+	&& ok "two runs at once: 120 digests, none twice ($(cat "$T/par1.err" "$T/par2.err" | grep -c 'in progress') waited out)" \
+	|| fail "two runs at once: $(ndigests n) received"
+
 # ---- a broken template stops the run before anything is built
 mkdir -p "$T/tpl" && cp -r "$top_srcdir/templates/en" "$T/tpl/" && chmod -R u+w "$T/tpl"
 printf 'ok\n{{#items}}\n' >> "$T/tpl/en/digest.html"
