@@ -3,6 +3,7 @@
  *
  * SYNOPSIS
  *	ndrguard-digest [-c FILE] [--dry-run] [--mailbox ADDR] [--now]
+ *	ndrguard-digest [-c FILE] --mailbox ADDR --set-time HH:MM|default
  *
  * DESCRIPTION
  *	One pass of the digest engine (lib/digest.h): each mailbox with
@@ -15,6 +16,8 @@
  *			mbox; send and record nothing
  *	--mailbox ADDR	only this mailbox
  *	--now		ignore digest_time: send what is waiting now
+ *	--set-time	give the mailbox its own time of day for its digest
+ *			("default": back to digest_time), and do nothing else
  *
  *	One syslog line per decision (and on stderr), then a summary on
  *	stdout: "digest: N mailboxes, N sent, N resent, N deferred,
@@ -35,7 +38,8 @@
  *	Exit 0 when every due digest went out; 75 (EX_TEMPFAIL) when one
  *	was deferred, failed, or the database could not be opened (run
  *	again later: nothing is sent twice); 78 (EX_CONFIG) for a bad
- *	configuration or template (naming FILE:LINE); 64 for bad usage.
+ *	configuration or template (naming FILE:LINE); 64 for bad usage; 65
+ *	(EX_DATAERR) for a --set-time that is not HH:MM.
  */
 #include "autoconfig.h"
 #include "config.h"
@@ -140,7 +144,9 @@ static int digest_drop_privileges(const char *database)
 static int digest_usage(void)
 {
 	fprintf(stderr, "usage: ndrguard-digest [-c FILE] [--dry-run] "
-		"[--mailbox ADDR] [--now]\n");
+		"[--mailbox ADDR] [--now]\n"
+		"       ndrguard-digest [-c FILE] --mailbox ADDR "
+		"--set-time HH:MM|default\n");
 	return EX_USAGE;
 }
 
@@ -150,6 +156,7 @@ int main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "mailbox", required_argument, NULL, 'm' },
 		{ "now", no_argument, NULL, 'N' },
+		{ "set-time", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -160,7 +167,7 @@ int main(int argc, char **argv)
 	struct digest_stats stats;
 	struct settings set;
 	struct digest *dg;
-	const char *path = NULL, *error;
+	const char *path = NULL, *error, *set_time = NULL;
 	int c, status;
 
 	while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
@@ -169,11 +176,12 @@ int main(int argc, char **argv)
 		case 'n': opts.dry_run = 1; break;
 		case 'm': opts.mailbox = optarg; break;
 		case 'N': opts.now = 1; break;
+		case 't': set_time = optarg; break;
 		case 'h': digest_usage(); return EX_OK;
 		default: return digest_usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (set_time != NULL && opts.mailbox == NULL))
 		return digest_usage();
 	if (path == NULL && access(config_default_path, F_OK) == 0)
 		path = config_default_path;
@@ -188,6 +196,21 @@ int main(int argc, char **argv)
 	if (digest_drop_privileges(set.database) < 0) {
 		settings_free(&set);
 		return EX_TEMPFAIL;
+	}
+	if (set_time != NULL) {
+		/* the mailbox's own time of day; "default": digest_time */
+		if (digest_set_time(&set, opts.mailbox, strcmp(set_time,
+				    "default") == 0 ? NULL : set_time,
+				    (long long)time(NULL), &error) < 0) {
+			fprintf(stderr, "ndrguard digest: %s: %s\n",
+				opts.mailbox, error);
+			settings_free(&set);
+			return EX_DATAERR;
+		}
+		log_info("digest: to=<%s>, digest_time=%s", opts.mailbox,
+			 set_time);
+		settings_free(&set);
+		return EX_OK;
 	}
 	if (digest_create(&set, &dg, &error) < 0) {
 		log_error("digest: %s", error);

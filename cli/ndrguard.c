@@ -39,7 +39,7 @@ static const struct cli_verb cli_verbs[] = {
 	{ "release", cmd_release, "release ID..." },
 	{ "delete", cmd_delete, "delete ID..." },
 	{ "purge", cmd_purge, "purge" },
-	{ "digest", cmd_digest, "digest [--dry-run] [--mailbox ADDR] [--now]" },
+	{ "digest", cmd_digest, "digest [--dry-run] [--mailbox ADDR] [--now] | --mailbox ADDR --set-time HH:MM|default" },
 };
 
 static void ndrguard_usage(FILE *fp)

@@ -790,7 +790,8 @@ static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
 	const struct digest_lang *lang;
 	struct template_data *d;
 	const char *error;
-	char message_id[300], detail[200];
+	char message_id[300], detail[200], own_time[6];
+	const char *when;
 	long long last = 0, slot;
 	char *message;
 
@@ -803,8 +804,10 @@ static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
 		return;
 	}
 	if (st->v->pref_get(st, mailbox, &pref, &error) < 0
+	    || st->v->digest_time_get(st, mailbox, own_time, &error) < 0
 	    || st->v->digest_last_sent(st, mailbox, &last, &error) < 0)
 		goto fail;
+	when = own_time[0] != '\0' ? own_time : set->digest_time;
 	if (strcmp(pref.digest, "never") == 0) {
 		p->stats->skipped++;
 		digest_report(p, DIGEST_EVENT_SKIPPED, mailbox, NULL, 0,
@@ -824,11 +827,11 @@ static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
 	/* a digest at digest_time lists what arrived before it, once a
 	   day: due when the last digest is older than the latest such
 	   time and something waiting arrived before it */
-	slot = digest_due_since(set->digest_time, p->now);
+	slot = digest_due_since(when, p->now);
 	if (!p->opts->now && (last >= slot || c.first >= slot)) {
 		p->stats->skipped++;
 		snprintf(detail, sizeof(detail), "not due before the next %s",
-			 set->digest_time);
+			 when);
 		digest_report(p, DIGEST_EVENT_SKIPPED, mailbox, NULL,
 			      (unsigned int)c.count, detail, NULL, 0);
 		goto out;
@@ -985,5 +988,35 @@ int digest_run_once(const struct settings *set, long long now,
 		return -1;
 	ret = digest_run(dg, now, opts, stats, error_r);
 	digest_destroy(&dg);
+	return ret;
+}
+
+int digest_time_valid(const char *hhmm)
+{
+	return hhmm != NULL && strlen(hhmm) == 5 && hhmm[2] == ':'
+		&& hhmm[0] >= '0' && hhmm[0] <= '2'
+		&& hhmm[1] >= '0' && hhmm[1] <= '9'
+		&& hhmm[3] >= '0' && hhmm[3] <= '5'
+		&& hhmm[4] >= '0' && hhmm[4] <= '9'
+		&& strcmp(hhmm, "24:00") < 0;
+}
+
+int digest_set_time(const struct settings *set, const char *mailbox,
+		    const char *hhmm, long long now, const char **error_r)
+{
+	struct store_options so = {
+		.busy_timeout_ms = set->busy_timeout * 1000, .create = 0,
+	};
+	struct store *st;
+	int ret;
+
+	if (hhmm != NULL && !digest_time_valid(hhmm)) {
+		*error_r = "expected HH:MM (00:00 to 23:59)";
+		return -1;
+	}
+	if (store_open(set->database, &so, &st, error_r) < 0)
+		return -1;
+	ret = st->v->digest_time_set(st, mailbox, hhmm, now, error_r);
+	store_close(&st);
 	return ret;
 }

@@ -16,7 +16,8 @@
  *	legitimate first, at most digest_max_items of them, each with a
  *	signed release link.
  *
- *	Due: once a day at digest_time (local time), unless opts->now;
+ *	Due: once a day at digest_time (local time), or the mailbox's own
+ *	time (digest_set_time()), unless opts->now;
  *	never for mailboxes whose owner chose "never"; for "storms" only
  *	when a storm started since the mailbox's last digest.
  *
@@ -128,5 +129,13 @@ int digest_run_once(const struct settings *set, long long now,
 /* digest_due_since - the last digest_time ("HH:MM") at or before now,
    local time: a mailbox whose last digest is older is due */
 long long digest_due_since(const char *digest_time, long long now);
+/* digest_time_valid - "HH:MM", 00:00 to 23:59 */
+int digest_time_valid(const char *hhmm);
+/*
+ * digest_set_time - the mailbox's own digest time instead of digest_time
+ * (hhmm NULL: back to digest_time). Returns 0, or -1 with *error_r.
+ */
+int digest_set_time(const struct settings *set, const char *mailbox,
+		    const char *hhmm, long long now, const char **error_r);
 
 #endif

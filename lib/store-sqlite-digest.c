@@ -343,3 +343,49 @@ int store_sqlite_digest_storms(struct store *st, const char *mailbox,
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
+
+int store_sqlite_digest_time_get(struct store *st, const char *mailbox,
+				 char time_r[6], const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+		"SELECT digest_time FROM digest_schedule WHERE mailbox = ?1",
+		"read digest time", error_r);
+	int rc;
+
+	time_r[0] = '\0';
+	if (stmt == NULL)
+		return -1;
+	sqlite_digest_bind_text(stmt, 1, mailbox);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(stmt, 0);
+		snprintf(time_r, 6, "%s", t ? t : "");
+	} else if (rc != SQLITE_DONE) {
+		*error_r = sqlite_digest_fail(db, "read digest time");
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_sqlite_digest_time_set(struct store *st, const char *mailbox,
+				 const char *hhmm, long long now,
+				 const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = sqlite_digest_prepare(db, hhmm == NULL
+		? "DELETE FROM digest_schedule WHERE mailbox = ?1"
+		: "INSERT INTO digest_schedule (mailbox, digest_time, changed)"
+		  " VALUES (?1, ?2, ?3) ON CONFLICT (mailbox) DO UPDATE"
+		  " SET digest_time = ?2, changed = ?3",
+		"set digest time", error_r);
+
+	if (stmt == NULL)
+		return -1;
+	sqlite_digest_bind_text(stmt, 1, mailbox);
+	if (hhmm != NULL) {
+		sqlite_digest_bind_text(stmt, 2, hhmm);
+		sqlite3_bind_int64(stmt, 3, now);
+	}
+	return sqlite_digest_done(db, stmt, "set digest time", error_r);
+}

@@ -32,5 +32,10 @@ int store_sqlite_digest_drop(struct store *st, long long id,
 int store_sqlite_digest_storms(struct store *st, const char *mailbox,
 			       long long since, store_storm_cb *cb,
 			       void *context, const char **error_r);
+int store_sqlite_digest_time_get(struct store *st, const char *mailbox,
+				 char time_r[6], const char **error_r);
+int store_sqlite_digest_time_set(struct store *st, const char *mailbox,
+				 const char *hhmm, long long now,
+				 const char **error_r);
 
 #endif

@@ -671,6 +671,8 @@ static const struct store_vfuncs sqlite_vfuncs = {
 	.digest_attempted = store_sqlite_digest_attempted,
 	.digest_drop = store_sqlite_digest_drop,
 	.digest_storms = store_sqlite_digest_storms,
+	.digest_time_get = store_sqlite_digest_time_get,
+	.digest_time_set = store_sqlite_digest_time_set,
 	/* store-sqlite-release.c */
 	.pref_get = store_sqlite_pref_get,
 	.pref_set = store_sqlite_pref_set,

@@ -208,6 +208,14 @@ struct store_vfuncs {
 	int (*digest_storms)(struct store *st, const char *mailbox,
 			     long long since, store_storm_cb *cb,
 			     void *context, const char **error_r);
+	/* the mailbox's own digest time, "HH:MM" (sql/0004-digest-time.sql);
+	   time_r[0] is '\0' when it has none */
+	int (*digest_time_get)(struct store *st, const char *mailbox,
+			       char time_r[6], const char **error_r);
+	/* set it, or with hhmm NULL go back to digest_time */
+	int (*digest_time_set)(struct store *st, const char *mailbox,
+			       const char *hhmm, long long now,
+			       const char **error_r);
 	/* the mailbox's preferences; the defaults when it has none */
 	int (*pref_get)(struct store *st, const char *mailbox,
 			struct store_pref *pref_r, const char **error_r);

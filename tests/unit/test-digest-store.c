@@ -183,6 +183,25 @@ START_TEST(one_pending_digest_per_mailbox)
 }
 END_TEST
 
+START_TEST(own_digest_time)
+{
+	const char *err = NULL;
+	char t[6];
+
+	ck_assert_int_eq(st->v->digest_time_get(st, "pat@x.test", t, &err), 0);
+	ck_assert_str_eq(t, "");
+	ck_assert_int_eq(st->v->digest_time_set(st, "pat@x.test", "22:30", 1, &err), 0);
+	ck_assert_int_eq(st->v->digest_time_set(st, "PAT@x.test", "05:15", 2, &err), 0);
+	ck_assert_int_eq(st->v->digest_time_get(st, "Pat@X.test", t, &err), 0);
+	ck_assert_str_eq(t, "05:15");
+	ck_assert_int_eq(st->v->digest_time_set(st, "pat@x.test", "24:00", 3, &err), -1);
+	ck_assert_int_eq(st->v->digest_time_set(st, "pat@x.test", "7:00", 3, &err), -1);
+	ck_assert_int_eq(st->v->digest_time_set(st, "pat@x.test", NULL, 4, &err), 0);
+	ck_assert_int_eq(st->v->digest_time_get(st, "pat@x.test", t, &err), 0);
+	ck_assert_str_eq(t, "");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("digest-store");
@@ -194,6 +213,7 @@ int main(void)
 	tcase_add_test(tc, uncovered_items_by_mailbox_and_verdict);
 	tcase_add_test(tc, covered_once_dropped_uncovers_sent_is_final);
 	tcase_add_test(tc, one_pending_digest_per_mailbox);
+	tcase_add_test(tc, own_digest_time);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
