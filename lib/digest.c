@@ -346,6 +346,11 @@ digest_model(struct digest *dg, struct store *st, const char *mailbox,
 	template_data_set(d, "first_time", when);
 	digest_format_time(c->last, when, sizeof(when));
 	template_data_set(d, "last_time", when);
+	{
+		char first[64];
+		digest_format_time(c->first, first, sizeof(first));
+		template_data_set_bool(d, "same_time", strcmp(first, when) == 0);
+	}
 	/* "may be real": not known to be backscatter */
 	if (c->by_verdict[0] + c->by_verdict[1] > 0)
 		template_data_setf(d, "legit_count", "%u",
