@@ -9,6 +9,9 @@
 #ifndef NDRGUARD_CLASSIFY_PRIVATE_H
 #define NDRGUARD_CLASSIFY_PRIVATE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "classify.h"
 #include "dsn.h"
 #include "mime.h"
@@ -51,6 +54,8 @@ int classify_text_has(const char *hay, size_t len, const char *const *needles);
 /* the text classify_text_has() is mostly asked about: indexed until _end */
 void classify_text_index_begin(const char *hay, size_t len);
 void classify_text_index_end(void);
+/* its byte pairs, bit (a << 8 | b), when hay is the indexed text */
+const uint64_t *classify_text_index_pairs(const char *hay, size_t *len_r);
 char *classify_text_reporting_mta(struct classify_ctx *ctx);
 /* an Amazon SES JSON notification: 1 and *kind_r, recipients added */
 int classify_text_ses(struct classify_ctx *ctx, enum classify_kind *kind_r);

@@ -191,6 +191,21 @@ static void text_index_build(struct text_index *ix)
 	ix->built = 1;
 }
 
+/*
+ * classify_text_index_pairs - the byte-pair bitmap of hay (built now if
+ * it was not yet) when hay is the indexed text, its length in *len_r;
+ * NULL for any other text
+ */
+const uint64_t *classify_text_index_pairs(const char *hay, size_t *len_r)
+{
+	if (!text_index.active || hay == NULL || hay != text_index.hay)
+		return NULL;
+	if (!text_index.built)
+		text_index_build(&text_index);
+	*len_r = text_index.len;
+	return text_index.pairs;
+}
+
 /* text_index_may_have - can the needle occur, judging by its pairs? */
 static int text_index_may_have(const struct text_index *ix, const char *needle)
 {

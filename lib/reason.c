@@ -34,6 +34,7 @@
 #include "classify-private.h"
 #include "reason-private.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,33 +106,34 @@ static const char *reason_class(const char *status)
 
 /*
  * A text searched for phrases: lower-cased, white space squeezed, and
- * the set of byte pairs it holds, so that most phrases are ruled out by
- * three bit tests before any substring search
+ * (a superset of) the set of byte pairs it holds, so that most phrases
+ * are ruled out by bit tests before any substring search
  */
 struct reason_text {
 	char *s;			/* NULL when there is no text */
-	unsigned char pairs[65536 / 8];
+	uint64_t pairs[65536 / 64];
 };
 
 #define REASON_PAIR(a, b) (((unsigned)(unsigned char)(a) << 8) | \
 			   (unsigned char)(b))
+#define REASON_BIT(t, pair) (((t)->pairs[(pair) >> 6] >> ((pair) & 63)) & 1)
 
-static int reason_has_pair(const struct reason_text *t, const char *p)
-{
-	unsigned pair = REASON_PAIR(p[0], p[1]);
+/* the white space a squeezed text makes one space of */
+static const unsigned char reason_space[256] = {
+	[' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1
+};
 
-	return (t->pairs[pair >> 3] >> (pair & 7)) & 1;
-}
-
-/* reason_text_has - does phrase occur in t? */
+/* reason_text_has - does phrase occur in t? (every pair of it first) */
 static int reason_text_has(const struct reason_text *t, const char *phrase)
 {
-	size_t len = strlen(phrase);
+	const unsigned char *p = (const unsigned char *)phrase;
 
-	if (len >= 2 && (!reason_has_pair(t, phrase) ||
-			 !reason_has_pair(t, phrase + len - 2) ||
-			 !reason_has_pair(t, phrase + len / 2 - 1)))
-		return 0;
+	for (size_t i = 0; p[i] != '\0' && p[i + 1] != '\0'; i++) {
+		unsigned pair = REASON_PAIR(p[i], p[i + 1]);
+
+		if (!REASON_BIT(t, pair))
+			return 0;
+	}
 	return strstr(t->s, phrase) != NULL;
 }
 
@@ -151,43 +153,122 @@ static const char *reason_by_phrases(const struct reason_rule *rules,
 }
 
 /*
+ * reason_squeeze - s[0..len) lower-cased (unless already lower), every
+ * run of white space made one space, none at the start; a new string
+ */
+static char *reason_squeeze(const char *s, size_t len, int lower)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t hi = 0x8080808080808080ULL;
+	char *out = malloc(len + 1);
+	size_t i = 0, o = 0;
+	int space = 1;
+
+	if (out == NULL)
+		return NULL;
+	/*
+	 * Already lower case: eight bytes at a time while none is below
+	 * 0x21 (no white space); the first such byte of a word is exact
+	 */
+	while (!lower && i + 8 <= len) {
+		uint64_t x, m;
+		unsigned n;
+
+		memcpy(&x, s + i, 8);
+		m = (x - ones * 0x21) & ~x & hi;
+		if (m == 0) {
+			memcpy(out + o, &x, 8);
+			i += 8;
+			o += 8;
+			space = 0;
+			continue;
+		}
+		n = (unsigned)__builtin_ctzll(m) / 8;
+		if (n > 0) {
+			memcpy(out + o, &x, 8);
+			i += n;
+			o += n;
+			space = 0;
+		}
+		unsigned char c = (unsigned char)s[i++];
+
+		if (reason_space[c]) {
+			if (!space)
+				out[o++] = ' ';
+			space = 1;
+		} else {
+			out[o++] = (char)c;
+			space = 0;
+		}
+	}
+	for (; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (reason_space[c]) {
+			if (!space)
+				out[o++] = ' ';
+			space = 1;
+			continue;
+		}
+		if (lower && (unsigned)(c - 'A') < 26u)
+			c = (unsigned char)(c + ('a' - 'A'));
+		out[o++] = (char)c;
+		space = 0;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/*
  * reason_text_init - t from s: lower case, every run of white space made
- * one space (so that "in reply to\n    RCPT TO" is found), its pairs
+ * one space (so that "in reply to\n    RCPT TO" is found), its pairs.
+ * The classifier's own text (already lower case, its pairs indexed)
+ * lends its pair bitmap: squeezing only turns white space into spaces
+ * and drops some, so every pair of the squeezed text is a pair of the
+ * text with its white space counted as a space.
  */
 static void reason_text_init(struct reason_text *t, const char *s)
 {
-	size_t len, o = 0;
-	int space = 1;
+	const uint64_t *shared;
+	size_t len;
 
-	memset(t->pairs, 0, sizeof(t->pairs));
 	t->s = NULL;
-	if (s == NULL)
+	if (s == NULL) {
+		memset(t->pairs, 0, sizeof(t->pairs));
 		return;
-	len = strlen(s);
-	t->s = malloc(len + 1);
+	}
+	shared = classify_text_index_pairs(s, &len);
+	if (shared != NULL) {
+		static const unsigned char ws[] = { '\t', '\r', '\n' };
+		uint64_t *sp = t->pairs + (' ' << 8) / 64;
+
+		t->s = reason_squeeze(s, strnlen(s, len), 0);
+		memcpy(t->pairs, shared, sizeof(t->pairs));
+		for (size_t k = 0; k < sizeof(ws); k++) {
+			const uint64_t *row = t->pairs + (ws[k] << 8) / 64;
+
+			for (size_t w = 0; w < 256 / 64; w++)
+				sp[w] |= row[w];
+		}
+		/* (a, white space): all in the first word of a's row */
+		for (unsigned a = 0; a < 256; a++) {
+			uint64_t *w = &t->pairs[a << 2];
+
+			if (*w & ((1u << '\t') | (1u << '\r') | (1u << '\n')))
+				*w |= (uint64_t)1 << ' ';
+		}
+		return;
+	}
+	memset(t->pairs, 0, sizeof(t->pairs));
+	t->s = reason_squeeze(s, strlen(s), 1);
 	if (t->s == NULL)
 		return;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	for (const unsigned char *p = (const unsigned char *)t->s;
+	     p[0] != '\0' && p[1] != '\0'; p++) {
+		unsigned pair = REASON_PAIR(p[0], p[1]);
 
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-			if (space)
-				continue;
-			c = ' ';
-			space = 1;
-		} else {
-			if (c >= 'A' && c <= 'Z')
-				c = (unsigned char)(c + ('a' - 'A'));
-			space = 0;
-		}
-		if (o > 0) {
-			unsigned pair = REASON_PAIR(t->s[o - 1], c);
-
-			t->pairs[pair >> 3] |= (unsigned char)(1u << (pair & 7));
-		}
-		t->s[o++] = (char)c;
+		t->pairs[pair >> 6] |= (uint64_t)1 << (pair & 63);
 	}
-	t->s[o] = '\0';
 }
 
 /*
