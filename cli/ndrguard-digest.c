@@ -19,9 +19,12 @@
  *	--set-time	give the mailbox its own time of day for its digest
  *			("default": back to digest_time), and do nothing else
  *
- *	One syslog line per decision (and on stderr), then a summary on
- *	stdout: "digest: N mailboxes, N sent, N resent, N deferred,
- *	N skipped, N errors, N items, N bytes".
+ *	One syslog line per decision; the problems (deferred, errors) also
+ *	on stderr, and every line when stderr is a terminal or
+ *	NDRGUARD_LOG_STDERR is set. Then a summary on stdout: "digest:
+ *	N mailboxes, N sent, N resent, N deferred, N skipped, N errors,
+ *	N items, N bytes" (from cron: ndrguard digest >/dev/null, so that
+ *	cron mails only the problems).
  *
  * ENVIRONMENT
  *	NDRGUARD_DIGEST_CRASH=accepted makes the program exit (status 70)
@@ -47,8 +50,10 @@
 #include "log.h"
 #include "settings.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +93,27 @@ static void digest_print_mbox(const struct digest_event *ev)
 	printf("\n");
 }
 
+/* every log line goes to stderr too when this is set (a terminal, or
+   NDRGUARD_LOG_STDERR); otherwise only problems do, so cron mails them */
+static int digest_log_stderr;
+
+static void digest_problem(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* digest_problem - a warning for syslog, and for cron's mail */
+static void digest_problem(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_warning("%s", line);
+	if (!digest_log_stderr)
+		fprintf(stderr, "ndrguard %s\n", line);
+}
+
 static void digest_report(const struct digest_event *ev, void *context)
 {
 	const char *name = digest_event_names[ev->type];
@@ -96,10 +122,10 @@ static void digest_report(const struct digest_event *ev, void *context)
 		digest_print_mbox(ev);
 	if (ev->type == DIGEST_EVENT_ERROR || ev->type == DIGEST_EVENT_DEFERRED
 	    || ev->type == DIGEST_EVENT_UNKNOWN)
-		log_warning("digest: to=<%s>, message-id=%s, items=%u, "
-			    "status=%s (%s)", ev->mailbox,
-			    ev->message_id ? ev->message_id : "none",
-			    ev->items, name, ev->detail ? ev->detail : "");
+		digest_problem("digest: to=<%s>, message-id=%s, items=%u, "
+			       "status=%s (%s)", ev->mailbox,
+			       ev->message_id ? ev->message_id : "none",
+			       ev->items, name, ev->detail ? ev->detail : "");
 	else
 		log_info("digest: to=<%s>, message-id=%s, items=%u, "
 			 "status=%s%s%s%s", ev->mailbox,
@@ -133,9 +159,10 @@ static int digest_drop_privileges(const char *database)
 		return 0;
 	if (setgroups(0, NULL) < 0 || setgid(st.st_gid) < 0
 	    || setuid(st.st_uid) < 0) {
-		log_error("digest: cannot become uid %u gid %u, the owner of "
-			  "%s: %m", (unsigned int)st.st_uid,
-			  (unsigned int)st.st_gid, database);
+		digest_problem("digest: cannot become uid %u gid %u, the owner "
+			       "of %s: %s", (unsigned int)st.st_uid,
+			       (unsigned int)st.st_gid, database,
+			       strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -192,7 +219,8 @@ int main(int argc, char **argv)
 		settings_free(&set);
 		return EX_CONFIG;
 	}
-	log_init(set.syslog_name, set.syslog_facility, 1);
+	digest_log_stderr = isatty(2) || getenv("NDRGUARD_LOG_STDERR") != NULL;
+	log_init(set.syslog_name, set.syslog_facility, digest_log_stderr);
 	if (digest_drop_privileges(set.database) < 0) {
 		settings_free(&set);
 		return EX_TEMPFAIL;
@@ -213,12 +241,12 @@ int main(int argc, char **argv)
 		return EX_OK;
 	}
 	if (digest_create(&set, &dg, &error) < 0) {
-		log_error("digest: %s", error);
+		digest_problem("digest: %s", error);
 		settings_free(&set);
 		return EX_CONFIG;
 	}
 	if (digest_run(dg, (long long)time(NULL), &opts, &stats, &error) < 0) {
-		log_error("digest: %s", error);
+		digest_problem("digest: %s", error);
 		status = EX_TEMPFAIL;
 	} else {
 		/* on stderr in a dry run: stdout is the mbox */

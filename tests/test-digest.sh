@@ -57,7 +57,8 @@ base_url = https://q.example.test
 secret_file = $T/secret
 digest_templates = $top_srcdir/templates
 EOF
-ng() { "$NDRGUARD" -c "$T/ndrguard.conf" "$@"; }
+# the digest's every decision on stderr too: the tests read them there
+ng() { NDRGUARD_LOG_STDERR=1 "$NDRGUARD" -c "$T/ndrguard.conf" "$@"; }
 sql() { sqlite3 "$T/q.db" "$1"; }
 # digests - the digests in the sink (its files), for mailbox $1 if given
 digests() {
@@ -73,7 +74,7 @@ hold() { # hold RCPT TAG COUNT [SED]
 	bash "$top_srcdir/tests/integration/gen-mail.sh" ndr "$3" "$T/gen-$2" "$1" "$2" >/dev/null
 	for m in "$T/gen-$2"/*.eml; do
 		[ -n "${4:-}" ] && sed -i "$4" "$m"
-		ng deliver -f '' -q "$2$(basename "$m" .eml | tr -dc 0-9)" -- "$1" < "$m" >/dev/null \
+		ng deliver -f '' -q "$2$(basename "$m" .eml | tr -dc 0-9)" -- "$1" < "$m" >/dev/null 2>&1 \
 			|| fail "deliver $m"
 	done
 }
@@ -88,11 +89,11 @@ j = s.rfind("\n--", 0, i)
 open(sys.argv[1], "w").write(s[:j] + "\n--" + s.split("\n--")[-1])' "$1"; }
 bash "$top_srcdir/tests/integration/gen-mail.sh" ndr 1 "$T/gen-U" alice@example.test U >/dev/null
 strip_original "$T/gen-U/ndr-0001.eml"
-ng deliver -f '' -q UNK1 -- alice@example.test < "$T/gen-U/ndr-0001.eml" >/dev/null || fail "deliver unknown"
+ng deliver -f '' -q UNK1 -- alice@example.test < "$T/gen-U/ndr-0001.eml" >/dev/null 2>&1 || fail "deliver unknown"
 hold bob@example.test B 3
 bash "$top_srcdir/tests/integration/gen-mail.sh" ndr 1 "$T/gen-V" bob@example.test V >/dev/null
 strip_original "$T/gen-V/ndr-0001.eml"
-ng deliver -f '' -q UNK2 -- bob@example.test < "$T/gen-V/ndr-0001.eml" >/dev/null || fail "deliver unknown"
+ng deliver -f '' -q UNK2 -- bob@example.test < "$T/gen-V/ndr-0001.eml" >/dev/null 2>&1 || fail "deliver unknown"
 evil=$(printf '<script>alert(1)</script> caf\303\251\r\nBcc: evil@example.test' | base64 -w0)
 hold carol@example.test C 2 "s/^Subject: Cheap watches .*/Subject: =?UTF-8?B?$evil?=/"
 hold dave@example.test D 2
@@ -225,6 +226,10 @@ run; rc=$?
 # ...even when it is older than today's digest_time: one digest a day
 sql "UPDATE quarantine SET arrived = arrived - 2 * 86400 WHERE queue_id = 'A20001'"
 run; [ "$(ndigests)" = 0 ] && ok "one digest a day" || fail "a second digest the same day"
+# from cron (no terminal): nothing on stderr unless something went wrong
+out=$("$NDRGUARD" -c "$T/ndrguard.conf" digest 2>&1 >/dev/null)
+[ -z "$out" ] && ok "from cron, a run with nothing due says nothing on stderr" \
+	|| fail "cron run wrote to stderr: $out"
 # --now sends it; frank (storms only) has no new storm
 run --now; rc=$?
 [ $rc -eq 0 ] && [ "$(ndigests alice)" = 1 ] && [ "$(ndigests frank)" = 0 ] \
@@ -313,7 +318,7 @@ sql "INSERT INTO quarantine (queue_id, sender, recipient, arrived, kind, verdict
 	VALUES ('pat@example.test', '<old.pat@example.test>', 0,
 		strftime('%s', 'now') - 3600, 'sent', 0)"
 rm -f "$T"/sink/*
-"$NDRGUARD" -c "$T/time.conf" digest --mailbox pat@example.test >/dev/null 2>"$T/run.err"
+NDRGUARD_LOG_STDERR=1 "$NDRGUARD" -c "$T/time.conf" digest --mailbox pat@example.test >/dev/null 2>"$T/run.err"
 [ "$(ndigests pat)" = 0 ] && grep -q "pat@example.test.*not due before the next $(hhmm 120)" "$T/run.err" \
 	&& ok "pat: not due at digest_time" || fail "pat at digest_time: $(ndigests pat) sent"
 "$NDRGUARD" -c "$T/time.conf" digest --mailbox pat@example.test --set-time 25:00 2>/dev/null; rc=$?
@@ -321,7 +326,7 @@ rm -f "$T"/sink/*
 "$NDRGUARD" -c "$T/time.conf" digest --mailbox pat@example.test --set-time "$(hhmm 10)" 2>/dev/null \
 	&& [ "$(sql "SELECT digest_time FROM digest_schedule WHERE mailbox = 'PAT@example.test'")" = "$(hhmm 10)" ] \
 	|| fail "--set-time"
-"$NDRGUARD" -c "$T/time.conf" digest --mailbox pat@example.test >/dev/null 2>"$T/run.err"
+NDRGUARD_LOG_STDERR=1 "$NDRGUARD" -c "$T/time.conf" digest --mailbox pat@example.test >/dev/null 2>"$T/run.err"
 [ "$(ndigests pat)" = 1 ] && ok "pat's own time $(hhmm 10): due, sent" \
 	|| { fail "pat at her own time: $(ndigests pat) sent"; cat "$T/run.err"; }
 "$NDRGUARD" -c "$T/time.conf" digest --mailbox pat@example.test --set-time default 2>/dev/null \
