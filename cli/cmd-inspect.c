@@ -48,36 +48,33 @@ static int inspect_read(FILE *fp, struct strbuf *sb)
 }
 
 /*
- * inspect_load_file - a regular file read in one go: its size from
- * fstat, one read of one byte more (a short read is the end), so that
- * a message costs open, fstat, read and close. 1 if fd is not a
- * regular file (read it as a stream), -1 on error.
+ * inspect_load_file - a seekable file read in one go: pread from offset
+ * 0 into the buffer's free room (kept from the message before, at
+ * least 64 KiB), more while it comes back full; a short read is the
+ * end, so that a message costs open, one pread and close, no fstat.
+ * 1 if fd cannot be read with pread (a pipe, a socket, a terminal: read
+ * it as a stream), -1 on error.
  */
 static int inspect_load_file(int fd, struct strbuf *sb)
 {
-	struct stat st;
-	size_t want, got = 0;
+	size_t got = 0, room;
 	ssize_t n;
 
-	if (fstat(fd, &st) < 0)
-		return -1;
-	if (!S_ISREG(st.st_mode) || st.st_size < 0 ||
-	    (unsigned long long)st.st_size > 256ULL * 1024 * 1024)
-		return 1;
-	want = (size_t)st.st_size + 1;
-	strbuf_grow(sb, want);
+	strbuf_grow(sb, 65536);
 	for (;;) {
-		n = read(fd, sb->data + sb->len + got, want - got);
+		room = sb->size - sb->len - 1;
+		n = pread(fd, sb->data + sb->len + got, room - got, (off_t)got);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && got == 0 && (errno == ESPIPE || errno == EINVAL))
+			return 1;
 		if (n < 0)
 			return -1;
 		got += (size_t)n;
-		if (n == 0 || got < want)
+		if (n == 0 || got < room)
 			break;
-		/* it grew meanwhile: read on */
-		strbuf_grow(sb, got + 65536);
-		want = got + 65536;
+		/* full: there may be more */
+		strbuf_grow(sb, sb->len + got + (got < 65536 ? 65536 : got));
 	}
 	sb->len += got;
 	sb->data[sb->len] = '\0';
@@ -137,36 +134,36 @@ static void inspect_summary(const struct classify_result *res,
 		strbuf_printf(out, "  original %s\n", res->original.message_id);
 }
 
-/* inspect_one - classify one input and print it; -1 if unreadable */
+/*
+ * inspect_one - classify one input and print it; -1 if unreadable. msg
+ * and out are the caller's buffers, kept from one message to the next.
+ */
 static int inspect_one(const char *path, const struct relays *relays,
-		       int json)
+		       int json, struct strbuf *msg, struct strbuf *out)
 {
-	struct strbuf msg = STRBUF_INIT, out = STRBUF_INIT;
 	struct classify_result *res;
 	const char *error;
 
-	if (inspect_load(path, &msg) < 0) {
+	strbuf_reset(msg);
+	if (inspect_load(path, msg) < 0) {
 		fprintf(stderr, "ndrguard inspect: %s: %s\n", path,
 			strerror(errno));
-		strbuf_free(&msg);
 		return -1;
 	}
-	if (classify_message(strbuf_cstr(&msg), msg.len, relays, &res,
+	if (classify_message(strbuf_cstr(msg), msg->len, relays, &res,
 			     &error) < 0) {
 		fprintf(stderr, "ndrguard inspect: %s: %s\n", path, error);
-		strbuf_free(&msg);
 		return -1;
 	}
-	strbuf_grow(&out, 4096);	/* most results fit: no regrowth */
+	strbuf_reset(out);
+	strbuf_grow(out, 4096);		/* most results fit: no regrowth */
 	if (json) {
-		classify_result_json(res, path, &out);
-		strbuf_putc(&out, '\n');
+		classify_result_json(res, path, out);
+		strbuf_putc(out, '\n');
 	} else
-		inspect_summary(res, path, &out);
-	fwrite(strbuf_cstr(&out), 1, out.len, stdout);
+		inspect_summary(res, path, out);
+	fwrite(strbuf_cstr(out), 1, out->len, stdout);
 	classify_result_free(&res);
-	strbuf_free(&msg);
-	strbuf_free(&out);
 	return 0;
 }
 
@@ -181,6 +178,7 @@ int cmd_inspect(int argc, char **argv, const struct cli_context *ctx)
 	const char *our_relays = ctx->set != NULL ? ctx->set->our_relays : NULL;
 	const char *our_domains = ctx->set != NULL ? ctx->set->our_domains : NULL;
 	struct relays *relays;
+	struct strbuf msg = STRBUF_INIT, out = STRBUF_INIT;
 	const char *error;
 	int json = 0, c, status = EX_OK;
 
@@ -208,12 +206,20 @@ int cmd_inspect(int argc, char **argv, const struct cli_context *ctx)
 	 * rather than giving the top of the heap back to the kernel after
 	 * each (and faulting it in again)
 	 */
-	if (argc - optind > 1)
+	if (argc - optind > 1) {
 		mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+		/* and write the results in large blocks, not st_blksize */
+		static char outbuf[65536];
+
+		if (!isatty(STDOUT_FILENO))
+			setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	}
 	for (int i = optind; i < argc; i++) {
-		if (inspect_one(argv[i], relays, json) < 0)
+		if (inspect_one(argv[i], relays, json, &msg, &out) < 0)
 			status = EX_NOINPUT;
 	}
+	strbuf_free(&msg);
+	strbuf_free(&out);
 	relays_destroy(&relays);
 	if (fflush(stdout) != 0 && status == EX_OK)
 		status = EX_IOERR;
