@@ -104,6 +104,10 @@ static const char *reason_class(const char *status)
 	return NULL;
 }
 
+#define REASON_TRI_BITS 16384
+/* a text up to this long gets the triples (a diagnostic line, mostly) */
+#define REASON_TRI_MAX 4096
+
 /*
  * A text searched for phrases: lower-cased, white space squeezed, and
  * (a superset of) the set of byte pairs it holds, so that most phrases
@@ -111,23 +115,42 @@ static const char *reason_class(const char *status)
  */
 struct reason_text {
 	char *s;			/* NULL when there is no text */
+	int has_tri;			/* a short text: tri is set */
+	uint64_t tri[REASON_TRI_BITS / 64];
 	uint64_t pairs[65536 / 64];
 };
 
 #define REASON_PAIR(a, b) (((unsigned)(unsigned char)(a) << 8) | \
 			   (unsigned char)(b))
 #define REASON_BIT(t, pair) (((t)->pairs[(pair) >> 6] >> ((pair) & 63)) & 1)
+/* a short text's byte triples, hashed: a sharper first test */
+#define REASON_TRI(a, b, c) ((((unsigned)(unsigned char)(a) * 961u) + \
+			      (unsigned)(unsigned char)(b) * 31u + \
+			      (unsigned char)(c)) & (REASON_TRI_BITS - 1))
+#define REASON_TRI_BIT(t, h) (((t)->tri[(h) >> 6] >> ((h) & 63)) & 1)
 
 /* the white space a squeezed text makes one space of */
 static const unsigned char reason_space[256] = {
 	[' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1
 };
 
+/* reason_may_have - can phrase occur in t, by its first pair or triple? */
+static inline int reason_may_have(const struct reason_text *t, const char *p)
+{
+	if (p[0] == '\0' || p[1] == '\0')
+		return 1;
+	if (t->has_tri && p[2] != '\0')
+		return REASON_TRI_BIT(t, REASON_TRI(p[0], p[1], p[2]));
+	return REASON_BIT(t, REASON_PAIR(p[0], p[1]));
+}
+
 /* reason_text_has - does phrase occur in t? (every pair of it first) */
 static int reason_text_has(const struct reason_text *t, const char *phrase)
 {
 	const unsigned char *p = (const unsigned char *)phrase;
 
+	if (!reason_may_have(t, phrase))
+		return 0;
 	for (size_t i = 0; p[i] != '\0' && p[i + 1] != '\0'; i++) {
 		unsigned pair = REASON_PAIR(p[i], p[i + 1]);
 
@@ -145,7 +168,12 @@ static const char *reason_by_phrases(const struct reason_rule *rules,
 		return NULL;
 	for (size_t i = 0; rules[i].reason != NULL; i++) {
 		for (size_t j = 0; rules[i].phrases[j] != NULL; j++) {
-			if (reason_text_has(t, rules[i].phrases[j]))
+			const char *p = rules[i].phrases[j];
+
+			/* most are out at the first test: no call */
+			if (!reason_may_have(t, p))
+				continue;
+			if (reason_text_has(t, p))
 				return rules[i].reason;
 		}
 	}
@@ -233,6 +261,7 @@ static void reason_text_init(struct reason_text *t, const char *s)
 	size_t len;
 
 	t->s = NULL;
+	t->has_tri = 0;
 	if (s == NULL) {
 		memset(t->pairs, 0, sizeof(t->pairs));
 		return;
@@ -260,6 +289,7 @@ static void reason_text_init(struct reason_text *t, const char *s)
 		return;
 	}
 	memset(t->pairs, 0, sizeof(t->pairs));
+	memset(t->tri, 0, sizeof(t->tri));
 	t->s = reason_squeeze(s, strlen(s), 1);
 	if (t->s == NULL)
 		return;
@@ -268,7 +298,14 @@ static void reason_text_init(struct reason_text *t, const char *s)
 		unsigned pair = REASON_PAIR(p[0], p[1]);
 
 		t->pairs[pair >> 6] |= (uint64_t)1 << (pair & 63);
+		if (p[2] != '\0' && (size_t)(p - (const unsigned char *)t->s) <
+		    REASON_TRI_MAX) {
+			unsigned h = REASON_TRI(p[0], p[1], p[2]);
+
+			t->tri[h >> 6] |= (uint64_t)1 << (h & 63);
+		}
 	}
+	t->has_tri = strlen(t->s) <= REASON_TRI_MAX;
 }
 
 /*
