@@ -160,12 +160,124 @@ static int reason_text_has(const struct reason_text *t, const char *phrase)
 	return strstr(t->s, phrase) != NULL;
 }
 
+/*
+ * The phrase tables indexed by the hashed triple each phrase starts
+ * with, made once at start-up: a short text (with its triples) looks up
+ * the phrases its own triples start, instead of testing every phrase.
+ */
+#define REASON_MAX_PHRASES 2048
+
+struct reason_index {
+	int ok;				/* else: test every phrase */
+	size_t count;			/* phrases, in table order */
+	const char *phrase[REASON_MAX_PHRASES];
+	const char *reason[REASON_MAX_PHRASES];
+	uint16_t start[REASON_TRI_BITS + 1];	/* bucket h: list[start[h]..] */
+	uint16_t list[REASON_MAX_PHRASES];
+	size_t nshort;			/* phrases of under three bytes */
+	uint16_t shorts[REASON_MAX_PHRASES];
+};
+
+static struct reason_index reason_index_report, reason_index_strong,
+	reason_index_weak;
+
+static void reason_index_build(struct reason_index *ix,
+			       const struct reason_rule *rules)
+{
+	static uint16_t fill[REASON_TRI_BITS];
+	size_t n = 0;
+
+	ix->ok = 0;
+	for (size_t i = 0; rules[i].reason != NULL; i++) {
+		for (size_t j = 0; rules[i].phrases[j] != NULL; j++) {
+			if (n == REASON_MAX_PHRASES)
+				return;
+			ix->phrase[n] = rules[i].phrases[j];
+			ix->reason[n] = rules[i].reason;
+			n++;
+		}
+	}
+	ix->count = n;
+	ix->nshort = 0;
+	memset(ix->start, 0, sizeof(ix->start));
+	for (size_t g = 0; g < n; g++) {
+		const char *p = ix->phrase[g];
+
+		if (p[0] == '\0' || p[1] == '\0' || p[2] == '\0')
+			ix->shorts[ix->nshort++] = (uint16_t)g;
+		else
+			ix->start[REASON_TRI(p[0], p[1], p[2]) + 1]++;
+	}
+	for (size_t h = 0; h < REASON_TRI_BITS; h++)
+		ix->start[h + 1] = (uint16_t)(ix->start[h + 1] + ix->start[h]);
+	memcpy(fill, ix->start, sizeof(fill));
+	for (size_t g = 0; g < n; g++) {
+		const char *p = ix->phrase[g];
+
+		if (p[0] != '\0' && p[1] != '\0' && p[2] != '\0')
+			ix->list[fill[REASON_TRI(p[0], p[1], p[2])]++] =
+				(uint16_t)g;
+	}
+	ix->ok = 1;
+}
+
+__attribute__((constructor)) static void reason_index_init(void)
+{
+	reason_index_build(&reason_index_report, reason_report_rules);
+	reason_index_build(&reason_index_strong, reason_strong_rules);
+	reason_index_build(&reason_index_weak, reason_weak_rules);
+}
+
+/*
+ * reason_by_index - reason_by_phrases for a short text: the phrases
+ * that start with one of its triples, tried in table order
+ */
+static const char *reason_by_index(const struct reason_index *ix,
+				   const struct reason_text *t)
+{
+	uint64_t cand[REASON_MAX_PHRASES / 64];
+	const unsigned char *p = (const unsigned char *)t->s;
+	size_t words = (ix->count + 63) / 64;
+
+	memset(cand, 0, words * sizeof(cand[0]));
+	for (size_t k = 0; k < ix->nshort; k++)
+		cand[ix->shorts[k] >> 6] |= (uint64_t)1 << (ix->shorts[k] & 63);
+	for (; p[0] != '\0' && p[1] != '\0' && p[2] != '\0'; p++) {
+		unsigned h = REASON_TRI(p[0], p[1], p[2]);
+
+		for (unsigned k = ix->start[h]; k < ix->start[h + 1]; k++)
+			cand[ix->list[k] >> 6] |= (uint64_t)1 << (ix->list[k] & 63);
+	}
+	for (size_t w = 0; w < words; w++) {
+		uint64_t bits = cand[w];
+
+		while (bits != 0) {
+			size_t g = w * 64 + (size_t)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			if (reason_text_has(t, ix->phrase[g]))
+				return ix->reason[g];
+		}
+	}
+	return NULL;
+}
+
 /* reason_by_phrases - first rule whose phrases occur in t */
 static const char *reason_by_phrases(const struct reason_rule *rules,
 				     const struct reason_text *t)
 {
+	const struct reason_index *ix = NULL;
+
 	if (t->s == NULL || t->s[0] == '\0')
 		return NULL;
+	if (rules == reason_report_rules)
+		ix = &reason_index_report;
+	else if (rules == reason_strong_rules)
+		ix = &reason_index_strong;
+	else if (rules == reason_weak_rules)
+		ix = &reason_index_weak;
+	if (t->has_tri && ix != NULL && ix->ok)
+		return reason_by_index(ix, t);
 	for (size_t i = 0; rules[i].reason != NULL; i++) {
 		for (size_t j = 0; rules[i].phrases[j] != NULL; j++) {
 			const char *p = rules[i].phrases[j];
