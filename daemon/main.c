@@ -10,7 +10,8 @@
  *	storm) or passed on through `reinject`, and answers each recipient
  *	only once its copy is committed or accepted by the next hop. It also
  *	serves the release page (web.h) on http_listen, unless that is
- *	empty.
+ *	empty, and sends the daily digests and expires old messages
+ *	(scheduler.h).
  *
  *	The process shows its whole authority here: it reads the config,
  *	binds the listener, writes the pid file, then, when started as
@@ -38,6 +39,7 @@
 #include "endpoint.h"
 #include "lmtp.h"
 #include "log.h"
+#include "scheduler.h"
 #include "store-writer.h"
 #include "token.h"
 #include "web.h"
@@ -339,6 +341,10 @@ int main(int argc, char **argv)
 
 	d.listen_fd = ndrguardd_listen(&cfg->set);
 	ndrguardd_web_prepare(&d, &cfg->set);
+	if (scheduler_prepare(&cfg->set, &error) < 0) {
+		log_error("digest: %s", error);
+		return EX_CONFIG;
+	}
 	if (!d.foreground)
 		ndrguardd_daemonize();
 	ndrguardd_write_pid(&d, cfg->set.pid_file);
@@ -360,9 +366,14 @@ int main(int argc, char **argv)
 	log_info("listening on %s, database %s", cfg->set.lmtp_listen,
 		 cfg->set.database);
 	daemon_config_install(cfg);
+	if (scheduler_start(daemon_config_get()) < 0) {
+		log_error("cannot start the scheduler: %s", strerror(errno));
+		return EX_OSERR;
+	}
 
 	ndrguardd_serve(&d);
 
+	scheduler_stop();
 	web_server_stop(&d.web);
 	store_writer_stop();
 	token_key_free(&d.key);

@@ -77,6 +77,9 @@ pid_file = $T/db/nd.pid
 http_listen = inet:127.0.0.1:$HPORT
 base_url = http://127.0.0.1:$HPORT
 secret_file = $T/secret
+digest_templates = $top_srcdir/templates
+# digests are test-digest.sh's business: here they go nowhere
+digest_relay = smtp:127.0.0.1:9
 EOF
 }
 start_daemon()
@@ -113,7 +116,7 @@ write_conf 3
 "$NDRGUARDD" -c "$T/nd.conf" -t >/dev/null || fail "-t rejects a good config"
 echo "storm_threshold = many" >> "$T/nd.conf"
 "$NDRGUARDD" -c "$T/nd.conf" -t 2>"$T/t.err"; rc=$?
-if [ $rc -eq 78 ] && grep -q 'nd.conf:18: storm_threshold' "$T/t.err"; then ok "-t: bad config is exit 78 with FILE:LINE"
+if [ $rc -eq 78 ] && grep -q 'nd.conf:21: storm_threshold' "$T/t.err"; then ok "-t: bad config is exit 78 with FILE:LINE"
 else fail "-t: bad config rc=$rc $(cat "$T/t.err")"; fi
 write_conf 3
 start_sink

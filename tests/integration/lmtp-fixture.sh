@@ -67,6 +67,9 @@ lmtp_listen = inet:127.0.0.1:$LMTP_PORT
 daemon_user = $PF_USER
 pid_file =
 http_listen =
+digest_templates = $top_srcdir/templates
+secret_file = $D/db/secret
+digest_relay = smtp:127.0.0.1:9
 EOT
 	pf_log "ndrguardd on 127.0.0.1:$LMTP_PORT"
 }
