@@ -115,6 +115,7 @@ static const char *reason_class(const char *status)
  */
 struct reason_text {
 	char *s;			/* NULL when there is no text */
+	const char *raw;		/* or: lower case, not squeezed */
 	int has_tri;			/* a short text: tri is set */
 	uint64_t tri[REASON_TRI_BITS / 64];
 	uint64_t pairs[65536 / 64];
@@ -144,6 +145,58 @@ static inline int reason_may_have(const struct reason_text *t, const char *p)
 	return REASON_BIT(t, REASON_PAIR(p[0], p[1]));
 }
 
+static char *reason_squeeze(const char *s, size_t len, int lower);
+
+/*
+ * reason_raw_follows - does the rest of a phrase follow at p in a text
+ * that is not squeezed: its space matches a whole run of white space
+ */
+static int reason_raw_follows(const unsigned char *p, const char *rest)
+{
+	for (const unsigned char *r = (const unsigned char *)rest; *r != '\0';
+	     r++) {
+		if (*r == ' ') {
+			if (!reason_space[*p])
+				return 0;
+			while (reason_space[*p])
+				p++;
+		} else if (*p++ != *r)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * reason_raw_has - does phrase occur in the squeezed form of raw (lower
+ * case, no white space at its start)? A phrase has single spaces and
+ * none at its start, so its first word is found as it is and the rest
+ * is matched with every space against a run of white space.
+ */
+static int reason_raw_has(const char *raw, const char *phrase)
+{
+	const char *sp = strchr(phrase, ' ');
+	size_t k = sp == NULL ? 0 : (size_t)(sp - phrase);
+	char word[128];
+
+	if (sp == NULL)
+		return strstr(raw, phrase) != NULL;
+	if (k == 0 || k >= sizeof(word)) {
+		/* not so in any table: squeeze, then search */
+		char *sq = reason_squeeze(raw, strlen(raw), 0);
+		int found = sq != NULL && strstr(sq, phrase) != NULL;
+
+		free(sq);
+		return found;
+	}
+	memcpy(word, phrase, k);
+	word[k] = '\0';
+	for (const char *q = raw; (q = strstr(q, word)) != NULL; q++) {
+		if (reason_raw_follows((const unsigned char *)q + k, sp))
+			return 1;
+	}
+	return 0;
+}
+
 /* reason_text_has - does phrase occur in t? (every pair of it first) */
 static int reason_text_has(const struct reason_text *t, const char *phrase)
 {
@@ -157,7 +210,17 @@ static int reason_text_has(const struct reason_text *t, const char *phrase)
 		if (!REASON_BIT(t, pair))
 			return 0;
 	}
+	if (t->raw != NULL)
+		return reason_raw_has(t->raw, phrase);
 	return strstr(t->s, phrase) != NULL;
+}
+
+/* reason_text_empty - no text, or only white space */
+static int reason_text_empty(const struct reason_text *t)
+{
+	const char *s = t->s != NULL ? t->s : t->raw;
+
+	return s == NULL || s[0] == '\0';
 }
 
 /*
@@ -268,7 +331,7 @@ static const char *reason_by_phrases(const struct reason_rule *rules,
 {
 	const struct reason_index *ix = NULL;
 
-	if (t->s == NULL || t->s[0] == '\0')
+	if (reason_text_empty(t))
 		return NULL;
 	if (rules == reason_report_rules)
 		ix = &reason_index_report;
@@ -373,6 +436,7 @@ static void reason_text_init(struct reason_text *t, const char *s)
 	size_t len;
 
 	t->s = NULL;
+	t->raw = NULL;
 	t->has_tri = 0;
 	if (s == NULL) {
 		memset(t->pairs, 0, sizeof(t->pairs));
@@ -383,7 +447,10 @@ static void reason_text_init(struct reason_text *t, const char *s)
 		static const unsigned char ws[] = { '\t', '\r', '\n' };
 		uint64_t *sp = t->pairs + (' ' << 8) / 64;
 
-		t->s = reason_squeeze(s, strnlen(s, len), 0);
+		/* searched as it is, white space matched by runs */
+		while (reason_space[(unsigned char)*s])
+			s++;
+		t->raw = s;
 		memcpy(t->pairs, shared, sizeof(t->pairs));
 		for (size_t k = 0; k < sizeof(ws); k++) {
 			const uint64_t *row = t->pairs + (ws[k] << 8) / 64;
@@ -445,7 +512,7 @@ static char reason_smtp_command(const struct reason_text *t)
 		{ "in reply to helo", 'C' }, { "in reply to ehlo", 'C' },
 	};
 
-	if (t->s == NULL)
+	if (reason_text_empty(t))
 		return 0;
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (reason_text_has(t, cmds[i].phrase))
