@@ -12,6 +12,10 @@ tmp=$out.tmp
 		base=$(basename "$f")
 		ver=$(echo "$base" | sed -n 's/^0*\([0-9][0-9]*\)-.*\.sql$/\1/p')
 		[ -n "$ver" ] || { echo "sql2c.sh: $f: name must be NNNN-name.sql" >&2; exit 1; }
+		# a database at version N never runs a migration numbered
+		# below N: a gap filled in later would be skipped for good
+		want=$(( ${want:-0} + 1 ))
+		[ "$ver" -eq "$want" ] || { echo "sql2c.sh: $f: expected migration $want next (versions must run 1, 2, 3, ... without gaps)" >&2; exit 1; }
 		printf '\t{ %s, "%s",\n' "$ver" "$base"
 		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t  "/' -e 's/$/\\n"/' "$f"
 		printf '\t},\n'

@@ -3,7 +3,8 @@
 #
 # SYNOPSIS
 #	tools/postfix-instance.sh -p PORT -r REINJECT_PORT -b NDRGUARD
-#		-c NDRGUARD_CONF -u PIPE_USER -m MAILBOX_USER [-d DOMAIN] DIR
+#		-c NDRGUARD_CONF -u PIPE_USER -m MAILBOX_USER [-d DOMAIN]
+#		[-l LMTP_PORT] DIR
 #
 # DESCRIPTION
 #	Creates DIR/etc (main.cf, master.cf, null_sender), DIR/spool,
@@ -14,6 +15,11 @@
 #	owned by MAILBOX_USER, and, for the null sender only, the ndrguard
 #	pipe(8) transport running NDRGUARD -c NDRGUARD_CONF as PIPE_USER
 #	with a re-injection smtpd on 127.0.0.1:REINJECT_PORT.
+#
+#	With -l, the null sender goes over LMTP to ndrguardd on
+#	127.0.0.1:LMTP_PORT instead (doc/postfix/lmtp-*); the pipe(8)
+#	transport is still defined, so switching back is one line of
+#	DIR/etc/null_sender.
 #
 #	The ndrguard lines come from doc/postfix/*.cf and doc/postfix/
 #	null_sender with their @PLACEHOLDERS@ filled in: the demo
@@ -30,14 +36,15 @@ set -eu
 
 usage()
 {
-	echo "usage: postfix-instance.sh -p PORT -r REINJECT_PORT -b NDRGUARD -c CONF -u PIPE_USER -m MAILBOX_USER [-d DOMAIN] DIR" >&2
+	echo "usage: postfix-instance.sh -p PORT -r REINJECT_PORT -b NDRGUARD -c CONF -u PIPE_USER -m MAILBOX_USER [-d DOMAIN] [-l LMTP_PORT] DIR" >&2
 	exit 64
 }
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 docs=$srcdir/doc/postfix
 port='' reinject_port='' ndrguard='' conf='' pipe_user='' mbox_user='' domain=example.test
-while getopts p:r:b:c:u:m:d: opt; do
+lmtp_port=''
+while getopts p:r:b:c:u:m:d:l: opt; do
 	case $opt in
 	p) port=$OPTARG ;;
 	r) reinject_port=$OPTARG ;;
@@ -46,6 +53,7 @@ while getopts p:r:b:c:u:m:d: opt; do
 	u) pipe_user=$OPTARG ;;
 	m) mbox_user=$OPTARG ;;
 	d) domain=$OPTARG ;;
+	l) lmtp_port=$OPTARG ;;
 	*) usage ;;
 	esac
 done
@@ -66,7 +74,8 @@ subst()
 	    -e "s|@NDRGUARD_CONF@|$conf|g" \
 	    -e "s|@NDRGUARD_USER@|$pipe_user|g" \
 	    -e "s|@POSTFIX_CONFIG_DIR@|$dir/etc|g" \
-	    -e "s|@REINJECT_PORT@|$reinject_port|g" "$1"
+	    -e "s|@REINJECT_PORT@|$reinject_port|g" \
+	    -e "s|@LMTP_PORT@|$lmtp_port|g" "$1"
 }
 
 mkdir -p "$dir/etc" "$dir/spool" "$dir/data" "$dir/mail"
@@ -118,9 +127,13 @@ virtual_mailbox_maps = inline:{ alice@$domain=alice/, bob@$domain=bob/ }
 virtual_uid_maps = static:$mbox_uid
 virtual_gid_maps = static:$mbox_gid
 
-# --- doc/postfix/pipe-main.cf ---
 EOF
-subst "$docs/pipe-main.cf" >> "$dir/etc/main.cf"
+path=pipe
+[ -z "$lmtp_port" ] || path=lmtp
+{
+	echo "# --- doc/postfix/$path-main.cf ---"
+	subst "$docs/$path-main.cf"
+} >> "$dir/etc/main.cf"
 
 cat > "$dir/etc/master.cf" <<EOF
 # Private Postfix instance written by tools/postfix-instance.sh.
@@ -144,11 +157,19 @@ virtual    unix  - n n -  - virtual
 anvil      unix  - - n -  1 anvil
 scache     unix  - - n -  1 scache
 postlog    unix-dgram n - n - 1 postlogd
-# --- doc/postfix/pipe-master.cf ---
 EOF
 {
+	echo "# --- doc/postfix/pipe-master.cf ---"
 	subst "$docs/pipe-master.cf"
+	if [ -n "$lmtp_port" ]; then
+		echo "# --- doc/postfix/lmtp-master.cf ---"
+		subst "$docs/lmtp-master.cf"
+	fi
 	echo "# --- doc/postfix/reinject-master.cf ---"
 	subst "$docs/reinject-master.cf"
 } >> "$dir/etc/master.cf"
-subst "$docs/null_sender" > "$dir/etc/null_sender"
+if [ -n "$lmtp_port" ]; then
+	subst "$docs/lmtp-null_sender" > "$dir/etc/null_sender"
+else
+	subst "$docs/null_sender" > "$dir/etc/null_sender"
+fi

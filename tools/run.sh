@@ -12,9 +12,12 @@
 #	4. sets up, in $NDRGUARD_DEMO (default /var/tmp/ndrguard-demo), a
 #	   Postfix instance of its own (nothing in /etc/postfix is used or
 #	   changed) listening on 127.0.0.1:2525 only, which hands mail with
-#	   the null sender to "ndrguard deliver" exactly as doc/postfix-pipe.md
-#	   describes, with an SQLite quarantine in $NDRGUARD_DEMO/db,
-#	5. starts it, checks that mail flows, and prints how to use it.
+#	   the null sender over LMTP to ndrguardd (doc/postfix/lmtp-*; the
+#	   pipe(8) transport of doc/postfix-pipe.md is defined beside it),
+#	   with an SQLite quarantine in $NDRGUARD_DEMO/db,
+#	5. starts ndrguardd (LMTP on 127.0.0.1:10024, the release page on
+#	   http://127.0.0.1:8480, digests through the demo Postfix) and
+#	   Postfix, checks that mail flows, and prints how to use it.
 #	Mailboxes alice@example.test and bob@example.test are Maildirs under
 #	$NDRGUARD_DEMO/postfix/mail.
 #
@@ -24,7 +27,8 @@
 # ENVIRONMENT
 #	NDRGUARD_DEMO	where the demo lives (keep it short: Postfix's
 #			unix socket paths must fit in 108 bytes)
-#	DEMO_PORT	the SMTP port (2525); DEMO_REINJECT_PORT (10026)
+#	DEMO_PORT	the SMTP port (2525); DEMO_REINJECT_PORT (10026);
+#	DEMO_LMTP_PORT (10024); DEMO_WEB_PORT (8480)
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -32,6 +36,8 @@ top=$(pwd)
 DEMO=${NDRGUARD_DEMO:-/var/tmp/ndrguard-demo}
 PORT=${DEMO_PORT:-2525}
 REINJECT_PORT=${DEMO_REINJECT_PORT:-10026}
+LMTP_PORT=${DEMO_LMTP_PORT:-10024}
+WEB_PORT=${DEMO_WEB_PORT:-8480}
 PIPE_USER=ndrguard
 MBOX_USER=nobody
 PF=$DEMO/postfix
@@ -64,6 +70,7 @@ if [ ! -f Makefile ]; then
 fi
 make -j"$(nproc)"
 [ -x cli/ndrguard ] || die "the build produced no cli/ndrguard"
+[ -x daemon/ndrguardd ] || die "the build produced no daemon/ndrguardd"
 
 say "System user $PIPE_USER"
 if id "$PIPE_USER" >/dev/null 2>&1; then
@@ -84,7 +91,15 @@ if [ -f "$PF/etc/main.cf" ] && postfix -c "$PF/etc" status >/dev/null 2>&1; then
 		i=$(( i + 1 ))
 	done
 fi
-for p in $PORT $REINJECT_PORT; do
+if [ -f "$DEMO/ndrguardd.pid" ] && kill "$(cat "$DEMO/ndrguardd.pid")" 2>/dev/null; then
+	i=0
+	while kill -0 "$(cat "$DEMO/ndrguardd.pid")" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.2
+		i=$(( i + 1 ))
+	done
+fi
+rm -f "$DEMO/ndrguardd.pid"
+for p in $PORT $REINJECT_PORT $LMTP_PORT $WEB_PORT; do
 	if perl -MIO::Socket::INET -e 'exit(IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $ARGV[0]) ? 0 : 1)' "$p"; then
 		die "something already listens on 127.0.0.1:$p (set DEMO_PORT / DEMO_REINJECT_PORT)"
 	fi
@@ -94,6 +109,7 @@ mkdir -p "$DEMO/bin" "$DEMO/etc" "$DEMO/db"
 chmod 755 "$DEMO" "$DEMO/bin" "$DEMO/etc"
 # A copy the pipe user can always execute, wherever the checkout is.
 install -m 755 cli/ndrguard "$DEMO/bin/ndrguard"
+install -m 755 daemon/ndrguardd "$DEMO/bin/ndrguardd"
 # SQLite's WAL needs the directory writable, not only the file.
 chown "$PIPE_USER:$PIPE_USER" "$DEMO/db"
 chmod 750 "$DEMO/db"
@@ -105,11 +121,23 @@ storm_threshold = 20
 storm_window = 10m
 our_relays = mx.example.test 192.0.2.0/24
 our_domains = example.test
+# ndrguardd: LMTP from the demo Postfix, the release page, the digests
+lmtp_listen = inet:127.0.0.1:$LMTP_PORT
+daemon_user = $PIPE_USER
+pid_file = $DEMO/ndrguardd.pid
+http_listen = inet:127.0.0.1:$WEB_PORT
+base_url = http://127.0.0.1:$WEB_PORT
+secret_file = $DEMO/db/secret
+digest_relay = smtp:127.0.0.1:$PORT
+digest_from = postmaster@example.test
+digest_templates = $top/templates
 EOF
 chmod 644 "$CONF"
 sh tools/postfix-instance.sh -p "$PORT" -r "$REINJECT_PORT" \
 	-b "$DEMO/bin/ndrguard" -c "$CONF" -u "$PIPE_USER" -m "$MBOX_USER" \
-	-d example.test "$PF"
+	-d example.test -l "$LMTP_PORT" "$PF"
+"$DEMO/bin/ndrguardd" -c "$CONF" || die "ndrguardd did not start (see the mail log: journalctl or /var/log/mail.log)"
+echo "ndrguardd: LMTP on 127.0.0.1:$LMTP_PORT, release page on http://127.0.0.1:$WEB_PORT"
 postfix -c "$PF/etc" check
 postfix -c "$PF/etc" start
 
@@ -140,7 +168,7 @@ while [ "$(find "$PF/mail/bob/new" -type f 2>/dev/null | wc -l)" -le "$before" ]
 	[ $i -lt 100 ] || { tail -n 20 "$PF/maillog"; die "the notice did not reach bob's Maildir"; }
 	sleep 0.2
 done
-grep "relay=ndrguard" "$PF/maillog" | tail -n 1
+grep "ndrguard" "$PF/maillog" | grep "status=sent" | tail -n 1
 
 list_hint=
 if "$DEMO/bin/ndrguard" -c "$CONF" 2>&1 | grep -q 'ndrguard list'; then
@@ -149,7 +177,9 @@ fi
 
 cat <<EOF
 
-ndrguard is running behind a private Postfix on 127.0.0.1:$PORT (nothing else listens).
+ndrguard is running behind a private Postfix on 127.0.0.1:$PORT: null-sender
+mail goes over LMTP to ndrguardd (127.0.0.1:$LMTP_PORT), which holds storms in
+$DEMO/db/quarantine.db and serves the release page on http://127.0.0.1:$WEB_PORT
 Mailboxes: alice@example.test and bob@example.test.  Storm: 20 bounces within 10 minutes.
 
 Send a bounce storm (60 RFC 3464 NDRs, null sender, to alice; 19 reach her, 41 are held):
@@ -164,5 +194,9 @@ alice's mailbox:      ls $PF/mail/alice/new
 The quarantine:
   sqlite3 $DEMO/db/quarantine.db "SELECT id, queue_id, recipient, state FROM quarantine ORDER BY id"
 $list_hint
-Stop:   postfix -c $PF/etc stop        Start again: sh $top/tools/run.sh
+alice's digest now (it lands in her Maildir, with release links to the page):
+  $top/cli/ndrguard -c $CONF digest --now --mailbox alice@example.test
+  sh $top/tools/demo-links.sh
+Stop:   postfix -c $PF/etc stop; kill \$(cat $DEMO/ndrguardd.pid)
+Start again: sh $top/tools/run.sh
 EOF
