@@ -60,7 +60,7 @@ static int inspect_load_file(int fd, struct strbuf *sb)
 	size_t got = 0, room;
 	ssize_t n;
 
-	strbuf_grow(sb, 65536);
+	strbuf_grow(sb, 65535);		/* 64 KiB with its NUL */
 	for (;;) {
 		room = sb->size - sb->len - 1;
 		n = pread(fd, sb->data + sb->len + got, room - got, (off_t)got);

@@ -229,16 +229,17 @@ static int reason_text_empty(const struct reason_text *t)
  * the phrases its own triples start, instead of testing every phrase.
  */
 #define REASON_MAX_PHRASES 2048
+#define REASON_BUCKETS 1024		/* the triple's hash, folded */
 
 struct reason_index {
 	int ok;				/* else: test every phrase */
 	size_t count;			/* phrases, in table order */
-	const char *phrase[REASON_MAX_PHRASES];
-	const char *reason[REASON_MAX_PHRASES];
-	uint16_t start[REASON_TRI_BITS + 1];	/* bucket h: list[start[h]..] */
-	uint16_t list[REASON_MAX_PHRASES];
+	const char **phrase;
+	const char **reason;
+	uint16_t start[REASON_BUCKETS + 1];	/* bucket b: list[start[b]..] */
+	uint16_t *list;
 	size_t nshort;			/* phrases of under three bytes */
-	uint16_t shorts[REASON_MAX_PHRASES];
+	uint16_t *shorts;
 };
 
 static struct reason_index reason_index_report, reason_index_strong,
@@ -247,14 +248,26 @@ static struct reason_index reason_index_report, reason_index_strong,
 static void reason_index_build(struct reason_index *ix,
 			       const struct reason_rule *rules)
 {
-	static uint16_t fill[REASON_TRI_BITS];
+	uint16_t fill[REASON_BUCKETS];
 	size_t n = 0;
 
 	ix->ok = 0;
 	for (size_t i = 0; rules[i].reason != NULL; i++) {
+		for (size_t j = 0; rules[i].phrases[j] != NULL; j++)
+			n++;
+	}
+	if (n > REASON_MAX_PHRASES)
+		return;
+	ix->phrase = malloc(n * sizeof(*ix->phrase) + 1);
+	ix->reason = malloc(n * sizeof(*ix->reason) + 1);
+	ix->list = malloc(n * sizeof(*ix->list) + 1);
+	ix->shorts = malloc(n * sizeof(*ix->shorts) + 1);
+	if (ix->phrase == NULL || ix->reason == NULL || ix->list == NULL ||
+	    ix->shorts == NULL)
+		return;
+	n = 0;
+	for (size_t i = 0; rules[i].reason != NULL; i++) {
 		for (size_t j = 0; rules[i].phrases[j] != NULL; j++) {
-			if (n == REASON_MAX_PHRASES)
-				return;
 			ix->phrase[n] = rules[i].phrases[j];
 			ix->reason[n] = rules[i].reason;
 			n++;
@@ -269,17 +282,18 @@ static void reason_index_build(struct reason_index *ix,
 		if (p[0] == '\0' || p[1] == '\0' || p[2] == '\0')
 			ix->shorts[ix->nshort++] = (uint16_t)g;
 		else
-			ix->start[REASON_TRI(p[0], p[1], p[2]) + 1]++;
+			ix->start[REASON_TRI(p[0], p[1], p[2]) %
+				  REASON_BUCKETS + 1]++;
 	}
-	for (size_t h = 0; h < REASON_TRI_BITS; h++)
-		ix->start[h + 1] = (uint16_t)(ix->start[h + 1] + ix->start[h]);
+	for (size_t b = 0; b < REASON_BUCKETS; b++)
+		ix->start[b + 1] = (uint16_t)(ix->start[b + 1] + ix->start[b]);
 	memcpy(fill, ix->start, sizeof(fill));
 	for (size_t g = 0; g < n; g++) {
 		const char *p = ix->phrase[g];
 
 		if (p[0] != '\0' && p[1] != '\0' && p[2] != '\0')
-			ix->list[fill[REASON_TRI(p[0], p[1], p[2])]++] =
-				(uint16_t)g;
+			ix->list[fill[REASON_TRI(p[0], p[1], p[2]) %
+				      REASON_BUCKETS]++] = (uint16_t)g;
 	}
 	ix->ok = 1;
 }
@@ -293,7 +307,8 @@ __attribute__((constructor)) static void reason_index_init(void)
 
 /*
  * reason_by_index - reason_by_phrases for a short text: the phrases
- * that start with one of its triples, tried in table order
+ * that start with one of its triples (or another in the same bucket),
+ * tried in table order
  */
 static const char *reason_by_index(const struct reason_index *ix,
 				   const struct reason_text *t)
@@ -306,9 +321,9 @@ static const char *reason_by_index(const struct reason_index *ix,
 	for (size_t k = 0; k < ix->nshort; k++)
 		cand[ix->shorts[k] >> 6] |= (uint64_t)1 << (ix->shorts[k] & 63);
 	for (; p[0] != '\0' && p[1] != '\0' && p[2] != '\0'; p++) {
-		unsigned h = REASON_TRI(p[0], p[1], p[2]);
+		unsigned b = REASON_TRI(p[0], p[1], p[2]) % REASON_BUCKETS;
 
-		for (unsigned k = ix->start[h]; k < ix->start[h + 1]; k++)
+		for (unsigned k = ix->start[b]; k < ix->start[b + 1]; k++)
 			cand[ix->list[k] >> 6] |= (uint64_t)1 << (ix->list[k] & 63);
 	}
 	for (size_t w = 0; w < words; w++) {
