@@ -46,33 +46,6 @@ size_t json_utf8_valid_len(const unsigned char *s, size_t left)
 	return n;
 }
 
-/* json_escape_ascii - append the escaped form of one ASCII byte */
-static void json_escape_ascii(struct strbuf *out, unsigned char c)
-{
-	switch (c) {
-	case '"':
-		strbuf_puts(out, "\\\"");
-		break;
-	case '\\':
-		strbuf_puts(out, "\\\\");
-		break;
-	case '\n':
-		strbuf_puts(out, "\\n");
-		break;
-	case '\r':
-		strbuf_puts(out, "\\r");
-		break;
-	case '\t':
-		strbuf_puts(out, "\\t");
-		break;
-	default:
-		if (c < 0x20 || c == 0x7f)
-			strbuf_printf(out, "\\u%04x", c);
-		else
-			strbuf_putc(out, (char)c);
-	}
-}
-
 /* bytes written as they are: printable ASCII but '"' and '\\' */
 static const unsigned char json_plain[256] = {
 	[0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
@@ -80,37 +53,60 @@ static const unsigned char json_plain[256] = {
 
 void json_append_string_n(struct strbuf *out, const char *s, size_t len)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
+	char *o;
 
-	strbuf_grow(out, len + 2);
-	strbuf_putc(out, '"');
+	/*
+	 * Written straight into the buffer, grown once for the worst case:
+	 * six bytes for one ("\u001f"), three for a bad byte (U+FFFD)
+	 */
+	strbuf_grow(out, 6 * len + 2);
+	o = out->data + out->len;
+	*o++ = '"';
 	while (i < len) {
+		unsigned char c = p[i];
 		size_t n;
 
-		/* a run that needs no escaping is copied whole */
-		for (n = i; n < len && json_plain[p[n]]; n++)
-			;
-		if (n > i) {
-			strbuf_append(out, p + i, n - i);
-			i = n;
+		if (json_plain[c]) {
+			*o++ = (char)c;
+			i++;
 			continue;
 		}
-		if (p[i] < 0x80) {
-			json_escape_ascii(out, p[i]);
+		if (c < 0x80) {
+			*o++ = '\\';
+			switch (c) {
+			case '"': *o++ = '"'; break;
+			case '\\': *o++ = '\\'; break;
+			case '\n': *o++ = 'n'; break;
+			case '\r': *o++ = 'r'; break;
+			case '\t': *o++ = 't'; break;
+			default:
+				/* below 0x20 or 0x7f */
+				*o++ = 'u';
+				*o++ = '0';
+				*o++ = '0';
+				*o++ = hex[c >> 4];
+				*o++ = hex[c & 15];
+			}
 			i++;
 			continue;
 		}
 		n = json_utf8_valid_len(p + i, len - i);
 		if (n == 0) {
-			strbuf_puts(out, "\xef\xbf\xbd");
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
 			i++;
 		} else {
-			strbuf_append(out, p + i, n);
+			memcpy(o, p + i, n);
+			o += n;
 			i += n;
 		}
 	}
-	strbuf_putc(out, '"');
+	*o++ = '"';
+	*o = '\0';
+	out->len = (size_t)(o - out->data);
 }
 
 void json_append_string(struct strbuf *out, const char *s)
