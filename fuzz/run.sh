@@ -15,9 +15,7 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 	-I "$out" -I "$top/lib" -o "$out/fuzz-classify" \
 	"$top/fuzz/fuzz-classify.c" \
 	"$top"/lib/mime.c "$top"/lib/dsn.c "$top"/lib/json.c "$top"/lib/relays.c \
-	"$top"/lib/classify.c "$top"/lib/classify-text.c \
-	"$top"/lib/classify-original.c "$top"/lib/classify-verdict.c \
-	"$top"/lib/reason.c "$top"/lib/reason-phrases.c \
+	"$top"/lib/classify*.c "$top"/lib/reason*.c \
 	"$top"/lib/strbuf.c "$top"/lib/xalloc.c
 if [ -d "$corpus" ]; then
 	find "$corpus" -name '*.eml' -size -64k -exec cp {} "$out/seeds/" \; 2>/dev/null || :

@@ -41,6 +41,8 @@ check libmicrohttpd-dev libesmtp-dev libssl-dev postfix swaks"
 # (and the digest's HTML is checked at 375 and 1280 px in it)
 PACKAGES="$PACKAGES chromium"
 PACKAGES="$PACKAGES curl python3"
+# CI's short fuzz run of the message parser (fuzz/run.sh: libFuzzer)
+PACKAGES="$PACKAGES clang"
 
 missing=
 for p in $PACKAGES; do
