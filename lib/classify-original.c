@@ -97,11 +97,12 @@ static int classify_original_marker(const char *lower, size_t len)
 	int decorated = 0;
 
 	for (size_t i = 0; i + 1 < len; i++) {
-		if ((lower[i] == '-' && lower[i + 1] == '-') ||
-		    (lower[i] == '=' && lower[i + 1] == '=') ||
-		    (lower[i] == '*' && lower[i + 1] == '*') ||
-		    (lower[i] == '_' && lower[i + 1] == '_'))
+		if (lower[i] == lower[i + 1] &&
+		    (lower[i] == '-' || lower[i] == '=' || lower[i] == '*' ||
+		     lower[i] == '_')) {
 			decorated = 1;
+			break;
+		}
 	}
 	/*
 	 * Undecorated, only a heading ("Original message:"), not a sentence
