@@ -220,7 +220,12 @@ static int text_index_may_have(const struct text_index *ix, const char *needle)
 	return 1;
 }
 
-int classify_text_has(const char *hay, size_t len, const char *const *needles)
+/*
+ * text_has - classify_text_has(); with indexed, the index is built for
+ * a short list too (a bounce's text: reason.c builds it anyway)
+ */
+static int text_has(const char *hay, size_t len, const char *const *needles,
+		    int indexed)
 {
 	if (hay == NULL)
 		return 0;
@@ -228,9 +233,10 @@ int classify_text_has(const char *hay, size_t len, const char *const *needles)
 
 	while (needles[count] != NULL && count < 24)
 		count++;
-	/* the index pays for itself only over a long list */
-	if (count >= 24 && text_index.active && hay == text_index.hay &&
-	    len == text_index.len && hay[len] == '\0') {
+	/* the index pays for itself only over a long list (or built) */
+	if ((count >= 24 || indexed || text_index.built) && text_index.active &&
+	    hay == text_index.hay && len == text_index.len &&
+	    hay[len] == '\0') {
 		if (!text_index.built)
 			text_index_build(&text_index);
 		for (size_t i = 0; needles[i] != NULL; i++) {
@@ -253,6 +259,11 @@ int classify_text_has(const char *hay, size_t len, const char *const *needles)
 			return 1;
 	}
 	return 0;
+}
+
+int classify_text_has(const char *hay, size_t len, const char *const *needles)
+{
+	return text_has(hay, len, needles, 0);
 }
 
 /* text_header_lower - lower-case copy of a top header, "" if absent */
@@ -341,8 +352,9 @@ static int text_is_delay(struct classify_ctx *ctx)
 	if (classify_text_has(subj, strlen(subj), text_delay_subjects) &&
 	    !strstr(subj, "fail"))
 		return 1;
-	if (classify_text_has(text, len, text_delay_phrases) &&
-	    !classify_text_has(text, len, text_permanent_phrases))
+	/* asked of bounces only, whose text reason.c indexes anyway */
+	if (text_has(text, len, text_delay_phrases, 1) &&
+	    !text_has(text, len, text_permanent_phrases, 1))
 		return 1;
 	return 0;
 }
