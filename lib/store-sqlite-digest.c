@@ -24,54 +24,12 @@
 	"state = 'held' AND NOT EXISTS (SELECT 1 FROM digest_item" \
 	" WHERE digest_item.quarantine_id = quarantine.id)"
 
-static __thread char sqlite_digest_error[512];
-
-static const char *sqlite_digest_fail(sqlite3 *db, const char *what)
-{
-	snprintf(sqlite_digest_error, sizeof(sqlite_digest_error), "%s: %s",
-		 what, sqlite3_errmsg(db));
-	return sqlite_digest_error;
-}
-
-static sqlite3_stmt *sqlite_digest_prepare(sqlite3 *db, const char *sql,
-					   const char *what,
-					   const char **error_r)
-{
-	sqlite3_stmt *stmt = NULL;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		*error_r = sqlite_digest_fail(db, what);
-		return NULL;
-	}
-	return stmt;
-}
-
-/* sqlite_digest_done - step a statement that returns no rows, finalize */
-static int sqlite_digest_done(sqlite3 *db, sqlite3_stmt *stmt,
-			      const char *what, const char **error_r)
-{
-	int rc = sqlite3_step(stmt);
-
-	if (rc != SQLITE_DONE)
-		*error_r = sqlite_digest_fail(db, what);
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static void sqlite_digest_bind_text(sqlite3_stmt *stmt, int i, const char *s)
-{
-	if (s == NULL)
-		sqlite3_bind_null(stmt, i);
-	else
-		sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
-}
-
 int store_sqlite_digest_mailboxes(struct store *st, const char *mailbox,
 				  store_mailbox_cb *cb, void *context,
 				  const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"SELECT min(recipient), count(*) FROM quarantine"
 		" WHERE (?1 IS NULL OR recipient = ?1 COLLATE NOCASE) AND "
 		DIGEST_UNCOVERED
@@ -81,7 +39,7 @@ int store_sqlite_digest_mailboxes(struct store *st, const char *mailbox,
 
 	if (stmt == NULL)
 		return -1;
-	sqlite_digest_bind_text(stmt, 1, mailbox);
+	store_sqlite_bind_text(stmt, 1, mailbox);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		const char *m = (const char *)sqlite3_column_text(stmt, 0);
 		if (cb(m ? m : "", (unsigned int)sqlite3_column_int64(stmt, 1),
@@ -89,7 +47,7 @@ int store_sqlite_digest_mailboxes(struct store *st, const char *mailbox,
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		*error_r = sqlite_digest_fail(db, "list mailboxes");
+		*error_r = store_sqlite_fail(db, "list mailboxes");
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
@@ -99,7 +57,7 @@ int store_sqlite_digest_items(struct store *st, const char *mailbox,
 			      const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"SELECT id, recipient, arrived, kind, status, reason,"
 		" reporting_mta, verdict, orig_subject, orig_from,"
 		" orig_message_id, storm_id FROM quarantine"
@@ -111,7 +69,7 @@ int store_sqlite_digest_items(struct store *st, const char *mailbox,
 
 	if (stmt == NULL)
 		return -1;
-	sqlite_digest_bind_text(stmt, 1, mailbox);
+	store_sqlite_bind_text(stmt, 1, mailbox);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		/* borrowed strings: valid until the next step */
 		struct store_record r;
@@ -133,7 +91,7 @@ int store_sqlite_digest_items(struct store *st, const char *mailbox,
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		*error_r = sqlite_digest_fail(db, "list held messages");
+		*error_r = store_sqlite_fail(db, "list held messages");
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
@@ -142,7 +100,7 @@ int store_sqlite_digest_last_sent(struct store *st, const char *mailbox,
 				  long long *sent_r, const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"SELECT max(sent) FROM digest WHERE mailbox = ?1"
 		" AND state = 'sent'", "find last digest", error_r);
 	int rc;
@@ -150,12 +108,12 @@ int store_sqlite_digest_last_sent(struct store *st, const char *mailbox,
 	*sent_r = 0;
 	if (stmt == NULL)
 		return -1;
-	sqlite_digest_bind_text(stmt, 1, mailbox);
+	store_sqlite_bind_text(stmt, 1, mailbox);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		*sent_r = sqlite3_column_int64(stmt, 0);
 	else if (rc != SQLITE_DONE)
-		*error_r = sqlite_digest_fail(db, "find last digest");
+		*error_r = store_sqlite_fail(db, "find last digest");
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
@@ -165,22 +123,22 @@ int store_sqlite_digest_add(struct store *st, const struct store_digest *dg,
 			    long long *id_r, const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"INSERT INTO digest (mailbox, message_id, created, state,"
 		" item_count, message) VALUES (?1, ?2, ?3, 'pending', ?4, ?5)",
 		"record digest", error_r);
 
 	if (stmt == NULL)
 		return -1;
-	sqlite_digest_bind_text(stmt, 1, dg->mailbox);
-	sqlite_digest_bind_text(stmt, 2, dg->message_id);
+	store_sqlite_bind_text(stmt, 1, dg->mailbox);
+	store_sqlite_bind_text(stmt, 2, dg->message_id);
 	sqlite3_bind_int64(stmt, 3, dg->created);
 	sqlite3_bind_int64(stmt, 4, (long long)count);
 	sqlite3_bind_blob64(stmt, 5, dg->message, dg->size, SQLITE_STATIC);
-	if (sqlite_digest_done(db, stmt, "record digest", error_r) < 0)
+	if (store_sqlite_done(db, stmt, "record digest", error_r) < 0)
 		return -1;
 	*id_r = sqlite3_last_insert_rowid(db);
-	stmt = sqlite_digest_prepare(db,
+	stmt = store_sqlite_prepare(db,
 		"INSERT INTO digest_item (quarantine_id, digest_id)"
 		" VALUES (?1, ?2)", "record digest items", error_r);
 	if (stmt == NULL)
@@ -190,7 +148,7 @@ int store_sqlite_digest_add(struct store *st, const struct store_digest *dg,
 		sqlite3_bind_int64(stmt, 1, items[i]);
 		sqlite3_bind_int64(stmt, 2, *id_r);
 		if (sqlite3_step(stmt) != SQLITE_DONE) {
-			*error_r = sqlite_digest_fail(db, "record digest items");
+			*error_r = store_sqlite_fail(db, "record digest items");
 			sqlite3_finalize(stmt);
 			return -1;
 		}
@@ -204,7 +162,7 @@ int store_sqlite_digest_pending(struct store *st, const char *mailbox,
 				const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"SELECT id, mailbox, message_id, created, item_count,"
 		" attempts, message FROM digest WHERE state = 'pending'"
 		" AND (?1 IS NULL OR mailbox = ?1) ORDER BY id",
@@ -213,7 +171,7 @@ int store_sqlite_digest_pending(struct store *st, const char *mailbox,
 
 	if (stmt == NULL)
 		return -1;
-	sqlite_digest_bind_text(stmt, 1, mailbox);
+	store_sqlite_bind_text(stmt, 1, mailbox);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		struct store_digest dg;
 
@@ -230,7 +188,7 @@ int store_sqlite_digest_pending(struct store *st, const char *mailbox,
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		*error_r = sqlite_digest_fail(db, "list pending digests");
+		*error_r = store_sqlite_fail(db, "list pending digests");
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
@@ -239,7 +197,7 @@ int store_sqlite_digest_sent(struct store *st, long long id, long long now,
 			     const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"UPDATE digest SET state = 'sent', sent = ?2, message = NULL"
 		" WHERE id = ?1 AND state = 'pending'",
 		"mark digest sent", error_r);
@@ -248,14 +206,14 @@ int store_sqlite_digest_sent(struct store *st, long long id, long long now,
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
 	sqlite3_bind_int64(stmt, 2, now);
-	return sqlite_digest_done(db, stmt, "mark digest sent", error_r);
+	return store_sqlite_done(db, stmt, "mark digest sent", error_r);
 }
 
 int store_sqlite_digest_attempted(struct store *st, long long id,
 				  const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"UPDATE digest SET attempts = attempts + 1"
 		" WHERE id = ?1 AND state = 'pending'",
 		"count digest attempt", error_r);
@@ -263,7 +221,7 @@ int store_sqlite_digest_attempted(struct store *st, long long id,
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, id);
-	return sqlite_digest_done(db, stmt, "count digest attempt", error_r);
+	return store_sqlite_done(db, stmt, "count digest attempt", error_r);
 }
 
 int store_sqlite_digest_drop(struct store *st, long long id,
@@ -277,28 +235,28 @@ int store_sqlite_digest_drop(struct store *st, long long id,
 	   transaction */
 	if (own && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL,
 				NULL) != SQLITE_OK) {
-		*error_r = sqlite_digest_fail(db, "drop digest");
+		*error_r = store_sqlite_fail(db, "drop digest");
 		return -1;
 	}
-	stmt = sqlite_digest_prepare(db,
+	stmt = store_sqlite_prepare(db,
 		"DELETE FROM digest_item WHERE digest_id = (SELECT id FROM"
 		" digest WHERE id = ?1 AND state = 'pending')",
 		"drop digest", error_r);
 	if (stmt == NULL)
 		goto fail;
 	sqlite3_bind_int64(stmt, 1, id);
-	if (sqlite_digest_done(db, stmt, "drop digest", error_r) < 0)
+	if (store_sqlite_done(db, stmt, "drop digest", error_r) < 0)
 		goto fail;
-	stmt = sqlite_digest_prepare(db,
+	stmt = store_sqlite_prepare(db,
 		"DELETE FROM digest WHERE id = ?1 AND state = 'pending'",
 		"drop digest", error_r);
 	if (stmt == NULL)
 		goto fail;
 	sqlite3_bind_int64(stmt, 1, id);
-	if (sqlite_digest_done(db, stmt, "drop digest", error_r) < 0)
+	if (store_sqlite_done(db, stmt, "drop digest", error_r) < 0)
 		goto fail;
 	if (own && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		*error_r = sqlite_digest_fail(db, "drop digest");
+		*error_r = store_sqlite_fail(db, "drop digest");
 		goto fail;
 	}
 	return 0;
@@ -313,7 +271,7 @@ int store_sqlite_digest_storms(struct store *st, const char *mailbox,
 			       void *context, const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"SELECT id, started, last_seen, count, ended FROM storm"
 		" WHERE id IN (SELECT storm_id FROM quarantine"
 		" WHERE recipient = ?1 COLLATE NOCASE AND " DIGEST_UNCOVERED ")"
@@ -326,7 +284,7 @@ int store_sqlite_digest_storms(struct store *st, const char *mailbox,
 
 	if (stmt == NULL)
 		return -1;
-	sqlite_digest_bind_text(stmt, 1, mailbox);
+	store_sqlite_bind_text(stmt, 1, mailbox);
 	sqlite3_bind_int64(stmt, 2, since);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		struct store_storm storm = {
@@ -339,7 +297,7 @@ int store_sqlite_digest_storms(struct store *st, const char *mailbox,
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		*error_r = sqlite_digest_fail(db, "list storms");
+		*error_r = store_sqlite_fail(db, "list storms");
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
@@ -348,7 +306,7 @@ int store_sqlite_digest_time_get(struct store *st, const char *mailbox,
 				 char time_r[6], const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_digest_prepare(db,
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"SELECT digest_time FROM digest_schedule WHERE mailbox = ?1",
 		"read digest time", error_r);
 	int rc;
@@ -356,13 +314,13 @@ int store_sqlite_digest_time_get(struct store *st, const char *mailbox,
 	time_r[0] = '\0';
 	if (stmt == NULL)
 		return -1;
-	sqlite_digest_bind_text(stmt, 1, mailbox);
+	store_sqlite_bind_text(stmt, 1, mailbox);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(stmt, 0);
 		snprintf(time_r, 6, "%s", t ? t : "");
 	} else if (rc != SQLITE_DONE) {
-		*error_r = sqlite_digest_fail(db, "read digest time");
+		*error_r = store_sqlite_fail(db, "read digest time");
 	}
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
@@ -373,7 +331,7 @@ int store_sqlite_digest_time_set(struct store *st, const char *mailbox,
 				 const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_digest_prepare(db, hhmm == NULL
+	sqlite3_stmt *stmt = store_sqlite_prepare(db, hhmm == NULL
 		? "DELETE FROM digest_schedule WHERE mailbox = ?1"
 		: "INSERT INTO digest_schedule (mailbox, digest_time, changed)"
 		  " VALUES (?1, ?2, ?3) ON CONFLICT (mailbox) DO UPDATE"
@@ -382,10 +340,10 @@ int store_sqlite_digest_time_set(struct store *st, const char *mailbox,
 
 	if (stmt == NULL)
 		return -1;
-	sqlite_digest_bind_text(stmt, 1, mailbox);
+	store_sqlite_bind_text(stmt, 1, mailbox);
 	if (hhmm != NULL) {
-		sqlite_digest_bind_text(stmt, 2, hhmm);
+		store_sqlite_bind_text(stmt, 2, hhmm);
 		sqlite3_bind_int64(stmt, 3, now);
 	}
-	return sqlite_digest_done(db, stmt, "set digest time", error_r);
+	return store_sqlite_done(db, stmt, "set digest time", error_r);
 }

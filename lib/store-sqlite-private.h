@@ -15,6 +15,16 @@
 
 sqlite3 *store_sqlite_db(struct store *st);
 
+/* store-sqlite-util.c: prepare, run once, finalize */
+const char *store_sqlite_fail(sqlite3 *db, const char *what);
+sqlite3_stmt *store_sqlite_prepare(sqlite3 *db, const char *sql,
+				   const char *what, const char **error_r);
+/* store_sqlite_done - step a statement that returns no rows, finalize */
+int store_sqlite_done(sqlite3 *db, sqlite3_stmt *stmt, const char *what,
+		      const char **error_r);
+/* store_sqlite_bind_text - NULL binds SQL NULL; s must outlive the step */
+void store_sqlite_bind_text(sqlite3_stmt *stmt, int i, const char *s);
+
 int store_sqlite_pref_get(struct store *st, const char *mailbox,
 			  struct store_pref *pref_r, const char **error_r);
 int store_sqlite_pref_set(struct store *st, const char *mailbox,

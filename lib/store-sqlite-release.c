@@ -16,29 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static __thread char sqlite_release_error[512];
-
-static const char *sqlite_release_fail(sqlite3 *db, const char *what)
-{
-	snprintf(sqlite_release_error, sizeof(sqlite_release_error), "%s: %s",
-		 what, sqlite3_errmsg(db));
-	return sqlite_release_error;
-}
-
-static sqlite3_stmt *sqlite_release_prepare(sqlite3 *db, const char *sql,
-					    const char *what,
-					    const char **error_r)
-{
-	sqlite3_stmt *stmt = NULL;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		*error_r = sqlite_release_fail(db, what);
-		return NULL;
-	}
-	return stmt;
-}
-
-/* sqlite_release_copy - a column into a fixed buffer, truncated */
 static void sqlite_release_copy(char *dst, size_t size, sqlite3_stmt *stmt,
 				int col)
 {
@@ -51,7 +28,7 @@ int store_sqlite_pref_get(struct store *st, const char *mailbox,
 			  struct store_pref *pref_r, const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_release_prepare(db,
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"SELECT digest, lang FROM mailbox_pref WHERE mailbox = ?1",
 		"read preferences", error_r);
 	int rc;
@@ -70,7 +47,7 @@ int store_sqlite_pref_get(struct store *st, const char *mailbox,
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		*error_r = sqlite_release_fail(db, "read preferences");
+		*error_r = store_sqlite_fail(db, "read preferences");
 		return -1;
 	}
 	return 0;
@@ -81,7 +58,7 @@ int store_sqlite_pref_set(struct store *st, const char *mailbox,
 			  const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_release_prepare(db,
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"INSERT INTO mailbox_pref (mailbox, digest, lang, changed)"
 		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT (mailbox) DO UPDATE"
 		" SET digest = ?2, lang = ?3, changed = ?4",
@@ -98,7 +75,7 @@ int store_sqlite_pref_set(struct store *st, const char *mailbox,
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {
-		*error_r = sqlite_release_fail(db, "save preferences");
+		*error_r = store_sqlite_fail(db, "save preferences");
 		return -1;
 	}
 	return 0;
@@ -109,7 +86,7 @@ int store_sqlite_request_add(struct store *st, long long quarantine_id,
 			     const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_release_prepare(db,
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"INSERT OR IGNORE INTO release_request"
 		" (quarantine_id, requested, requested_by) VALUES (?1, ?2, ?3)",
 		"record release request", error_r);
@@ -124,7 +101,7 @@ int store_sqlite_request_add(struct store *st, long long quarantine_id,
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {
-		*error_r = sqlite_release_fail(db, "record release request");
+		*error_r = store_sqlite_fail(db, "record release request");
 		return -1;
 	}
 	*created_r = sqlite3_changes(db) > 0;
@@ -153,7 +130,7 @@ int store_sqlite_request_get(struct store *st, long long quarantine_id,
 			     const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_release_prepare(db,
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"SELECT " SQLITE_REQUEST_COLUMNS " FROM release_request"
 		" WHERE quarantine_id = ?1 ORDER BY id DESC LIMIT 1",
 		"read release request", error_r);
@@ -168,7 +145,7 @@ int store_sqlite_request_get(struct store *st, long long quarantine_id,
 		sqlite_release_request(stmt, req_r);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		*error_r = sqlite_release_fail(db, "read release request");
+		*error_r = store_sqlite_fail(db, "read release request");
 		return -1;
 	}
 	return 0;
@@ -179,7 +156,7 @@ int store_sqlite_request_list(struct store *st, const char *state,
 			      void *context, const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_release_prepare(db,
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"SELECT " SQLITE_REQUEST_COLUMNS " FROM release_request"
 		" WHERE ?1 IS NULL OR state = ?1 ORDER BY requested, id"
 		" LIMIT ?2", "list release requests", error_r);
@@ -199,7 +176,7 @@ int store_sqlite_request_list(struct store *st, const char *state,
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		*error_r = sqlite_release_fail(db, "list release requests");
+		*error_r = store_sqlite_fail(db, "list release requests");
 		return -1;
 	}
 	return 0;
@@ -211,7 +188,7 @@ int store_sqlite_request_decide(struct store *st, long long request_id,
 				const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = sqlite_release_prepare(db,
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"UPDATE release_request SET state = ?2, decided = ?3,"
 		" decided_by = ?4 WHERE id = ?1 AND state = 'pending'",
 		"decide release request", error_r);
@@ -227,7 +204,7 @@ int store_sqlite_request_decide(struct store *st, long long request_id,
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {
-		*error_r = sqlite_release_fail(db, "decide release request");
+		*error_r = store_sqlite_fail(db, "decide release request");
 		return -1;
 	}
 	*changed_r = sqlite3_changes(db) > 0;
