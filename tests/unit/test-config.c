@@ -7,6 +7,7 @@
 #include "strbuf.h"
 
 #include <check.h>
+#include "check-main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,8 +166,6 @@ int main(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("config");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, defaults_are_valid);
 	tcase_add_test(tc, values_comments_continuations);
@@ -176,9 +175,5 @@ int main(void)
 	tcase_add_test(tc, load_file_errors);
 	tcase_add_test(tc, durations);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_main_run(s);
 }

@@ -6,6 +6,7 @@
 #include "strbuf.h"
 
 #include <check.h>
+#include "check-main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,8 +168,6 @@ int main(void)
 {
 	Suite *s = suite_create("digest-mail");
 	TCase *tc = tcase_create("digest-mail");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, clean_makes_one_line_of_utf8);
 	tcase_add_test(tc, addresses);
@@ -177,9 +176,5 @@ int main(void)
 	tcase_add_test(tc, quoted_printable);
 	tcase_add_test(tc, compose_keeps_data_out_of_headers);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_main_run(s);
 }

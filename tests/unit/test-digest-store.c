@@ -5,6 +5,7 @@
 #include "store.h"
 
 #include <check.h>
+#include "check-main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,8 +207,6 @@ int main(void)
 {
 	Suite *s = suite_create("digest-store");
 	TCase *tc = tcase_create("digest-store");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, uncovered_items_by_mailbox_and_verdict);
@@ -215,9 +214,5 @@ int main(void)
 	tcase_add_test(tc, one_pending_digest_per_mailbox);
 	tcase_add_test(tc, own_digest_time);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_main_run(s);
 }

@@ -6,6 +6,7 @@
 #include "migrations.h"
 
 #include <check.h>
+#include "check-main.h"
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,8 +277,6 @@ int main(void)
 {
 	Suite *s = suite_create("store");
 	TCase *tc = tcase_create("store");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, migrate_empty_database);
@@ -291,9 +290,5 @@ int main(void)
 	tcase_add_test(tc, unwritable_database_fails_cleanly);
 	tcase_add_test(tc, missing_directory_is_an_error);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_main_run(s);
 }

@@ -8,6 +8,7 @@
 #include "storm.h"
 
 #include <check.h>
+#include "check-main.h"
 #include <string.h>
 
 #define MAXARR 10000
@@ -180,8 +181,6 @@ int main(void)
 {
 	Suite *s = suite_create("storm");
 	TCase *tc = tcase_create("storm");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, threshold_th_message_starts_the_storm);
 	tcase_add_test(tc, slow_trickle_is_no_storm);
@@ -191,9 +190,5 @@ int main(void)
 	tcase_add_test(tc, new_storm_after_end);
 	tcase_add_test(tc, threshold_one_holds_everything);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_main_run(s);
 }

@@ -6,6 +6,7 @@
 #include "strbuf.h"
 
 #include <check.h>
+#include "check-main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,8 +234,6 @@ int main(void)
 {
 	Suite *s = suite_create("template");
 	TCase *tc = tcase_create("template");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, variables_are_html_escaped);
 	tcase_add_test(tc, raw_needs_a_marker);
@@ -247,9 +246,5 @@ int main(void)
 	tcase_add_test(tc, errors_name_file_and_line);
 	tcase_add_test(tc, load_picks_escaping_by_extension);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_main_run(s);
 }

@@ -6,6 +6,7 @@
 #include "links.h"
 
 #include <check.h>
+#include "check-main.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,8 +267,6 @@ int main(void)
 {
 	Suite *s = suite_create("token");
 	TCase *tc = tcase_create("token");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, valid_token);
@@ -284,9 +283,5 @@ int main(void)
 	tcase_add_test(tc, key_missing_or_short);
 	tcase_add_test(tc, links_forms);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_main_run(s);
 }

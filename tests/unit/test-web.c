@@ -9,6 +9,7 @@
 #include "web-private.h"
 
 #include <check.h>
+#include "check-main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,8 +241,6 @@ int main(void)
 {
 	Suite *s = suite_create("web");
 	TCase *tc = tcase_create("web");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, accept_language);
@@ -252,9 +251,5 @@ int main(void)
 	tcase_add_test(tc, store_prefs_and_requests);
 	tcase_add_test(tc, item_list_offset);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_main_run(s);
 }
