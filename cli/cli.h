@@ -27,6 +27,8 @@ cli_verb_func cmd_show;
 cli_verb_func cmd_release;
 cli_verb_func cmd_delete;
 cli_verb_func cmd_purge;
+cli_verb_func cmd_stats;
+cli_verb_func cmd_storms;
 cli_verb_func cmd_digest;
 
 struct store;

@@ -39,6 +39,8 @@ static const struct cli_verb cli_verbs[] = {
 	{ "release", cmd_release, "release ID..." },
 	{ "delete", cmd_delete, "delete ID..." },
 	{ "purge", cmd_purge, "purge" },
+	{ "stats", cmd_stats, "stats [--since TIME] [--top N] [--json]" },
+	{ "storms", cmd_storms, "storms [--active] [--limit N] [--json]" },
 	{ "digest", cmd_digest, "digest [--dry-run] [--mailbox ADDR] [--now] | --mailbox ADDR --set-time HH:MM|default" },
 };
 

@@ -44,4 +44,14 @@ int store_sqlite_request_decide(struct store *st, long long request_id,
 				long long now, int *changed_r,
 				const char **error_r);
 
+/* store-sqlite-stats.c */
+int store_sqlite_stats_kinds(struct store *st, store_count_cb *cb,
+			     void *context, const char **error_r);
+int store_sqlite_stats_top(struct store *st, int by_domain, long long since,
+			   unsigned int limit, store_count_cb *cb,
+			   void *context, const char **error_r);
+int store_sqlite_storm_list(struct store *st, int active_only,
+			    unsigned int limit, store_storm_row_cb *cb,
+			    void *context, const char **error_r);
+
 #endif

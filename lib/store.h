@@ -92,6 +92,21 @@ struct store_request {
 /* store_request_cb - called per listed request; return -1 to stop */
 typedef int store_request_cb(const struct store_request *req, void *context);
 
+/* a storm as `ndrguard storms` lists it */
+struct store_storm_row {
+	long long id;
+	const char *mailbox;
+	long long started, last_seen;
+	long long ended;	/* 0: still going */
+	long long count;	/* messages held in it */
+};
+
+/* store_count_cb - one (name, state, count) row of a statistic */
+typedef int store_count_cb(const char *name, const char *state,
+			   long long count, void *context);
+typedef int store_storm_row_cb(const struct store_storm_row *storm,
+			       void *context);
+
 /* store_record_cb - called per listed record; return -1 to stop */
 typedef int store_record_cb(const struct store_record *rec, void *context);
 
@@ -170,6 +185,17 @@ struct store_vfuncs {
 			   unsigned int *count_r, const char **error_r);
 	/* give freed pages back to the file system, a few at a time */
 	int (*reclaim)(struct store *st, const char **error_r);
+	/* statistics (store-sqlite-stats.c): held messages by kind and
+	   state; the most targeted mailboxes (or domains) by messages held
+	   since `since`, at most limit; storms, newest first */
+	int (*stats_kinds)(struct store *st, store_count_cb *cb, void *context,
+			   const char **error_r);
+	int (*stats_top)(struct store *st, int by_domain, long long since,
+			 unsigned int limit, store_count_cb *cb, void *context,
+			 const char **error_r);
+	int (*storm_list)(struct store *st, int active_only, unsigned int limit,
+			  store_storm_row_cb *cb, void *context,
+			  const char **error_r);
 	/* digests (sql/0002-digest.sql). Mailboxes (all, or only mailbox
 	   when not NULL) with held messages no digest covers yet */
 	int (*digest_mailboxes)(struct store *st, const char *mailbox,

@@ -69,6 +69,28 @@ expect_rc 64 "list --since nonsense" -- ng list --since yesterdayish
 expect_rc 0 "list --since 1h" -- ng list --since 1h
 [ "$(wc -l < "$T/out")" -eq 6 ] || fail "--since 1h: $(wc -l < "$T/out") rows"
 
+# stats and storms
+expect_rc 0 "stats" -- ng stats
+grep -q '^storms: 2 active, 0 past$' "$T/out" && ok "stats: two storms" || fail "stats: $(cat "$T/out")"
+grep -qE '^  alice@example.test +5$' "$T/out" && ok "stats: alice most targeted" || fail "stats top: $(cat "$T/out")"
+expect_rc 0 "stats --json" -- ng stats --json
+python3 - "$T/out" <<'PY' && ok "stats JSON parses and counts 6 held" || fail "stats --json: $(cat "$T/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["storms_active"] == 2 and d["storms_past"] == 0, d
+assert sum(k["count"] for k in d["kinds"] if k["state"] == "held") == 6, d
+assert d["mailboxes"][0] == {"name": "alice@example.test", "count": 5}, d
+assert d["domains"] == [{"name": "example.test", "count": 6}], d
+PY
+expect_rc 0 "storms --json" -- ng storms --json
+python3 - "$T/out" <<'PY' && ok "storms: bob's newest, both active" || fail "storms: $(cat "$T/out")"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["mailbox"] for r in rows] == ["bob@example.test", "alice@example.test"], rows
+assert all(r["ended"] is None for r in rows) and rows[1]["held"] == 5, rows
+PY
+expect_rc 64 "stats --top 0" -- ng stats --top 0
+
 # show
 id=$(q "SELECT id FROM quarantine WHERE queue_id='Q3'")
 expect_rc 0 "show" -- ng show "$id"

@@ -1,0 +1,96 @@
+/*
+ * store-sqlite-stats.c - what `ndrguard stats` and `ndrguard storms` read
+ *
+ * Read-only queries over the quarantine and storm tables; each runs in
+ * its own implicit read transaction, so they never hold up deliveries.
+ */
+#include "autoconfig.h"
+#include "store-sqlite-private.h"
+
+#include <string.h>
+
+/* stats_rows - run stmt, hand (text, text, int) rows to cb, finalize */
+static int stats_rows(sqlite3 *db, sqlite3_stmt *stmt, store_count_cb *cb,
+		      void *context, const char **error_r)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(stmt, 0);
+		const char *state = (const char *)sqlite3_column_text(stmt, 1);
+		if (cb(name ? name : "", state, sqlite3_column_int64(stmt, 2),
+		       context) < 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		*error_r = store_sqlite_fail(db, "statistics");
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_sqlite_stats_kinds(struct store *st, store_count_cb *cb,
+			     void *context, const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
+		"SELECT kind, state, count(*) FROM quarantine"
+		" GROUP BY kind, state ORDER BY kind, state",
+		"statistics by kind", error_r);
+
+	return stmt ? stats_rows(db, stmt, cb, context, error_r) : -1;
+}
+
+int store_sqlite_stats_top(struct store *st, int by_domain, long long since,
+			   unsigned int limit, store_count_cb *cb,
+			   void *context, const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = store_sqlite_prepare(db, by_domain
+		? "SELECT lower(substr(recipient, instr(recipient, '@') + 1)) AS d,"
+		  " NULL, count(*) AS n FROM quarantine WHERE arrived >= ?1"
+		  " GROUP BY d ORDER BY n DESC, d LIMIT ?2"
+		: "SELECT lower(recipient) AS r, NULL, count(*) AS n"
+		  " FROM quarantine WHERE arrived >= ?1"
+		  " GROUP BY r ORDER BY n DESC, r LIMIT ?2",
+		"top targets", error_r);
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, since);
+	sqlite3_bind_int64(stmt, 2, limit);
+	return stats_rows(db, stmt, cb, context, error_r);
+}
+
+int store_sqlite_storm_list(struct store *st, int active_only,
+			    unsigned int limit, store_storm_row_cb *cb,
+			    void *context, const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
+		"SELECT id, mailbox, started, last_seen, ended, count FROM storm"
+		" WHERE (?1 = 0 OR ended IS NULL)"
+		" ORDER BY started DESC, id DESC LIMIT ?2",
+		"list storms", error_r);
+	struct store_storm_row row;
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int(stmt, 1, active_only);
+	sqlite3_bind_int64(stmt, 2, limit ? (long long)limit : -1);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		row.id = sqlite3_column_int64(stmt, 0);
+		row.mailbox = (const char *)sqlite3_column_text(stmt, 1);
+		row.started = sqlite3_column_int64(stmt, 2);
+		row.last_seen = sqlite3_column_int64(stmt, 3);
+		row.ended = sqlite3_column_int64(stmt, 4);
+		row.count = sqlite3_column_int64(stmt, 5);
+		if (cb(&row, context) < 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		*error_r = store_sqlite_fail(db, "list storms");
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
