@@ -70,8 +70,12 @@ static size_t mime_line_end(const char *data, size_t len, size_t pos)
 	return nl == NULL ? len : (size_t)(nl - data);
 }
 
-/* mime_header_name_len - length of "Name" in "Name: value", 0 if none */
-static size_t mime_header_name_len(const char *line, size_t len)
+/*
+ * mime_header_name_len - length of "Name" in "Name: value", 0 if none;
+ * where its colon (the line's first) is in *colon_r
+ */
+static size_t mime_header_name_len(const char *line, size_t len,
+				   size_t *colon_r)
 {
 	size_t i = 0;
 
@@ -88,6 +92,7 @@ static size_t mime_header_name_len(const char *line, size_t len)
 		i++;
 	if (name_len == 0 || i >= len || line[i] != ':')
 		return 0;
+	*colon_r = i;
 	return name_len;
 }
 
@@ -203,7 +208,9 @@ static size_t mime_headers_parse_x(const char *data, size_t len,
 			pos = eol + 1;
 			continue;
 		}
-		size_t name_len = mime_header_name_len(line, line_len);
+		size_t colon_at = 0;
+		size_t name_len = mime_header_name_len(line, line_len,
+						       &colon_at);
 		if (name_len == 0)
 			break;	/* not a header: the body starts here */
 		if (cur != NULL) {
@@ -217,7 +224,7 @@ static size_t mime_headers_parse_x(const char *data, size_t len,
 		}
 		cur = NULL;
 		if (*count_r < MIME_MAX_HEADERS) {
-			const char *colon = memchr(line, ':', line_len);
+			const char *colon = line + colon_at;
 
 			cur = mime_header_add(headers_r, count_r);
 			cur_name = line;
@@ -896,8 +903,12 @@ static void mime_split_multipart(struct mime_message *msg,
 		next = eol < len ? data + eol + 1 : NULL;
 		while (next != NULL &&
 		       (next = memchr(next, '-', len - (size_t)(next - data))) != NULL &&
-		       !(next[-1] == '\n' && next + 1 < data + len && next[1] == '-'))
-			next++;
+		       !(next[-1] == '\n' && next + 1 < data + len && next[1] == '-')) {
+			/* the rest of a run of '-' cannot start a line */
+			do
+				next++;
+			while (next < data + len && *next == '-');
+		}
 		if (next == NULL)
 			break;
 		pos = (size_t)(next - data);
