@@ -10,6 +10,7 @@
 #include "json.h"
 #include "strbuf.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* json_utf8_valid_len - length of a well-formed UTF-8 sequence, else 0 */
@@ -66,9 +67,30 @@ void json_append_string_n(struct strbuf *out, const char *s, size_t len)
 	o = out->data + out->len;
 	*o++ = '"';
 	while (i < len) {
-		unsigned char c = p[i];
+		unsigned char c;
 		size_t n;
 
+		/* eight plain bytes at a time: none below 0x20, none from
+		   0x7f, no '"' and no '\\' (a word that may hold one is done
+		   byte by byte) */
+		while (i + 8 <= len) {
+			const uint64_t ones = 0x0101010101010101ULL;
+			const uint64_t hi = 0x8080808080808080ULL;
+			uint64_t x, q, b;
+
+			memcpy(&x, p + i, 8);
+			q = x ^ (ones * '"');
+			b = x ^ (ones * '\\');
+			if ((((x - ones * 0x20) & ~x) | (x + ones) | x |
+			     ((q - ones) & ~q) | ((b - ones) & ~b)) & hi)
+				break;
+			memcpy(o, &x, 8);
+			o += 8;
+			i += 8;
+		}
+		if (i >= len)
+			break;
+		c = p[i];
 		if (json_plain[c]) {
 			*o++ = (char)c;
 			i++;
