@@ -21,6 +21,7 @@
 #include "daemon-config.h"
 #include "deliver.h"
 #include "log.h"
+#include "metrics.h"
 #include "store-writer.h"
 #include "xalloc.h"
 
@@ -145,13 +146,16 @@ static void lmtp_deliver_reply(struct lmtp_session *s,
 	if (failure != NULL) {
 		lmtp_deliver_clean(failure, why, sizeof(why));
 		log_warning("%s, status=deferred (%s)", strbuf_cstr(&line), why);
+		metrics_count(METRIC_DECISION_DEFERRED);
 		lmtp_session_reply(s, "451 4.3.0 <%s> %s", o->recipient, why);
 	} else if (o->action == DELIVER_HOLD) {
 		log_info("%s", strbuf_cstr(&line));
+		metrics_count(METRIC_DECISION_HELD);
 		lmtp_session_reply(s, "250 2.0.0 <%s> held in quarantine as "
 				   "%lld", o->recipient, o->item_id);
 	} else {
 		log_info("%s", strbuf_cstr(&line));
+		metrics_count(METRIC_DECISION_PASSED);
 		lmtp_session_reply(s, "250 2.0.0 <%s> passed on", o->recipient);
 	}
 	strbuf_free(&line);
@@ -164,6 +168,7 @@ static void lmtp_deliver_too_big(struct lmtp_session *s, const char *queue_id)
 			    "larger than %u bytes)",
 			    queue_id ? queue_id : "NOQUEUE", s->rcpts[i],
 			    s->sender, s->cfg->set.message_size_limit);
+		metrics_count(METRIC_DECISION_REJECTED);
 		lmtp_session_reply(s, "552 5.3.4 <%s> Message too big for "
 				   "system", s->rcpts[i]);
 	}
@@ -185,6 +190,7 @@ void lmtp_deliver(struct lmtp_session *s)
 	char *parsed_id = NULL;
 	const char *failure = NULL, *error;
 
+	metrics_count(METRIC_LMTP_MESSAGES);
 	req.queue_id = s->xforward_ident;
 	if (req.queue_id == NULL && !s->msg_too_big)
 		req.queue_id = parsed_id = lmtp_deliver_queue_id(req.msg, req.len);

@@ -16,6 +16,7 @@
 #include "lmtp.h"
 #include "daemon-config.h"
 #include "log.h"
+#include "metrics.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -110,11 +111,13 @@ static void lmtp_server_start_session(int fd)
 		log_warning("connection refused: %u connections (lmtp_max_connections)",
 			    max);
 		daemon_config_unref(&cfg);
+		metrics_count(METRIC_LMTP_REFUSED);
 		lmtp_server_refuse(fd, max);
 		return;
 	}
 	lmtp_server.sessions++;
 	pthread_mutex_unlock(&lmtp_server.lock);
+	metrics_count(METRIC_LMTP_CONNECTIONS);
 
 	s = xcalloc(1, sizeof(*s));
 	s->fd = fd;

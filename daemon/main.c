@@ -39,6 +39,7 @@
 #include "endpoint.h"
 #include "lmtp.h"
 #include "log.h"
+#include "metrics.h"
 #include "scheduler.h"
 #include "store-writer.h"
 #include "token.h"
@@ -369,6 +370,7 @@ int main(int argc, char **argv)
 		return EX_OSERR;
 	}
 	store_writer_start(cfg->set.database, cfg->set.busy_timeout * 1000);
+	metrics_enable();	/* /metrics shows the LMTP counters */
 	ndrguardd_web_start(&d, &cfg->set);
 	log_info("listening on %s, database %s", cfg->set.lmtp_listen,
 		 cfg->set.database);

@@ -1,5 +1,6 @@
 /*
- * store-sqlite-stats.c - what `ndrguard stats` and `ndrguard storms` read
+ * store-sqlite-stats.c - what `ndrguard stats`, `ndrguard storms`, /metrics
+ * and the admin statistics page read
  *
  * Read-only queries over the quarantine and storm tables; each runs in
  * its own implicit read transaction, so they never hold up deliveries.
@@ -61,23 +62,13 @@ int store_sqlite_stats_top(struct store *st, int by_domain, long long since,
 	return stats_rows(db, stmt, cb, context, error_r);
 }
 
-int store_sqlite_storm_list(struct store *st, int active_only,
-			    unsigned int limit, store_storm_row_cb *cb,
-			    void *context, const char **error_r)
+/* storm_rows - run stmt, hand its storm rows to cb, finalize */
+static int storm_rows(sqlite3 *db, sqlite3_stmt *stmt, store_storm_row_cb *cb,
+		      void *context, const char **error_r)
 {
-	sqlite3 *db = store_sqlite_db(st);
-	sqlite3_stmt *stmt = store_sqlite_prepare(db,
-		"SELECT id, mailbox, started, last_seen, ended, count FROM storm"
-		" WHERE (?1 = 0 OR ended IS NULL)"
-		" ORDER BY started DESC, id DESC LIMIT ?2",
-		"list storms", error_r);
 	struct store_storm_row row;
 	int rc;
 
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int(stmt, 1, active_only);
-	sqlite3_bind_int64(stmt, 2, limit ? (long long)limit : -1);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		memset(&row, 0, sizeof(row));
 		row.id = sqlite3_column_int64(stmt, 0);
@@ -91,6 +82,101 @@ int store_sqlite_storm_list(struct store *st, int active_only,
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		*error_r = store_sqlite_fail(db, "list storms");
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_sqlite_storm_list(struct store *st, int active_only,
+			    unsigned int limit, store_storm_row_cb *cb,
+			    void *context, const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
+		"SELECT id, mailbox, started, last_seen, ended, count FROM storm"
+		" WHERE (?1 = 0 OR ended IS NULL)"
+		" ORDER BY started DESC, id DESC LIMIT ?2",
+		"list storms", error_r);
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int(stmt, 1, active_only);
+	sqlite3_bind_int64(stmt, 2, limit ? (long long)limit : -1);
+	return storm_rows(db, stmt, cb, context, error_r);
+}
+
+/* the newest `limit` of them, handed over oldest first */
+int store_sqlite_storm_since(struct store *st, long long since,
+			     unsigned int limit, store_storm_row_cb *cb,
+			     void *context, const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
+		"SELECT * FROM (SELECT id, mailbox, started, last_seen, ended,"
+		" count FROM storm WHERE ended IS NULL OR ended >= ?1"
+		" ORDER BY started DESC, id DESC LIMIT ?2)"
+		" ORDER BY started, id",
+		"recent storms", error_r);
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, since);
+	sqlite3_bind_int64(stmt, 2, limit ? (long long)limit : -1);
+	return storm_rows(db, stmt, cb, context, error_r);
+}
+
+/*
+ * The figures /metrics shows besides the held messages by kind: each a
+ * (group, name, value) row. The audit log and the digest table are read
+ * whole; both grow by a row per message or digest, which an aggregate
+ * scans in well under a second even at millions of rows.
+ */
+int store_sqlite_stats_totals(struct store *st, store_count_cb *cb,
+			      void *context, const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
+		"SELECT 'audit', action, count(*) FROM audit GROUP BY action"
+		" UNION ALL SELECT 'storm', 'active', count(*) FROM storm"
+		"  WHERE ended IS NULL"
+		" UNION ALL SELECT 'storm', 'all', count(*) FROM storm"
+		" UNION ALL SELECT 'digest', 'sent', count(*) FROM digest"
+		"  WHERE state = 'sent'"
+		" UNION ALL SELECT 'digest', 'pending', count(*) FROM digest"
+		"  WHERE state = 'pending'"
+		" UNION ALL SELECT 'digest', 'failed_sends',"
+		"  coalesce(sum(attempts), 0) FROM digest"
+		" UNION ALL SELECT 'database', 'bytes', p.page_count * s.page_size"
+		"  FROM pragma_page_count() AS p, pragma_page_size() AS s",
+		"totals", error_r);
+
+	return stmt ? stats_rows(db, stmt, cb, context, error_r) : -1;
+}
+
+int store_sqlite_stats_series(struct store *st, long long since,
+			      unsigned int step, store_series_cb *cb,
+			      void *context, const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
+		"SELECT ?1 + (arrived - ?1) / ?2 * ?2 AS b, state, count(*)"
+		" FROM quarantine WHERE arrived >= ?1"
+		" GROUP BY b, state ORDER BY b, state",
+		"series", error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, since);
+	sqlite3_bind_int64(stmt, 2, step > 0 ? step : 1);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *state = (const char *)sqlite3_column_text(stmt, 1);
+
+		if (cb(sqlite3_column_int64(stmt, 0), state ? state : "",
+		       sqlite3_column_int64(stmt, 2), context) < 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		*error_r = store_sqlite_fail(db, "series");
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }

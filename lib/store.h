@@ -107,6 +107,11 @@ typedef int store_count_cb(const char *name, const char *state,
 typedef int store_storm_row_cb(const struct store_storm_row *storm,
 			       void *context);
 
+/* store_series_cb - held messages in state that arrived in the bucket
+   starting at `bucket` (a unix time) */
+typedef int store_series_cb(long long bucket, const char *state,
+			    long long count, void *context);
+
 /* store_record_cb - called per listed record; return -1 to stop */
 typedef int store_record_cb(const struct store_record *rec, void *context);
 
@@ -196,6 +201,21 @@ struct store_vfuncs {
 	int (*storm_list)(struct store *st, int active_only, unsigned int limit,
 			  store_storm_row_cb *cb, void *context,
 			  const char **error_r);
+	/* for /metrics: (group, name, value) rows: "audit" by action,
+	   "storm" "active", "digest" "sent"/"pending"/"failed_sends",
+	   "database" "bytes" */
+	int (*stats_totals)(struct store *st, store_count_cb *cb,
+			    void *context, const char **error_r);
+	/* messages held since `since`, by state, in buckets of step
+	   seconds from since; buckets without messages are left out */
+	int (*stats_series)(struct store *st, long long since,
+			    unsigned int step, store_series_cb *cb,
+			    void *context, const char **error_r);
+	/* storms still going or that ended at or after since, oldest
+	   first, at most limit */
+	int (*storm_since)(struct store *st, long long since,
+			   unsigned int limit, store_storm_row_cb *cb,
+			   void *context, const char **error_r);
 	/* digests (sql/0002-digest.sql). Mailboxes (all, or only mailbox
 	   when not NULL) with held messages no digest covers yet */
 	int (*digest_mailboxes)(struct store *st, const char *mailbox,

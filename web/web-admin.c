@@ -113,7 +113,7 @@ int web_password_check(const char *password, const char *hash)
 }
 
 /* web_admin_auth - 1 when the request carries the admin's credentials */
-static int web_admin_auth(struct web_request *req)
+int web_admin_auth(struct web_request *req)
 {
 	struct web_server *server = req->server;
 	char *pass = NULL;

@@ -286,6 +286,39 @@ static const char *const web_texts[W_COUNT][WEB_LANG_COUNT] = {
 	[W_DECIDED_ALREADY] = {
 		"That request was already decided.",
 		"Esa solicitud ya estaba resuelta." },
+	[W_STATS_TITLE] = {
+		"Statistics",
+		"Estadísticas" },
+	[W_STATS_HOURLY] = {
+		"Bounces held per hour, last 48 hours",
+		"Rebotes retenidos por hora, últimas 48 horas" },
+	[W_STATS_DAILY] = {
+		"Bounces held per day, last 30 days",
+		"Rebotes retenidos por día, últimos 30 días" },
+	[W_STATS_STORMS] = {
+		"Storms, active and of the last 7 days",
+		"Tormentas, activas y de los últimos 7 días" },
+	[W_STATS_TOP] = {
+		"Most targeted mailboxes, last 30 days",
+		"Buzones más afectados, últimos 30 días" },
+	[W_STATS_NONE] = {
+		"Nothing in this period.",
+		"Nada en este periodo." },
+	[W_STATS_ACTIVE] = {
+		"going on",
+		"en curso" },
+	[W_STATS_S_HELD] = {
+		"held",
+		"retenido" },
+	[W_STATS_S_RELEASED] = {
+		"released",
+		"entregado" },
+	[W_STATS_S_DELETED] = {
+		"deleted",
+		"borrado" },
+	[W_STATS_S_EXPIRED] = {
+		"expired",
+		"caducado" },
 };
 
 const char *web_text_get(enum web_lang lang, enum web_text id)

@@ -137,6 +137,14 @@ int web_csrf_check(struct web_request *req, const char *scope,
 
 /* web-admin.c */
 void web_page_admin(struct web_request *req);
+/* web_admin_auth - 1 when the request carries admin_user's credentials
+   (admin_user and admin_password_hash must be set) */
+int web_admin_auth(struct web_request *req);
+
+/* web-metrics.c: /metrics, Prometheus text format */
+void web_page_metrics(struct web_request *req);
+/* web-stats.c: /admin/stats, graphs as inline SVG */
+void web_page_stats(struct web_request *req);
 /* web_release_request_notify - mail release_notify about a request */
 int web_release_request_notify(struct web_request *req, long long id,
 			       const char *mailbox, const char *subject,

@@ -396,6 +396,10 @@ static void web_route(struct web_request *req)
 		web_page_settings(req, 1);
 	else if (strcmp(path, "/admin") == 0)
 		web_page_admin(req);
+	else if (strcmp(path, "/admin/stats") == 0)
+		web_page_stats(req);
+	else if (strcmp(path, "/metrics") == 0)
+		web_page_metrics(req);
 	else if (strcmp(path, "/") == 0 && !req->is_post)
 		web_page_home(req);
 	else

@@ -10,7 +10,10 @@
  *	The pages the digest links to (links.h): a held message with its
  *	Release button, a mailbox's held messages, the digest settings, and
  *	an admin page for release requests. Every link carries a token
- *	(token.h); a missing, forged or expired one gets a plain 403.
+ *	(token.h); a missing, forged or expired one gets a plain 403. Also
+ *	the admin's statistics page (/admin/stats, SVG graphs) and /metrics
+ *	(Prometheus text; with ndrguardd's counters from metrics.h when
+ *	the daemon has called metrics_enable()).
  *
  *	web_server_start() serves on listen_fd when it is >= 0 (a socket the
  *	caller bound and listens on, e.g. before dropping privileges), else
