@@ -27,8 +27,11 @@
  * time (or with an addressing status), or by the reporting host itself
  * (no remote reply quoted); said at MAIL FROM it is "rejected", after
  * DATA or at no known stage the recipient's filter talking ("filtered").
- * Texts are lower-cased and their white space squeezed once, so phrases
- * match across folded lines; every search is a plain substring search.
+ * Texts are searched lower-cased with their white space squeezed, so
+ * phrases match across folded lines: the diagnostic is copied so; the
+ * report's text is the classifier's lower-cased copy, searched as it is
+ * with each space of a phrase matched against a run of white space (the
+ * same matches), and its byte-pair index is the classifier's too.
  */
 #include "autoconfig.h"
 #include "classify-private.h"
