@@ -20,6 +20,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -37,8 +38,33 @@ char *mime_normalize(const char *data, size_t len, size_t *len_r)
 	 * a bounded number of times.
 	 */
 	while (i < len) {
-		const char *cr = memchr(data + i, '\r', next_nul - i);
-		size_t run_end = cr == NULL ? next_nul : (size_t)(cr - data);
+		/*
+		 * Lines are short where there is one CR (CRLF text): the
+		 * next 256 bytes are looked at eight at a time first, and
+		 * memchr is called only past them
+		 */
+		const uint64_t ones = 0x0101010101010101ULL;
+		size_t j = i, run_end;
+		size_t near = next_nul - i < 256 ? next_nul : i + 256;
+
+		while (j + 8 <= near) {
+			uint64_t x;
+
+			memcpy(&x, data + j, 8);
+			x ^= ones * '\r';
+			if (((x - ones) & ~x & (ones << 7)) != 0)
+				break;
+			j += 8;
+		}
+		while (j < near && data[j] != '\r')
+			j++;
+		if (j < near || near == next_nul) {
+			run_end = j;
+		} else {
+			const char *cr = memchr(data + j, '\r', next_nul - j);
+
+			run_end = cr == NULL ? next_nul : (size_t)(cr - data);
+		}
 
 		memcpy(out + o, data + i, run_end - i);
 		o += run_end - i;
