@@ -67,6 +67,7 @@ struct ndrguardd {
 	char ident[128];
 	int listen_fd;
 	int http_fd;		/* -1: no release page (http_listen empty) */
+	int metrics_fd;		/* < 0: /metrics on http_listen */
 	struct token_key *key;
 	struct web_server *web;
 	char *pid_file;		/* written by us, removed at exit */
@@ -171,6 +172,7 @@ static void ndrguardd_web_prepare(struct ndrguardd *d,
 	struct stat st;
 
 	d->http_fd = -1;
+	d->metrics_fd = -2;
 	if (set->http_listen == NULL)
 		return;
 	if (token_key_load(set->secret_file, 1, &d->key, &error) < 0) {
@@ -185,6 +187,11 @@ static void ndrguardd_web_prepare(struct ndrguardd *d,
 	d->http_fd = web_server_listen(set, &error);
 	if (d->http_fd < 0) {
 		log_error("http_listen %s: %s", set->http_listen, error);
+		exit(EX_OSERR);
+	}
+	d->metrics_fd = web_server_metrics_listen(set, &error);
+	if (d->metrics_fd == -1) {
+		log_error("metrics_listen %s: %s", set->metrics_listen, error);
 		exit(EX_OSERR);
 	}
 }
@@ -202,6 +209,12 @@ static void ndrguardd_web_start(struct ndrguardd *d,
 		exit(EX_OSERR);
 	}
 	log_info("release page on %s (%s)", set->http_listen, set->base_url);
+	if (web_server_start_metrics(d->web, set, d->metrics_fd, &error) < 0) {
+		log_error("metrics on %s: %s", set->metrics_listen, error);
+		exit(EX_OSERR);
+	}
+	if (set->metrics_listen != NULL)
+		log_info("metrics on %s", set->metrics_listen);
 }
 
 static void ndrguardd_daemonize(void)

@@ -207,6 +207,8 @@ const struct config_param config_table[] = {
 	  1, 3600, NULL },
 	{ "http_request_size_limit", CONFIG_SIZE, "16k",
 	  OFF(http_request_size_limit), 1024, 1024 * 1024, NULL },
+	{ "metrics_listen", CONFIG_STRING, "", OFF(metrics_listen),
+	  0, 0, settings_check_listener },
 	{ "digest_time", CONFIG_STRING, "07:00", OFF(digest_time),
 	  0, 0, settings_check_time },
 	{ "digest_locale", CONFIG_STRING, "en", OFF(digest_locale),

@@ -47,6 +47,7 @@ struct settings {
 	unsigned int http_rate_limit;	/* requests per minute per client */
 	unsigned int http_timeout;	/* seconds */
 	unsigned int http_request_size_limit;	/* bytes, headers + body */
+	char *metrics_listen;		/* NULL: /metrics on http_listen */
 	/* digest */
 	char *digest_time;		/* "HH:MM", local time */
 	char *digest_locale;		/* template folder when a mailbox has none */

@@ -12,7 +12,8 @@
 #
 # Part 2: ndrguardd with LMTP and the release page: messages sent over
 # LMTP (held, passed on into smtp-sink, too big) show up in its
-# connection and decision counters.
+# connection and decision counters. With metrics_listen, /metrics moves
+# to its own listener, open to any client, and serves nothing else.
 set -u
 : "${NDRGUARD:?}" "${NDRGUARDD:?}" "${top_srcdir:?}" "${top_builddir:?}"
 WEB=$top_builddir/web/ndrguard-web
@@ -329,6 +330,26 @@ expect "ndrguardd /metrics through a proxy, no admin" 403 "$(get /metrics -H 'X-
 expect "ndrguardd /admin/stats, no admin" 404 "$(get /admin/stats)"
 kill "$DPID"; wait "$DPID"; rc=$?; DPID=
 expect "ndrguardd stopped cleanly" 0 "$rc"
+
+# --- metrics_listen: /metrics there alone, for anyone; counters anew ------
+MPORT=$(free_port)
+echo "metrics_listen = inet:127.0.0.1:$MPORT" >> "$T/nd.conf"
+"$NDRGUARDD" -c "$T/nd.conf" -f 2>>"$T/nd.log" & DPID=$!
+wait_port "$LPORT"; wait_port "$HPORT"; wait_port "$MPORT"
+expect "/metrics on http_listen once metrics_listen is set" 404 "$(get /metrics)"
+URL=http://127.0.0.1:$MPORT
+expect "/metrics on metrics_listen, from a proxy, no credentials" 200 "$(get /metrics -H 'X-Forwarded-For: 192.0.2.7')"
+check_metrics "$T/body" "ndrguard_lmtp_connections_total 1" "ndrguard_lmtp_messages_total 0" \
+	"ndrguard_quarantined_total 2" > "$T/check" \
+	&& ok "counters start again at a restart, the database's figures stay" \
+	|| fail "after restart: $(tr '\n' ';' < "$T/check")"
+expect "/admin/stats on metrics_listen" 404 "$(get /admin/stats)"
+expect "/ on metrics_listen" 404 "$(get /)"
+expect "an item link on metrics_listen" 404 "$(get /item/1?t=x)"
+grep -qi "^Content-Security-Policy: default-src 'none'" "$T/hdr" && ok "metrics_listen answers carry the headers" \
+	|| fail "metrics_listen headers"
+kill "$DPID"; wait "$DPID"; rc=$?; DPID=
+expect "ndrguardd stopped cleanly (metrics_listen)" 0 "$rc"
 
 [ $fails -eq 0 ] || { echo "$fails failures"; tail -n 20 "$T/web.log" "$T/nd.log"; exit 1; }
 exit 0

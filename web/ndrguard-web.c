@@ -146,6 +146,13 @@ static int web_main_serve(const struct settings *set,
 	} else {
 		printf("listening on %s\n", set->http_listen);
 	}
+	if (web_server_start_metrics(server, set, -1, &err) < 0) {
+		log_error("metrics_listen %s: %s", set->metrics_listen, err);
+		web_server_stop(&server);
+		return EX_OSERR;
+	}
+	if (set->metrics_listen != NULL)
+		printf("metrics on %s\n", set->metrics_listen);
 	fflush(stdout);
 	log_info("release page on %s, links to %s", set->http_listen,
 		 set->base_url);

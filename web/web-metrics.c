@@ -11,10 +11,13 @@
  *	the page, also its own counters since it started (metrics.h): LMTP
  *	connections, messages, and recipients by decision.
  *
- *	Who may read it: a client on the loopback interface that did not
- *	come through a proxy (no Forwarded, X-Forwarded-For or X-Real-IP
- *	header), or anyone with the admin credentials. The figures name no
- *	mailbox, but they tell an outsider how the server is doing.
+ *	Who may read it on http_listen: a client on the loopback interface
+ *	that did not come through a proxy (no Forwarded, X-Forwarded-For or
+ *	X-Real-IP header), or anyone with the admin credentials. The
+ *	figures name no mailbox, but they tell an outsider how the server
+ *	is doing. With metrics_listen set, /metrics is served there alone,
+ *	to whoever can connect (the postmaster chooses the address), and no
+ *	longer on http_listen.
  */
 #include "autoconfig.h"
 #include "web-private.h"
@@ -217,7 +220,12 @@ void web_page_metrics(struct web_request *req)
 		req->status = MHD_HTTP_METHOD_NOT_ALLOWED;
 		return;
 	}
-	if (!web_metrics_local(req)) {
+	if (req->metrics_only) {
+		/* metrics_listen: whoever reaches it may read */
+	} else if (req->server->metrics_mhd != NULL) {
+		req->status = MHD_HTTP_NOT_FOUND;
+		return;
+	} else if (!web_metrics_local(req)) {
 		if (req->server->admin_user == NULL ||
 		    req->server->admin_password_hash == NULL) {
 			req->status = MHD_HTTP_FORBIDDEN;

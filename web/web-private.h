@@ -27,8 +27,17 @@ struct web_field {
 	char *value;
 };
 
+/* what a libmicrohttpd daemon is given: the server, and whether it is
+   the metrics_listen one (which serves /metrics only, to anyone) */
+struct web_listener {
+	struct web_server *server;
+	int metrics_only;
+};
+
 struct web_server {
 	struct MHD_Daemon *mhd;
+	struct MHD_Daemon *metrics_mhd;	/* NULL: /metrics on http_listen */
+	struct web_listener main_listener, metrics_listener;
 	const struct token_key *key;
 	int listen_fd;
 	unsigned int port;
@@ -87,6 +96,7 @@ struct web_request {
 	long long now;
 	enum web_lang lang;
 	int lang_fixed;		/* set from the mailbox's preference */
+	int metrics_only;	/* came in on metrics_listen */
 	char client[64];	/* the client's address, for the audit log */
 	char log_path[128];	/* the path, printable and cut, for logs */
 	/* the request body while it arrives, then its fields */

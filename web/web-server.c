@@ -286,7 +286,8 @@ static enum MHD_Result web_count_header(void *cls, enum MHD_ValueKind kind,
 /* web_request_new - the request's state, and what its headers decide */
 static struct web_request *web_request_new(struct web_server *server,
 					   struct MHD_Connection *conn,
-					   const char *url, const char *method)
+					   const char *url, const char *method,
+					   int metrics_only)
 {
 	struct web_request *req = xcalloc(1, sizeof(*req));
 	struct web_header_size hs = { 0, 0 };
@@ -294,6 +295,7 @@ static struct web_request *web_request_new(struct web_server *server,
 
 	req->server = server;
 	req->conn = conn;
+	req->metrics_only = metrics_only;
 	req->method = method;
 	req->path = url;
 	/* the path arrives percent-decoded: never let it end a log line */
@@ -371,6 +373,13 @@ static void web_route(struct web_request *req)
 {
 	const char *path = req->path;
 
+	if (req->metrics_only) {
+		if (strcmp(path, "/metrics") == 0)
+			web_page_metrics(req);
+		else
+			req->status = MHD_HTTP_NOT_FOUND;
+		return;
+	}
 	if (req->is_post) {
 		const char *type = web_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
 
@@ -474,11 +483,13 @@ static enum MHD_Result web_access(void *cls, struct MHD_Connection *conn,
 				  const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
 {
-	struct web_server *server = cls;
+	const struct web_listener *listener = cls;
+	struct web_server *server = listener->server;
 	struct web_request *req = *con_cls;
 
 	if (req == NULL) {
-		req = web_request_new(server, conn, url, method);
+		req = web_request_new(server, conn, url, method,
+				      listener->metrics_only);
 		*con_cls = req;
 		/* refused on its headers: answer now, read no body */
 		if (req->status != 0) {
@@ -676,6 +687,9 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 
 	*server_r = NULL;
 	server->key = key;
+	server->main_listener.server = server;
+	server->metrics_listener.server = server;
+	server->metrics_listener.metrics_only = 1;
 	server->database = xstrdup(set->database);
 	server->base_url = xstrdup(set->base_url ? set->base_url : "");
 	len = strlen(server->base_url);
@@ -716,7 +730,7 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 	server->mhd = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
 		MHD_USE_ERROR_LOG,
-		0, NULL, NULL, web_access, server,
+		0, NULL, NULL, web_access, &server->main_listener,
 		MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, server,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 		MHD_OPTION_THREAD_POOL_SIZE,
@@ -745,6 +759,52 @@ unsigned int web_server_port(const struct web_server *server)
 	return server->port;
 }
 
+int web_server_metrics_listen(const struct settings *set,
+			      const char **error_r)
+{
+	if (set->metrics_listen == NULL)
+		return -2;
+	return web_listen(set->metrics_listen, error_r);
+}
+
+/* one thread is plenty for a scraper or two */
+int web_server_start_metrics(struct web_server *server,
+			     const struct settings *set, int fd,
+			     const char **error_r)
+{
+	int own = 0, flags;
+
+	if (set->metrics_listen == NULL || fd == -2)
+		return 0;
+	if (fd < 0) {
+		if ((fd = web_listen(set->metrics_listen, error_r)) < 0)
+			return -1;
+		own = 1;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	server->metrics_mhd = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+		MHD_USE_ERROR_LOG,
+		0, NULL, NULL, web_access, &server->metrics_listener,
+		MHD_OPTION_EXTERNAL_LOGGER, web_mhd_log, server,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+		MHD_OPTION_CONNECTION_LIMIT, 16u,
+		MHD_OPTION_CONNECTION_TIMEOUT, set->http_timeout,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)set->http_request_size_limit * 2 + 16384,
+		MHD_OPTION_NOTIFY_COMPLETED, web_completed, server,
+		MHD_OPTION_END);
+	if (server->metrics_mhd == NULL) {
+		*error_r = "libmicrohttpd could not start on metrics_listen";
+		if (own)
+			close(fd);
+		return -1;
+	}
+	return 0;
+}
+
 void web_server_stop(struct web_server **_server)
 {
 	struct web_server *server = *_server;
@@ -753,6 +813,8 @@ void web_server_stop(struct web_server **_server)
 		return;
 	*_server = NULL;
 	/* closes the listening socket too */
+	if (server->metrics_mhd != NULL)
+		MHD_stop_daemon(server->metrics_mhd);
 	MHD_stop_daemon(server->mhd);
 	web_server_free(server);
 }

@@ -86,6 +86,35 @@ static void stats_copy(char *out, size_t size, const char *s)
 	out[len] = '\0';
 }
 
+static void stats_svg_text(struct strbuf *out, const char *s);
+
+/* stats_label - s cut to max characters, an ellipsis when cut: the
+   label area of a graph is fixed (its <title> has the whole text) */
+static void stats_label(struct strbuf *out, const char *s, unsigned int max)
+{
+	char cut[128];
+	size_t len = 0;
+	unsigned int chars = 0;
+
+	while (s[len] != '\0' && chars < max) {
+		len++;
+		while (((unsigned char)s[len] & 0xc0) == 0x80)
+			len++;
+		chars++;
+	}
+	if (s[len] == '\0' || len >= sizeof(cut)) {
+		stats_svg_text(out, s);
+		return;
+	}
+	/* one character less, for the ellipsis */
+	while (len > 0 && ((unsigned char)s[--len] & 0xc0) == 0x80)
+		;
+	memcpy(cut, s, len);
+	cut[len] = '\0';
+	stats_svg_text(out, cut);
+	strbuf_puts(out, "\xe2\x80\xa6");
+}
+
 /*
  * stats_svg_text - text for SVG (XML): escaped, control characters
  * dropped, a byte that does not start a valid UTF-8 sequence made '?'
@@ -337,8 +366,9 @@ static void stats_timeline(struct web_request *req,
 		stats_time(when, sizeof(when), since + d * 86400LL, STATS_DAY);
 		strbuf_printf(&req->out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\""
 			      " y2=\"%d\" stroke=\"#e5e7eb\"/><text x=\"%.1f\" "
-			      "y=\"%d\" text-anchor=\"middle\">%s</text>\n", x, x,
-			      top, total_h - 20, x, total_h - 6, when);
+			      "y=\"%d\" text-anchor=\"%s\">%s</text>\n", x, x,
+			      top, total_h - 20, x, total_h - 6,
+			      d == 7 ? "end" : "middle", when);
 	}
 	for (unsigned int i = 0; i < s->count; i++) {
 		const struct store_storm_row *r = &s->rows[i];
@@ -348,13 +378,16 @@ static void stats_timeline(struct web_request *req,
 		double bw = w * (double)(b - a) / span;
 		int y = top + row * (int)i;
 
+		/* a clock that went back must not draw outside the graph */
+		if (x > left + w - 2)
+			x = left + w - 2;
 		if (bw < 2)
 			bw = 2;
 		if (x + bw > left + w)
 			bw = left + w - x;
 		web_put(req, "<text x=\"4\" y=\"");
 		strbuf_printf(&req->out, "%d\">", y + 15);
-		stats_svg_text(&req->out, s->mailbox[i]);
+		stats_label(&req->out, s->mailbox[i], 32);
 		web_put(req, "</text>\n");
 		stats_time(from, sizeof(from), r->started, STATS_MINUTE);
 		if (r->ended)
@@ -391,7 +424,7 @@ static void stats_top_bars(struct web_request *req, const struct stats_top *t)
 
 		web_put(req, "<text x=\"4\" y=\"");
 		strbuf_printf(&req->out, "%d\">", y + 15);
-		stats_svg_text(&req->out, t->name[i]);
+		stats_label(&req->out, t->name[i], 40);
 		strbuf_printf(&req->out, "</text>\n<rect class=\"top\" "
 			      "data-count=\"%lld\" x=\"%d\" y=\"%d\" "
 			      "width=\"%.1f\" height=\"%d\" fill=\"#1d4ed8\">"

@@ -52,6 +52,19 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 		     int listen_fd, struct web_server **server_r,
 		     const char **error_r);
 void web_server_stop(struct web_server **_server);
+/*
+ * web_server_metrics_listen - bind metrics_listen (before dropping
+ * privileges): its descriptor, -2 when metrics_listen is empty, or -1
+ * with *error_r. web_server_start_metrics - serve /metrics alone, to
+ * any client, on that descriptor (or, with fd -1, on metrics_listen
+ * bound now); /metrics on http_listen is then 404. Does nothing when
+ * metrics_listen is empty.
+ */
+int web_server_metrics_listen(const struct settings *set,
+			      const char **error_r);
+int web_server_start_metrics(struct web_server *server,
+			     const struct settings *set, int fd,
+			     const char **error_r);
 /* web_server_port - the TCP port served (0 for a unix socket) */
 unsigned int web_server_port(const struct web_server *server);
 

@@ -204,6 +204,122 @@ START_TEST(items_held_once_with_audit)
 }
 END_TEST
 
+/* what the statistics page and /metrics read back */
+struct stats_seen {
+	long long buckets[8][2];	/* bucket index, held/released */
+	long long audit_quarantined, storms_active, storms_all;
+	long long digests_sent, digests_pending, failed_sends, db_bytes;
+	long long storm_ids[4];
+	unsigned int storm_count;
+};
+
+static int stats_series_cb(long long bucket, const char *state,
+			   long long count, void *context)
+{
+	struct stats_seen *seen = context;
+	long long i = (bucket - 3600) / 3600;
+
+	ck_assert(i >= 0 && i < 8);
+	seen->buckets[i][strcmp(state, "held") == 0 ? 0 : 1] += count;
+	return 0;
+}
+
+static int stats_totals_cb(const char *group, const char *name, long long n,
+			   void *context)
+{
+	struct stats_seen *seen = context;
+
+	if (strcmp(group, "audit") == 0 && strcmp(name, "quarantined") == 0)
+		seen->audit_quarantined = n;
+	else if (strcmp(group, "storm") == 0 && strcmp(name, "active") == 0)
+		seen->storms_active = n;
+	else if (strcmp(group, "storm") == 0 && strcmp(name, "all") == 0)
+		seen->storms_all = n;
+	else if (strcmp(group, "digest") == 0 && strcmp(name, "sent") == 0)
+		seen->digests_sent = n;
+	else if (strcmp(group, "digest") == 0 && strcmp(name, "pending") == 0)
+		seen->digests_pending = n;
+	else if (strcmp(group, "digest") == 0 &&
+		 strcmp(name, "failed_sends") == 0)
+		seen->failed_sends = n;
+	else if (strcmp(group, "database") == 0)
+		seen->db_bytes = n;
+	return 0;
+}
+
+static int stats_storm_cb(const struct store_storm_row *row, void *context)
+{
+	struct stats_seen *seen = context;
+
+	ck_assert_uint_lt(seen->storm_count, 4);
+	seen->storm_ids[seen->storm_count++] = row->id;
+	return 0;
+}
+
+START_TEST(statistics_series_totals_storms)
+{
+	struct store *st = open_store();
+	struct stats_seen seen;
+	const char *err = NULL;
+	struct store_item item = {
+		.sender = "", .recipient = "a@x", .kind = "ndr_failed",
+		.verdict = "backscatter", .raw = "x", .size = 1,
+	};
+	/* arrival times: two in the first hour from 3600, one in the
+	   third, one before the series starts */
+	static const long long arrived[] = { 3600, 7199, 3 * 3600 + 5, 100 };
+	long long id, s1, s2, s3;
+	int dup, changed;
+
+	memset(&seen, 0, sizeof(seen));
+	ck_assert(store_begin(st, &err) == 0);
+	for (size_t i = 0; i < 4; i++) {
+		item.arrived = arrived[i];
+		ck_assert(st->v->item_add(st, &item, &id, &dup, &err) == 0);
+	}
+	ck_assert(st->v->item_set_state(st, id - 1, "held", "released", "t",
+					 9000, &changed, &err) == 0);
+	ck_assert(st->v->storm_start(st, "a@x", 100, &s1, &err) == 0);
+	ck_assert(st->v->storm_end(st, s1, 200, &err) == 0);
+	ck_assert(st->v->storm_start(st, "b@x", 5000, &s2, &err) == 0);
+	ck_assert(st->v->storm_end(st, s2, 9000, &err) == 0);
+	ck_assert(st->v->storm_start(st, "c@x", 6000, &s3, &err) == 0);
+	ck_assert(store_commit(st, &err) == 0);
+
+	ck_assert_msg(st->v->stats_series(st, 3600, 3600, stats_series_cb,
+					  &seen, &err) == 0, "%s", err);
+	ck_assert_int_eq(seen.buckets[0][0], 2);
+	ck_assert_int_eq(seen.buckets[1][0] + seen.buckets[1][1], 0);
+	ck_assert_int_eq(seen.buckets[2][1], 1);	/* released */
+	ck_assert_int_eq(seen.buckets[2][0], 0);
+
+	ck_assert_msg(st->v->stats_totals(st, stats_totals_cb, &seen,
+					  &err) == 0, "%s", err);
+	ck_assert_int_eq(seen.audit_quarantined, 4);
+	ck_assert_int_eq(seen.storms_active, 1);
+	ck_assert_int_eq(seen.storms_all, 3);
+	ck_assert_int_eq(seen.digests_sent + seen.digests_pending, 0);
+	ck_assert_int_eq(seen.failed_sends, 0);
+	ck_assert_int_eq(seen.db_bytes,
+			 query_int("SELECT p.page_count * s.page_size FROM "
+				   "pragma_page_count() p, pragma_page_size() s"));
+
+	/* ended at or after 1000, or still going: oldest first */
+	ck_assert(st->v->storm_since(st, 1000, 0, stats_storm_cb, &seen,
+				     &err) == 0);
+	ck_assert_uint_eq(seen.storm_count, 2);
+	ck_assert_int_eq(seen.storm_ids[0], s2);
+	ck_assert_int_eq(seen.storm_ids[1], s3);
+	/* a limit keeps the newest */
+	seen.storm_count = 0;
+	ck_assert(st->v->storm_since(st, 0, 1, stats_storm_cb, &seen,
+				     &err) == 0);
+	ck_assert_uint_eq(seen.storm_count, 1);
+	ck_assert_int_eq(seen.storm_ids[0], s3);
+	store_close(&st);
+}
+END_TEST
+
 START_TEST(rollback_leaves_nothing)
 {
 	struct store *st = open_store();
@@ -285,6 +401,7 @@ int main(void)
 	tcase_add_test(tc, newer_schema_is_refused);
 	tcase_add_test(tc, arrivals_and_storms);
 	tcase_add_test(tc, items_held_once_with_audit);
+	tcase_add_test(tc, statistics_series_totals_storms);
 	tcase_add_test(tc, rollback_leaves_nothing);
 	tcase_add_test(tc, locked_database_times_out);
 	tcase_add_test(tc, unwritable_database_fails_cleanly);
