@@ -255,6 +255,8 @@ grep -q 'amp&amp;co@example.test' "$T/stats.html" && ! grep -q 'amp&co' "$T/stat
 	&& ok "mailbox escaped in the page" || fail "mailbox not escaped"
 expect "stats page in Spanish" 200 "$(get /admin/stats -u 'pm:stats pass' -H 'Accept-Language: es')"
 grep -q 'Estadísticas' "$T/body" && grep -q 'retenido' "$T/body" && ok "graphs in Spanish" || fail "not in Spanish"
+expect "admin page" 200 "$(get /admin -u 'pm:stats pass')"
+grep -q 'href="/admin/stats"' "$T/body" && ok "the admin page links to the statistics" || fail "no link to /admin/stats"
 expect "POST stats page" 405 "$(get /admin/stats -u 'pm:stats pass' -H 'Content-Type: application/x-www-form-urlencoded' -d x=1)"
 
 # an empty quarantine still draws four well-formed graphs

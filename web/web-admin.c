@@ -374,6 +374,9 @@ void web_page_admin(struct web_request *req)
 		strbuf_free(&when);
 		store_record_free(&rec);
 	}
+	web_put(req, "<p><a href=\"/admin/stats\">");
+	web_text(req, T(W_STATS_TITLE));
+	web_put(req, "</a></p>\n");
 	web_html_end(req);
 	free(csrf);
 	free(list);
