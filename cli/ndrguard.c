@@ -119,6 +119,14 @@ int main(int argc, char **argv)
 	ctx.set = &set;
 	for (size_t i = 0; i < sizeof(cli_verbs) / sizeof(cli_verbs[0]); i++) {
 		if (strcmp(argv[1], cli_verbs[i].name) == 0) {
+			/* every verb the same way, before its own parsing
+			   (deliver must tempfail on anything it does not know) */
+			if (argc == 3 && strcmp(argv[2], "--help") == 0) {
+				printf("usage: ndrguard [-c FILE] %s\n",
+				       cli_verbs[i].summary);
+				settings_free(&set);
+				return EX_OK;
+			}
 			int status = cli_verbs[i].func(argc - 1, argv + 1, &ctx);
 			settings_free(&set);
 			return status;

@@ -143,6 +143,12 @@ grep -q 'expired 0 messages' "$T/out" || fail "second purge: $(cat "$T/out")"
 [ "$(q 'PRAGMA integrity_check')" = ok ] && ok "integrity_check ok" || fail "integrity"
 [ "$(q 'PRAGMA auto_vacuum')" = 2 ] && ok "incremental auto_vacuum" || fail "auto_vacuum $(q 'PRAGMA auto_vacuum')"
 
+for v in deliver inspect config list show release delete purge stats storms digest; do
+	out=$(ng $v --help </dev/null 2>&1); rc=$?
+	[ $rc -eq 0 ] && case $out in *"usage: ndrguard"*"$v"*) true;; *) false;; esac \
+		|| fail "$v --help: exit $rc: $out"
+done
+ok "--help on every verb"
 expect_rc 64 "unknown verb" -- ng frobnicate
 [ $fails -eq 0 ] || { echo "$fails failures"; exit 1; }
 exit 0
