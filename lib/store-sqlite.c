@@ -87,10 +87,12 @@ static const char *const sqlite_sql[STMT_COUNT] = {
 		"INSERT INTO quarantine (queue_id, sender, recipient, arrived,"
 		" kind, status, reason, reporting_mta, verdict, evidence,"
 		" orig_subject, orig_from, orig_message_id, storm_id, state,"
-		" state_changed, size, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-		" ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'held', ?4, ?15, ?16)",
+		" state_changed, size, raw, raw_hash) VALUES (?1, ?2, ?3, ?4, ?5,"
+		" ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 'held', ?4, ?15, ?16,"
+		" ?17)",
 	[STMT_ITEM_FIND] =
-		"SELECT id FROM quarantine WHERE queue_id = ?1 AND recipient = ?2",
+		"SELECT id FROM quarantine WHERE queue_id = ?1 AND recipient = ?2"
+		" AND raw_hash = ?3",
 	[STMT_AUDIT_ADD] =
 		"INSERT INTO audit (at, quarantine_id, action, actor, detail)"
 		" VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -404,10 +406,12 @@ static int sqlite_audit_add(struct store_sqlite *s, long long at,
 	return sqlite_step_done(s, stmt, "write audit log", error_r);
 }
 
-/* sqlite_item_find - the id of an item already held for queue_id+rcpt */
+/* sqlite_item_find - the id of this very message already held for this
+   recipient under this queue id (a retry), if any */
 static int sqlite_item_find(struct store_sqlite *s,
-			    const struct store_item *item, long long *id_r,
-			    int *found_r, const char **error_r)
+			    const struct store_item *item, const char *hash,
+			    long long *id_r, int *found_r,
+			    const char **error_r)
 {
 	sqlite3_stmt *stmt = sqlite_stmt(s, STMT_ITEM_FIND, error_r);
 
@@ -418,6 +422,7 @@ static int sqlite_item_find(struct store_sqlite *s,
 		return -1;
 	sqlite_bind_text(stmt, 1, item->queue_id);
 	sqlite_bind_text(stmt, 2, item->recipient);
+	sqlite_bind_text(stmt, 3, hash);
 	return sqlite_one_int(s, stmt, id_r, found_r, "find held message",
 			      error_r);
 }
@@ -427,9 +432,11 @@ static int sqlite_item_add(struct store *st, const struct store_item *item,
 			   const char **error_r)
 {
 	struct store_sqlite *s = (struct store_sqlite *)st;
+	char hash[STORE_RAW_HASH_LEN];
 	sqlite3_stmt *stmt;
 
-	if (sqlite_item_find(s, item, id_r, duplicate_r, error_r) < 0)
+	store_raw_hash(item->raw, item->size, hash);
+	if (sqlite_item_find(s, item, hash, id_r, duplicate_r, error_r) < 0)
 		return -1;
 	if (*duplicate_r)
 		return 0;
@@ -453,6 +460,7 @@ static int sqlite_item_add(struct store *st, const struct store_item *item,
 		sqlite3_bind_int64(stmt, 14, item->storm_id);
 	sqlite3_bind_int64(stmt, 15, (long long)item->size);
 	sqlite3_bind_blob64(stmt, 16, item->raw, item->size, SQLITE_STATIC);
+	sqlite_bind_text(stmt, 17, hash);
 	if (sqlite_step_done(s, stmt, "store message", error_r) < 0)
 		return -1;
 	*id_r = sqlite3_last_insert_rowid(s->db);

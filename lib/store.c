@@ -5,6 +5,7 @@
 #include "store.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int store_open(const char *location, const struct store_options *opts,
@@ -45,4 +46,16 @@ void store_record_free(struct store_record **_rec)
 	free(rec->state);
 	free(rec->raw);
 	free(rec);
+}
+
+void store_raw_hash(const char *raw, size_t size,
+		    char out[STORE_RAW_HASH_LEN])
+{
+	unsigned long long h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < size; i++) {
+		h ^= (unsigned char)raw[i];
+		h *= 0x100000001b3ULL;
+	}
+	snprintf(out, STORE_RAW_HASH_LEN, "%016llx", h);
 }

@@ -299,6 +299,15 @@ int store_open(const char *location, const struct store_options *opts,
 void store_close(struct store **_st);
 void store_record_free(struct store_record **_rec);
 
+/*
+ * store_raw_hash - a 64-bit FNV-1a hash of the message bytes as 16 hex
+ * digits: with the queue id and recipient it tells a retry of a held
+ * message (same bytes) from another message under a reused queue id
+ */
+#define STORE_RAW_HASH_LEN 17
+void store_raw_hash(const char *raw, size_t size,
+		    char out[STORE_RAW_HASH_LEN]);
+
 /* store_sqlite_open - the SQLite backend (store-sqlite.c) */
 int store_sqlite_open(const char *path, const struct store_options *opts,
 		      struct store **store_r, const char **error_r);

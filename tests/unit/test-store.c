@@ -191,16 +191,26 @@ START_TEST(items_held_once_with_audit)
 	ck_assert(st->v->item_add(st, &item, &id2, &dup, &err) == 0);
 	ck_assert_int_eq(dup, 1);
 	ck_assert_int_eq(id1, id2);
+	/* a queue id comes back for another message once its queue file
+	   is gone: different bytes are a different message */
+	static const char raw2[] = "From: y\n\nanother body\n";
+	item.raw = raw2;
+	item.size = sizeof(raw2) - 1;
+	ck_assert(st->v->item_add(st, &item, &id2, &dup, &err) == 0);
+	ck_assert_int_eq(dup, 0);
+	ck_assert_int_ne(id1, id2);
+	item.raw = raw;
+	item.size = sizeof(raw) - 1;
 	item.queue_id = NULL;	/* without a queue id nothing can dedupe */
 	ck_assert(st->v->item_add(st, &item, &id2, &dup, &err) == 0);
 	ck_assert_int_ne(id1, id2);
 	ck_assert(store_commit(st, &err) == 0);
 	store_close(&st);
-	ck_assert_int_eq(query_int("SELECT count(*) FROM quarantine"), 2);
-	ck_assert_int_eq(query_int("SELECT count(*) FROM audit WHERE action='quarantined'"), 2);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM quarantine"), 3);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM audit WHERE action='quarantined'"), 3);
 	ck_assert_int_eq(query_int("SELECT length(raw) FROM quarantine WHERE id=1"),
 			 (long long)sizeof(raw) - 1);
-	ck_assert_int_eq(query_int("SELECT count(*) FROM quarantine WHERE orig_subject LIKE '%DROP TABLE%'"), 2);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM quarantine WHERE orig_subject LIKE '%DROP TABLE%'"), 3);
 }
 END_TEST
 
