@@ -309,7 +309,9 @@ wait $!
 # ---- a mailbox's own digest time. digest_time is two hours ago, pat's
 # last digest one hour ago: not due. Pat's own time ten minutes ago: due.
 hhmm() { date -d "@$(( $(date +%s) - $1 * 60 ))" +%H:%M; }
-sed "s|^digest_relay|digest_time = $(hhmm 120)\ndigest_relay|" "$T/ndrguard.conf" > "$T/time.conf"
+# taken once: a minute may turn while the test runs
+AGO120=$(hhmm 120) AGO10=$(hhmm 10)
+sed "s|^digest_relay|digest_time = $AGO120\ndigest_relay|" "$T/ndrguard.conf" > "$T/time.conf"
 sql "INSERT INTO quarantine (queue_id, sender, recipient, arrived, kind, verdict,
 		state, state_changed, size, raw)
 	SELECT 'PAT1', sender, 'pat@example.test', arrived - 3 * 86400, kind, verdict,
@@ -319,15 +321,15 @@ sql "INSERT INTO quarantine (queue_id, sender, recipient, arrived, kind, verdict
 		strftime('%s', 'now') - 3600, 'sent', 0)"
 rm -f "$T"/sink/*
 NDRGUARD_LOG_STDERR=1 "$NDRGUARD" -c "$T/time.conf" digest --mailbox pat@example.test >/dev/null 2>"$T/run.err"
-[ "$(ndigests pat)" = 0 ] && grep -q "pat@example.test.*not due before the next $(hhmm 120)" "$T/run.err" \
+[ "$(ndigests pat)" = 0 ] && grep -q "pat@example.test.*not due before the next $AGO120" "$T/run.err" \
 	&& ok "pat: not due at digest_time" || fail "pat at digest_time: $(ndigests pat) sent"
 "$NDRGUARD" -c "$T/time.conf" digest --mailbox pat@example.test --set-time 25:00 2>/dev/null; rc=$?
 [ $rc -eq 65 ] && ok "--set-time 25:00 refused (65)" || fail "--set-time 25:00: exit $rc"
-"$NDRGUARD" -c "$T/time.conf" digest --mailbox pat@example.test --set-time "$(hhmm 10)" 2>/dev/null \
-	&& [ "$(sql "SELECT digest_time FROM digest_schedule WHERE mailbox = 'PAT@example.test'")" = "$(hhmm 10)" ] \
+"$NDRGUARD" -c "$T/time.conf" digest --mailbox pat@example.test --set-time "$AGO10" 2>/dev/null \
+	&& [ "$(sql "SELECT digest_time FROM digest_schedule WHERE mailbox = 'PAT@example.test'")" = "$AGO10" ] \
 	|| fail "--set-time"
 NDRGUARD_LOG_STDERR=1 "$NDRGUARD" -c "$T/time.conf" digest --mailbox pat@example.test >/dev/null 2>"$T/run.err"
-[ "$(ndigests pat)" = 1 ] && ok "pat's own time $(hhmm 10): due, sent" \
+[ "$(ndigests pat)" = 1 ] && ok "pat's own time $AGO10: due, sent" \
 	|| { fail "pat at her own time: $(ndigests pat) sent"; cat "$T/run.err"; }
 "$NDRGUARD" -c "$T/time.conf" digest --mailbox pat@example.test --set-time default 2>/dev/null \
 	&& [ "$(sql "SELECT count(*) FROM digest_schedule")" = 0 ] \
