@@ -46,10 +46,7 @@ int store_sqlite_digest_mailboxes(struct store *st, const char *mailbox,
 		       context) < 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		*error_r = store_sqlite_fail(db, "list mailboxes");
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return store_sqlite_finish(db, stmt, rc, "list mailboxes", error_r);
 }
 
 int store_sqlite_digest_items(struct store *st, const char *mailbox,
@@ -90,10 +87,7 @@ int store_sqlite_digest_items(struct store *st, const char *mailbox,
 		if (cb(&r, context) < 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		*error_r = store_sqlite_fail(db, "list held messages");
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return store_sqlite_finish(db, stmt, rc, "list held messages", error_r);
 }
 
 int store_sqlite_digest_last_sent(struct store *st, const char *mailbox,
@@ -187,10 +181,7 @@ int store_sqlite_digest_pending(struct store *st, const char *mailbox,
 		if (cb(&dg, context) < 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		*error_r = store_sqlite_fail(db, "list pending digests");
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return store_sqlite_finish(db, stmt, rc, "list pending digests", error_r);
 }
 
 int store_sqlite_digest_sent(struct store *st, long long id, long long now,
@@ -296,10 +287,7 @@ int store_sqlite_digest_storms(struct store *st, const char *mailbox,
 		if (cb(&storm, sqlite3_column_int64(stmt, 4), context) < 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		*error_r = store_sqlite_fail(db, "list storms");
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return store_sqlite_finish(db, stmt, rc, "list storms", error_r);
 }
 
 int store_sqlite_digest_time_get(struct store *st, const char *mailbox,

@@ -22,6 +22,10 @@ sqlite3_stmt *store_sqlite_prepare(sqlite3 *db, const char *sql,
 /* store_sqlite_done - step a statement that returns no rows, finalize */
 int store_sqlite_done(sqlite3 *db, sqlite3_stmt *stmt, const char *what,
 		      const char **error_r);
+/* store_sqlite_finish - after a row loop ended with rc: finalize, and
+   -1 with *error_r unless rc is SQLITE_ROW (stopped early) or DONE */
+int store_sqlite_finish(sqlite3 *db, sqlite3_stmt *stmt, int rc,
+			const char *what, const char **error_r);
 /* store_sqlite_bind_text - NULL binds SQL NULL; s must outlive the step */
 void store_sqlite_bind_text(sqlite3_stmt *stmt, int i, const char *s);
 

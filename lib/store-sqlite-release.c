@@ -45,12 +45,7 @@ int store_sqlite_pref_get(struct store *st, const char *mailbox,
 		sqlite_release_copy(pref_r->lang, sizeof(pref_r->lang),
 				    stmt, 1);
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		*error_r = store_sqlite_fail(db, "read preferences");
-		return -1;
-	}
-	return 0;
+	return store_sqlite_finish(db, stmt, rc, "read preferences", error_r);
 }
 
 int store_sqlite_pref_set(struct store *st, const char *mailbox,
@@ -143,12 +138,7 @@ int store_sqlite_request_get(struct store *st, long long quarantine_id,
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		sqlite_release_request(stmt, req_r);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		*error_r = store_sqlite_fail(db, "read release request");
-		return -1;
-	}
-	return 0;
+	return store_sqlite_finish(db, stmt, rc, "read release request", error_r);
 }
 
 int store_sqlite_request_list(struct store *st, const char *state,
@@ -174,12 +164,7 @@ int store_sqlite_request_list(struct store *st, const char *state,
 		if (cb(&req, context) < 0)
 			break;
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		*error_r = store_sqlite_fail(db, "list release requests");
-		return -1;
-	}
-	return 0;
+	return store_sqlite_finish(db, stmt, rc, "list release requests", error_r);
 }
 
 int store_sqlite_request_decide(struct store *st, long long request_id,

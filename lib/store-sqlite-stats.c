@@ -23,10 +23,7 @@ static int stats_rows(sqlite3 *db, sqlite3_stmt *stmt, store_count_cb *cb,
 		       context) < 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		*error_r = store_sqlite_fail(db, "statistics");
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return store_sqlite_finish(db, stmt, rc, "statistics", error_r);
 }
 
 int store_sqlite_stats_kinds(struct store *st, store_count_cb *cb,
@@ -80,10 +77,7 @@ static int storm_rows(sqlite3 *db, sqlite3_stmt *stmt, store_storm_row_cb *cb,
 		if (cb(&row, context) < 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		*error_r = store_sqlite_fail(db, "list storms");
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return store_sqlite_finish(db, stmt, rc, "list storms", error_r);
 }
 
 int store_sqlite_storm_list(struct store *st, int active_only,
@@ -175,8 +169,5 @@ int store_sqlite_stats_series(struct store *st, long long since,
 		       sqlite3_column_int64(stmt, 2), context) < 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		*error_r = store_sqlite_fail(db, "series");
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return store_sqlite_finish(db, stmt, rc, "series", error_r);
 }

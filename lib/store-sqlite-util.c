@@ -43,6 +43,18 @@ int store_sqlite_done(sqlite3 *db, sqlite3_stmt *stmt, const char *what,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+int store_sqlite_finish(sqlite3 *db, sqlite3_stmt *stmt, int rc,
+			const char *what, const char **error_r)
+{
+	int ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+
+	/* the message first: finalizing may reset it */
+	if (!ok)
+		*error_r = store_sqlite_fail(db, what);
+	sqlite3_finalize(stmt);
+	return ok ? 0 : -1;
+}
+
 void store_sqlite_bind_text(sqlite3_stmt *stmt, int i, const char *s)
 {
 	if (s == NULL)
