@@ -128,6 +128,23 @@ static int stats_run(struct store *st, struct stats_out *o, long long since,
 	return 0;
 }
 
+/* stats_finish - print what was built, or why it failed; close up */
+static int stats_finish(const char *verb, int ret, const char *error,
+			struct stats_out *o, struct store **st)
+{
+	int status = EX_OK;
+
+	if (ret < 0) {
+		fprintf(stderr, "ndrguard %s: %s\n", verb, error);
+		status = EX_TEMPFAIL;
+	} else {
+		fputs(strbuf_cstr(&o->buf), stdout);
+	}
+	strbuf_free(&o->buf);
+	store_close(st);
+	return status;
+}
+
 int cmd_stats(int argc, char **argv, const struct cli_context *ctx)
 {
 	static const struct option opts[] = {
@@ -141,7 +158,7 @@ int cmd_stats(int argc, char **argv, const struct cli_context *ctx)
 	long long since = (long long)time(NULL) - 30 * 86400, secs;
 	unsigned int top = 10;
 	struct store *st;
-	const char *error;
+	const char *error = NULL;
 	int c, status;
 
 	optind = 1;
@@ -169,15 +186,8 @@ int cmd_stats(int argc, char **argv, const struct cli_context *ctx)
 		return cli_usage_error("stats", "unexpected argument '%s'", argv[optind]);
 	if ((status = cli_store_open("stats", ctx, &st)) != EX_OK)
 		return status;
-	if (stats_run(st, &o, since, top, &error) < 0) {
-		fprintf(stderr, "ndrguard stats: %s\n", error);
-		status = EX_TEMPFAIL;
-	} else {
-		fputs(strbuf_cstr(&o.buf), stdout);
-	}
-	strbuf_free(&o.buf);
-	store_close(&st);
-	return status;
+	return stats_finish("stats", stats_run(st, &o, since, top, &error),
+			    error, &o, &st);
 }
 
 static int storms_row(const struct store_storm_row *row, void *context)
@@ -220,7 +230,7 @@ int cmd_storms(int argc, char **argv, const struct cli_context *ctx)
 	unsigned int limit = 100;
 	int active = 0, c, status;
 	struct store *st;
-	const char *error;
+	const char *error = NULL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -239,13 +249,6 @@ int cmd_storms(int argc, char **argv, const struct cli_context *ctx)
 		return cli_usage_error("storms", "unexpected argument '%s'", argv[optind]);
 	if ((status = cli_store_open("storms", ctx, &st)) != EX_OK)
 		return status;
-	if (st->v->storm_list(st, active, limit, storms_row, &o, &error) < 0) {
-		fprintf(stderr, "ndrguard storms: %s\n", error);
-		status = EX_TEMPFAIL;
-	} else {
-		fputs(strbuf_cstr(&o.buf), stdout);
-	}
-	strbuf_free(&o.buf);
-	store_close(&st);
-	return status;
+	return stats_finish("storms", st->v->storm_list(st, active, limit,
+			    storms_row, &o, &error), error, &o, &st);
 }
