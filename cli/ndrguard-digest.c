@@ -219,6 +219,11 @@ int main(int argc, char **argv)
 		settings_free(&set);
 		return EX_CONFIG;
 	}
+	if (config_check_files(&set, path, &error) < 0) {
+		fprintf(stderr, "ndrguard digest: %s\n", error);
+		settings_free(&set);
+		return EX_CONFIG;
+	}
 	digest_log_stderr = isatty(2) || getenv("NDRGUARD_LOG_STDERR") != NULL;
 	log_init(set.syslog_name, set.syslog_facility, digest_log_stderr);
 	if (digest_drop_privileges(set.database) < 0) {

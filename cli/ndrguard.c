@@ -12,6 +12,10 @@
  *
  * DIAGNOSTICS
  *	A configuration error exits with EX_CONFIG (78) and says FILE:LINE.
+ *	A config file, database or secret_file that every user may change
+ *	(or a key others may read) is refused before any verb but inspect
+ *	and config runs: EX_CONFIG, or for deliver EX_TEMPFAIL (75) with a
+ *	4.3.5 text so that Postfix defers the mail.
  */
 #include "autoconfig.h"
 #include "cli.h"
@@ -91,6 +95,30 @@ static const char *ndrguard_take_config_opt(int *argc, char **argv)
 	return path;
 }
 
+/*
+ * ndrguard_check_files - refuse to touch the quarantine through files
+ * other users could change (config_check_files()). inspect and config
+ * read no stored data and stay usable to diagnose. deliver defers
+ * (75 and a 4.3.5 text, which pipe(8) reads first): a bounce would lose
+ * the message, a deferral waits for the chmod.
+ */
+static int ndrguard_check_files(const char *verb, const struct cli_context *ctx)
+{
+	const char *error;
+
+	if (strcmp(verb, "inspect") == 0 || strcmp(verb, "config") == 0)
+		return EX_OK;
+	if (config_check_files(ctx->set, ctx->config_path, &error) == 0)
+		return EX_OK;
+	if (strcmp(verb, "deliver") == 0) {
+		printf("4.3.5 ndrguard: %s\n", error);
+		fflush(stdout);
+		return EX_TEMPFAIL;
+	}
+	fprintf(stderr, "ndrguard %s: %s\n", verb, error);
+	return EX_CONFIG;
+}
+
 int main(int argc, char **argv)
 {
 	struct settings set;
@@ -127,7 +155,10 @@ int main(int argc, char **argv)
 				settings_free(&set);
 				return EX_OK;
 			}
-			int status = cli_verbs[i].func(argc - 1, argv + 1, &ctx);
+			int status = ndrguard_check_files(argv[1], &ctx);
+			if (status == EX_OK)
+				status = cli_verbs[i].func(argc - 1, argv + 1,
+							   &ctx);
 			settings_free(&set);
 			return status;
 		}

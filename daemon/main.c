@@ -30,8 +30,10 @@
  *
  * DIAGNOSTICS
  *	Exit 0 after a clean stop, 64 (EX_USAGE) for bad options, 78
- *	(EX_CONFIG) for a bad config or unknown daemon_user, 71 (EX_OSERR)
- *	when the listener cannot be set up.
+ *	(EX_CONFIG) for a bad config or unknown daemon_user, or when the
+ *	config file, database, secret_file or their directories are
+ *	writable by every user (config_check_files()), 71 (EX_OSERR) when
+ *	the listener cannot be set up.
  */
 #include "autoconfig.h"
 #include "config.h"
@@ -140,6 +142,26 @@ static void ndrguardd_drop_privileges(const struct settings *set,
 	}
 }
 
+/*
+ * ndrguardd_socket_open - a unix-domain listener is writable for all
+ * (connecting needs write permission): Postfix's lmtp(8) connects as
+ * mail_owner, a proxy or a scraper as its own user. The socket's
+ * directory controls who may reach it, as with Postfix's own sockets.
+ */
+static void ndrguardd_socket_open(const char *what, const char *spec)
+{
+	struct endpoint ep;
+	const char *error;
+
+	if (spec == NULL || endpoint_parse(spec, &ep, &error) < 0
+	    || ep.type != ENDPOINT_UNIX)
+		return;
+	if (chmod(ep.path, 0666) < 0) {
+		log_error("%s: chmod %s: %s", what, ep.path, strerror(errno));
+		exit(EX_OSERR);
+	}
+}
+
 static int ndrguardd_listen(const struct settings *set)
 {
 	struct endpoint ep;
@@ -151,12 +173,7 @@ static int ndrguardd_listen(const struct settings *set)
 		log_error("lmtp_listen %s: %s", set->lmtp_listen, error);
 		exit(EX_OSERR);
 	}
-	/* Postfix's lmtp(8) connects as mail_owner: the socket's directory
-	   controls who may reach it, as with Postfix's own sockets */
-	if (ep.type == ENDPOINT_UNIX && chmod(ep.path, 0666) < 0) {
-		log_error("chmod %s: %s", ep.path, strerror(errno));
-		exit(EX_OSERR);
-	}
+	ndrguardd_socket_open("lmtp_listen", set->lmtp_listen);
 	return fd;
 }
 
@@ -194,6 +211,8 @@ static void ndrguardd_web_prepare(struct ndrguardd *d,
 		log_error("metrics_listen %s: %s", set->metrics_listen, error);
 		exit(EX_OSERR);
 	}
+	ndrguardd_socket_open("http_listen", set->http_listen);
+	ndrguardd_socket_open("metrics_listen", set->metrics_listen);
 }
 
 /* ndrguardd_web_start - serve the release page, as the daemon user */
@@ -245,9 +264,17 @@ static void ndrguardd_write_pid(struct ndrguardd *d, const char *path)
 {
 	FILE *fp;
 
+	int fd;
+
 	if (path == NULL)
 		return;
-	fp = fopen(path, "w");
+	/* 0644 whatever the umask: readable by init scripts, writable by
+	   root alone; O_NOFOLLOW: not through a link someone left there */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
+	fp = fd < 0 || fchmod(fd, 0644) < 0 ? NULL : fdopen(fd, "w");
+	if (fp == NULL && fd >= 0)
+		close(fd);
 	if (fp == NULL || fprintf(fp, "%ld\n", (long)getpid()) < 0
 	    || fclose(fp) != 0) {
 		log_error("write pid file %s: %s", path, strerror(errno));
@@ -265,6 +292,12 @@ static void ndrguardd_reload(struct ndrguardd *d)
 	if (daemon_config_load(d->config_path, &cfg, &error) < 0) {
 		log_error("reload: %s: keeping the running configuration",
 			  error);
+		return;
+	}
+	if (config_check_files(&cfg->set, d->config_path, &error) < 0) {
+		log_error("reload: %s: keeping the running configuration",
+			  error);
+		daemon_config_unref(&cfg);
 		return;
 	}
 	old = daemon_config_get();
@@ -327,6 +360,10 @@ static int ndrguardd_check(struct ndrguardd *d, struct daemon_config *cfg)
 			cfg->set.daemon_user);
 		return EX_CONFIG;
 	}
+	if (config_check_files(&cfg->set, d->config_path, &error) < 0) {
+		fprintf(stderr, "ndrguardd: %s\n", error);
+		return EX_CONFIG;
+	}
 	if (d->check_only)
 		printf("ndrguardd: %s: configuration OK\n",
 		       d->config_path ? d->config_path : "(defaults)");
@@ -344,6 +381,9 @@ int main(int argc, char **argv)
 	/* before any SQLite use: no global lock per allocation for the
 	   counters nobody reads */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/* nothing made later is for other users: the database, the key and
+	   the unix sockets get their modes explicitly, this is the floor */
+	umask(027);
 	ndrguardd_options(&d, argc, argv);
 	if (daemon_config_load(d.config_path, &cfg, &error) < 0) {
 		fprintf(stderr, "ndrguardd: %s\n", error);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -286,6 +287,78 @@ int config_load(struct settings *set, const char *path, const char **error_r)
 	int ret = config_parse_text(set, path, strbuf_cstr(&text), error_r);
 	strbuf_free(&text);
 	return ret;
+}
+
+/* config_check_mode - error text when path's mode has any of bad set */
+static int config_check_mode(const char *what, const char *path,
+			     mode_t bad, const char *fix, const char **error_r)
+{
+	struct stat st;
+
+	/* missing or unreachable: the open that follows says why */
+	if (stat(path, &st) < 0 || (st.st_mode & bad) == 0)
+		return 0;
+	snprintf(config_error_buf, sizeof(config_error_buf),
+		 "%s %s: mode %04o lets other users %s it; refusing to run "
+		 "(fix: chmod %s %s)", what, path,
+		 (unsigned int)(st.st_mode & 07777),
+		 (st.st_mode & bad & (S_IWOTH | S_IWGRP)) != 0 ? "change"
+		 : "read", fix, path);
+	*error_r = config_error_buf;
+	return -1;
+}
+
+/* config_check_dir - the directory of path must not be world-writable:
+   anyone could replace the file, or plant the -wal next to a database */
+static int config_check_dir(const char *what, const char *path,
+			    const char **error_r)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	return config_check_mode(what, dir, S_IWOTH, "o-w", error_r);
+}
+
+static int config_check_database(const char *db, const char **error_r)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	char path[4096];
+
+	if (config_check_dir("the directory of database", db, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", db, suffixes[i]);
+		if (config_check_mode("database", path, S_IWOTH, "o-w",
+				      error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int config_check_files(const struct settings *set, const char *config_path,
+		       const char **error_r)
+{
+	if (config_path != NULL &&
+	    config_check_mode("config file", config_path, S_IWOTH, "o-w",
+			      error_r) < 0)
+		return -1;
+	if (set->database != NULL &&
+	    config_check_database(set->database, error_r) < 0)
+		return -1;
+	if (set->secret_file == NULL)
+		return 0;
+	if (config_check_dir("the directory of secret_file",
+			     set->secret_file, error_r) < 0)
+		return -1;
+	/* the key signs every release link: reading it is forging them */
+	return config_check_mode("secret_file", set->secret_file,
+				 S_IROTH | S_IWOTH | S_IWGRP, "600", error_r);
 }
 
 /* config_format - the value of p in set as the config file would say it */

@@ -37,6 +37,17 @@ int config_parse_text(struct settings *set, const char *name,
 /* config_print - "name = value" lines; only_changed: like postconf -n */
 void config_print(const struct settings *set, int only_changed,
 		  struct strbuf *out);
+/*
+ * config_check_files - refuse files other users could change: the config
+ * file at config_path (NULL: none read), the database (and its -wal and
+ * -shm) and secret_file, and the directories holding those two, when
+ * any is writable by every user; also a secret_file that others may read
+ * or its group write. Missing files pass (they are created later, in the
+ * checked directory). Returns 0, or -1 with *error_r naming the file and
+ * the chmod that fixes it (valid until the next call in this thread).
+ */
+int config_check_files(const struct settings *set, const char *config_path,
+		       const char **error_r);
 /* config_parse_duration - "10m" -> 600; -1 on a bad value */
 long long config_parse_duration(const char *value);
 void settings_free(struct settings *set);

@@ -19,10 +19,13 @@
 #include "xalloc.h"
 
 #include <sqlite3.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SQLITE_RECORD_COLUMNS \
 	"id, queue_id, sender, recipient, arrived, kind, status, reason," \
@@ -826,6 +829,31 @@ static int sqlite_setup(struct store_sqlite *s, const struct store_options *opts
 	return sqlite_migrate(s, error_r);
 }
 
+/*
+ * sqlite_create_private - make a missing database file empty, mode 0600.
+ * SQLite would create it 0644 less the umask, readable by every local
+ * user, and gives the -wal and -shm it makes later the database's mode.
+ * An empty file is a valid new database. Any failure here is left for
+ * sqlite3_open_v2() to report in its own words.
+ */
+static void sqlite_create_private(const char *path)
+{
+	int fd;
+
+	if (*path == '\0' || strcmp(path, ":memory:") == 0
+	    || strncmp(path, "file:", 5) == 0)
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return;		/* EEXIST: keep the mode it has */
+	/* the umask can only have taken bits away; make it exact */
+	int failed = fchmod(fd, 0600) < 0;
+
+	if (close(fd) < 0 || failed)
+		unlink(path);
+}
+
 int store_sqlite_open(const char *path, const struct store_options *opts,
 		      struct store **store_r, const char **error_r)
 {
@@ -836,6 +864,8 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 	const char *err;
 
 	s->store.v = &sqlite_vfuncs;
+	if (opts->create)
+		sqlite_create_private(path);
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK)
 		err = s->db ? sqlite3_errmsg(s->db) : "out of memory";
 	else if (sqlite_setup(s, opts, &err) == 0) {

@@ -24,7 +24,8 @@
  *
  * DIAGNOSTICS
  *	Exit 0 after a clean stop; 64 (EX_USAGE) for bad arguments, 78
- *	(EX_CONFIG) for a bad config or key file, 71 (EX_OSERR) when the
+ *	(EX_CONFIG) for a bad config or key file, or a config file,
+ *	database or secret_file other users could change, 71 (EX_OSERR) when the
  *	listener or the database cannot be set up.
  */
 #include "autoconfig.h"
@@ -201,6 +202,11 @@ int main(int argc, char **argv)
 	}
 	log_init(set.syslog_name, set.syslog_facility,
 		 foreground || link_what != NULL);
+	if (config_check_files(&set, config_path, &err) < 0) {
+		fprintf(stderr, "ndrguard-web: %s\n", err);
+		settings_free(&set);
+		return EX_CONFIG;
+	}
 	if (token_key_load(set.secret_file, 1, &key, &err) < 0) {
 		log_error("secret_file: %s", err);
 		settings_free(&set);
