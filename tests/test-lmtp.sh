@@ -39,7 +39,7 @@ LPORT=$(free_port)
 SPORT=$(free_port)
 [ "$SPORT" != "$LPORT" ] || SPORT=$(free_port)
 HPORT=$(free_port)
-mkdir -p "$T/sink" "$T/db" && chmod 777 "$T/sink" "$T/db"
+mkdir -p "$T/sink" "$T/db" && chmod 777 "$T/sink" && chown "$RUNAS" "$T/db"
 
 wait_port()
 {

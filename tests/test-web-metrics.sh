@@ -274,7 +274,7 @@ kill "$WEBPID"; wait "$WEBPID" 2>/dev/null; WEBPID=
 
 # --- ndrguardd: LMTP counters -------------------------------------------
 LPORT=$(free_port) HPORT=$(free_port)
-mkdir -p "$T/db" && chmod 777 "$T/db"
+mkdir -p "$T/db" && chown nobody "$T/db"
 cat > "$T/nd.conf" <<EOF
 database = $T/db/q.db
 lmtp_listen = inet:127.0.0.1:$LPORT
