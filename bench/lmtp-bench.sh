@@ -103,7 +103,7 @@ size=$(wc -c < "$T/ndr.eml")
 run_ndrguardd()
 {
 	local lp pid s rows hwm
-	rm -rf "$T/db"; mkdir -p "$T/db" && chmod 777 "$T/db"
+	rm -rf "$T/db"; mkdir -p "$T/db" && chown nobody "$T/db"
 	lp=$(port)
 	cat > "$T/nd.conf" <<EOF
 database = $T/db/q.db
