@@ -60,6 +60,23 @@ static char *lmtp_commands_path(const char *p, const char **rest_r)
 	return xstrndup(p + 1, (size_t)(end - p - 1));
 }
 
+/*
+ * lmtp_commands_echo - a client's word as it may appear in a reply:
+ * at most 100 bytes, with control characters as '?'. A bare CR from a
+ * command line would otherwise end the reply line early for a client
+ * that splits on CR as well as LF.
+ */
+static const char *lmtp_commands_echo(const char *word, char buf[101])
+{
+	size_t n = 0;
+
+	for (; word[n] != '\0' && n < 100; n++)
+		buf[n] = (unsigned char)word[n] < 0x20 || word[n] == 0x7f
+			? '?' : word[n];
+	buf[n] = '\0';
+	return buf;
+}
+
 static void lmtp_cmd_lhlo(struct lmtp_session *s, const char *args)
 {
 	if (*args == '\0') {
@@ -84,6 +101,8 @@ static void lmtp_cmd_helo(struct lmtp_session *s, const char *args)
 /* lmtp_cmd_mail_param - one MAIL FROM parameter; 0, or -1 after a reply */
 static int lmtp_cmd_mail_param(struct lmtp_session *s, const char *param)
 {
+	char echo[101];
+
 	if (strncasecmp(param, "SIZE=", 5) == 0) {
 		char *end;
 		unsigned long long size;
@@ -105,7 +124,8 @@ static int lmtp_cmd_mail_param(struct lmtp_session *s, const char *param)
 	if (strcasecmp(param, "BODY=8BITMIME") == 0
 	    || strcasecmp(param, "BODY=7BIT") == 0)
 		return 0;
-	lmtp_session_reply(s, "555 5.5.4 Unsupported option: %.100s", param);
+	lmtp_session_reply(s, "555 5.5.4 Unsupported option: %s",
+			   lmtp_commands_echo(param, echo));
 	return -1;
 }
 
@@ -154,7 +174,10 @@ static void lmtp_cmd_mail(struct lmtp_session *s, const char *args)
 
 static int lmtp_cmd_rcpt_param(struct lmtp_session *s, const char *param)
 {
-	lmtp_session_reply(s, "555 5.5.4 Unsupported option: %.100s", param);
+	char echo[101];
+
+	lmtp_session_reply(s, "555 5.5.4 Unsupported option: %s",
+			   lmtp_commands_echo(param, echo));
 	return -1;
 }
 
@@ -251,10 +274,11 @@ static void lmtp_cmd_vrfy(struct lmtp_session *s, const char *args)
 static int lmtp_cmd_xforward_attr(struct lmtp_session *s, const char *attr)
 {
 	const char *eq = strchr(attr, '=');
+	char echo[101];
 
 	if (eq == NULL || eq == attr) {
 		lmtp_session_reply(s, "501 5.5.4 Bad XFORWARD attribute: "
-				   "%.100s", attr);
+				   "%s", lmtp_commands_echo(attr, echo));
 		return -1;
 	}
 	if ((size_t)(eq - attr) == 5 && strncasecmp(attr, "IDENT", 5) == 0) {
