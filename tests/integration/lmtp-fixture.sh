@@ -116,3 +116,18 @@ with smtplib.SMTP('127.0.0.1', port, 'client.remote.test', timeout=60) as s:
         s.sendmail(sender, [rcpt], text.replace(b'\n', b'\r\n'))
 PY
 }
+
+# lf_kill_daemon - kill -9 ndrguardd (no chance to finish anything), reap it
+lf_kill_daemon()
+{
+	kill -KILL "$LF_PID" || pf_fail "ndrguardd (pid $LF_PID) was not running to be killed"
+	wait "$LF_PID" 2>/dev/null
+	LF_PID=
+}
+
+# lf_lmtp_limit - the process limit of the ndrguard-lmtp transport: how
+# many deliveries to ndrguardd Postfix can have in flight at once
+lf_lmtp_limit()
+{
+	awk '$1 == "ndrguard-lmtp" && $2 == "unix" { print $7 }' "$D/etc/master.cf"
+}
