@@ -43,7 +43,8 @@ mkdir -p "$T/sink" "$T/db" && chmod 777 "$T/sink" && chown "$RUNAS" "$T/db"
 
 wait_port()
 {
-	for _ in $(seq 100); do
+	# NDRGUARD_TEST_WAIT: seconds to come up (raised under valgrind)
+	for _ in $(seq $((${NDRGUARD_TEST_WAIT:-5} * 20))); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
 		sleep 0.05
 	done

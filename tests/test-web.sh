@@ -12,7 +12,8 @@
 # oversized, malformed, too fast and too slow clients; a failing next hop.
 set -u
 : "${NDRGUARD:?}" "${top_srcdir:?}" "${top_builddir:?}"
-WEB=$top_builddir/web/ndrguard-web
+# NDRGUARD_WEB: another ndrguard-web (tools/test-valgrind.sh's wrapper)
+WEB=${NDRGUARD_WEB:-$top_builddir/web/ndrguard-web}
 SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
 [ -x "$SINK" ] || { echo "smtp-sink not installed (Debian package postfix)"; exit 77; }
 command -v curl >/dev/null || { echo "curl not installed"; exit 77; }
@@ -70,7 +71,7 @@ start_web() {
 	local out=$T/web.$RANDOM
 	"$WEB" -c "$1" > "$out" 2>> "$T/web.log" &
 	WEBPIDS="$WEBPIDS $!"
-	for _ in $(seq 50); do
+	for _ in $(seq $((${NDRGUARD_TEST_WAIT:-5} * 10))); do
 		URL=$(sed -n 's/^listening on //p' "$out")
 		[ -n "$URL" ] && return 0
 		sleep 0.1
