@@ -178,15 +178,29 @@ static int ndrguardd_listen(const struct settings *set)
 }
 
 /*
+ * ndrguardd_key_owner - a key root just created (for the release page or
+ * the digests, whichever loaded it first) belongs to the daemon user, like
+ * the database: `ndrguard digest` signs its links with it as that user
+ */
+static void ndrguardd_key_owner(const struct settings *set,
+				const struct passwd *pw)
+{
+	struct stat st;
+
+	if (pw != NULL && set->secret_file != NULL
+	    && stat(set->secret_file, &st) == 0 && st.st_uid == 0
+	    && chown(set->secret_file, pw->pw_uid, pw->pw_gid) < 0)
+		log_warning("chown %s: %s", set->secret_file, strerror(errno));
+}
+
+/*
  * ndrguardd_web_prepare - what the release page needs from root: its
  * listening socket and the link-signing key (secret_file may be root's)
  */
 static void ndrguardd_web_prepare(struct ndrguardd *d,
-				  const struct settings *set,
-				  const struct passwd *pw)
+				  const struct settings *set)
 {
 	const char *error;
-	struct stat st;
 
 	d->http_fd = -1;
 	d->metrics_fd = -2;
@@ -196,11 +210,6 @@ static void ndrguardd_web_prepare(struct ndrguardd *d,
 		log_error("secret_file %s: %s", set->secret_file, error);
 		exit(EX_CONFIG);
 	}
-	/* a key root just created belongs to the daemon user, like the
-	   database: `ndrguard digest` signs its links with it as that user */
-	if (pw != NULL && stat(set->secret_file, &st) == 0 && st.st_uid == 0
-	    && chown(set->secret_file, pw->pw_uid, pw->pw_gid) < 0)
-		log_warning("chown %s: %s", set->secret_file, strerror(errno));
 	d->http_fd = web_server_listen(set, &error);
 	if (d->http_fd < 0) {
 		log_error("http_listen %s: %s", set->http_listen, error);
@@ -401,11 +410,12 @@ int main(int argc, char **argv)
 		 d.foreground || getenv("NDRGUARD_LOG_STDERR") != NULL);
 
 	d.listen_fd = ndrguardd_listen(&cfg->set);
-	ndrguardd_web_prepare(&d, &cfg->set, pw);
+	ndrguardd_web_prepare(&d, &cfg->set);
 	if (scheduler_prepare(&cfg->set, &error) < 0) {
 		log_error("digest: %s", error);
 		return EX_CONFIG;
 	}
+	ndrguardd_key_owner(&cfg->set, pw);
 	if (!d.foreground)
 		ndrguardd_daemonize();
 	ndrguardd_write_pid(&d, cfg->set.pid_file);
