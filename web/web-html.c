@@ -10,6 +10,7 @@
  */
 #include "autoconfig.h"
 #include "web-private.h"
+#include "json.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -73,8 +74,9 @@ void web_csp_hash(char *out, size_t size)
 
 /*
  * web_html_escape_len - text as HTML: & < > " ' become entities; control
- * characters other than tab and newline are dropped, so nothing a
- * message carries can end a tag, an attribute or the page's encoding
+ * characters other than tab and newline are dropped and bytes that are
+ * not UTF-8 become U+FFFD, so nothing a message carries can end a tag,
+ * an attribute or the page's encoding
  */
 void web_html_escape_len(struct strbuf *out, const char *s, size_t len)
 {
@@ -91,6 +93,19 @@ void web_html_escape_len(struct strbuf *out, const char *s, size_t len)
 		case '"': entity = "&quot;"; break;
 		case '\'': entity = "&#39;"; break;
 		default:
+			if (c >= 0x80) {
+				size_t n = json_utf8_valid_len(
+					(const unsigned char *)s + i, len - i);
+				if (n > 0) {
+					i += n - 1;
+					continue;
+				}
+				/* not UTF-8 (undeclared 8-bit, a cut
+				   sequence): U+FFFD, as the page's charset
+				   promises nothing else */
+				entity = "\xef\xbf\xbd";
+				break;
+			}
 			if ((c >= 0x20 && c != 0x7f) || c == '\t' || c == '\n')
 				continue;
 			entity = "";	/* a control character: dropped */
