@@ -149,6 +149,11 @@ int cmd_deliver(int argc, char **argv, const struct cli_context *ctx)
 		if (argv[i][0] == '\0' || strpbrk(argv[i], "\r\n") != NULL)
 			return cmd_deliver_tempfail(req.queue_id,
 				"empty or malformed recipient argument");
+	/* Postfix never passes one; stored, it would reach the page, the
+	   digest and a release's MAIL FROM */
+	if (strpbrk(req.sender, "\r\n") != NULL)
+		return cmd_deliver_tempfail(req.queue_id,
+			"malformed sender argument (CR or LF)");
 	req.recipients = (const char *const *)argv + optind;
 	req.recipient_count = (size_t)(argc - optind);
 	return cmd_deliver_run(ctx, &req);
