@@ -171,6 +171,18 @@ got=$(lmtp '<' "file $T/longcmd" '< 4' 2>&1 | tail -3)
 [ "$(echo "$got" | cut -c1-9 | tr '\n' ' ')" = "500 5.5.2 250 2.0.0 221 2.0.0 " ] &&
 	ok "1 MB command line: 500 5.5.2, then served" || fail "1 MB command line: $got"
 
+# --- 2b. deliver: beyond message_size_limit, passed on unclassified ----
+sed 's/^message_size_limit = .*/message_size_limit = 20k/' "$T/nd.conf" > "$T/small.conf"
+python3 -c 'import sys; d = open(sys.argv[1]).read(); open(sys.argv[2], "w").write(d + ("y" * 999 + "\n") * 100)' \
+	"$T/ndr/ndr-0002.eml" "$T/big.eml"
+rm -f "$T/sink"/*
+"$NDRGUARD" -c "$T/small.conf" deliver -f '' -q BIGD -- big@example.test < "$T/big.eml" > "$T/out"; rc=$?
+sleep 0.3
+[ $rc -eq 0 ] && [ "$(ls "$T/sink" | wc -l)" = 1 ] &&
+	[ "$(sql "SELECT count(*) FROM quarantine WHERE recipient='big@example.test'")" = 0 ] &&
+	ok "deliver, 120 kB over a 20k limit: passed on unclassified, not held" ||
+	fail "deliver over the limit: exit $rc, sink $(ls "$T/sink" | wc -l), $(cat "$T/out")"
+
 # --- 3. NUL, bare CR, invalid UTF-8 and undeclared 8-bit -----------------
 "$NDRGUARD" -c "$T/nd.conf" inspect --json "$T/bytes.eml" > "$T/bytes.json"; rc=$?
 err=$(valid_json "$T/bytes.json")
