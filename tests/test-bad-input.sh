@@ -367,5 +367,16 @@ wait $LOCKPID; LOCKPID=
 got=$(deliver_lmtp lock@example.test "$T/ndr/ndr-0003.eml")
 case $got in "250 2.0.0 <lock@example.test> held"*) ok "lock gone: the retry is held";; *) fail "after the lock: $got";; esac
 
+# --- 9. config files with bad values -------------------------------------
+printf 'storm_threshold = 3\nlmtp_listen = inet:127.0.0.1:1\0x\n' > "$T/nul.conf"
+printf 'storm_threshold = 3\nlmtp_recipient_limit = 0\n' > "$T/range.conf"
+chmod 644 "$T/nul.conf" "$T/range.conf"
+"$NDRGUARDD" -c "$T/nul.conf" -t > "$T/out" 2>&1; rc=$?
+[ $rc -eq 78 ] && grep -q "nul.conf: contains a NUL byte" "$T/out" && ok "config with a NUL byte: 78, $(cat "$T/out")" ||
+	fail "config with a NUL: exit $rc $(cat "$T/out")"
+"$NDRGUARD" -c "$T/range.conf" deliver -f '' -q CFG1 -- alice@example.test < "$T/ndr/ndr-0001.eml" > "$T/out" 2>&1; rc=$?
+[ $rc -eq 78 ] && grep -q "^4.3.5 .*range.conf:2: lmtp_recipient_limit = 0: value out of range" "$T/out" &&
+	ok "deliver, value out of range: 78 with 4.3.5 and FILE:LINE" || fail "out of range: exit $rc $(cat "$T/out")"
+
 echo "$fails failures"
 [ $fails -eq 0 ]
