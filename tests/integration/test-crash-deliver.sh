@@ -50,6 +50,7 @@ ALICE=alice@$PF_DOMAIN
 BOB=bob@$PF_DOMAIN
 GEN=$top_srcdir/tests/integration/gen-mail.sh
 
+command -v python3 >/dev/null 2>&1 || pf_skip "python3 is not installed"
 pf_setup $THRESHOLD
 pf_start
 
