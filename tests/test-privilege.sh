@@ -79,10 +79,18 @@ bash "$top_srcdir/tests/integration/gen-mail.sh" ndr 3 "$T/ndr" alice@example.te
 DPID=$!
 wait_port $LPORT || { cat "$T/nd.log"; echo "ndrguardd did not come up"; exit 99; }
 wait_port $HPORT || fail "release page not listening"
-# the daemon process is the child of the umask subshell
+
+# the database is opened after the drop: once a message is held, the
+# process is past it (the listeners were bound before it)
+got=$(printf '%s\n' '<' '> LHLO c' '<' '> MAIL FROM:<>' '<' '> RCPT TO:<alice@example.test>' '<' \
+	'> DATA' '<' "data $T/ndr/ndr-0001.eml" '<' '> QUIT' '<' | $CLIENT 127.0.0.1:$LPORT)
+echo "$got" | grep -q '^250 2.0.0 <alice@example.test> held in quarantine' &&
+	ok "serves LMTP after dropping privileges" || fail "LMTP after the drop: $got"
+
+# the daemon process is the child of the umask subshell: its pid file
+# says which (written just before the drop)
 pid=$(cat "$T/run/nd.pid" 2>/dev/null)
 [ -n "$pid" ] && [ -d "/proc/$pid" ] || { fail "no live pid in pid_file ($pid)"; pid=$(pgrep -P $DPID | head -1); }
-
 status_ids() { awk -v k="$2:" '$1 == k { print $2, $3, $4, $5 }' "/proc/$1/status"; }
 want_uid="$RUNUID $RUNUID $RUNUID $RUNUID" want_gid="$RUNGID $RUNGID $RUNGID $RUNGID"
 got_uid=$(status_ids "$pid" Uid) got_gid=$(status_ids "$pid" Gid)
@@ -92,11 +100,6 @@ got_uid=$(status_ids "$pid" Uid) got_gid=$(status_ids "$pid" Gid)
 	fail "Gid: got '$got_gid', want '$want_gid'"
 groups=$(awk '$1 == "Groups:" { $1 = ""; print }' "/proc/$pid/status")
 case " $groups " in *" 0 "*) fail "still in group 0: Groups:$groups";; *) ok "not in root's groups (Groups:$groups)";; esac
-
-got=$(printf '%s\n' '<' '> LHLO c' '<' '> MAIL FROM:<>' '<' '> RCPT TO:<alice@example.test>' '<' \
-	'> DATA' '<' "data $T/ndr/ndr-0001.eml" '<' '> QUIT' '<' | $CLIENT 127.0.0.1:$LPORT)
-echo "$got" | grep -q '^250 2.0.0 <alice@example.test> held in quarantine' &&
-	ok "serves LMTP after dropping privileges" || fail "LMTP after the drop: $got"
 
 for f in q.db q.db-wal q.db-shm; do
 	if [ ! -e "$T/db/$f" ]; then fail "$f was not created"; continue; fi

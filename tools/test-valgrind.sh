@@ -6,10 +6,11 @@
 #	tools/test-valgrind.sh [TEST...]	(in a built tree; builds nothing)
 #
 # DESCRIPTION
-#	Runs tests/test-lmtp.sh, tests/integration/test-lmtp-postfix.sh and
-#	tests/test-web.sh (or the TESTs named) with NDRGUARDD, NDRGUARD and
-#	NDRGUARD_WEB pointing at small wrappers that exec the built programs
-#	under
+#	Runs tests/test-lmtp.sh, tests/integration/test-lmtp-postfix.sh,
+#	tests/test-web.sh, tests/test-bad-input.sh and tests/test-privilege.sh
+#	(or the TESTs named) with NDRGUARDD, NDRGUARD and NDRGUARD_WEB
+#	pointing at small wrappers that exec the built programs (and the
+#	ndrguard-digest that `ndrguard digest` runs) under
 #
 #	    valgrind --error-exitcode=99 --leak-check=full
 #	             --errors-for-leak-kinds=definite,indirect
@@ -35,11 +36,12 @@ top=$(pwd)
 command -v valgrind >/dev/null || {
 	echo "test-valgrind.sh: valgrind is not installed (Debian package valgrind)"
 	echo "valgrind: 0 passed, 0 failed, 1 skipped"; exit 0; }
-for p in daemon/ndrguardd cli/ndrguard web/ndrguard-web; do
+for p in daemon/ndrguardd cli/ndrguard cli/ndrguard-digest web/ndrguard-web; do
 	[ -x "$top/$p" ] || { echo "test-valgrind.sh: $p is not built (run make first)"
 		echo "valgrind: 0 passed, 1 failed, 0 skipped"; exit 1; }
 done
-[ $# -gt 0 ] || set -- tests/test-lmtp.sh tests/integration/test-lmtp-postfix.sh tests/test-web.sh
+[ $# -gt 0 ] || set -- tests/test-lmtp.sh tests/integration/test-lmtp-postfix.sh tests/test-web.sh \
+	tests/test-bad-input.sh tests/test-privilege.sh
 
 work=$(mktemp -d /tmp/ndrguard-vg.XXXXXX) || exit 1
 # the wrappers run as the pipe and daemon users too: reachable, and the
@@ -66,6 +68,8 @@ EOF
 wrap ndrguardd "$top/daemon/ndrguardd"
 wrap ndrguard "$top/cli/ndrguard"
 wrap ndrguard-web "$top/web/ndrguard-web"
+# `ndrguard digest` execs the ndrguard-digest beside its own program
+wrap ndrguard-digest "$top/cli/ndrguard-digest"
 
 # vg_errors - the logs in $work/log with a reported error, and the count
 vg_errors()
