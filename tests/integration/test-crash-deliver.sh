@@ -55,7 +55,10 @@ pf_setup $THRESHOLD
 pf_start
 
 t0=$(date +%s)
-sh "$GEN" ndr $NALICE "$D/sent/alice" "$ALICE" "da$$"
+# two halves at once, under two tags: a core each
+sh "$GEN" ndr $(( NALICE / 2 )) "$D/sent/alice" "$ALICE" "da$$" &
+GEN_PID=$!
+sh "$GEN" ndr $(( NALICE - NALICE / 2 )) "$D/sent/alice2" "$ALICE" "dA$$"
 sh "$GEN" ndr $NBOB "$D/sent/bob" "$BOB" "db$$"
 mkdir -p "$D/sent/notice" "$D/sent/ordinary"
 for i in $(seq $NNOTICE); do
@@ -64,8 +67,9 @@ done
 for i in $(seq $NORD); do
 	sh "$GEN" ordinary "$D/sent/ordinary/o-$i.eml" "$BOB" "do$$.$i"
 done
+wait $GEN_PID || pf_fail "gen-mail.sh failed"
 {
-	for f in "$D"/sent/alice/*.eml; do echo "- $ALICE $f"; done
+	for f in "$D"/sent/alice/*.eml "$D"/sent/alice2/*.eml; do echo "- $ALICE $f"; done
 	for f in "$D"/sent/bob/*.eml "$D"/sent/notice/*.eml; do echo "- $BOB $f"; done
 	for f in "$D"/sent/ordinary/*.eml; do echo "carol@example.net $BOB $f"; done
 } | shuf --random-source=<(yes) > "$D/flood.list"
