@@ -12,6 +12,7 @@
  */
 #include "autoconfig.h"
 #include "lmtp.h"
+#include "store-writer.h"
 #include "daemon-config.h"
 #include "xalloc.h"
 
@@ -233,10 +234,17 @@ static void lmtp_cmd_data(struct lmtp_session *s, const char *args)
 		return;
 	}
 	lmtp_session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	/* a commit starting while this message arrives may wait for it */
+	store_writer_expect();
+	s->store_announced = 1;
 	r = lmtp_session_read_data(s);
-	if (r == LMTP_READ_OK) {
+	if (r == LMTP_READ_OK)
 		lmtp_deliver(s);
-	} else {
+	if (s->store_announced) {
+		store_writer_unexpect();
+		s->store_announced = 0;
+	}
+	if (r != LMTP_READ_OK) {
 		/* the client is gone or too slow: nothing was decided, so
 		   nothing is left behind */
 		if (r == LMTP_READ_TIMEOUT)

@@ -203,7 +203,8 @@ void lmtp_deliver(struct lmtp_session *s)
 		item.env = &env;
 		item.req = &req;
 		item.result = &res;
-		store_writer_decide(&item);
+		store_writer_decide(&item, s->store_announced);
+		s->store_announced = 0;
 		if (item.status < 0)
 			failure = item.error;
 	}

@@ -7,6 +7,12 @@
  * 421 4.3.2 and closed). What the connections share, the database, has
  * one writer of its own (store-writer.h).
  *
+ * The threads are kept: a session that ends leaves its thread waiting
+ * for the next connection, for LMTP_SERVER_IDLE seconds. Clients that
+ * open a connection per message (lmtp_connection_cache_on_demand off, or
+ * smtp-source) would otherwise pay for a thread's creation and exit with
+ * every message.
+ *
  * Stopping: lmtp_server_stop() makes the shutdown pipe readable. The
  * accept loop ends, sessions waiting for a command say 421 and close,
  * sessions inside a transaction finish it first; lmtp_server_run()
@@ -26,20 +32,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LMTP_SERVER_STACK (1024 * 1024)
+#define LMTP_SERVER_IDLE 60	/* seconds a spare thread waits for work */
 
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t idle;	/* the last session ended */
+	pthread_cond_t work;	/* a session was queued for a spare thread */
+	pthread_cond_t gone;	/* a thread ended */
 	unsigned int sessions;
+	unsigned int threads, spare;	/* all, and those waiting for work */
+	struct lmtp_session *queue;	/* sessions waiting for a thread */
+	unsigned int queued;
+	int stopping;
 	unsigned long next_id;
 	int shutdown_pipe[2];
 	char hostname[256];
 } lmtp_server = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.idle = PTHREAD_COND_INITIALIZER,
+	.work = PTHREAD_COND_INITIALIZER,
+	.gone = PTHREAD_COND_INITIALIZER,
 	.shutdown_pipe = { -1, -1 },
 };
 
@@ -60,11 +76,9 @@ void lmtp_server_stop(void)
 		log_warning("shutdown pipe: %s", strerror(errno));
 }
 
-static void *lmtp_server_session_main(void *arg)
+/* lmtp_server_session_end - a session is over: free it, count it out */
+static void lmtp_server_session_end(struct lmtp_session *s)
 {
-	struct lmtp_session *s = arg;
-
-	lmtp_session_run(s);
 	close(s->fd);
 	daemon_config_unref(&s->cfg);
 	free(s);
@@ -72,7 +86,86 @@ static void *lmtp_server_session_main(void *arg)
 	if (--lmtp_server.sessions == 0)
 		pthread_cond_broadcast(&lmtp_server.idle);
 	pthread_mutex_unlock(&lmtp_server.lock);
+}
+
+/* lmtp_server_next - the next queued session, or NULL when this thread
+   has waited long enough or the server stops (lock held) */
+static struct lmtp_session *lmtp_server_next(void)
+{
+	struct timespec until;
+	struct lmtp_session *s;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += LMTP_SERVER_IDLE;
+	while (lmtp_server.queue == NULL && !lmtp_server.stopping) {
+		lmtp_server.spare++;
+		int rc = pthread_cond_timedwait(&lmtp_server.work,
+						&lmtp_server.lock, &until);
+		lmtp_server.spare--;
+		if (rc != 0)
+			break;
+	}
+	s = lmtp_server.queue;
+	if (s != NULL) {
+		lmtp_server.queue = s->next;
+		lmtp_server.queued--;
+	}
+	return s;
+}
+
+static void *lmtp_server_thread_main(void *arg)
+{
+	struct lmtp_session *s = arg;
+
+	while (s != NULL) {
+		lmtp_session_run(s);
+		lmtp_server_session_end(s);
+		pthread_mutex_lock(&lmtp_server.lock);
+		s = lmtp_server_next();
+		if (s == NULL) {
+			lmtp_server.threads--;
+			pthread_cond_broadcast(&lmtp_server.gone);
+		}
+		pthread_mutex_unlock(&lmtp_server.lock);
+	}
 	return NULL;
+}
+
+/*
+ * lmtp_server_dispatch - give s to a spare thread, or to a new one;
+ * -1 with the error number when no thread could take it
+ */
+static int lmtp_server_dispatch(struct lmtp_session *s)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	int rc;
+
+	pthread_mutex_lock(&lmtp_server.lock);
+	if (lmtp_server.spare > lmtp_server.queued) {
+		/* the order does not matter: a queued session always has a
+		   spare thread of its own */
+		s->next = lmtp_server.queue;
+		lmtp_server.queue = s;
+		lmtp_server.queued++;
+		pthread_cond_signal(&lmtp_server.work);
+		pthread_mutex_unlock(&lmtp_server.lock);
+		return 0;
+	}
+	lmtp_server.threads++;
+	pthread_mutex_unlock(&lmtp_server.lock);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, LMTP_SERVER_STACK);
+	rc = pthread_create(&thread, &attr, lmtp_server_thread_main, s);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		pthread_mutex_lock(&lmtp_server.lock);
+		lmtp_server.threads--;
+		pthread_mutex_unlock(&lmtp_server.lock);
+		return rc;
+	}
+	return 0;
 }
 
 /* lmtp_server_refuse - a connection over the limit gets 421 and goes */
@@ -101,8 +194,6 @@ static void lmtp_server_start_session(int fd)
 	struct daemon_config *cfg = daemon_config_get();
 	unsigned int max = cfg->set.lmtp_max_connections;
 	struct lmtp_session *s;
-	pthread_attr_t attr;
-	pthread_t thread;
 	int rc;
 
 	pthread_mutex_lock(&lmtp_server.lock);
@@ -124,11 +215,7 @@ static void lmtp_server_start_session(int fd)
 	s->cfg = cfg;
 	s->id = ++lmtp_server.next_id;
 	lmtp_server_timeouts(fd, cfg->set.lmtp_command_timeout);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, LMTP_SERVER_STACK);
-	rc = pthread_create(&thread, &attr, lmtp_server_session_main, s);
-	pthread_attr_destroy(&attr);
+	rc = lmtp_server_dispatch(s);
 	if (rc != 0) {
 		log_warning("cannot start a session thread: %s", strerror(rc));
 		daemon_config_unref(&s->cfg);
@@ -187,6 +274,10 @@ int lmtp_server_run(int listen_fd)
 			 lmtp_server.sessions);
 	while (lmtp_server.sessions > 0)
 		pthread_cond_wait(&lmtp_server.idle, &lmtp_server.lock);
+	lmtp_server.stopping = 1;
+	pthread_cond_broadcast(&lmtp_server.work);
+	while (lmtp_server.threads > 0)
+		pthread_cond_wait(&lmtp_server.gone, &lmtp_server.lock);
 	pthread_mutex_unlock(&lmtp_server.lock);
 	return 0;
 }

@@ -29,6 +29,7 @@ enum lmtp_read {
 };
 
 struct lmtp_session {
+	struct lmtp_session *next;	/* lmtp-server.c's queue */
 	int fd;
 	unsigned long id;
 	struct daemon_config *cfg;
@@ -51,6 +52,7 @@ struct lmtp_session {
 	char *xforward_ident;	/* the Postfix queue id, from XFORWARD */
 	struct strbuf msg;	/* the message, LF line ends, unstuffed */
 	int msg_too_big;
+	int store_announced;	/* store_writer_expect() not yet answered */
 };
 
 /* lmtp-server.c */

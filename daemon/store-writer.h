@@ -22,10 +22,19 @@
  */
 void store_writer_start(const char *database, unsigned int busy_timeout_ms);
 /*
- * store_writer_decide - queue item, wait until it is decided and
- * committed (item->status 0) or failed (-1, item->error).
+ * store_writer_expect - announce a job that is on its way (a connection
+ * has begun to receive a message): a commit starting meanwhile waits a
+ * moment for it. Every announcement ends with exactly one
+ * store_writer_decide(item, 1) or store_writer_unexpect().
  */
-void store_writer_decide(struct deliver_batch_item *item);
+void store_writer_expect(void);
+void store_writer_unexpect(void);
+/*
+ * store_writer_decide - queue item, wait until it is decided and
+ * committed (item->status 0) or failed (-1, item->error). announced:
+ * this is the job of a store_writer_expect().
+ */
+void store_writer_decide(struct deliver_batch_item *item, int announced);
 /* store_writer_stop - finish what is queued, stop and close the store */
 void store_writer_stop(void);
 

@@ -88,10 +88,19 @@ int deliver_prepare(const struct deliver_env *env,
 	return 0;
 }
 
-void store_writer_decide(struct deliver_batch_item *item)
+void store_writer_decide(struct deliver_batch_item *item, int announced)
 {
 	(void)item;
+	(void)announced;
 	abort();	/* deliver_prepare() above never asks for it */
+}
+
+void store_writer_expect(void)
+{
+}
+
+void store_writer_unexpect(void)
+{
 }
 
 int deliver_pass_on(const struct deliver_env *env,
