@@ -16,8 +16,11 @@
  * has the fewest iterations allowed, to keep each guess cheap.
  *
  * What is checked besides memory safety: an answer, when there is one,
- * is an HTTP/1.x status line, and no answer is a 500 (a request must
- * never make the server fail; bad requests are 4xx).
+ * is an HTTP/1.x status line; no answer is a 500 (a request must never
+ * make the server fail; bad requests are 4xx); and no answer holds the
+ * markup "<fz" (http.dict offers it, raw and percent-encoded): nothing
+ * of ours writes it, so it would be the request's own bytes reflected
+ * unescaped.
  */
 #include "autoconfig.h"
 #include "config.h"
@@ -331,6 +334,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (len < 12 || strncmp(answer, "HTTP/1.", 7) != 0) {
 		fprintf(stderr, "fuzz-web: not an HTTP answer: %.100s\n",
+			answer);
+		abort();
+	}
+	if (memmem(answer, len, "<fz", 3) != NULL) {
+		fprintf(stderr, "fuzz-web: request markup reflected:\n%.4000s\n",
 			answer);
 		abort();
 	}
