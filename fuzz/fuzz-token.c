@@ -12,6 +12,8 @@
  *   3. the subject as a mailbox in links_mailbox()/links_settings()/
  *	links_unsubscribe() and links_item(): the address decoded from
  *	the link's m= is the mailbox, and its t= verifies.
+ * And once, at the start: every string one byte away from a real token
+ * (54 positions x 255 other byte values) is refused.
  * The seeds (fuzz/seeds/token) hold real tokens made with this key.
  */
 #include "autoconfig.h"
@@ -32,6 +34,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char fuzz_token_b64[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+static void fuzz_token_must(int ok, const char *what, const char *token);
+
+/* fuzz_token_every_change - once: each of the 54 x 255 strings one byte
+   away from a real token is refused */
+static void fuzz_token_every_change(const struct token_key *key)
+{
+	char *token = token_make(key, "item", "123", FUZZ_TOKEN_NOW + 86400);
+	const char *error;
+
+	fuzz_token_must(token_verify(key, token, "item", "123", FUZZ_TOKEN_NOW,
+				     &error) == 0, "made but refused", token);
+	for (size_t i = 0; i < FUZZ_TOKEN_LEN; i++) {
+		char saved = token[i];
+
+		for (int c = 1; c < 256; c++) {
+			if ((char)c == saved)
+				continue;
+			token[i] = (char)c;
+			fuzz_token_must(token_verify(key, token, "item", "123",
+						     FUZZ_TOKEN_NOW, &error) < 0,
+					"valid with one byte changed", token);
+		}
+		token[i] = saved;
+	}
+	free(token);
+}
+
 static struct token_key *fuzz_token_key(void)
 {
 	static struct token_key *key;
@@ -50,6 +79,7 @@ static struct token_key *fuzz_token_key(void)
 		abort();
 	}
 	unlink(path);
+	fuzz_token_every_change(key);
 	return key;
 }
 
