@@ -17,7 +17,9 @@
  *
  * What is checked besides memory safety: every reply line is CRLF-ended,
  * starts with a three-digit code and a space or dash, and holds no other
- * CR, LF or NUL (a client splits replies on those).
+ * CR, LF or NUL (a client splits replies on those); and when the session
+ * ends, every store_writer_expect() it made was answered by exactly one
+ * store_writer_unexpect() or announced store_writer_decide().
  */
 #include "autoconfig.h"
 #include "config.h"
@@ -68,39 +70,59 @@ void log_warning(const char *fmt, ...) { (void)fmt; }
 void log_error(const char *fmt, ...) { (void)fmt; }
 void metrics_count(enum metric_id id) { (void)id; }
 
+/* announcements (store_writer_expect()) not yet answered */
+static int fuzz_lmtp_announced;
+
+void store_writer_expect(void)
+{
+	fuzz_lmtp_announced++;
+}
+
+void store_writer_unexpect(void)
+{
+	if (--fuzz_lmtp_announced < 0) {
+		fprintf(stderr, "store_writer_unexpect() without expect\n");
+		abort();
+	}
+}
+
 int deliver_prepare(const struct deliver_env *env,
 		    const struct deliver_request *req,
 		    struct deliver_result *result_r)
 {
+	int hold = 0;
+
 	(void)env;
 	memset(result_r, 0, sizeof(*result_r));
 	result_r->outcomes = calloc(req->recipient_count,
 				    sizeof(*result_r->outcomes));
 	result_r->outcome_count = req->recipient_count;
-	for (size_t i = 0; i < req->recipient_count; i++) {
+	for (size_t i = 0; i < req->recipient_count; i++)
 		result_r->outcomes[i].recipient = req->recipients[i];
-		/* the message's bytes decide, as a classifier would */
-		if (req->len > 0 && req->msg[req->len / 2] == 'H') {
-			result_r->outcomes[i].action = DELIVER_HOLD;
-			result_r->outcomes[i].item_id = (long long)i + 1;
-		}
-	}
-	return 0;
+	/* the message's bytes decide, as a classifier would */
+	if (req->len > 0 && req->msg[req->len / 2] == 'H')
+		hold = 1;
+	return hold;
 }
 
+/* the store writer's answer: held, or failed for a message with 'E' */
 void store_writer_decide(struct deliver_batch_item *item, int announced)
 {
-	(void)item;
-	(void)announced;
-	abort();	/* deliver_prepare() above never asks for it */
-}
+	const struct deliver_request *req = item->req;
 
-void store_writer_expect(void)
-{
-}
-
-void store_writer_unexpect(void)
-{
+	if (announced)
+		store_writer_unexpect();
+	if (req->len > 0 && req->msg[0] == 'E') {
+		item->status = -1;
+		snprintf(item->error, sizeof(item->error),
+			 "database is locked\r\n(again)");
+		return;
+	}
+	item->status = 0;
+	for (size_t i = 0; i < item->result->outcome_count; i++) {
+		item->result->outcomes[i].action = DELIVER_HOLD;
+		item->result->outcomes[i].item_id = (long long)i + 1;
+	}
 }
 
 int deliver_pass_on(const struct deliver_env *env,
@@ -245,6 +267,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strbuf_init(&s.line);
 	strbuf_init(&s.msg);
 	lmtp_session_run(&s);
+	if (fuzz_lmtp_announced != 0) {
+		fprintf(stderr, "%d store_writer_expect() left unanswered\n",
+			fuzz_lmtp_announced);
+		abort();
+	}
 	close(sv[0]);
 	pthread_join(thread, NULL);
 	close(sv[1]);
