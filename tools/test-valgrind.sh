@@ -22,8 +22,9 @@
 #	enough: the tests stop the daemon with signals and do not all look
 #	at its status.
 #
-#	The tests wait NDRGUARD_TEST_WAIT seconds (30 here) for a program
-#	to start listening, instead of 5: what they assert is unchanged.
+#	The tests wait up to NDRGUARD_TEST_WAIT seconds (30 here, instead
+#	of 5) for a program to start listening or to show it has acted:
+#	what they assert is unchanged.
 #
 #	tools/valgrind.supp holds the suppressions, each for a documented
 #	issue in a library ndrguard uses, never in ndrguard.
