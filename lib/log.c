@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 static int log_stderr;
 static const char *log_ident = "ndrguard";
@@ -36,24 +37,35 @@ void log_init(const char *ident, const char *facility, int also_stderr)
 	openlog(ident, LOG_PID | LOG_NDELAY, log_facility_code(facility));
 }
 
+/*
+ * log_vmsg - one line to syslog, and to stderr when asked. The line is
+ * formatted once and written with one write(2): stderr is unbuffered, so
+ * piecewise writes from several threads would interleave their lines.
+ */
 static void log_vmsg(int prio, const char *label, const char *fmt, va_list ap)
 {
-	va_list ap2;
+	char buf[4096];
+	size_t ident_len = strlen(log_ident) + 2;
+	size_t len;
+	int n;
 
+	n = snprintf(buf, sizeof(buf), "%s: %s", log_ident, label);
+	len = n < 0 ? 0 : (size_t)n;
+	if (len < sizeof(buf) - 1) {
+		n = vsnprintf(buf + len, sizeof(buf) - 1 - len, fmt, ap);
+		if (n > 0)
+			len += (size_t)n;
+	}
+	if (len > sizeof(buf) - 2)
+		len = sizeof(buf) - 2;	/* truncated to what fits */
 	if (log_stderr) {
-		va_copy(ap2, ap);
-		fprintf(stderr, "%s: %s", log_ident, label);
-		vfprintf(stderr, fmt, ap2);
-		fputc('\n', stderr);
-		va_end(ap2);
+		buf[len] = '\n';
+		if (write(STDERR_FILENO, buf, len + 1) < 0) {
+			/* nowhere left to say it */
+		}
 	}
-	if (*label) {
-		char buf[2048];
-		vsnprintf(buf, sizeof(buf), fmt, ap);
-		syslog(prio, "%s%s", label, buf);
-	} else {
-		vsyslog(prio, fmt, ap);
-	}
+	buf[len] = '\0';
+	syslog(prio, "%s", buf + (ident_len < len ? ident_len : len));
 }
 
 void log_info(const char *fmt, ...)
