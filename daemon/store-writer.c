@@ -1,10 +1,15 @@
 /*
- * store-writer.c - group commit: a single writer thread and its queue
+ * store-writer.c - group commit: one writer at a time, and its queue
  *
- * Jobs wait in a FIFO list. The writer takes up to STORE_WRITER_BATCH of
- * them at once: the longer a commit takes, the more connections queue
- * behind it and the more share the next commit, so the batch size adapts
- * to the load by itself.
+ * Jobs wait in a FIFO list. The connection that finds no commit under
+ * way becomes the writer (the leader): it takes up to STORE_WRITER_BATCH
+ * queued jobs, its own among them, decides them in one transaction and
+ * wakes their connections; the jobs that queued up meanwhile go to the
+ * next leader, the first of them. The longer a commit takes, the more
+ * connections queue behind it and share the next one, so the batch size
+ * adapts to the load by itself. The leader is a connection thread, not a
+ * thread of its own, so a message that finds the store idle is committed
+ * without handing it to another thread and back.
  *
  * A commit also waits, at most STORE_WRITER_DELAY_US, for jobs that are
  * announced (store_writer_expect(): a connection is receiving a message)
@@ -23,9 +28,9 @@
 
 #include <pthread.h>
 #include <stdio.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define STORE_WRITER_BATCH 128
 #define STORE_WRITER_DELAY_US 1000
@@ -39,18 +44,18 @@ struct store_writer_job {
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t work;	/* a job was queued or withdrawn, or stop */
+	pthread_cond_t work;	/* a job was queued or withdrawn */
+	pthread_cond_t idle;	/* no leader, nothing queued */
 	struct store_writer_job *head, **tail;
 	unsigned int expected;	/* announced, not queued yet */
-	int stopping;
-	pthread_t thread;
-	int running;
+	int leading;		/* a commit is under way */
 	char *database;
 	unsigned int busy_timeout_ms;
 	struct store *store;
 } store_writer = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.work = PTHREAD_COND_INITIALIZER,
+	.idle = PTHREAD_COND_INITIALIZER,
 };
 
 /* store_writer_open - the store, opened on first need; NULL on failure */
@@ -126,8 +131,7 @@ static size_t store_writer_gather(struct store_writer_job **jobs)
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000L;
 	}
-	while (store_writer.expected > 0 && n < STORE_WRITER_BATCH
-	       && !store_writer.stopping) {
+	while (store_writer.expected > 0 && n < STORE_WRITER_BATCH) {
 		if (pthread_cond_timedwait(&store_writer.work,
 					   &store_writer.lock, &deadline) != 0)
 			break;
@@ -136,35 +140,34 @@ static size_t store_writer_gather(struct store_writer_job **jobs)
 	return n + store_writer_take(jobs + n, STORE_WRITER_BATCH - n);
 }
 
-static void *store_writer_main(void *arg)
+/*
+ * store_writer_lead - commit one batch as the leader (lock held, and
+ * held again on return), then hand the lead to the first queued job
+ */
+static void store_writer_lead(void)
 {
 	struct store_writer_job *jobs[STORE_WRITER_BATCH];
 	size_t n;
 
-	pthread_mutex_lock(&store_writer.lock);
-	for (;;) {
-		while (store_writer.head == NULL && !store_writer.stopping)
-			pthread_cond_wait(&store_writer.work,
-					  &store_writer.lock);
-		if (store_writer.head == NULL)
-			break;	/* stopping, and nothing left to do */
-		n = store_writer_gather(jobs);
-		pthread_mutex_unlock(&store_writer.lock);
-		store_writer_run_batch(jobs, n);
-		pthread_mutex_lock(&store_writer.lock);
-		for (size_t i = 0; i < n; i++) {
-			jobs[i]->done = 1;
-			pthread_cond_signal(&jobs[i]->done_cond);
-		}
-	}
+	store_writer.leading = 1;
+	n = store_writer_gather(jobs);
 	pthread_mutex_unlock(&store_writer.lock);
-	return NULL;
+	store_writer_run_batch(jobs, n);
+	pthread_mutex_lock(&store_writer.lock);
+	for (size_t i = 0; i < n; i++) {
+		jobs[i]->done = 1;
+		pthread_cond_signal(&jobs[i]->done_cond);
+	}
+	store_writer.leading = 0;
+	if (store_writer.head != NULL)
+		pthread_cond_signal(&store_writer.head->done_cond);
+	else
+		pthread_cond_broadcast(&store_writer.idle);
 }
 
 void store_writer_start(const char *database, unsigned int busy_timeout_ms)
 {
 	const char *error;
-	int rc;
 
 	store_writer.database = xstrdup(database);
 	store_writer.busy_timeout_ms = busy_timeout_ms;
@@ -172,13 +175,6 @@ void store_writer_start(const char *database, unsigned int busy_timeout_ms)
 	if (store_writer_open(&error) == NULL)
 		log_error("open %s: %s (will try again for each message)",
 			  database, error);
-	rc = pthread_create(&store_writer.thread, NULL, store_writer_main,
-			    NULL);
-	if (rc != 0) {
-		log_error("cannot start the store writer: %s", strerror(rc));
-		exit(75);
-	}
-	store_writer.running = 1;
 }
 
 void store_writer_expect(void)
@@ -207,23 +203,25 @@ void store_writer_decide(struct deliver_batch_item *item, int announced)
 		store_writer.expected--;
 	*store_writer.tail = &job;
 	store_writer.tail = &job.next;
-	pthread_cond_signal(&store_writer.work);
-	while (!job.done)
-		pthread_cond_wait(&job.done_cond, &store_writer.lock);
+	pthread_cond_signal(&store_writer.work);	/* for a gathering leader */
+	while (!job.done) {
+		if (!store_writer.leading)
+			store_writer_lead();
+		else
+			pthread_cond_wait(&job.done_cond, &store_writer.lock);
+	}
 	pthread_mutex_unlock(&store_writer.lock);
 	pthread_cond_destroy(&job.done_cond);
 }
 
 void store_writer_stop(void)
 {
-	if (!store_writer.running)
+	if (store_writer.database == NULL)
 		return;
 	pthread_mutex_lock(&store_writer.lock);
-	store_writer.stopping = 1;
-	pthread_cond_signal(&store_writer.work);
+	while (store_writer.leading || store_writer.head != NULL)
+		pthread_cond_wait(&store_writer.idle, &store_writer.lock);
 	pthread_mutex_unlock(&store_writer.lock);
-	pthread_join(store_writer.thread, NULL);
-	store_writer.running = 0;
 	store_close(&store_writer.store);
 	free(store_writer.database);
 	store_writer.database = NULL;

@@ -1,11 +1,12 @@
 /*
- * store-writer.h - the one thread that writes the quarantine store
+ * store-writer.h - the one connection of the daemon to the quarantine store
  *
- * Connections do not open the database themselves: they hand their
- * prepared decision (deliver_prepare()) to the writer and wait. The
- * writer takes everything that queued up while it was busy and decides it
- * in one transaction (deliver-batch.h), so concurrent connections share
- * one fsync per commit instead of queueing for the lock one by one.
+ * Connections do not open the database themselves: they queue their
+ * prepared decision (deliver_prepare()) and wait. One of them at a time
+ * is the writer: it takes everything that queued up while the previous
+ * commit ran and decides it in one transaction (deliver-batch.h), so
+ * concurrent connections share one fsync per commit instead of queueing
+ * for the lock one by one.
  *
  * Ownership: a job belongs to the connection that submits it; the writer
  * only fills in its batch item and wakes the connection up.
@@ -16,9 +17,9 @@
 #include "deliver-batch.h"
 
 /*
- * store_writer_start - open the store at database (created when missing)
- * and start the thread. A store that cannot be opened yet is not fatal:
- * the writer tries again for each batch and fails its jobs meanwhile.
+ * store_writer_start - open the store at database (created when missing).
+ * A store that cannot be opened yet is not fatal: the writer tries again
+ * for each batch and fails its jobs meanwhile.
  */
 void store_writer_start(const char *database, unsigned int busy_timeout_ms);
 /*
@@ -35,7 +36,7 @@ void store_writer_unexpect(void);
  * this is the job of a store_writer_expect().
  */
 void store_writer_decide(struct deliver_batch_item *item, int announced);
-/* store_writer_stop - finish what is queued, stop and close the store */
+/* store_writer_stop - wait for the commit under way, close the store */
 void store_writer_stop(void);
 
 #endif
