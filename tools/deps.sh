@@ -29,6 +29,9 @@
 #	  curl			the release-page tests speak HTTP with it
 #	  python3		test helpers: an LMTP client, parsing received
 #				digests, the corpus scorer
+#	  clang			libFuzzer: CI's short run of every fuzz target
+#	  valgrind		CI runs the daemon's integration tests under
+#				memcheck (tools/test-valgrind.sh)
 #
 # DIAGNOSTICS
 #	Exits non-zero when a package is missing and we are not root, or
@@ -41,8 +44,8 @@ check libmicrohttpd-dev libesmtp-dev libssl-dev postfix swaks"
 # (and the digest's HTML is checked at 375 and 1280 px in it)
 PACKAGES="$PACKAGES chromium"
 PACKAGES="$PACKAGES curl python3"
-# CI's short fuzz run of the message parser (fuzz/run.sh: libFuzzer)
-PACKAGES="$PACKAGES clang"
+# CI's short fuzz runs (fuzz/run.sh: libFuzzer) and its memcheck stage
+PACKAGES="$PACKAGES clang valgrind"
 
 missing=
 for p in $PACKAGES; do
