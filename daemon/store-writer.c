@@ -34,6 +34,9 @@
 
 #define STORE_WRITER_BATCH 128
 #define STORE_WRITER_DELAY_US 1000
+/* WAL pages between checkpoints: SQLite's default; the mark the pipe
+   agent uses is for processes that open the database once each */
+#define STORE_WRITER_CHECKPOINT 1000
 
 struct store_writer_job {
 	struct deliver_batch_item *item;
@@ -64,6 +67,7 @@ static struct store *store_writer_open(const char **error_r)
 	struct store_options opts = {
 		.busy_timeout_ms = store_writer.busy_timeout_ms,
 		.create = 1,
+		.checkpoint_pages = STORE_WRITER_CHECKPOINT,
 	};
 
 	if (store_writer.store == NULL

@@ -794,15 +794,18 @@ fail:
  * WAL fsync; checkpoints then happen in whichever commit crosses
  * wal_autocheckpoint. That mark is kept low because each new process
  * re-reads (checksums) the whole WAL when it opens the database alone.
+ * A long-lived process (ndrguardd) asks for a higher one: the pages every
+ * commit rewrites (index leaves, the storm's row) then reach the database
+ * file once per checkpoint rather than once every few commits.
  * Durability is unchanged: every commit is still fsynced in the WAL.
  */
-static void sqlite_keep_wal(struct store_sqlite *s)
+static void sqlite_keep_wal(struct store_sqlite *s, unsigned int pages)
 {
 	int on = 1;
 
 	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, &on);
-	sqlite3_wal_autocheckpoint(s->db, 64);
+	sqlite3_wal_autocheckpoint(s->db, pages != 0 ? (int)pages : 64);
 }
 
 static int sqlite_setup(struct store_sqlite *s, const struct store_options *opts,
@@ -810,7 +813,7 @@ static int sqlite_setup(struct store_sqlite *s, const struct store_options *opts
 {
 	s->busy_timeout_ms = opts->busy_timeout_ms;
 	sqlite3_busy_handler(s->db, sqlite_busy, s);
-	sqlite_keep_wal(s);
+	sqlite_keep_wal(s, opts->checkpoint_pages);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* auto_vacuum takes effect only on a new, empty file (before WAL
 	   mode writes its first page); it lets purge give space back

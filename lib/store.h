@@ -26,6 +26,9 @@ struct store;
 struct store_options {
 	unsigned int busy_timeout_ms;
 	int create;		/* create and migrate the database if needed */
+	/* WAL pages before a commit checkpoints; 0: a mark for a
+	   short-lived process (see store-sqlite.c) */
+	unsigned int checkpoint_pages;
 };
 
 /* what a held message is stored with */
