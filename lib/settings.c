@@ -205,6 +205,8 @@ const struct config_param config_table[] = {
 	  0, 1000000, NULL },
 	{ "http_timeout", CONFIG_DURATION, "30s", OFF(http_timeout),
 	  1, 3600, NULL },
+	{ "http_request_timeout", CONFIG_DURATION, "10s",
+	  OFF(http_request_timeout), 1, 3600, NULL },
 	{ "http_request_size_limit", CONFIG_SIZE, "16k",
 	  OFF(http_request_size_limit), 1024, 1024 * 1024, NULL },
 	{ "metrics_listen", CONFIG_STRING, "", OFF(metrics_listen),

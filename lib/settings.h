@@ -46,6 +46,7 @@ struct settings {
 	unsigned int http_client_connections;	/* per client address */
 	unsigned int http_rate_limit;	/* requests per minute per client */
 	unsigned int http_timeout;	/* seconds */
+	unsigned int http_request_timeout;	/* seconds for a whole request */
 	unsigned int http_request_size_limit;	/* bytes, headers + body */
 	char *metrics_listen;		/* NULL: /metrics on http_listen */
 	/* digest */

@@ -34,6 +34,20 @@ struct web_listener {
 	int metrics_only;
 };
 
+/*
+ * a connection, as the whole-request deadline sees it: made when
+ * libmicrohttpd accepts it, freed when it closes (before its socket is
+ * closed, so fd is never another connection's while this is linked)
+ */
+struct web_conn {
+	struct web_conn *prev, *next;
+	int fd;
+	double start;		/* monotonic: when the request began */
+	int complete;		/* read whole: being answered, never cut */
+	int cut;		/* shut down by the sweep */
+	char client[64];
+};
+
 struct web_server {
 	struct MHD_Daemon *mhd;
 	struct MHD_Daemon *metrics_mhd;	/* NULL: /metrics on http_listen */
@@ -65,6 +79,15 @@ struct web_server {
 	struct web_thread **threads;
 	size_t thread_count;
 	struct web_rate *rate;
+	/* http_request_timeout: a thread shuts down the sockets of
+	   connections whose request is not read whole in time */
+	unsigned int request_timeout;
+	pthread_mutex_t conns_lock;	/* conns, sweep_stop, each web_conn */
+	pthread_cond_t sweep_cond;
+	struct web_conn *conns;
+	int sweep_stop;
+	int sweep_running;
+	pthread_t sweep_thread;
 };
 
 #define WEB_CACHE_SLOTS 128

@@ -250,22 +250,175 @@ int web_same_origin(struct web_request *req)
 	return 0;
 }
 
-static void web_client_address(struct web_request *req)
+/* web_address - the client's address of conn as text, or "local" */
+static void web_address(struct MHD_Connection *conn, char *buf, size_t size)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn,
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
 		MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
-	snprintf(req->client, sizeof(req->client), "local");
+	snprintf(buf, size, "local");
 	if (sa == NULL)
 		return;
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-			  req->client, sizeof(req->client));
+			  buf, (socklen_t)size);
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6,
 			  &((const struct sockaddr_in6 *)sa)->sin6_addr,
-			  req->client, sizeof(req->client));
+			  buf, (socklen_t)size);
+}
+
+/* web_conn_notify - keep the list of open connections for the sweep */
+static void web_conn_notify(void *cls, struct MHD_Connection *conn,
+			    void **socket_context,
+			    enum MHD_ConnectionNotificationCode toe)
+{
+	struct web_server *server = cls;
+	struct web_conn *wc = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+					     MHD_CONNECTION_INFO_CONNECTION_FD);
+		wc = xcalloc(1, sizeof(*wc));
+		wc->fd = ci != NULL ? ci->connect_fd : -1;
+		wc->start = web_monotonic();
+		web_address(conn, wc->client, sizeof(wc->client));
+		pthread_mutex_lock(&server->conns_lock);
+		wc->next = server->conns;
+		if (wc->next != NULL)
+			wc->next->prev = wc;
+		server->conns = wc;
+		pthread_mutex_unlock(&server->conns_lock);
+		*socket_context = wc;
+		return;
+	}
+	if (wc == NULL)
+		return;
+	pthread_mutex_lock(&server->conns_lock);
+	if (wc->prev != NULL)
+		wc->prev->next = wc->next;
+	else
+		server->conns = wc->next;
+	if (wc->next != NULL)
+		wc->next->prev = wc->prev;
+	pthread_mutex_unlock(&server->conns_lock);
+	free(wc);
+	*socket_context = NULL;
+}
+
+/*
+ * web_conn_mark - the request on conn is read whole (complete 1: the
+ * deadline no longer applies), or it is done and the next one on the
+ * connection begins its wait (complete 0)
+ */
+static void web_conn_mark(struct web_server *server,
+			  struct MHD_Connection *conn, int complete)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+		MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct web_conn *wc = ci != NULL ? ci->socket_context : NULL;
+
+	if (wc == NULL)
+		return;
+	pthread_mutex_lock(&server->conns_lock);
+	wc->complete = complete;
+	if (!complete)
+		wc->start = web_monotonic();
+	pthread_mutex_unlock(&server->conns_lock);
+}
+
+/*
+ * web_sweep_main - five times a second, shut down the socket of each
+ * connection whose request is still not read whole after
+ * http_request_timeout. libmicrohttpd's own timeout restarts with every
+ * byte, so a client trickling its request would keep it; the shut-down
+ * socket reads as closed, and libmicrohttpd closes the connection in its
+ * own thread. The list lock is held across shutdown(): a connection is
+ * unlinked, under that lock, before its socket is closed, so the
+ * descriptor cannot have been reused.
+ */
+static void *web_sweep_main(void *arg)
+{
+	struct web_server *server = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&server->conns_lock);
+	while (!server->sweep_stop) {
+		double now = web_monotonic();
+
+		for (struct web_conn *wc = server->conns; wc; wc = wc->next) {
+			if (wc->complete || wc->cut || wc->fd < 0 ||
+			    now - wc->start < server->request_timeout)
+				continue;
+			wc->cut = 1;
+			shutdown(wc->fd, SHUT_RDWR);
+			log_info("http: %s: request not complete after %us "
+				 "(http_request_timeout), connection closed",
+				 wc->client, server->request_timeout);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 200 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000 * 1000 * 1000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000 * 1000 * 1000;
+		}
+		pthread_cond_timedwait(&server->sweep_cond,
+				       &server->conns_lock, &ts);
+	}
+	pthread_mutex_unlock(&server->conns_lock);
+	return NULL;
+}
+
+/* web_sweep_init - the sweep's lock, and its wake-up on the monotonic clock */
+static void web_sweep_init(struct web_server *server, unsigned int timeout)
+{
+	pthread_condattr_t attr;
+
+	server->request_timeout = timeout;
+	pthread_mutex_init(&server->conns_lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&server->sweep_cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+static int web_sweep_start(struct web_server *server, const char **error_r)
+{
+	if (pthread_create(&server->sweep_thread, NULL, web_sweep_main,
+			   server) != 0) {
+		*error_r = "cannot start the request deadline thread";
+		return -1;
+	}
+	server->sweep_running = 1;
+	return 0;
+}
+
+static void web_sweep_stop(struct web_server *server)
+{
+	if (!server->sweep_running)
+		return;
+	pthread_mutex_lock(&server->conns_lock);
+	server->sweep_stop = 1;
+	pthread_cond_signal(&server->sweep_cond);
+	pthread_mutex_unlock(&server->conns_lock);
+	pthread_join(server->sweep_thread, NULL);
+	server->sweep_running = 0;
+}
+
+static void web_client_address(struct web_request *req)
+{
+	web_address(req->conn, req->client, sizeof(req->client));
+}
+
+/* web_request_has_body - does the request announce a body to read? */
+static int web_request_has_body(struct web_request *req)
+{
+	const char *clen = web_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return (clen != NULL && strtoull(clen, NULL, 10) > 0) ||
+		web_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
 }
 
 struct web_header_size {
@@ -494,6 +647,8 @@ static enum MHD_Result web_access(void *cls, struct MHD_Connection *conn,
 		/* refused on its headers: answer now, read no body */
 		if (req->status != 0) {
 			req->answered = 1;
+			if (!web_request_has_body(req))
+				web_conn_mark(server, conn, 1);
 			return web_respond(req);
 		}
 		return MHD_YES;
@@ -520,6 +675,7 @@ static enum MHD_Result web_access(void *cls, struct MHD_Connection *conn,
 	}
 	if (req->answered)
 		return MHD_YES;
+	web_conn_mark(server, conn, 1);
 	if (req->status == 0)
 		web_route(req);
 	return web_respond(req);
@@ -528,11 +684,14 @@ static enum MHD_Result web_access(void *cls, struct MHD_Connection *conn,
 static void web_completed(void *cls, struct MHD_Connection *conn,
 			  void **con_cls, enum MHD_RequestTerminationCode toe)
 {
+	struct web_server *server = cls;
 	struct web_request *req = *con_cls;
 
 	if (req != NULL)
 		web_request_free(req);
 	*con_cls = NULL;
+	/* on a kept-alive connection, the wait for the next request counts */
+	web_conn_mark(server, conn, 0);
 }
 
 __attribute__((format(printf, 2, 0)))
@@ -594,6 +753,8 @@ static void web_server_free(struct web_server *server)
 	}
 	pthread_mutex_destroy(&server->release_lock);
 	pthread_mutex_destroy(&server->threads_lock);
+	pthread_mutex_destroy(&server->conns_lock);
+	pthread_cond_destroy(&server->sweep_cond);
 	free(server);
 }
 
@@ -710,6 +871,7 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 	web_reasons_load(server, set->digest_templates);
 	pthread_mutex_init(&server->release_lock, NULL);
 	pthread_mutex_init(&server->threads_lock, NULL);
+	web_sweep_init(server, set->http_request_timeout);
 	if (set->http_rate_limit > 0) {
 		server->rate = xcalloc(1, sizeof(*server->rate));
 		pthread_mutex_init(&server->rate->lock, NULL);
@@ -742,11 +904,17 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)set->http_request_size_limit * 2 + 16384,
 		MHD_OPTION_NOTIFY_COMPLETED, web_completed, server,
+		MHD_OPTION_NOTIFY_CONNECTION, web_conn_notify, server,
 		MHD_OPTION_END);
 	if (server->mhd == NULL) {
 		*error_r = "libmicrohttpd could not start on http_listen";
 		if (listen_fd < 0)
 			close(fd);
+		web_server_free(server);
+		return -1;
+	}
+	if (web_sweep_start(server, error_r) < 0) {
+		MHD_stop_daemon(server->mhd);
 		web_server_free(server);
 		return -1;
 	}
@@ -795,6 +963,7 @@ int web_server_start_metrics(struct web_server *server,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)set->http_request_size_limit * 2 + 16384,
 		MHD_OPTION_NOTIFY_COMPLETED, web_completed, server,
+		MHD_OPTION_NOTIFY_CONNECTION, web_conn_notify, server,
 		MHD_OPTION_END);
 	if (server->metrics_mhd == NULL) {
 		*error_r = "libmicrohttpd could not start on metrics_listen";
@@ -812,6 +981,7 @@ void web_server_stop(struct web_server **_server)
 	if (server == NULL)
 		return;
 	*_server = NULL;
+	web_sweep_stop(server);
 	/* closes the listening socket too */
 	if (server->metrics_mhd != NULL)
 		MHD_stop_daemon(server->metrics_mhd);
