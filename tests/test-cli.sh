@@ -15,9 +15,7 @@ T=$(mktemp -d /tmp/ndrg-cli.XXXXXX) && chmod 755 "$T"
 SINKPID=
 cleanup() { [ -n "$SINKPID" ] && kill "$SINKPID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT INT TERM
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
+. "$top_srcdir/tests/lib.sh"
 expect_rc() { # expect_rc WANT WHAT -- command...
 	want=$1 what=$2; shift 3
 	"$@" > "$T/out" 2> "$T/err"; rc=$?

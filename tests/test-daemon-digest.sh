@@ -20,10 +20,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$top_srcdir/tests/lib.sh"
 
 PORT=$(free_port) LPORT=$(free_port)
 mkdir -p "$T/sink" "$T/db" && chmod 777 "$T/sink" && chown nobody "$T/db"

@@ -21,24 +21,15 @@ T=$(mktemp -d /tmp/ndrg-digest.XXXXXX) && chmod 755 "$T"
 SINKPID=
 cleanup() { [ -n "$SINKPID" ] && kill "$SINKPID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT INT TERM
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
+. "$top_srcdir/tests/lib.sh"
 CHECK="python3 $top_srcdir/tests/digest-check.py"
 
 PORT=$((25000 + $$ % 5000))
 mkdir -p "$T/sink" && chmod 777 "$T/sink"
-wait_port() {
-	for _ in $(seq 50); do
-		(exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "smtp-sink did not start"; exit 99
-}
 start_sink() {
 	"$SINK" -4 -u nobody -d "$T/sink/%H%M%S." "$@" 127.0.0.1:$PORT 64 &
 	SINKPID=$!
-	wait_port
+	wait_port "$PORT"
 }
 stop_sink() { [ -n "$SINKPID" ] && { kill "$SINKPID" 2>/dev/null; wait "$SINKPID" 2>/dev/null; }; SINKPID=; }
 

@@ -18,9 +18,7 @@ mkdir -p "$T/db"
 cleanup() { umount "$T/db" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT INT TERM
 mount -t tmpfs -o size=1m,mode=755 tmpfs "$T/db" || { echo "cannot mount a tmpfs here"; exit 77; }
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
+. "$top_srcdir/tests/lib.sh"
 
 cat > "$T/nd.conf" <<EOF
 database = $T/db/q.db

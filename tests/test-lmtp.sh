@@ -27,9 +27,7 @@ cleanup()
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
+. "$top_srcdir/tests/lib.sh"
 
 free_port()
 {
@@ -41,15 +39,6 @@ SPORT=$(free_port)
 HPORT=$(free_port)
 mkdir -p "$T/sink" "$T/db" && chmod 777 "$T/sink" && chown "$RUNAS" "$T/db"
 
-wait_port()
-{
-	# NDRGUARD_TEST_WAIT: seconds to come up (raised under valgrind)
-	for _ in $(seq $((${NDRGUARD_TEST_WAIT:-5} * 20))); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "nothing listens on port $1"; exit 99
-}
 start_sink()
 {
 	"$SINK" -4 -u nobody -d "$T/sink/%H%M%S." 127.0.0.1:$SPORT 64 &

@@ -12,9 +12,7 @@ command -v sqlite3 >/dev/null || { echo "sqlite3 not installed"; exit 77; }
 
 T=$(mktemp -d /tmp/ndrg-purge.XXXXXX) && chmod 755 "$T"
 trap 'rm -rf "$T"' EXIT INT TERM
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
+. "$top_srcdir/tests/lib.sh"
 
 cat > "$T/nd.conf" <<EOF
 database = $T/q.db

@@ -21,9 +21,7 @@ T=$(mktemp -d /tmp/ndrg-browser.XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
 ART=$top_builddir/tests/browser/artifacts
 mkdir -p "$ART"
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
+. "$top_srcdir/tests/lib.sh"
 
 cat > "$T/ndrguard.conf" <<CONF
 database = $T/q.db
