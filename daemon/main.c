@@ -42,6 +42,7 @@
 #include "lmtp.h"
 #include "log.h"
 #include "metrics.h"
+#include "privilege.h"
 #include "scheduler.h"
 #include "store-writer.h"
 #include "token.h"
@@ -51,7 +52,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -106,42 +106,6 @@ static void ndrguardd_options(struct ndrguardd *d, int argc, char **argv)
 		d->config_path = config_default_path;
 }
 
-/* ndrguardd_user - the account to become, when we are root */
-static int ndrguardd_user(const struct settings *set, struct passwd **pw_r,
-			  const char **error_r)
-{
-	*pw_r = NULL;
-	if (geteuid() != 0)
-		return 0;
-	errno = 0;
-	*pw_r = getpwnam(set->daemon_user);
-	if (*pw_r == NULL) {
-		*error_r = "daemon_user: no such user";
-		return -1;
-	}
-	if ((*pw_r)->pw_uid == 0) {
-		*error_r = "daemon_user must not be root";
-		return -1;
-	}
-	return 0;
-}
-
-static void ndrguardd_drop_privileges(const struct settings *set,
-				      const struct passwd *pw)
-{
-	if (pw == NULL)
-		return;
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
-	    || setuid(pw->pw_uid) < 0) {
-		log_error("become %s: %s", set->daemon_user, strerror(errno));
-		exit(EX_OSERR);
-	}
-	if (setuid(0) == 0) {
-		log_error("could drop root privileges only in part");
-		exit(EX_OSERR);
-	}
-}
-
 /*
  * ndrguardd_socket_open - a unix-domain listener is writable for all
  * (connecting needs write permission): Postfix's lmtp(8) connects as
@@ -175,22 +139,6 @@ static int ndrguardd_listen(const struct settings *set)
 	}
 	ndrguardd_socket_open("lmtp_listen", set->lmtp_listen);
 	return fd;
-}
-
-/*
- * ndrguardd_key_owner - a key root just created (for the release page or
- * the digests, whichever loaded it first) belongs to the daemon user, like
- * the database: `ndrguard digest` signs its links with it as that user
- */
-static void ndrguardd_key_owner(const struct settings *set,
-				const struct passwd *pw)
-{
-	struct stat st;
-
-	if (pw != NULL && set->secret_file != NULL
-	    && stat(set->secret_file, &st) == 0 && st.st_uid == 0
-	    && chown(set->secret_file, pw->pw_uid, pw->pw_gid) < 0)
-		log_warning("chown %s: %s", set->secret_file, strerror(errno));
 }
 
 /*
@@ -364,7 +312,7 @@ static int ndrguardd_check(struct ndrguardd *d, struct daemon_config *cfg)
 	struct passwd *pw;
 	const char *error;
 
-	if (ndrguardd_user(&cfg->set, &pw, &error) < 0) {
+	if (privilege_user(cfg->set.daemon_user, &pw, &error) < 0) {
 		fprintf(stderr, "ndrguardd: %s: %s\n", error,
 			cfg->set.daemon_user);
 		return EX_CONFIG;
@@ -403,7 +351,7 @@ int main(int argc, char **argv)
 		daemon_config_unref(&cfg);
 		return status;
 	}
-	ndrguardd_user(&cfg->set, &pw, &error);
+	privilege_user(cfg->set.daemon_user, &pw, &error);
 	snprintf(d.ident, sizeof(d.ident), "%s/ndrguardd",
 		 cfg->set.syslog_name);
 	log_init(d.ident, cfg->set.syslog_facility,
@@ -415,11 +363,18 @@ int main(int argc, char **argv)
 		log_error("digest: %s", error);
 		return EX_CONFIG;
 	}
-	ndrguardd_key_owner(&cfg->set, pw);
+	/* a key root just created (for the release page or the digests)
+	   belongs to the daemon user, like the database: `ndrguard digest`
+	   signs its links with it as that user */
+	if (privilege_give(cfg->set.secret_file, pw, &error) < 0)
+		log_warning("%s", error);
 	if (!d.foreground)
 		ndrguardd_daemonize();
 	ndrguardd_write_pid(&d, cfg->set.pid_file);
-	ndrguardd_drop_privileges(&cfg->set, pw);
+	if (privilege_drop(pw, &error) < 0) {
+		log_error("%s", error);
+		return EX_OSERR;
+	}
 
 	/* every thread inherits this: signals reach only sigwait() */
 	signal(SIGPIPE, SIG_IGN);

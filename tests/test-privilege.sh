@@ -11,7 +11,10 @@
 # -shm and key 0600, pid file 0644, unix listeners 0666. ndrguardd started
 # as root must run as daemon_user after binding (/proc/PID/status) and
 # still take mail over LMTP; a config made world-writable is refused on
-# SIGHUP while the running one stays.
+# SIGHUP while the running one stays. ndrguard-web started as root must
+# bind a port below 1024, then run as daemon_user, with the key and the
+# database it creates daemon_user's (and a key made by --link as well);
+# on a quarantine root owns it stays root and says so.
 #
 # NDRGUARD_TEST_WAIT (seconds, default 5) is how long a process may take
 # to start listening; raise it under valgrind.
@@ -27,10 +30,11 @@ RUNAS=nobody
 RUNUID=$(id -u $RUNAS) RUNGID=$(id -g $RUNAS)
 
 T=$(mktemp -d /tmp/ndrg-priv.XXXXXX) && chmod 755 "$T"
-DPID=
+DPID= WPID=
 cleanup()
 {
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	[ -n "$WPID" ] && kill "$WPID" 2>/dev/null && wait "$WPID" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -151,6 +155,60 @@ done
 	fail "ndrguard-web --link: $(cat "$T/web.err")"
 m=$(mode "$T/pipe/secret" 2>/dev/null)
 [ "$m" = 600 ] && ok "ndrguard-web: new secret_file mode 600 (umask 000)" || fail "ndrguard-web: secret mode '$m', want 600"
+
+# ndrguard-web as root: a port only root may bind, then daemon_user
+low_port() { python3 -c '
+import socket
+for p in range(1000, 600, -1):
+    try:
+        s = socket.socket(); s.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass'; }
+WPORT=$(low_port)
+mkdir -p "$T/web" && chown $RUNAS "$T/web"
+sed -e "s|^database = .*|database = $T/web/q.db|" -e "s|^secret_file = .*|secret_file = $T/web/secret|" \
+	-e "s|^http_listen = .*|http_listen = inet:127.0.0.1:$WPORT|" -e "/^metrics_listen/d" \
+	"$T/nd.conf" > "$T/web.conf"
+chmod 644 "$T/web.conf"
+"$WEB" -c "$T/web.conf" -f > "$T/web.out" 2> "$T/web.log" &
+WPID=$!
+if wait_port "$WPORT"; then
+	code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WPORT/")
+	[ "$code" = 200 ] && ok "ndrguard-web serves on port $WPORT (below 1024) after the drop" ||
+		fail "ndrguard-web on port $WPORT: got $code, want 200"
+	got_uid=$(status_ids "$WPID" Uid) got_gid=$(status_ids "$WPID" Gid)
+	[ "$got_uid" = "$want_uid" ] && [ "$got_gid" = "$want_gid" ] &&
+		ok "ndrguard-web runs as $RUNAS: Uid $got_uid, Gid $got_gid" ||
+		fail "ndrguard-web Uid '$got_uid' Gid '$got_gid', want '$want_uid' and '$want_gid'"
+	groups=$(awk '$1 == "Groups:" { $1 = ""; print }' "/proc/$WPID/status")
+	case " $groups " in *" 0 "*) fail "ndrguard-web still in group 0: Groups:$groups";;
+		*) ok "ndrguard-web not in root's groups (Groups:$groups)";; esac
+	for f in secret q.db; do
+		m=$(mode "$T/web/$f" 2>/dev/null) o=$(owner "$T/web/$f" 2>/dev/null)
+		[ "$m" = 600 ] && [ "$o" = $RUNAS ] && ok "ndrguard-web as root: new $f mode 600, owner $o" ||
+			fail "ndrguard-web as root: $f mode '$m' owner '$o', want 600 $RUNAS"
+	done
+else
+	fail "ndrguard-web as root did not listen on port $WPORT: $(cat "$T/web.log")"
+fi
+kill "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null; WPID=
+# a key made by --link as root is daemon_user's too
+rm -f "$T/web/secret"
+"$WEB" -c "$T/web.conf" --link mailbox alice@example.test >/dev/null 2>"$T/web.err" ||
+	fail "ndrguard-web --link as root: $(cat "$T/web.err")"
+o=$(owner "$T/web/secret" 2>/dev/null)
+[ "$o" = $RUNAS ] && ok "ndrguard-web --link as root: new key owner $o" || fail "--link key owner '$o', want $RUNAS"
+# a quarantine root owns could not be opened as daemon_user: root stays, and says so
+mkdir -p "$T/rootq"
+sed -e "s|$T/web/|$T/rootq/|g" -e "s|^http_listen = .*|http_listen = inet:127.0.0.1:0|" "$T/web.conf" > "$T/rootq.conf"
+chmod 644 "$T/rootq.conf"
+"$WEB" -c "$T/rootq.conf" -f > "$T/web.out" 2> "$T/web.log" &
+WPID=$!
+for _ in $(seq $((WAIT * 20))); do grep -q '^listening on' "$T/web.out" && break; sleep 0.05; done
+grep -q "$T/rootq/q.db (or its directory) belongs to root: serving as root, not as $RUNAS" "$T/web.log" &&
+	[ "$(status_ids "$WPID" Uid)" = "0 0 0 0" ] && ok "root's quarantine: ndrguard-web stays root and warns" ||
+	fail "root's quarantine: Uid '$(status_ids "$WPID" Uid)', log: $(cat "$T/web.log")"
+kill "$WPID" 2>/dev/null; wait "$WPID" 2>/dev/null; WPID=
 
 # --- 2. refusals ---------------------------------------------------------
 # expect_refused WHAT FILE FIX - every program refuses, naming FILE and FIX

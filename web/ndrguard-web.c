@@ -20,27 +20,38 @@
  *	quarantine's retention from now). --hash-password reads one line
  *	and prints the value for admin_password_hash.
  *
+ *	Started as root, it binds its listeners and loads (or creates) the
+ *	key as root, gives a key it created to daemon_user, then becomes
+ *	daemon_user for good before it opens the database, as ndrguardd
+ *	does; a quarantine root owns (the database, or its directory before
+ *	it exists) is served as root, with a warning.
+ *
  *	-f also logs to stderr.
  *
  * DIAGNOSTICS
  *	Exit 0 after a clean stop; 64 (EX_USAGE) for bad arguments, 78
- *	(EX_CONFIG) for a bad config or key file, or a config file,
- *	database or secret_file other users could change, 71 (EX_OSERR) when the
- *	listener or the database cannot be set up.
+ *	(EX_CONFIG) for a bad config or key file, an unknown daemon_user
+ *	(as root), or a config file, database or secret_file other users
+ *	could change, 71 (EX_OSERR) when the listener, the change of user
+ *	or the database cannot be set up.
  */
 #include "autoconfig.h"
 #include "config.h"
 #include "links.h"
 #include "log.h"
+#include "privilege.h"
 #include "store.h"
 #include "token.h"
 #include "web.h"
 
+#include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,19 +121,97 @@ static int web_main_link(const struct settings *set,
 	return EX_OK;
 }
 
-/* web_main_serve - run the server until SIGTERM or SIGINT */
+/*
+ * web_main_quarantine_root - is the quarantine root's: the database, or
+ * before it exists the directory it is to be made in? daemon_user could
+ * open it neither to read nor to create it
+ */
+static int web_main_quarantine_root(const char *database)
+{
+	const char *slash = strrchr(database, '/');
+	struct stat st;
+	char *dir;
+	int ret;
+
+	if (stat(database, &st) == 0)
+		return st.st_uid == 0;
+	if (errno != ENOENT)
+		return 0;
+	dir = slash == NULL ? strdup(".") : slash == database ? strdup("/")
+		: strndup(database, (size_t)(slash - database));
+	ret = dir != NULL && stat(dir, &st) == 0 && st.st_uid == 0;
+	free(dir);
+	return ret;
+}
+
+/*
+ * web_main_user - started as root, the account to become once the
+ * listeners are bound: daemon_user, as ndrguardd does. A quarantine
+ * that root owns is left to root, with a warning when serving, since
+ * daemon_user could not open it. *pw_r is NULL to stay as we are.
+ */
+static int web_main_user(const struct settings *set, int serving,
+			 struct passwd **pw_r, const char **error_r)
+{
+	*pw_r = NULL;
+	if (geteuid() != 0)
+		return 0;
+	if (web_main_quarantine_root(set->database)) {
+		if (serving)
+			log_warning("%s (or its directory) belongs to root: "
+				    "serving as root, not as %s; chown it to "
+				    "%s", set->database, set->daemon_user,
+				    set->daemon_user);
+		return 0;
+	}
+	return privilege_user(set->daemon_user, pw_r, error_r);
+}
+
+/* web_main_bind - as root: http_listen, and metrics_listen when set */
+static int web_main_bind(const struct settings *set, int *fd_r,
+			 int *metrics_fd_r)
+{
+	const char *err;
+
+	*fd_r = web_server_listen(set, &err);
+	if (*fd_r < 0) {
+		log_error("http_listen %s: %s", set->http_listen, err);
+		return -1;
+	}
+	*metrics_fd_r = web_server_metrics_listen(set, &err);
+	if (*metrics_fd_r == -1) {
+		log_error("metrics_listen %s: %s", set->metrics_listen, err);
+		close(*fd_r);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * web_main_serve - bind, become pw (when not NULL), then run the server
+ * until SIGTERM or SIGINT
+ */
 static int web_main_serve(const struct settings *set,
-			  const struct token_key *key)
+			  const struct token_key *key,
+			  const struct passwd *pw)
 {
 	struct store_options opts = {
 		.busy_timeout_ms = set->busy_timeout * 1000, .create = 1 };
 	struct web_server *server;
 	struct store *st;
 	const char *err;
+	int fd, metrics_fd;
 	sigset_t sigs;
 	int sig;
 
-	/* create or bring the schema up to date once, before any thread */
+	if (web_main_bind(set, &fd, &metrics_fd) < 0)
+		return EX_OSERR;
+	if (privilege_drop(pw, &err) < 0) {
+		log_error("%s", err);
+		return EX_OSERR;
+	}
+	/* create or bring the schema up to date once, before any thread,
+	   as the user that serves it */
 	if (store_open(set->database, &opts, &st, &err) < 0) {
 		log_error("%s", err);
 		return EX_OSERR;
@@ -134,7 +223,7 @@ static int web_main_serve(const struct settings *set,
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (web_server_start(set, key, -1, &server, &err) < 0) {
+	if (web_server_start(set, key, fd, &server, &err) < 0) {
 		log_error("http_listen %s: %s", set->http_listen, err);
 		return EX_OSERR;
 	}
@@ -147,7 +236,7 @@ static int web_main_serve(const struct settings *set,
 	} else {
 		printf("listening on %s\n", set->http_listen);
 	}
-	if (web_server_start_metrics(server, set, -1, &err) < 0) {
+	if (web_server_start_metrics(server, set, metrics_fd, &err) < 0) {
 		log_error("metrics_listen %s: %s", set->metrics_listen, err);
 		web_server_stop(&server);
 		return EX_OSERR;
@@ -171,6 +260,7 @@ int main(int argc, char **argv)
 	int foreground = 0, ret;
 	struct settings set;
 	struct token_key *key = NULL;
+	struct passwd *pw;
 	const char *err;
 
 	/* before SQLite starts: without memory statistics, its allocations
@@ -207,11 +297,20 @@ int main(int argc, char **argv)
 		settings_free(&set);
 		return EX_CONFIG;
 	}
+	if (web_main_user(&set, link_what == NULL, &pw, &err) < 0) {
+		fprintf(stderr, "ndrguard-web: %s: %s\n", err, set.daemon_user);
+		settings_free(&set);
+		return EX_CONFIG;
+	}
 	if (token_key_load(set.secret_file, 1, &key, &err) < 0) {
 		log_error("secret_file: %s", err);
 		settings_free(&set);
 		return EX_CONFIG;
 	}
+	/* a key root just made is daemon_user's, as ndrguardd leaves it:
+	   the server (after the drop) and `ndrguard digest` read it */
+	if (privilege_give(set.secret_file, pw, &err) < 0)
+		log_warning("%s", err);
 	if (link_what != NULL) {
 		if (expires == 0)
 			expires = (long long)time(NULL) +
@@ -219,7 +318,7 @@ int main(int argc, char **argv)
 		ret = web_main_link(&set, key, link_what, link_subject,
 				    expires);
 	} else {
-		ret = web_main_serve(&set, key);
+		ret = web_main_serve(&set, key, pw);
 	}
 	token_key_free(&key);
 	settings_free(&set);
