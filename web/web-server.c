@@ -10,7 +10,9 @@
  *	is used by one thread at a time).
  *
  *	Limits, all from ndrguard.conf(5): connections in all and per client
- *	address, an idle timeout (which also ends clients that trickle),
+ *	address, an idle timeout (libmicrohttpd's, which every byte
+ *	restarts), a deadline for the whole request (http_request_timeout:
+ *	a thread of ours shuts down the sockets of clients that trickle),
  *	the size of a request's headers and body, and a per-address token
  *	bucket of http_rate_limit requests a minute. A request over a limit
  *	gets our own error page, with the same security headers as every
