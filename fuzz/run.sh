@@ -107,7 +107,11 @@ seed()
 			cp "$f" "$2/$(basename "$(dirname "$f")")-$(basename "$f")"
 		done ;;
 	config)
-		cp "$top/doc/ndrguard.conf.sample" "$2/" ;;
+		cp "$top/doc/ndrguard.conf.sample" "$2/"
+		# the parameter names as settings.c has them today
+		{ cat "$top/fuzz/config.dict"
+		  sed -n 's/^[[:space:]]*{ \("[a-z_]*"\),.*/\1/p' \
+			"$top/lib/settings.c"; } > "$out/config.dict" ;;
 	esac
 }
 
@@ -117,7 +121,7 @@ opts()
 	case $1 in
 	classify) echo "-max_len=65536" ;;
 	lmtp) echo "-max_len=16384 -dict=$top/fuzz/lmtp.dict" ;;
-	config) echo "-max_len=8192 -dict=$top/fuzz/config.dict" ;;
+	config) echo "-max_len=8192 -dict=$out/config.dict" ;;
 	template) echo "-max_len=8192 -dict=$top/fuzz/template.dict" ;;
 	token) echo "-max_len=512" ;;
 	web) echo "-max_len=8192 -dict=$top/fuzz/http.dict" ;;
