@@ -19,6 +19,9 @@
 #include <string.h>
 
 #define TEMPLATE_MAX_DEPTH 32
+/* nodes one render may visit: sections nested over the same list
+   multiply, so a few lines of template could otherwise render for hours */
+#define TEMPLATE_MAX_STEPS (4UL * 1024 * 1024)
 #define TEMPLATE_MAX_SIZE (1024 * 1024)
 
 enum template_node_type {
@@ -541,12 +544,15 @@ static int template_truthy(const struct template_value *v)
 static void template_render_range(const struct template *tpl, size_t i,
 				  size_t end,
 				  const struct template_data **ctx,
-				  unsigned int depth, struct strbuf *out)
+				  unsigned int depth, struct strbuf *out,
+				  unsigned long *steps)
 {
 	while (i < end) {
 		const struct template_node *n = &tpl->nodes[i];
 		const struct template_value *v;
 
+		if (++*steps > TEMPLATE_MAX_STEPS)
+			return;
 		switch (n->type) {
 		case NODE_TEXT:
 			strbuf_append(out, n->text, n->len);
@@ -569,11 +575,11 @@ static void template_render_range(const struct template *tpl, size_t i,
 					ctx[depth] = v->items[j];
 					template_render_range(tpl, i + 1, n->end,
 							      ctx, depth + 1,
-							      out);
+							      out, steps);
 				}
 			} else if (template_truthy(v)) {
 				template_render_range(tpl, i + 1, n->end, ctx,
-						      depth, out);
+						      depth, out, steps);
 			}
 			i = n->end;
 			continue;
@@ -581,7 +587,7 @@ static void template_render_range(const struct template *tpl, size_t i,
 			v = template_lookup(ctx, depth, n);
 			if (!template_truthy(v))
 				template_render_range(tpl, i + 1, n->end, ctx,
-						      depth, out);
+						      depth, out, steps);
 			i = n->end;
 			continue;
 		}
@@ -593,8 +599,9 @@ void template_render(const struct template *tpl,
 		     const struct template_data *data, struct strbuf *out)
 {
 	const struct template_data *ctx[TEMPLATE_MAX_DEPTH + 2];
+	unsigned long steps = 0;
 
 	ctx[0] = data;
 	strbuf_grow(out, 0);
-	template_render_range(tpl, 0, tpl->count, ctx, 1, out);
+	template_render_range(tpl, 0, tpl->count, ctx, 1, out, &steps);
 }

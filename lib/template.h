@@ -60,7 +60,11 @@ int template_parse(const char *name, const char *text, size_t len,
 int template_load(const char *path, struct template **tpl_r,
 		  const char **error_r);
 void template_free(struct template **_tpl);
-/* template_render - append the output for data (which may be NULL) */
+/*
+ * template_render - append the output for data (which may be NULL). A
+ * template that nests sections over the same lists so deep that its
+ * output grows beyond reason (millions of nodes) is cut off there.
+ */
 void template_render(const struct template *tpl,
 		     const struct template_data *data, struct strbuf *out);
 /* template_name - the name given at parse time (the file name) */

@@ -115,6 +115,30 @@ START_TEST(sections_iterate_and_nest)
 }
 END_TEST
 
+/* the same list nested 20 deep would be 3^20 copies: cut off early */
+START_TEST(nested_lists_are_bounded)
+{
+	struct template_data *d = template_data_create();
+	struct strbuf tpl_text = STRBUF_INIT;
+	char *s;
+
+	for (int i = 0; i < 3; i++)
+		template_data_set(template_data_add(d, "l"), "v", "x");
+	for (int i = 0; i < 20; i++)
+		strbuf_puts(&tpl_text, "{{#l}}{{v}}");
+	for (int i = 0; i < 20; i++)
+		strbuf_puts(&tpl_text, "{{/l}}");
+	s = render(strbuf_cstr(&tpl_text), TEMPLATE_TEXT, d);
+	/* a 3-deep copy renders whole; the whole 20-deep one would be
+	   over 5 GB: the output stops within the step bound */
+	ck_assert_uint_gt(strlen(s), 39);
+	ck_assert_uint_lt(strlen(s), 16 * 1024 * 1024);
+	free(s);
+	strbuf_free(&tpl_text);
+	template_data_free(&d);
+}
+END_TEST
+
 START_TEST(conditionals_and_inverted)
 {
 	struct template_data *d = template_data_create();
@@ -240,6 +264,7 @@ int main(void)
 	tcase_add_test(tc, text_templates_do_not_escape);
 	tcase_add_test(tc, absent_names_render_nothing);
 	tcase_add_test(tc, sections_iterate_and_nest);
+	tcase_add_test(tc, nested_lists_are_bounded);
 	tcase_add_test(tc, conditionals_and_inverted);
 	tcase_add_test(tc, standalone_tags_take_their_line);
 	tcase_add_test(tc, values_can_be_replaced);
