@@ -219,8 +219,6 @@ static void lmtp_cmd_rcpt(struct lmtp_session *s, const char *args)
 
 static void lmtp_cmd_data(struct lmtp_session *s, const char *args)
 {
-	enum lmtp_read r;
-
 	if (!s->mail_done) {
 		lmtp_session_reply(s, "503 5.5.1 Error: need MAIL command");
 		return;
@@ -234,25 +232,12 @@ static void lmtp_cmd_data(struct lmtp_session *s, const char *args)
 		return;
 	}
 	lmtp_session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
-	/* a commit starting while this message arrives may wait for it */
+	/* a commit starting while this message arrives may wait for it;
+	   a session that ends before the final "." withdraws it
+	   (lmtp_session_reset) and leaves nothing behind */
 	store_writer_expect();
 	s->store_announced = 1;
-	r = lmtp_session_read_data(s);
-	if (r == LMTP_READ_OK)
-		lmtp_deliver(s);
-	if (s->store_announced) {
-		store_writer_unexpect();
-		s->store_announced = 0;
-	}
-	if (r != LMTP_READ_OK) {
-		/* the client is gone or too slow: nothing was decided, so
-		   nothing is left behind */
-		if (r == LMTP_READ_TIMEOUT)
-			lmtp_session_reply(s, "421 4.4.2 %s Error: timeout "
-					   "exceeded", lmtp_server_hostname());
-		s->quit = 1;
-	}
-	lmtp_session_reset(s);
+	lmtp_session_begin_data(s);
 }
 
 static void lmtp_cmd_rset(struct lmtp_session *s, const char *args)

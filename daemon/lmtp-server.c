@@ -1,22 +1,29 @@
 /*
- * lmtp-server.c - accept LMTP connections, a thread for each
+ * lmtp-server.c - LMTP connections: one event loop, and threads for the
+ * decisions
  *
- * A thread per connection keeps each session a plain sequence of reads
- * and writes. Postfix opens one connection per lmtp(8) process, so the
- * number is small and bounded (lmtp_max_connections; one more is told
- * 421 4.3.2 and closed). What the connections share, the database, has
- * one writer of its own (store-writer.h).
+ * One thread (the caller of lmtp_server_run) owns every connection: it
+ * accepts them, reads what arrives, runs the commands and writes the
+ * replies, all without waiting (lmtp-session.c). A wake-up serves every
+ * connection that is ready; threads that wait in read() one connection
+ * each would cost a thread switch per command, and on a busy server most
+ * of a message's cost was that.
  *
- * The threads are kept: a session that ends leaves its thread waiting
- * for the next connection, for LMTP_SERVER_IDLE seconds. Clients that
- * open a connection per message (lmtp_connection_cache_on_demand off, or
- * smtp-source) would otherwise pay for a thread's creation and exit with
- * every message.
+ * A complete message is handed to a decision thread, since its decision
+ * waits: for the commit (store-writer.h) and for the re-injection hop.
+ * The loop leaves that connection alone until the thread hands it back
+ * with its replies. Decision threads are made as needed, at most one per
+ * connection, and a spare one waits LMTP_SERVER_IDLE seconds for work.
+ *
+ * Limits: lmtp_max_connections (one more is told 421 4.3.2 and closed),
+ * lmtp_idle_timeout while waiting for a command, lmtp_command_timeout
+ * for the rest of a command line, for a pause in the message data and
+ * for a client that does not take its replies.
  *
  * Stopping: lmtp_server_stop() makes the shutdown pipe readable. The
- * accept loop ends, sessions waiting for a command say 421 and close,
- * sessions inside a transaction finish it first; lmtp_server_run()
- * returns when the last session has ended.
+ * loop stops accepting; connections waiting for a command say 421 and
+ * close; connections inside a message finish it first, then say 421;
+ * lmtp_server_run() returns when the last connection has ended.
  */
 #include "autoconfig.h"
 #include "lmtp.h"
@@ -26,42 +33,58 @@
 #include "xalloc.h"
 
 #include <errno.h>
-#include <poll.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define LMTP_SERVER_STACK (1024 * 1024)
 #define LMTP_SERVER_IDLE 60	/* seconds a spare thread waits for work */
+#define LMTP_SERVER_EVENTS 64
+
+/* what an epoll event is for, besides a session */
+static char lmtp_server_listen_tag, lmtp_server_wake_tag,
+	lmtp_server_shutdown_tag;
 
 static struct {
+	/* the decision threads and their lists */
 	pthread_mutex_t lock;
-	pthread_cond_t idle;	/* the last session ended */
-	pthread_cond_t work;	/* a session was queued for a spare thread */
+	pthread_cond_t work;	/* a message was queued */
 	pthread_cond_t gone;	/* a thread ended */
-	unsigned int sessions;
-	unsigned int threads, spare;	/* all, and those waiting for work */
-	struct lmtp_session *queue;	/* sessions waiting for a thread */
-	unsigned int queued;
-	int stopping;
+	struct lmtp_session *jobs;	/* messages waiting for a thread */
+	struct lmtp_session *done;	/* decided, back to the loop */
+	unsigned int jobs_queued, threads, spare;
+	int threads_stop;
+
+	/* the loop's own */
+	int epfd, wake_fd, listen_fd;
+	struct lmtp_session **sessions;
+	unsigned int session_count, session_alloc;
 	unsigned long next_id;
+	int stopping;		/* atomic: no new command */
 	int shutdown_pipe[2];
 	char hostname[256];
 } lmtp_server = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.idle = PTHREAD_COND_INITIALIZER,
 	.work = PTHREAD_COND_INITIALIZER,
 	.gone = PTHREAD_COND_INITIALIZER,
+	.epfd = -1, .wake_fd = -1, .listen_fd = -1,
 	.shutdown_pipe = { -1, -1 },
 };
 
-int lmtp_server_shutdown_fd(void)
+static long long lmtp_server_now_ms(void)
 {
-	return lmtp_server.shutdown_pipe[0];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 const char *lmtp_server_hostname(void)
@@ -69,35 +92,30 @@ const char *lmtp_server_hostname(void)
 	return lmtp_server.hostname;
 }
 
+int lmtp_server_stopping(void)
+{
+	return __atomic_load_n(&lmtp_server.stopping, __ATOMIC_RELAXED);
+}
+
 void lmtp_server_stop(void)
 {
-	/* never read: once written, it stays readable for every poll */
+	/* never read: once written, it stays readable */
 	if (write(lmtp_server.shutdown_pipe[1], "x", 1) < 0)
 		log_warning("shutdown pipe: %s", strerror(errno));
 }
 
-/* lmtp_server_session_end - a session is over: free it, count it out */
-static void lmtp_server_session_end(struct lmtp_session *s)
-{
-	close(s->fd);
-	daemon_config_unref(&s->cfg);
-	free(s);
-	pthread_mutex_lock(&lmtp_server.lock);
-	if (--lmtp_server.sessions == 0)
-		pthread_cond_broadcast(&lmtp_server.idle);
-	pthread_mutex_unlock(&lmtp_server.lock);
-}
+/* --- decision threads --- */
 
-/* lmtp_server_next - the next queued session, or NULL when this thread
-   has waited long enough or the server stops (lock held) */
-static struct lmtp_session *lmtp_server_next(void)
+/* lmtp_server_next_job - a queued message, or NULL when this thread has
+   waited long enough or the server stops (lock held) */
+static struct lmtp_session *lmtp_server_next_job(void)
 {
 	struct timespec until;
 	struct lmtp_session *s;
 
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += LMTP_SERVER_IDLE;
-	while (lmtp_server.queue == NULL && !lmtp_server.stopping) {
+	while (lmtp_server.jobs == NULL && !lmtp_server.threads_stop) {
 		lmtp_server.spare++;
 		int rc = pthread_cond_timedwait(&lmtp_server.work,
 						&lmtp_server.lock, &until);
@@ -105,10 +123,10 @@ static struct lmtp_session *lmtp_server_next(void)
 		if (rc != 0)
 			break;
 	}
-	s = lmtp_server.queue;
+	s = lmtp_server.jobs;
 	if (s != NULL) {
-		lmtp_server.queue = s->next;
-		lmtp_server.queued--;
+		lmtp_server.jobs = s->next;
+		lmtp_server.jobs_queued--;
 	}
 	return s;
 }
@@ -116,12 +134,18 @@ static struct lmtp_session *lmtp_server_next(void)
 static void *lmtp_server_thread_main(void *arg)
 {
 	struct lmtp_session *s = arg;
+	uint64_t one = 1;
 
 	while (s != NULL) {
-		lmtp_session_run(s);
-		lmtp_server_session_end(s);
+		lmtp_session_deliver(s);
 		pthread_mutex_lock(&lmtp_server.lock);
-		s = lmtp_server_next();
+		s->next = lmtp_server.done;
+		lmtp_server.done = s;
+		pthread_mutex_unlock(&lmtp_server.lock);
+		if (write(lmtp_server.wake_fd, &one, sizeof(one)) < 0)
+			log_error("wake the LMTP loop: %s", strerror(errno));
+		pthread_mutex_lock(&lmtp_server.lock);
+		s = lmtp_server_next_job();
 		if (s == NULL) {
 			lmtp_server.threads--;
 			pthread_cond_broadcast(&lmtp_server.gone);
@@ -131,23 +155,19 @@ static void *lmtp_server_thread_main(void *arg)
 	return NULL;
 }
 
-/*
- * lmtp_server_dispatch - give s to a spare thread, or to a new one;
- * -1 with the error number when no thread could take it
- */
-static int lmtp_server_dispatch(struct lmtp_session *s)
+/* lmtp_server_queue - give a complete message to a spare thread, or to a
+   new one; -1 when no thread could be made */
+static int lmtp_server_queue(struct lmtp_session *s)
 {
 	pthread_attr_t attr;
 	pthread_t thread;
 	int rc;
 
 	pthread_mutex_lock(&lmtp_server.lock);
-	if (lmtp_server.spare > lmtp_server.queued) {
-		/* the order does not matter: a queued session always has a
-		   spare thread of its own */
-		s->next = lmtp_server.queue;
-		lmtp_server.queue = s;
-		lmtp_server.queued++;
+	if (lmtp_server.spare > lmtp_server.jobs_queued) {
+		s->next = lmtp_server.jobs;
+		lmtp_server.jobs = s;
+		lmtp_server.jobs_queued++;
 		pthread_cond_signal(&lmtp_server.work);
 		pthread_mutex_unlock(&lmtp_server.lock);
 		return 0;
@@ -160,12 +180,121 @@ static int lmtp_server_dispatch(struct lmtp_session *s)
 	rc = pthread_create(&thread, &attr, lmtp_server_thread_main, s);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
+		log_warning("cannot start a decision thread: %s", strerror(rc));
 		pthread_mutex_lock(&lmtp_server.lock);
 		lmtp_server.threads--;
 		pthread_mutex_unlock(&lmtp_server.lock);
-		return rc;
+		return -1;
 	}
 	return 0;
+}
+
+/* lmtp_server_threads_end - let the spare threads go, wait for them */
+static void lmtp_server_threads_end(void)
+{
+	pthread_mutex_lock(&lmtp_server.lock);
+	lmtp_server.threads_stop = 1;
+	pthread_cond_broadcast(&lmtp_server.work);
+	while (lmtp_server.threads > 0)
+		pthread_cond_wait(&lmtp_server.gone, &lmtp_server.lock);
+	pthread_mutex_unlock(&lmtp_server.lock);
+}
+
+/* --- connections --- */
+
+static void lmtp_server_watch(struct lmtp_session *s, unsigned int events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = s };
+
+	if (events != s->events
+	    && epoll_ctl(lmtp_server.epfd, EPOLL_CTL_MOD, s->fd, &ev) == 0)
+		s->events = events;
+}
+
+/* lmtp_server_listed - s is a session still open */
+static int lmtp_server_listed(const struct lmtp_session *s)
+{
+	for (unsigned int i = 0; i < lmtp_server.session_count; i++)
+		if (lmtp_server.sessions[i] == s)
+			return 1;
+	return 0;
+}
+
+static void lmtp_server_close(struct lmtp_session *s)
+{
+	for (unsigned int i = 0; i < lmtp_server.session_count; i++) {
+		if (lmtp_server.sessions[i] == s) {
+			lmtp_server.sessions[i] =
+				lmtp_server.sessions[--lmtp_server.session_count];
+			break;
+		}
+	}
+	close(s->fd);	/* also takes it out of the epoll set */
+	lmtp_session_free(s);
+	daemon_config_unref(&s->cfg);
+	free(s);
+}
+
+/* lmtp_server_deadline - when s has waited too long for what it waits */
+static void lmtp_server_deadline(struct lmtp_session *s, long long now)
+{
+	const struct settings *set = &s->cfg->set;
+
+	if (s->in_data || s->out.len > s->out_pos) {
+		s->deadline = now + set->lmtp_command_timeout * 1000LL;
+	} else if (s->line_open) {
+		if (s->line_started == 0)
+			s->line_started = now;
+		s->deadline = s->line_started
+			+ set->lmtp_command_timeout * 1000LL;
+	} else {
+		s->line_started = 0;
+		s->deadline = now + set->lmtp_idle_timeout * 1000LL;
+	}
+}
+
+/*
+ * lmtp_server_advance - run s as far as its input goes: commands, and a
+ * complete message to a decision thread; then write the replies
+ */
+static void lmtp_server_advance(struct lmtp_session *s)
+{
+	enum lmtp_step step = lmtp_session_step(s);
+	int sent;
+
+	if (step == LMTP_STEP_MESSAGE) {
+		/* the 354 of a pipelining client may still be here */
+		if (lmtp_session_send(s) >= 0 && lmtp_server_queue(s) == 0) {
+			s->busy = 1;
+			lmtp_server_watch(s, 0);
+			return;
+		}
+		lmtp_server_close(s);	/* nothing was stored */
+		return;
+	}
+	sent = lmtp_session_send(s);
+	if (step == LMTP_STEP_CLOSE || sent < 0) {
+		lmtp_server_close(s);
+		return;
+	}
+	lmtp_server_deadline(s, lmtp_server_now_ms());
+	lmtp_server_watch(s, sent == 0 ? EPOLLIN | EPOLLOUT : EPOLLIN);
+}
+
+/* lmtp_server_readable - input (or the end of it) for s */
+static void lmtp_server_readable(struct lmtp_session *s)
+{
+	ssize_t n = lmtp_session_receive(s);
+
+	if (n == -1)
+		return;	/* nothing after all */
+	if (n <= 0) {
+		/* the client is gone: a message not complete leaves no
+		   trace, since nothing was decided */
+		lmtp_server_close(s);
+		return;
+	}
+	lmtp_server_advance(s);
 }
 
 /* lmtp_server_refuse - a connection over the limit gets 421 and goes */
@@ -181,24 +310,14 @@ static void lmtp_server_refuse(int fd, unsigned int max)
 	close(fd);
 }
 
-/* lmtp_server_timeouts - writes must not block a session forever */
-static void lmtp_server_timeouts(int fd, unsigned int secs)
-{
-	struct timeval tv = { .tv_sec = secs };
-
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
 static void lmtp_server_start_session(int fd)
 {
 	struct daemon_config *cfg = daemon_config_get();
 	unsigned int max = cfg->set.lmtp_max_connections;
+	struct epoll_event ev = { .events = EPOLLIN };
 	struct lmtp_session *s;
-	int rc;
 
-	pthread_mutex_lock(&lmtp_server.lock);
-	if (lmtp_server.sessions >= max) {
-		pthread_mutex_unlock(&lmtp_server.lock);
+	if (lmtp_server.session_count >= max) {
 		log_warning("connection refused: %u connections (lmtp_max_connections)",
 			    max);
 		daemon_config_unref(&cfg);
@@ -206,31 +325,118 @@ static void lmtp_server_start_session(int fd)
 		lmtp_server_refuse(fd, max);
 		return;
 	}
-	lmtp_server.sessions++;
-	pthread_mutex_unlock(&lmtp_server.lock);
 	metrics_count(METRIC_LMTP_CONNECTIONS);
-
 	s = xcalloc(1, sizeof(*s));
 	s->fd = fd;
 	s->cfg = cfg;
 	s->id = ++lmtp_server.next_id;
-	lmtp_server_timeouts(fd, cfg->set.lmtp_command_timeout);
-	rc = lmtp_server_dispatch(s);
-	if (rc != 0) {
-		log_warning("cannot start a session thread: %s", strerror(rc));
+	s->events = EPOLLIN;
+	ev.data.ptr = s;
+	if (epoll_ctl(lmtp_server.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		log_warning("epoll: %s", strerror(errno));
+		close(fd);
 		daemon_config_unref(&s->cfg);
 		free(s);
-		lmtp_server_refuse(fd, max);
-		pthread_mutex_lock(&lmtp_server.lock);
-		if (--lmtp_server.sessions == 0)
-			pthread_cond_broadcast(&lmtp_server.idle);
-		pthread_mutex_unlock(&lmtp_server.lock);
+		return;
 	}
+	if (lmtp_server.session_count == lmtp_server.session_alloc) {
+		lmtp_server.session_alloc = lmtp_server.session_alloc * 2 + 16;
+		lmtp_server.sessions = xrealloc(lmtp_server.sessions,
+			lmtp_server.session_alloc * sizeof(*lmtp_server.sessions));
+	}
+	lmtp_server.sessions[lmtp_server.session_count++] = s;
+	lmtp_session_greet(s);
+	lmtp_server_advance(s);
+}
+
+static void lmtp_server_accept(void)
+{
+	for (;;) {
+		int fd = accept4(lmtp_server.listen_fd, NULL, NULL,
+				 SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd >= 0) {
+			lmtp_server_start_session(fd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			log_warning("accept: %s", strerror(errno));
+		if (errno == EMFILE || errno == ENFILE)
+			usleep(100 * 1000);
+		return;
+	}
+}
+
+/* lmtp_server_decided - take back the sessions whose messages are decided */
+static void lmtp_server_decided(void)
+{
+	struct lmtp_session *s, *next;
+	uint64_t count;
+
+	if (read(lmtp_server.wake_fd, &count, sizeof(count)) < 0
+	    && errno != EAGAIN)
+		log_warning("wake-up counter: %s", strerror(errno));
+	pthread_mutex_lock(&lmtp_server.lock);
+	s = lmtp_server.done;
+	lmtp_server.done = NULL;
+	pthread_mutex_unlock(&lmtp_server.lock);
+	for (; s != NULL; s = next) {
+		next = s->next;
+		s->busy = 0;
+		lmtp_server_advance(s);
+	}
+}
+
+/* lmtp_server_begin_stop - no new connection; idle ones are told so */
+static void lmtp_server_begin_stop(void)
+{
+	__atomic_store_n(&lmtp_server.stopping, 1, __ATOMIC_RELAXED);
+	close(lmtp_server.listen_fd);	/* also leaves the epoll set */
+	lmtp_server.listen_fd = -1;
+	epoll_ctl(lmtp_server.epfd, EPOLL_CTL_DEL,
+		  lmtp_server.shutdown_pipe[0], NULL);
+	/* backwards: closing a session moves the last one into its slot */
+	for (unsigned int i = lmtp_server.session_count; i-- > 0;) {
+		struct lmtp_session *s = lmtp_server.sessions[i];
+
+		if (!s->busy && !s->in_data && !s->line_open)
+			lmtp_server_advance(s);
+	}
+	if (lmtp_server.session_count > 0)
+		log_info("stopping: waiting for %u connections to finish",
+			 lmtp_server.session_count);
+}
+
+/* lmtp_server_expire - end the sessions that waited too long */
+static int lmtp_server_expire(void)
+{
+	long long now = lmtp_server_now_ms(), next = -1;
+
+	for (unsigned int i = lmtp_server.session_count; i-- > 0;) {
+		struct lmtp_session *s = lmtp_server.sessions[i];
+
+		if (s->busy)
+			continue;
+		if (s->deadline <= now) {
+			lmtp_session_timeout(s);
+			lmtp_session_send(s);
+			lmtp_server_close(s);
+		} else if (next < 0 || s->deadline - now < next) {
+			next = s->deadline - now;
+		}
+	}
+	return next < 0 || next > 60000 ? 60000 : (int)next + 1;
 }
 
 int lmtp_server_init(void)
 {
 	if (pipe(lmtp_server.shutdown_pipe) < 0)
+		return -1;
+	lmtp_server.epfd = epoll_create1(EPOLL_CLOEXEC);
+	lmtp_server.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (lmtp_server.epfd < 0 || lmtp_server.wake_fd < 0)
 		return -1;
 	if (gethostname(lmtp_server.hostname,
 			sizeof(lmtp_server.hostname) - 1) < 0)
@@ -238,46 +444,72 @@ int lmtp_server_init(void)
 	return 0;
 }
 
+static int lmtp_server_nonblock(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+static int lmtp_server_add(int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	return epoll_ctl(lmtp_server.epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
 int lmtp_server_run(int listen_fd)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = listen_fd, .events = POLLIN },
-		{ .fd = lmtp_server.shutdown_pipe[0], .events = POLLIN },
-	};
+	struct epoll_event ev[LMTP_SERVER_EVENTS];
+	int timeout = 60000;
 
-	for (;;) {
-		int rc = poll(pfd, 2, -1);
-
-		if (rc < 0 && errno != EINTR) {
-			log_error("poll: %s", strerror(errno));
-			break;
-		}
-		if (rc <= 0)
-			continue;
-		if (pfd[1].revents != 0)
-			break;
-		int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno != EINTR && errno != EAGAIN
-			    && errno != ECONNABORTED)
-				log_warning("accept: %s", strerror(errno));
-			if (errno == EMFILE || errno == ENFILE)
-				usleep(100 * 1000);
-			continue;
-		}
-		lmtp_server_start_session(fd);
+	lmtp_server.listen_fd = listen_fd;
+	if (lmtp_server_nonblock(listen_fd) < 0
+	    || lmtp_server_add(listen_fd, &lmtp_server_listen_tag) < 0
+	    || lmtp_server_add(lmtp_server.wake_fd, &lmtp_server_wake_tag) < 0
+	    || lmtp_server_add(lmtp_server.shutdown_pipe[0],
+			       &lmtp_server_shutdown_tag) < 0) {
+		log_error("LMTP event loop: %s", strerror(errno));
+		return -1;
 	}
-	close(listen_fd);
-	pthread_mutex_lock(&lmtp_server.lock);
-	if (lmtp_server.sessions > 0)
-		log_info("stopping: waiting for %u connections to finish",
-			 lmtp_server.sessions);
-	while (lmtp_server.sessions > 0)
-		pthread_cond_wait(&lmtp_server.idle, &lmtp_server.lock);
-	lmtp_server.stopping = 1;
-	pthread_cond_broadcast(&lmtp_server.work);
-	while (lmtp_server.threads > 0)
-		pthread_cond_wait(&lmtp_server.gone, &lmtp_server.lock);
-	pthread_mutex_unlock(&lmtp_server.lock);
+	while (lmtp_server.listen_fd >= 0 || lmtp_server.session_count > 0) {
+		int n = epoll_wait(lmtp_server.epfd, ev, LMTP_SERVER_EVENTS,
+				   timeout);
+
+		if (n < 0 && errno != EINTR) {
+			log_error("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			void *tag = ev[i].data.ptr;
+
+			if (tag == &lmtp_server_listen_tag)
+				lmtp_server_accept();
+			else if (tag == &lmtp_server_wake_tag)
+				lmtp_server_decided();
+			else if (tag == &lmtp_server_shutdown_tag)
+				lmtp_server_begin_stop();
+		}
+		for (int i = 0; i < n; i++) {
+			struct lmtp_session *s = ev[i].data.ptr;
+
+			if (s == (void *)&lmtp_server_listen_tag
+			    || s == (void *)&lmtp_server_wake_tag
+			    || s == (void *)&lmtp_server_shutdown_tag)
+				continue;
+			/* a session closed earlier in this round is gone:
+			   only those still listed are served */
+			if (!lmtp_server_listed(s) || s->busy)
+				continue;
+			if (ev[i].events & EPOLLOUT)
+				lmtp_server_advance(s);
+			else
+				lmtp_server_readable(s);
+		}
+		timeout = lmtp_server_expire();
+	}
+	if (lmtp_server.listen_fd >= 0)
+		close(lmtp_server.listen_fd);
+	lmtp_server_threads_end();
 	return 0;
 }

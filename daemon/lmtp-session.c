@@ -1,15 +1,18 @@
 /*
- * lmtp-session.c - one LMTP connection: lines in, replies out, timeouts
+ * lmtp-session.c - one LMTP connection: lines in, replies out
  *
- * Replies are collected in s->out and written only when the session has
- * to wait for input: with PIPELINING (RFC 2920) a client may send many
- * commands at once and gets their replies together, and a client that
- * waits for each reply gets it before we wait.
+ * The session never waits: lmtp_session_receive() takes what has
+ * arrived, lmtp_session_step() turns it into commands and message data
+ * as far as it goes, lmtp_session_send() writes what it can of the
+ * replies. The event loop of lmtp-server.c calls them when the socket is
+ * ready, and runs a finished message's decision (lmtp_session_deliver)
+ * in a thread of its own, since that waits for the disk and the
+ * re-injection hop.
  *
- * Two clocks guard a session: lmtp_idle_timeout while waiting for the
- * first byte of a command (a stopping daemon interrupts that wait, since
- * no transaction is in flight then), and lmtp_command_timeout for the
- * rest of a command line and for any pause within the message data.
+ * Replies are collected in s->out and written when the session has
+ * nothing left to read: with PIPELINING (RFC 2920) a client may send
+ * many commands at once and gets their replies together, and a client
+ * that waits for each reply gets it before we wait.
  *
  * The message data (RFC 5321 4.5.2) arrives dot-stuffed with CRLF line
  * ends; it is kept unstuffed with LF line ends, as Postfix keeps mail in
@@ -21,6 +24,7 @@
 #include "lmtp.h"
 #include "daemon-config.h"
 #include "log.h"
+#include "store-writer.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -29,20 +33,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 /* a message buffer bigger than this is freed, not kept, between
    transactions: the peak size of one message must not stay resident */
 #define LMTP_MSG_KEEP (256 * 1024)
-
-static long long lmtp_session_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void lmtp_session_reply(struct lmtp_session *s, const char *fmt, ...)
 {
@@ -54,116 +49,82 @@ void lmtp_session_reply(struct lmtp_session *s, const char *fmt, ...)
 	strbuf_puts(&s->out, "\r\n");
 }
 
-/* lmtp_session_flush - write the pending replies; a failed write ends
-   the session at the next read */
-static void lmtp_session_flush(struct lmtp_session *s)
+/*
+ * lmtp_session_send - write what it can of the pending replies without
+ * waiting: 1 when all is written, 0 when the socket is full, -1 when the
+ * client is gone
+ */
+int lmtp_session_send(struct lmtp_session *s)
 {
-	size_t done = 0;
-
-	while (done < s->out.len && !s->write_failed) {
-		ssize_t n = send(s->fd, s->out.data + done, s->out.len - done,
-				 MSG_NOSIGNAL);
+	while (s->out_pos < s->out.len) {
+		ssize_t n = send(s->fd, s->out.data + s->out_pos,
+				 s->out.len - s->out_pos,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0) {
 			s->write_failed = 1;
-		else
-			done += (size_t)n;
+			return -1;
+		}
+		s->out_pos += (size_t)n;
 	}
 	strbuf_reset(&s->out);
+	s->out_pos = 0;
+	return 1;
 }
 
 /*
- * lmtp_session_fill - read more input, waiting until deadline (monotonic
- * ms). The unread rest is moved to the front first, so a caller that
- * needs a few more bytes to decide gets them after what it has.
+ * lmtp_session_receive - read what has arrived, without waiting: the
+ * number of bytes, 0 at the end of input, -1 when nothing is there yet,
+ * -2 on an error. The unread rest is moved to the front first.
  */
-static enum lmtp_read lmtp_session_fill(struct lmtp_session *s,
-					long long deadline, int interruptible)
+ssize_t lmtp_session_receive(struct lmtp_session *s)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = s->fd, .events = POLLIN },
-		{ .fd = lmtp_server_shutdown_fd(), .events = POLLIN },
-	};
 	ssize_t n;
 
-	lmtp_session_flush(s);
-	if (s->write_failed)
-		return LMTP_READ_EOF;
 	if (s->in_pos > 0) {
 		memmove(s->in, s->in + s->in_pos, s->in_len - s->in_pos);
 		s->in_len -= s->in_pos;
 		s->in_pos = 0;
 	}
-	for (;;) {
-		long long left = deadline - lmtp_session_now_ms();
-		int rc;
-
-		if (left <= 0)
-			return LMTP_READ_TIMEOUT;
-		rc = poll(pfd, interruptible ? 2 : 1, (int)(left > 60000 ? 60000 : left));
-		if (rc < 0 && errno != EINTR)
-			return LMTP_READ_EOF;
-		if (rc <= 0)
-			continue;
-		/* a stopping daemon takes no new command, even one that is
-		   already waiting: the shutdown is checked first */
-		if (interruptible && pfd[1].revents != 0)
-			return LMTP_READ_SHUTDOWN;
-		if (pfd[0].revents != 0)
-			break;
-	}
 	do
-		n = read(s->fd, s->in + s->in_len, sizeof(s->in) - s->in_len);
+		n = recv(s->fd, s->in + s->in_len, sizeof(s->in) - s->in_len,
+			 MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return LMTP_READ_EOF;
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : -2;
 	s->in_len += (size_t)n;
-	return LMTP_READ_OK;
+	return n;
 }
 
 /*
- * lmtp_session_read_command - the next command line into s->line (CR LF
- * or LF removed). A line longer than lmtp_line_length_limit is read to
- * its end and thrown away, with s->line_too_long set.
+ * lmtp_session_line - take bytes of the current command line into
+ * s->line; 1 when the line is complete (CR LF or LF removed). A line
+ * longer than lmtp_line_length_limit is read to its end and thrown
+ * away, with s->line_too_long set.
  */
-static enum lmtp_read lmtp_session_read_command(struct lmtp_session *s)
+static int lmtp_session_line(struct lmtp_session *s)
 {
-	const struct settings *set = &s->cfg->set;
-	long long deadline;
-	enum lmtp_read r;
+	const char *start = s->in + s->in_pos;
+	size_t avail = s->in_len - s->in_pos;
+	const char *nl = memchr(start, '\n', avail);
+	size_t n = nl ? (size_t)(nl - start) : avail;
 
-	strbuf_reset(&s->line);
-	s->line_too_long = 0;
-	if (s->in_pos == s->in_len) {
-		r = lmtp_session_fill(s, lmtp_session_now_ms()
-				      + set->lmtp_idle_timeout * 1000LL, 1);
-		if (r != LMTP_READ_OK)
-			return r;
-	}
-	deadline = lmtp_session_now_ms() + set->lmtp_command_timeout * 1000LL;
-	for (;;) {
-		const char *start = s->in + s->in_pos;
-		size_t avail = s->in_len - s->in_pos;
-		const char *nl = memchr(start, '\n', avail);
-		size_t n = nl ? (size_t)(nl - start) : avail;
-
-		if (s->line.len + n > set->lmtp_line_length_limit)
-			s->line_too_long = 1;
-		else
-			strbuf_append(&s->line, start, n);
-		s->in_pos += nl ? n + 1 : n;
-		if (nl != NULL)
-			break;
-		r = lmtp_session_fill(s, deadline, 0);
-		if (r != LMTP_READ_OK)
-			return r;
-	}
+	if (s->line.len + n > s->cfg->set.lmtp_line_length_limit)
+		s->line_too_long = 1;
+	else
+		strbuf_append(&s->line, start, n);
+	s->in_pos += nl ? n + 1 : n;
+	s->line_open = nl == NULL;
+	if (nl == NULL)
+		return 0;
 	if (s->line.len > 0 && s->line.data[s->line.len - 1] == '\r')
 		s->line.data[--s->line.len] = '\0';
 	if (s->line_too_long)
 		strbuf_reset(&s->line);
-	return LMTP_READ_OK;
+	return 1;
 }
 
 /* lmtp_session_keep - add message bytes, or note that it is too big */
@@ -213,7 +174,7 @@ static enum lmtp_dot lmtp_session_dot(const struct lmtp_session *s,
  * lmtp_session_data_chunk - take the bytes up to the next line end (or
  * all there is); returns 1 when a line ended
  */
-static int lmtp_session_data_chunk(struct lmtp_session *s, int *pending_cr)
+static int lmtp_session_data_chunk(struct lmtp_session *s)
 {
 	const char *start = s->in + s->in_pos;
 	size_t avail = s->in_len - s->in_pos;
@@ -223,12 +184,12 @@ static int lmtp_session_data_chunk(struct lmtp_session *s, int *pending_cr)
 	s->in_pos += nl ? n + 1 : n;
 	/* a CR held back from the previous chunk is content unless an LF
 	   follows it at once */
-	if (*pending_cr && !(nl != NULL && n == 0))
+	if (s->pending_cr && !(nl != NULL && n == 0))
 		lmtp_session_keep(s, "\r", 1);
-	*pending_cr = 0;
+	s->pending_cr = 0;
 	if (n > 0 && start[n - 1] == '\r') {
 		n--;
-		*pending_cr = nl == NULL;
+		s->pending_cr = nl == NULL;
 	}
 	lmtp_session_keep(s, start, n);
 	if (nl != NULL)
@@ -236,43 +197,107 @@ static int lmtp_session_data_chunk(struct lmtp_session *s, int *pending_cr)
 	return nl != NULL;
 }
 
-enum lmtp_read lmtp_session_read_data(struct lmtp_session *s)
+void lmtp_session_begin_data(struct lmtp_session *s)
 {
-	long long pause = s->cfg->set.lmtp_command_timeout * 1000LL;
-	int at_line_start = 1, pending_cr = 0;
-	enum lmtp_read r;
-	size_t end_len;
-
 	strbuf_reset(&s->msg);
 	s->msg_too_big = 0;
-	for (;;) {
-		if (s->in_pos == s->in_len) {
-			r = lmtp_session_fill(s, lmtp_session_now_ms() + pause, 0);
-			if (r != LMTP_READ_OK)
-				return r;
-		}
-		if (at_line_start && s->in[s->in_pos] == '.') {
+	s->in_data = 1;
+	s->at_line_start = 1;
+	s->pending_cr = 0;
+}
+
+/* lmtp_session_data - unstuff what has arrived; 1 at the final "." */
+static int lmtp_session_data(struct lmtp_session *s)
+{
+	size_t end_len;
+
+	while (s->in_pos < s->in_len) {
+		if (s->at_line_start && s->in[s->in_pos] == '.') {
 			switch (lmtp_session_dot(s, &end_len)) {
 			case LMTP_DOT_END:
 				s->in_pos += end_len;
-				return LMTP_READ_OK;
+				s->in_data = 0;
+				return 1;
 			case LMTP_DOT_MORE:
-				r = lmtp_session_fill(s, lmtp_session_now_ms()
-						      + pause, 0);
-				if (r != LMTP_READ_OK)
-					return r;
-				continue;
+				return 0;
 			case LMTP_DOT_STUFFED:
 				s->in_pos++;	/* the stuffed dot */
 				break;
 			}
 		}
-		at_line_start = lmtp_session_data_chunk(s, &pending_cr);
+		s->at_line_start = lmtp_session_data_chunk(s);
 	}
+	return 0;
+}
+
+enum lmtp_step lmtp_session_step(struct lmtp_session *s)
+{
+	while (!s->quit && !s->write_failed) {
+		if (s->in_data) {
+			if (!lmtp_session_data(s))
+				return LMTP_STEP_INPUT;
+			return LMTP_STEP_MESSAGE;
+		}
+		if (!s->line_open && lmtp_server_stopping()) {
+			/* a stopping daemon takes no new command, even one
+			   that is already waiting */
+			lmtp_session_reply(s, "421 4.3.0 %s Service shutting "
+					   "down, closing transmission channel",
+					   lmtp_server_hostname());
+			s->quit = 1;
+			break;
+		}
+		if (s->in_pos == s->in_len || !lmtp_session_line(s))
+			return LMTP_STEP_INPUT;
+		if (s->line_too_long)
+			lmtp_session_reply(s, "500 5.5.2 Error: line too long");
+		else
+			lmtp_commands_dispatch(s);
+		strbuf_reset(&s->line);
+		s->line_too_long = 0;
+	}
+	return LMTP_STEP_CLOSE;
+}
+
+void lmtp_session_deliver(struct lmtp_session *s)
+{
+	lmtp_deliver(s);
+	lmtp_session_reset(s);
+}
+
+void lmtp_session_timeout(struct lmtp_session *s)
+{
+	lmtp_session_reply(s, "421 4.4.2 %s Error: timeout exceeded",
+			   lmtp_server_hostname());
+	log_info("timeout after %s from connection %lu",
+		 s->in_data ? "DATA" : s->mail_done ? "MAIL" : "command",
+		 s->id);
+	s->quit = 1;
+}
+
+void lmtp_session_greet(struct lmtp_session *s)
+{
+	lmtp_session_reply(s, "220 %s LMTP ndrguardd ready",
+			   lmtp_server_hostname());
+}
+
+void lmtp_session_free(struct lmtp_session *s)
+{
+	s->in_data = 0;
+	lmtp_session_reset(s);
+	strbuf_free(&s->msg);
+	strbuf_free(&s->out);
+	strbuf_free(&s->line);
+	free(s->rcpts);
 }
 
 void lmtp_session_reset(struct lmtp_session *s)
 {
+	/* a message that was announced and will not come */
+	if (s->store_announced) {
+		store_writer_unexpect();
+		s->store_announced = 0;
+	}
 	free(s->sender);
 	s->sender = NULL;
 	for (size_t i = 0; i < s->rcpt_count; i++)
@@ -288,42 +313,36 @@ void lmtp_session_reset(struct lmtp_session *s)
 		strbuf_reset(&s->msg);
 }
 
-/* lmtp_session_end - say why we close, when there is a reason to */
-static void lmtp_session_end(struct lmtp_session *s, enum lmtp_read r)
-{
-	const char *host = lmtp_server_hostname();
-
-	if (r == LMTP_READ_TIMEOUT) {
-		lmtp_session_reply(s, "421 4.4.2 %s Error: timeout exceeded",
-				   host);
-		log_info("timeout after %s from connection %lu",
-			 s->mail_done ? "MAIL" : "command", s->id);
-	} else if (r == LMTP_READ_SHUTDOWN) {
-		lmtp_session_reply(s, "421 4.3.0 %s Service shutting down, "
-				   "closing transmission channel", host);
-	}
-	lmtp_session_flush(s);
-}
-
+/*
+ * lmtp_session_run - a whole session with blocking I/O in the calling
+ * thread, for a caller without an event loop (the fuzz target): the same
+ * steps the daemon's event loop takes, without timeouts.
+ */
 void lmtp_session_run(struct lmtp_session *s)
 {
-	enum lmtp_read r = LMTP_READ_OK;
+	struct pollfd pfd = { .fd = s->fd };
 
-	lmtp_session_reply(s, "220 %s LMTP ndrguardd ready",
-			   lmtp_server_hostname());
-	while (!s->quit && !s->write_failed) {
-		r = lmtp_session_read_command(s);
-		if (r != LMTP_READ_OK)
+	lmtp_session_greet(s);
+	for (;;) {
+		enum lmtp_step step = lmtp_session_step(s);
+		ssize_t n;
+
+		if (step == LMTP_STEP_MESSAGE) {
+			lmtp_session_deliver(s);
+			continue;
+		}
+		while (lmtp_session_send(s) == 0) {
+			pfd.events = POLLOUT;
+			poll(&pfd, 1, -1);
+		}
+		if (step == LMTP_STEP_CLOSE || s->write_failed)
 			break;
-		if (s->line_too_long)
-			lmtp_session_reply(s, "500 5.5.2 Error: line too long");
-		else
-			lmtp_commands_dispatch(s);
+		while ((n = lmtp_session_receive(s)) == -1) {
+			pfd.events = POLLIN;
+			poll(&pfd, 1, -1);
+		}
+		if (n <= 0)
+			break;
 	}
-	lmtp_session_end(s, s->quit ? LMTP_READ_OK : r);
-	lmtp_session_reset(s);
-	strbuf_free(&s->msg);
-	strbuf_free(&s->out);
-	strbuf_free(&s->line);
-	free(s->rcpts);
+	lmtp_session_free(s);
 }

@@ -1,45 +1,57 @@
 /*
  * lmtp.h - the LMTP server of ndrguardd: one session per connection
  *
- * lmtp-server.c accepts connections and runs each session in a thread of
- * its own (at most lmtp_max_connections); lmtp-session.c does the
- * session's I/O: command lines, the message data, buffered replies and
- * timeouts; lmtp-commands.c is RFC 2033's command set and its state
+ * lmtp-server.c is the event loop that owns every connection (at most
+ * lmtp_max_connections), keeps their timeouts and hands complete
+ * messages to decision threads; lmtp-session.c turns a connection's
+ * bytes into command lines and message data and buffers its replies,
+ * never waiting; lmtp-commands.c is RFC 2033's command set and its state
  * machine; lmtp-deliver.c turns a received message into one reply per
  * recipient through deliver.h and the store writer.
  *
- * Ownership: a session belongs to its thread. It holds a reference to
- * the config it took when its current transaction began.
+ * Ownership: a session belongs to the event loop, and to a decision
+ * thread while s->busy (the loop does not touch it then). It holds a
+ * reference to the config it took when its current transaction began.
  */
 #ifndef NDRGUARD_LMTP_H
 #define NDRGUARD_LMTP_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include "strbuf.h"
 
 struct daemon_config;
 
 #define LMTP_INBUF_SIZE 16384
 
-enum lmtp_read {
-	LMTP_READ_OK,
-	LMTP_READ_EOF,		/* the client closed, or a read failed */
-	LMTP_READ_TIMEOUT,
-	LMTP_READ_SHUTDOWN,	/* the daemon stops: no new command */
+enum lmtp_step {
+	LMTP_STEP_INPUT,	/* all input used: wait for more */
+	LMTP_STEP_MESSAGE,	/* a message is complete: deliver it */
+	LMTP_STEP_CLOSE,	/* QUIT, or the session must end */
 };
 
 struct lmtp_session {
-	struct lmtp_session *next;	/* lmtp-server.c's queue */
+	struct lmtp_session *next;	/* lmtp-server.c's lists */
 	int fd;
 	unsigned long id;
 	struct daemon_config *cfg;
 
+	/* lmtp-server.c's */
+	int busy;		/* a thread is deciding its message */
+	unsigned int events;	/* what epoll waits for */
+	long long deadline;	/* monotonic ms */
+	long long line_started;
+
 	char in[LMTP_INBUF_SIZE];
 	size_t in_pos, in_len;
 	struct strbuf out;	/* replies not yet written (pipelining) */
+	size_t out_pos;		/* of that, written */
 	struct strbuf line;	/* the current command line, no CRLF */
+	int line_open;		/* its end has not arrived yet */
 	int line_too_long;
 	int write_failed;
+	int in_data;		/* between 354 and the final "." */
+	int at_line_start, pending_cr;	/* unstuffing state */
 
 	int lhlo_done;
 	int quit;		/* close once the replies are written */
@@ -60,14 +72,27 @@ struct lmtp_session {
 int lmtp_server_init(void);
 int lmtp_server_run(int listen_fd);
 void lmtp_server_stop(void);
-int lmtp_server_shutdown_fd(void);
+/* lmtp_server_stopping - the daemon stops: sessions take no new command */
+int lmtp_server_stopping(void);
 const char *lmtp_server_hostname(void);
 
 /* lmtp-session.c */
+void lmtp_session_greet(struct lmtp_session *s);
+ssize_t lmtp_session_receive(struct lmtp_session *s);
+enum lmtp_step lmtp_session_step(struct lmtp_session *s);
+/* lmtp_session_deliver - decide a complete message, reply, reset */
+void lmtp_session_deliver(struct lmtp_session *s);
+int lmtp_session_send(struct lmtp_session *s);
+/* lmtp_session_timeout - say 421 4.4.2 and end the session */
+void lmtp_session_timeout(struct lmtp_session *s);
+/* lmtp_session_free - what the session holds (not s, not its socket) */
+void lmtp_session_free(struct lmtp_session *s);
+/* lmtp_session_run - the whole session, blocking, in this thread */
 void lmtp_session_run(struct lmtp_session *s);
 void lmtp_session_reply(struct lmtp_session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-enum lmtp_read lmtp_session_read_data(struct lmtp_session *s);
+/* lmtp_session_begin_data - after 354: what follows is message data */
+void lmtp_session_begin_data(struct lmtp_session *s);
 void lmtp_session_reset(struct lmtp_session *s);
 
 /* lmtp-commands.c */
