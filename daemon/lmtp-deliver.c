@@ -1,10 +1,11 @@
 /*
  * lmtp-deliver.c - one received message: a decision and a reply per recipient
  *
- * The message is classified in the session's own thread; a message that
- * may be backscatter goes to the store writer, which meters and holds it
- * in a transaction shared with whatever other connections are waiting
- * (store-writer.h); then what is not held is re-injected. Only then are
+ * The message is classified in a decision thread (lmtp_deliver_begin);
+ * a message that may be backscatter goes to the store writer, which
+ * meters and holds it in a transaction shared with the other messages of
+ * its batch and whatever other threads are waiting (store-writer.h);
+ * then what is not held is re-injected (lmtp_deliver_end). Only then are
  * the replies written, one per recipient (RFC 2033 4.2):
  *
  *	held, committed			250 2.0.0 held in quarantine
@@ -174,44 +175,75 @@ static void lmtp_deliver_too_big(struct lmtp_session *s, const char *queue_id)
 	}
 }
 
-void lmtp_deliver(struct lmtp_session *s)
-{
+/* what one message's decision holds between its two halves */
+struct lmtp_delivery {
 	struct deliver_env env;
-	struct deliver_request req = {
-		.sender = s->sender,
-		.recipients = (const char *const *)s->rcpts,
-		.recipient_count = s->rcpt_count,
-		.msg = strbuf_cstr(&s->msg),
-		.len = s->msg.len,
-		.now = (long long)time(NULL),
-	};
-	struct deliver_batch_item item = { .status = 0 };
+	struct deliver_request req;
+	struct deliver_batch_item item;
 	struct deliver_result res;
-	char *parsed_id = NULL;
+	char *parsed_id;
+	int prepared;		/* res is filled in */
+};
+
+struct lmtp_delivery *lmtp_deliver_begin(struct lmtp_session *s,
+					 struct deliver_batch_item **item_r)
+{
+	struct lmtp_delivery *d = xcalloc(1, sizeof(*d));
+
+	*item_r = NULL;
+	metrics_count(METRIC_LMTP_MESSAGES);
+	d->req.sender = s->sender;
+	d->req.recipients = (const char *const *)s->rcpts;
+	d->req.recipient_count = s->rcpt_count;
+	d->req.msg = strbuf_cstr(&s->msg);
+	d->req.len = s->msg.len;
+	d->req.now = (long long)time(NULL);
+	d->req.queue_id = s->xforward_ident;
+	if (d->req.queue_id == NULL && !s->msg_too_big)
+		d->req.queue_id = d->parsed_id =
+			lmtp_deliver_queue_id(d->req.msg, d->req.len);
+	if (s->msg_too_big)
+		return d;
+	lmtp_deliver_env(s, &d->env);
+	d->prepared = 1;
+	if (deliver_prepare(&d->env, &d->req, &d->res) > 0) {
+		d->item.env = &d->env;
+		d->item.req = &d->req;
+		d->item.result = &d->res;
+		*item_r = &d->item;
+	}
+	return d;
+}
+
+void lmtp_deliver_end(struct lmtp_session *s, struct lmtp_delivery *d)
+{
 	const char *failure = NULL, *error;
 
-	metrics_count(METRIC_LMTP_MESSAGES);
-	req.queue_id = s->xforward_ident;
-	if (req.queue_id == NULL && !s->msg_too_big)
-		req.queue_id = parsed_id = lmtp_deliver_queue_id(req.msg, req.len);
-	if (s->msg_too_big) {
-		lmtp_deliver_too_big(s, req.queue_id);
-		return;
+	if (!d->prepared) {
+		lmtp_deliver_too_big(s, d->req.queue_id);
+	} else {
+		if (d->item.req != NULL && d->item.status < 0)
+			failure = d->item.error;
+		if (failure == NULL
+		    && deliver_pass_on(&d->env, &d->req, &d->res, &error) < 0)
+			failure = error;
+		for (size_t i = 0; i < d->res.outcome_count; i++)
+			lmtp_deliver_reply(s, &d->env, &d->req, &d->res, i,
+					   failure);
+		deliver_result_free(&d->res);
 	}
-	lmtp_deliver_env(s, &env);
-	if (deliver_prepare(&env, &req, &res) > 0) {
-		item.env = &env;
-		item.req = &req;
-		item.result = &res;
-		store_writer_decide(&item, s->store_announced);
+	free(d->parsed_id);
+	free(d);
+}
+
+void lmtp_deliver(struct lmtp_session *s)
+{
+	struct deliver_batch_item *item;
+	struct lmtp_delivery *d = lmtp_deliver_begin(s, &item);
+
+	if (item != NULL) {
+		store_writer_decide_many(&item, 1, s->store_announced);
 		s->store_announced = 0;
-		if (item.status < 0)
-			failure = item.error;
 	}
-	if (failure == NULL && deliver_pass_on(&env, &req, &res, &error) < 0)
-		failure = error;
-	for (size_t i = 0; i < res.outcome_count; i++)
-		lmtp_deliver_reply(s, &env, &req, &res, i, failure);
-	deliver_result_free(&res);
-	free(parsed_id);
+	lmtp_deliver_end(s, d);
 }

@@ -9,11 +9,12 @@
  * each would cost a thread switch per command, and on a busy server most
  * of a message's cost was that.
  *
- * A complete message is handed to a decision thread, since its decision
- * waits: for the commit (store-writer.h) and for the re-injection hop.
- * The loop leaves that connection alone until the thread hands it back
- * with its replies. Decision threads are made as needed, at most one per
- * connection, and a spare one waits LMTP_SERVER_IDLE seconds for work.
+ * The messages completed in one round of the loop go together, as one
+ * batch, to a decision thread, since their decision waits: for the
+ * commit (store-writer.h), which they share, and for the re-injection
+ * hop. The loop leaves those connections alone until the thread hands
+ * them back with their replies. Decision threads are made as needed, and
+ * a spare one waits LMTP_SERVER_IDLE seconds for work.
  *
  * Limits: lmtp_max_connections (one more is told 421 4.3.2 and closed),
  * lmtp_idle_timeout while waiting for a command, lmtp_command_timeout
@@ -28,6 +29,8 @@
 #include "autoconfig.h"
 #include "lmtp.h"
 #include "daemon-config.h"
+#include "deliver-batch.h"
+#include "store-writer.h"
 #include "log.h"
 #include "metrics.h"
 #include "xalloc.h"
@@ -49,6 +52,12 @@
 #define LMTP_SERVER_IDLE 60	/* seconds a spare thread waits for work */
 #define LMTP_SERVER_EVENTS 64
 
+/* messages completed in one round of the loop, decided together */
+struct lmtp_batch {
+	struct lmtp_batch *next;
+	struct lmtp_session *sessions;	/* linked by next */
+};
+
 /* what an epoll event is for, besides a session */
 static char lmtp_server_listen_tag, lmtp_server_wake_tag,
 	lmtp_server_shutdown_tag;
@@ -58,7 +67,7 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t work;	/* a message was queued */
 	pthread_cond_t gone;	/* a thread ended */
-	struct lmtp_session *jobs;	/* messages waiting for a thread */
+	struct lmtp_batch *jobs;	/* batches waiting for a thread */
 	struct lmtp_session *done;	/* decided, back to the loop */
 	unsigned int jobs_queued, threads, spare;
 	int threads_stop;
@@ -67,6 +76,7 @@ static struct {
 	int epfd, wake_fd, listen_fd;
 	struct lmtp_session **sessions;
 	unsigned int session_count, session_alloc;
+	struct lmtp_session *complete;	/* this round's messages */
 	unsigned long next_id;
 	int stopping;		/* atomic: no new command */
 	int shutdown_pipe[2];
@@ -106,12 +116,12 @@ void lmtp_server_stop(void)
 
 /* --- decision threads --- */
 
-/* lmtp_server_next_job - a queued message, or NULL when this thread has
-   waited long enough or the server stops (lock held) */
-static struct lmtp_session *lmtp_server_next_job(void)
+/* lmtp_server_next_job - the queued batches as one, or NULL when this
+   thread has waited long enough or the server stops (lock held) */
+static struct lmtp_batch *lmtp_server_next_job(void)
 {
 	struct timespec until;
-	struct lmtp_session *s;
+	struct lmtp_batch *b;
 
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += LMTP_SERVER_IDLE;
@@ -123,30 +133,100 @@ static struct lmtp_session *lmtp_server_next_job(void)
 		if (rc != 0)
 			break;
 	}
-	s = lmtp_server.jobs;
-	if (s != NULL) {
-		lmtp_server.jobs = s->next;
-		lmtp_server.jobs_queued--;
+	b = lmtp_server.jobs;
+	if (b != NULL) {
+		/* whatever queued meanwhile joins: one commit for all */
+		for (struct lmtp_batch *more = b->next, *next; more != NULL;
+		     more = next) {
+			struct lmtp_session *s = more->sessions;
+
+			next = more->next;
+			while (s->next != NULL)
+				s = s->next;
+			s->next = b->sessions;
+			b->sessions = more->sessions;
+			free(more);
+		}
+		b->next = NULL;
+		lmtp_server.jobs = NULL;
+		lmtp_server.jobs_queued = 0;
 	}
-	return s;
+	return b;
+}
+
+/*
+ * lmtp_server_commit - classify the messages of list that are not yet
+ * and have the store decide them in one go (their s->delivery is set)
+ */
+static void lmtp_server_commit(struct lmtp_session *list)
+{
+	struct deliver_batch_item **items;
+	struct lmtp_session *s;
+	size_t n = 0, m = 0;
+	unsigned int announced = 0;
+
+	for (s = list; s != NULL; s = s->next)
+		n++;
+	items = xcalloc(n, sizeof(*items));
+	for (s = list; s != NULL; s = s->next) {
+		if (s->delivery != NULL)
+			continue;
+		s->delivery = lmtp_deliver_begin(s, &items[m]);
+		if (items[m] == NULL)
+			continue;
+		m++;
+		announced += s->store_announced != 0;
+		s->store_announced = 0;
+	}
+	if (m > 0)
+		store_writer_decide_many(items, m, announced);
+	free(items);
+}
+
+/* lmtp_server_finish - re-inject what is not held, reply, reset */
+static void lmtp_server_finish(struct lmtp_session *s)
+{
+	lmtp_deliver_end(s, s->delivery);
+	s->delivery = NULL;
+	lmtp_session_reset(s);
+}
+
+/* lmtp_server_decide - a decision thread's batch, from start to end */
+static void lmtp_server_decide(struct lmtp_session *list)
+{
+	lmtp_server_commit(list);
+	for (struct lmtp_session *s = list; s != NULL; s = s->next)
+		lmtp_server_finish(s);
+}
+
+/* lmtp_server_hand_back - decided sessions go back to the loop */
+static void lmtp_server_hand_back(struct lmtp_session *list)
+{
+	struct lmtp_session *s, *next;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&lmtp_server.lock);
+	for (s = list; s != NULL; s = next) {
+		next = s->next;
+		s->next = lmtp_server.done;
+		lmtp_server.done = s;
+	}
+	pthread_mutex_unlock(&lmtp_server.lock);
+	if (write(lmtp_server.wake_fd, &one, sizeof(one)) < 0)
+		log_error("wake the LMTP loop: %s", strerror(errno));
 }
 
 static void *lmtp_server_thread_main(void *arg)
 {
-	struct lmtp_session *s = arg;
-	uint64_t one = 1;
+	struct lmtp_batch *b = arg;
 
-	while (s != NULL) {
-		lmtp_session_deliver(s);
+	while (b != NULL) {
+		lmtp_server_decide(b->sessions);
+		lmtp_server_hand_back(b->sessions);
+		free(b);
 		pthread_mutex_lock(&lmtp_server.lock);
-		s->next = lmtp_server.done;
-		lmtp_server.done = s;
-		pthread_mutex_unlock(&lmtp_server.lock);
-		if (write(lmtp_server.wake_fd, &one, sizeof(one)) < 0)
-			log_error("wake the LMTP loop: %s", strerror(errno));
-		pthread_mutex_lock(&lmtp_server.lock);
-		s = lmtp_server_next_job();
-		if (s == NULL) {
+		b = lmtp_server_next_job();
+		if (b == NULL) {
 			lmtp_server.threads--;
 			pthread_cond_broadcast(&lmtp_server.gone);
 		}
@@ -155,38 +235,44 @@ static void *lmtp_server_thread_main(void *arg)
 	return NULL;
 }
 
-/* lmtp_server_queue - give a complete message to a spare thread, or to a
-   new one; -1 when no thread could be made */
-static int lmtp_server_queue(struct lmtp_session *s)
+/* lmtp_server_queue - give list to a spare thread, or to a new one, or,
+   when none can be made, decide it here */
+static void lmtp_server_queue(struct lmtp_session *list)
 {
+	struct lmtp_batch *b;
 	pthread_attr_t attr;
 	pthread_t thread;
 	int rc;
 
+	if (list == NULL)
+		return;
+	b = xcalloc(1, sizeof(*b));
+	b->sessions = list;
 	pthread_mutex_lock(&lmtp_server.lock);
 	if (lmtp_server.spare > lmtp_server.jobs_queued) {
-		s->next = lmtp_server.jobs;
-		lmtp_server.jobs = s;
+		b->next = lmtp_server.jobs;
+		lmtp_server.jobs = b;
 		lmtp_server.jobs_queued++;
 		pthread_cond_signal(&lmtp_server.work);
 		pthread_mutex_unlock(&lmtp_server.lock);
-		return 0;
+		return;
 	}
 	lmtp_server.threads++;
 	pthread_mutex_unlock(&lmtp_server.lock);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, LMTP_SERVER_STACK);
-	rc = pthread_create(&thread, &attr, lmtp_server_thread_main, s);
+	rc = pthread_create(&thread, &attr, lmtp_server_thread_main, b);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
 		log_warning("cannot start a decision thread: %s", strerror(rc));
 		pthread_mutex_lock(&lmtp_server.lock);
 		lmtp_server.threads--;
 		pthread_mutex_unlock(&lmtp_server.lock);
-		return -1;
+		lmtp_server_decide(b->sessions);
+		lmtp_server_hand_back(b->sessions);
+		free(b);
 	}
-	return 0;
 }
 
 /* lmtp_server_threads_end - let the spare threads go, wait for them */
@@ -264,12 +350,14 @@ static void lmtp_server_advance(struct lmtp_session *s)
 
 	if (step == LMTP_STEP_MESSAGE) {
 		/* the 354 of a pipelining client may still be here */
-		if (lmtp_session_send(s) >= 0 && lmtp_server_queue(s) == 0) {
-			s->busy = 1;
-			lmtp_server_watch(s, 0);
+		if (lmtp_session_send(s) < 0) {
+			lmtp_server_close(s);	/* nothing was stored */
 			return;
 		}
-		lmtp_server_close(s);	/* nothing was stored */
+		s->busy = 1;
+		lmtp_server_watch(s, 0);
+		s->next = lmtp_server.complete;
+		lmtp_server.complete = s;
 		return;
 	}
 	sent = lmtp_session_send(s);
@@ -506,6 +594,8 @@ int lmtp_server_run(int listen_fd)
 			else
 				lmtp_server_readable(s);
 		}
+		lmtp_server_queue(lmtp_server.complete);
+		lmtp_server.complete = NULL;
 		timeout = lmtp_server_expire();
 	}
 	if (lmtp_server.listen_fd >= 0)

@@ -40,6 +40,7 @@ struct lmtp_session {
 	int busy;		/* a thread is deciding its message */
 	unsigned int events;	/* what epoll waits for */
 	long long deadline;	/* monotonic ms */
+	struct lmtp_delivery *delivery;	/* its decision, half done */
 	long long line_started;
 
 	char in[LMTP_INBUF_SIZE];
@@ -99,6 +100,18 @@ void lmtp_session_reset(struct lmtp_session *s);
 void lmtp_commands_dispatch(struct lmtp_session *s);
 
 /* lmtp-deliver.c */
+struct lmtp_delivery;
+struct deliver_batch_item;
+/*
+ * lmtp_deliver_begin - classify s's message; *item_r is set when the
+ * store must decide it (store_writer_decide_many()), else NULL. The
+ * result must go to lmtp_deliver_end(), which re-injects what is not
+ * held, writes the replies and frees it.
+ */
+struct lmtp_delivery *lmtp_deliver_begin(struct lmtp_session *s,
+					 struct deliver_batch_item **item_r);
+void lmtp_deliver_end(struct lmtp_session *s, struct lmtp_delivery *d);
+/* lmtp_deliver - both halves for one message */
 void lmtp_deliver(struct lmtp_session *s);
 /* lmtp_deliver_queue_id - Postfix's queue id from the top Received:
    header ("... (Postfix) with ESMTP id 4F3A2 ..."), or NULL */

@@ -197,25 +197,33 @@ void store_writer_unexpect(void)
 	pthread_mutex_unlock(&store_writer.lock);
 }
 
-void store_writer_decide(struct deliver_batch_item *item, int announced)
+void store_writer_decide_many(struct deliver_batch_item **items, size_t n,
+			      unsigned int announced)
 {
-	struct store_writer_job job = { .item = item };
+	struct store_writer_job *jobs = xcalloc(n, sizeof(*jobs));
 
-	pthread_cond_init(&job.done_cond, NULL);
 	pthread_mutex_lock(&store_writer.lock);
-	if (announced)
-		store_writer.expected--;
-	*store_writer.tail = &job;
-	store_writer.tail = &job.next;
+	store_writer.expected -= announced;
+	for (size_t i = 0; i < n; i++) {
+		jobs[i].item = items[i];
+		pthread_cond_init(&jobs[i].done_cond, NULL);
+		*store_writer.tail = &jobs[i];
+		store_writer.tail = &jobs[i].next;
+	}
 	pthread_cond_signal(&store_writer.work);	/* for a gathering leader */
-	while (!job.done) {
-		if (!store_writer.leading)
-			store_writer_lead();
-		else
-			pthread_cond_wait(&job.done_cond, &store_writer.lock);
+	for (size_t i = 0; i < n; i++) {
+		while (!jobs[i].done) {
+			if (!store_writer.leading)
+				store_writer_lead();
+			else
+				pthread_cond_wait(&jobs[i].done_cond,
+						  &store_writer.lock);
+		}
 	}
 	pthread_mutex_unlock(&store_writer.lock);
-	pthread_cond_destroy(&job.done_cond);
+	for (size_t i = 0; i < n; i++)
+		pthread_cond_destroy(&jobs[i].done_cond);
+	free(jobs);
 }
 
 void store_writer_stop(void)

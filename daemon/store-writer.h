@@ -31,11 +31,12 @@ void store_writer_start(const char *database, unsigned int busy_timeout_ms);
 void store_writer_expect(void);
 void store_writer_unexpect(void);
 /*
- * store_writer_decide - queue item, wait until it is decided and
- * committed (item->status 0) or failed (-1, item->error). announced:
- * this is the job of a store_writer_expect().
+ * store_writer_decide_many - queue n items, wait until each is decided
+ * and committed (item->status 0) or failed (-1, item->error). announced:
+ * how many of them are the jobs of a store_writer_expect().
  */
-void store_writer_decide(struct deliver_batch_item *item, int announced);
+void store_writer_decide_many(struct deliver_batch_item **items, size_t n,
+			      unsigned int announced);
 /* store_writer_stop - wait for the commit under way, close the store */
 void store_writer_stop(void);
 

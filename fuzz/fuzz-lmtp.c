@@ -106,12 +106,10 @@ int deliver_prepare(const struct deliver_env *env,
 }
 
 /* the store writer's answer: held, or failed for a message with 'E' */
-void store_writer_decide(struct deliver_batch_item *item, int announced)
+static void fuzz_lmtp_decide(struct deliver_batch_item *item)
 {
 	const struct deliver_request *req = item->req;
 
-	if (announced)
-		store_writer_unexpect();
 	if (req->len > 0 && req->msg[0] == 'E') {
 		item->status = -1;
 		snprintf(item->error, sizeof(item->error),
@@ -123,6 +121,15 @@ void store_writer_decide(struct deliver_batch_item *item, int announced)
 		item->result->outcomes[i].action = DELIVER_HOLD;
 		item->result->outcomes[i].item_id = (long long)i + 1;
 	}
+}
+
+void store_writer_decide_many(struct deliver_batch_item **items, size_t n,
+			      unsigned int announced)
+{
+	while (announced-- > 0)
+		store_writer_unexpect();
+	for (size_t i = 0; i < n; i++)
+		fuzz_lmtp_decide(items[i]);
 }
 
 int deliver_pass_on(const struct deliver_env *env,
