@@ -185,8 +185,9 @@ struct lmtp_delivery {
 	int prepared;		/* res is filled in */
 };
 
-struct lmtp_delivery *lmtp_deliver_begin(struct lmtp_session *s,
-					 struct deliver_batch_item **item_r)
+/* lmtp_deliver_begin - classify; *item_r is set when the store decides */
+static struct lmtp_delivery *
+lmtp_deliver_begin(struct lmtp_session *s, struct deliver_batch_item **item_r)
 {
 	struct lmtp_delivery *d = xcalloc(1, sizeof(*d));
 
@@ -215,7 +216,8 @@ struct lmtp_delivery *lmtp_deliver_begin(struct lmtp_session *s,
 	return d;
 }
 
-void lmtp_deliver_end(struct lmtp_session *s, struct lmtp_delivery *d)
+/* lmtp_deliver_end - re-inject what is not held, reply, free d */
+static void lmtp_deliver_end(struct lmtp_session *s, struct lmtp_delivery *d)
 {
 	const char *failure = NULL, *error;
 
@@ -236,14 +238,30 @@ void lmtp_deliver_end(struct lmtp_session *s, struct lmtp_delivery *d)
 	free(d);
 }
 
-void lmtp_deliver(struct lmtp_session *s)
+void lmtp_deliver_batch(struct lmtp_session *list)
 {
-	struct deliver_batch_item *item;
-	struct lmtp_delivery *d = lmtp_deliver_begin(s, &item);
+	struct deliver_batch_item **items;
+	struct lmtp_delivery **ds;
+	struct lmtp_session *s;
+	size_t n = 0, m = 0, i;
+	unsigned int announced = 0;
 
-	if (item != NULL) {
-		store_writer_decide_many(&item, 1, s->store_announced);
+	for (s = list; s != NULL; s = s->next)
+		n++;
+	items = xcalloc(n, sizeof(*items));
+	ds = xcalloc(n, sizeof(*ds));
+	for (s = list, i = 0; s != NULL; s = s->next, i++) {
+		ds[i] = lmtp_deliver_begin(s, &items[m]);
+		if (items[m] == NULL)
+			continue;
+		m++;
+		announced += s->store_announced != 0;
 		s->store_announced = 0;
 	}
-	lmtp_deliver_end(s, d);
+	if (m > 0)
+		store_writer_decide_many(items, m, announced);
+	for (s = list, i = 0; s != NULL; s = s->next, i++)
+		lmtp_deliver_end(s, ds[i]);
+	free(items);
+	free(ds);
 }

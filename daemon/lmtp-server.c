@@ -29,8 +29,6 @@
 #include "autoconfig.h"
 #include "lmtp.h"
 #include "daemon-config.h"
-#include "deliver-batch.h"
-#include "store-writer.h"
 #include "log.h"
 #include "metrics.h"
 #include "xalloc.h"
@@ -154,51 +152,6 @@ static struct lmtp_batch *lmtp_server_next_job(void)
 	return b;
 }
 
-/*
- * lmtp_server_commit - classify the messages of list that are not yet
- * and have the store decide them in one go (their s->delivery is set)
- */
-static void lmtp_server_commit(struct lmtp_session *list)
-{
-	struct deliver_batch_item **items;
-	struct lmtp_session *s;
-	size_t n = 0, m = 0;
-	unsigned int announced = 0;
-
-	for (s = list; s != NULL; s = s->next)
-		n++;
-	items = xcalloc(n, sizeof(*items));
-	for (s = list; s != NULL; s = s->next) {
-		if (s->delivery != NULL)
-			continue;
-		s->delivery = lmtp_deliver_begin(s, &items[m]);
-		if (items[m] == NULL)
-			continue;
-		m++;
-		announced += s->store_announced != 0;
-		s->store_announced = 0;
-	}
-	if (m > 0)
-		store_writer_decide_many(items, m, announced);
-	free(items);
-}
-
-/* lmtp_server_finish - re-inject what is not held, reply, reset */
-static void lmtp_server_finish(struct lmtp_session *s)
-{
-	lmtp_deliver_end(s, s->delivery);
-	s->delivery = NULL;
-	lmtp_session_reset(s);
-}
-
-/* lmtp_server_decide - a decision thread's batch, from start to end */
-static void lmtp_server_decide(struct lmtp_session *list)
-{
-	lmtp_server_commit(list);
-	for (struct lmtp_session *s = list; s != NULL; s = s->next)
-		lmtp_server_finish(s);
-}
-
 /* lmtp_server_hand_back - decided sessions go back to the loop */
 static void lmtp_server_hand_back(struct lmtp_session *list)
 {
@@ -216,14 +169,23 @@ static void lmtp_server_hand_back(struct lmtp_session *list)
 		log_error("wake the LMTP loop: %s", strerror(errno));
 }
 
+/* lmtp_server_decide - a batch, from classification to the replies,
+   and back to the loop; b is freed */
+static void lmtp_server_decide(struct lmtp_batch *b)
+{
+	lmtp_deliver_batch(b->sessions);
+	for (struct lmtp_session *s = b->sessions; s != NULL; s = s->next)
+		lmtp_session_reset(s);
+	lmtp_server_hand_back(b->sessions);
+	free(b);
+}
+
 static void *lmtp_server_thread_main(void *arg)
 {
 	struct lmtp_batch *b = arg;
 
 	while (b != NULL) {
-		lmtp_server_decide(b->sessions);
-		lmtp_server_hand_back(b->sessions);
-		free(b);
+		lmtp_server_decide(b);
 		pthread_mutex_lock(&lmtp_server.lock);
 		b = lmtp_server_next_job();
 		if (b == NULL) {
@@ -269,9 +231,7 @@ static void lmtp_server_queue(struct lmtp_session *list)
 		pthread_mutex_lock(&lmtp_server.lock);
 		lmtp_server.threads--;
 		pthread_mutex_unlock(&lmtp_server.lock);
-		lmtp_server_decide(b->sessions);
-		lmtp_server_hand_back(b->sessions);
-		free(b);
+		lmtp_server_decide(b);
 	}
 }
 

@@ -5,8 +5,8 @@
  * arrived, lmtp_session_step() turns it into commands and message data
  * as far as it goes, lmtp_session_send() writes what it can of the
  * replies. The event loop of lmtp-server.c calls them when the socket is
- * ready, and runs a finished message's decision (lmtp_session_deliver)
- * in a thread of its own, since that waits for the disk and the
+ * ready, and has finished messages decided (lmtp_deliver_batch) in a
+ * thread of its own, since that waits for the disk and the
  * re-injection hop.
  *
  * Replies are collected in s->out and written when the session has
@@ -259,9 +259,11 @@ enum lmtp_step lmtp_session_step(struct lmtp_session *s)
 	return LMTP_STEP_CLOSE;
 }
 
-void lmtp_session_deliver(struct lmtp_session *s)
+/* lmtp_session_deliver - decide one complete message, reply, reset */
+static void lmtp_session_deliver(struct lmtp_session *s)
 {
-	lmtp_deliver(s);
+	s->next = NULL;
+	lmtp_deliver_batch(s);
 	lmtp_session_reset(s);
 }
 

@@ -40,7 +40,6 @@ struct lmtp_session {
 	int busy;		/* a thread is deciding its message */
 	unsigned int events;	/* what epoll waits for */
 	long long deadline;	/* monotonic ms */
-	struct lmtp_delivery *delivery;	/* its decision, half done */
 	long long line_started;
 
 	char in[LMTP_INBUF_SIZE];
@@ -81,8 +80,6 @@ const char *lmtp_server_hostname(void);
 void lmtp_session_greet(struct lmtp_session *s);
 ssize_t lmtp_session_receive(struct lmtp_session *s);
 enum lmtp_step lmtp_session_step(struct lmtp_session *s);
-/* lmtp_session_deliver - decide a complete message, reply, reset */
-void lmtp_session_deliver(struct lmtp_session *s);
 int lmtp_session_send(struct lmtp_session *s);
 /* lmtp_session_timeout - say 421 4.4.2 and end the session */
 void lmtp_session_timeout(struct lmtp_session *s);
@@ -100,19 +97,13 @@ void lmtp_session_reset(struct lmtp_session *s);
 void lmtp_commands_dispatch(struct lmtp_session *s);
 
 /* lmtp-deliver.c */
-struct lmtp_delivery;
-struct deliver_batch_item;
 /*
- * lmtp_deliver_begin - classify s's message; *item_r is set when the
- * store must decide it (store_writer_decide_many()), else NULL. The
- * result must go to lmtp_deliver_end(), which re-injects what is not
- * held, writes the replies and frees it.
+ * lmtp_deliver_batch - decide the complete messages of the sessions on
+ * list (linked by next): classify each, have the store decide them in
+ * one commit, re-inject what is not held, and queue one reply per
+ * recipient. The sessions are not reset.
  */
-struct lmtp_delivery *lmtp_deliver_begin(struct lmtp_session *s,
-					 struct deliver_batch_item **item_r);
-void lmtp_deliver_end(struct lmtp_session *s, struct lmtp_delivery *d);
-/* lmtp_deliver - both halves for one message */
-void lmtp_deliver(struct lmtp_session *s);
+void lmtp_deliver_batch(struct lmtp_session *list);
 /* lmtp_deliver_queue_id - Postfix's queue id from the top Received:
    header ("... (Postfix) with ESMTP id 4F3A2 ..."), or NULL */
 char *lmtp_deliver_queue_id(const char *msg, size_t len);
