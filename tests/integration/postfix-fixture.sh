@@ -290,3 +290,37 @@ pf_msgid()
 {
 	awk 'tolower($0) ~ /^message-id:/ { sub(/^[^:]*:[ \t]*/, ""); print; exit }' "$1"
 }
+
+# pf_flood TAG - write the crash tests' flood: $NALICE NDRs to $ALICE,
+# $NBOB NDRs, $NNOTICE null-sender notices and $NORD ordinary messages
+# to $BOB (gen-mail.sh $GEN, under $D/sent, message ids tagged TAG), and
+# $D/flood.list, one "SENDER RCPT FILE" line each ("-": the null
+# sender), in a fixed shuffled order. Fails unless it lists $N.
+pf_flood()
+{
+	_t0=$(date +%s)
+	# two halves at once, under two tags: a core each
+	sh "$GEN" ndr $(( NALICE / 2 )) "$D/sent/alice" "$ALICE" "${1}a$$" &
+	_gen=$!
+	sh "$GEN" ndr $(( NALICE - NALICE / 2 )) "$D/sent/alice2" "$ALICE" "${1}A$$"
+	sh "$GEN" ndr $NBOB "$D/sent/bob" "$BOB" "${1}b$$"
+	mkdir -p "$D/sent/notice" "$D/sent/ordinary"
+	for _i in $(seq $NNOTICE); do
+		sh "$GEN" notice "$D/sent/notice/n-$_i.eml" "$BOB" "${1}n$$.$_i"
+	done
+	for _i in $(seq $NORD); do
+		sh "$GEN" ordinary "$D/sent/ordinary/o-$_i.eml" "$BOB" "${1}o$$.$_i"
+	done
+	wait $_gen || pf_fail "gen-mail.sh failed"
+	{
+		for f in "$D"/sent/alice/*.eml "$D"/sent/alice2/*.eml; do echo "- $ALICE $f"; done
+		for f in "$D"/sent/bob/*.eml "$D"/sent/notice/*.eml; do echo "- $BOB $f"; done
+		for f in "$D"/sent/ordinary/*.eml; do echo "carol@example.net $BOB $f"; done
+	} > "$D/flood.unordered"
+	# a fixed order: the same "random" bytes every run (plain sh: no <())
+	yes | head -c 1000000 > "$D/flood.random"
+	shuf --random-source="$D/flood.random" "$D/flood.unordered" > "$D/flood.list"
+	[ "$(wc -l < "$D/flood.list")" -eq $N ] ||
+		pf_fail "wrote $(wc -l < "$D/flood.list") messages, expected $N"
+	pf_log "$N messages written in $(( $(date +%s) - _t0 ))s: $NALICE NDRs to alice, $NBOB NDRs + $NNOTICE notices + $NORD ordinary to bob"
+}

@@ -54,26 +54,7 @@ command -v python3 >/dev/null 2>&1 || pf_skip "python3 is not installed"
 pf_setup $THRESHOLD
 pf_start
 
-t0=$(date +%s)
-# two halves at once, under two tags: a core each
-sh "$GEN" ndr $(( NALICE / 2 )) "$D/sent/alice" "$ALICE" "da$$" &
-GEN_PID=$!
-sh "$GEN" ndr $(( NALICE - NALICE / 2 )) "$D/sent/alice2" "$ALICE" "dA$$"
-sh "$GEN" ndr $NBOB "$D/sent/bob" "$BOB" "db$$"
-mkdir -p "$D/sent/notice" "$D/sent/ordinary"
-for i in $(seq $NNOTICE); do
-	sh "$GEN" notice "$D/sent/notice/n-$i.eml" "$BOB" "dn$$.$i"
-done
-for i in $(seq $NORD); do
-	sh "$GEN" ordinary "$D/sent/ordinary/o-$i.eml" "$BOB" "do$$.$i"
-done
-wait $GEN_PID || pf_fail "gen-mail.sh failed"
-{
-	for f in "$D"/sent/alice/*.eml "$D"/sent/alice2/*.eml; do echo "- $ALICE $f"; done
-	for f in "$D"/sent/bob/*.eml "$D"/sent/notice/*.eml; do echo "- $BOB $f"; done
-	for f in "$D"/sent/ordinary/*.eml; do echo "carol@example.net $BOB $f"; done
-} | shuf --random-source=<(yes) > "$D/flood.list"
-pf_log "$N messages written in $(( $(date +%s) - t0 ))s: $NALICE NDRs to alice, $NBOB NDRs + $NNOTICE notices + $NORD ordinary to bob"
+pf_flood d
 
 # agent_pids - the running `ndrguard deliver` processes of this instance
 # (the binary is the instance's own copy, so no other ndrguard matches)

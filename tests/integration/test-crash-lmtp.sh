@@ -69,27 +69,7 @@ lf_start_daemon
 LIMIT=$(lf_lmtp_limit)
 [ -n "$LIMIT" ] && [ "$LIMIT" -gt 0 ] || pf_fail "no process limit for ndrguard-lmtp in master.cf"
 
-t0=$(date +%s)
-# two halves at once, under two tags: a core each
-sh "$GEN" ndr $(( NALICE / 2 )) "$D/sent/alice" "$ALICE" "ka$$" &
-GEN_PID=$!
-sh "$GEN" ndr $(( NALICE - NALICE / 2 )) "$D/sent/alice2" "$ALICE" "kA$$"
-sh "$GEN" ndr $NBOB "$D/sent/bob" "$BOB" "kb$$"
-mkdir -p "$D/sent/notice" "$D/sent/ordinary"
-for i in $(seq $NNOTICE); do
-	sh "$GEN" notice "$D/sent/notice/n-$i.eml" "$BOB" "kn$$.$i"
-done
-for i in $(seq $NORD); do
-	sh "$GEN" ordinary "$D/sent/ordinary/o-$i.eml" "$BOB" "ko$$.$i"
-done
-wait $GEN_PID || pf_fail "gen-mail.sh failed"
-{
-	for f in "$D"/sent/alice/*.eml "$D"/sent/alice2/*.eml; do echo "- $ALICE $f"; done
-	for f in "$D"/sent/bob/*.eml "$D"/sent/notice/*.eml; do echo "- $BOB $f"; done
-	for f in "$D"/sent/ordinary/*.eml; do echo "carol@example.net $BOB $f"; done
-} | shuf --random-source=<(yes) > "$D/flood.list"
-[ "$(wc -l < "$D/flood.list")" -eq $N ] || pf_fail "wrote $(wc -l < "$D/flood.list") messages, expected $N"
-pf_log "$N messages written in $(( $(date +%s) - t0 ))s: $NALICE NDRs to alice, $NBOB NDRs + $NNOTICE notices + $NORD ordinary to bob"
+pf_flood k
 
 # lmtp_done - LMTP deliveries to ndrguardd Postfix logged as sent so far
 lmtp_done()
