@@ -2,6 +2,7 @@
  * test-store.c - the SQLite store: migrations, meter data, held items
  */
 #include "autoconfig.h"
+#include "deliver.h"
 #include "store.h"
 #include "migrations.h"
 
@@ -168,6 +169,78 @@ START_TEST(arrivals_and_storms)
 	ck_assert(store_commit(st, &err) == 0);
 	store_close(&st);
 	ck_assert_int_eq(query_int("SELECT ended FROM storm"), 900);
+}
+END_TEST
+
+static const char meter_ndr[] =
+	"From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\n"
+	"To: a@x.test\n"
+	"Subject: Undelivered Mail Returned to Sender\n"
+	"Content-Type: multipart/report; report-type=delivery-status;\n"
+	"\tboundary=\"B1\"\n\n"
+	"--B1\nContent-Type: text/plain\n\n"
+	"<nobody@example.net>: host mx.example.net said: 550 5.1.1 unknown\n\n"
+	"--B1\nContent-Type: message/delivery-status\n\n"
+	"Reporting-MTA: dns; mx.example.org\n\n"
+	"Final-Recipient: rfc822; nobody@example.net\n"
+	"Action: failed\nStatus: 5.1.1\n\n"
+	"--B1\nContent-Type: message/rfc822\n\n"
+	"From: a@x.test\nTo: nobody@example.net\nSubject: hi\n\nhello\n"
+	"--B1--\n";
+
+/* meter_arrive - one NDR for a@x.test at now; returns 1 if held */
+static int meter_arrive(struct deliver_env *env, struct store *st,
+			long long now)
+{
+	const char *rcpt = "a@x.test", *err = NULL;
+	struct deliver_request req = {
+		.sender = "", .recipients = &rcpt, .recipient_count = 1,
+		.msg = meter_ndr, .len = sizeof(meter_ndr) - 1, .now = now,
+	};
+	struct deliver_result res;
+	int held;
+
+	ck_assert_int_eq(deliver_prepare(env, &req, &res), 1);
+	ck_assert(store_begin(st, &err) == 0);
+	ck_assert_msg(deliver_decide(env, st, &req, &res, &err) == 0, "%s", err);
+	ck_assert(store_commit(st, &err) == 0);
+	held = res.outcomes[0].action == DELIVER_HOLD;
+	deliver_result_free(&res);
+	return held;
+}
+
+/* A burst within one second: arrivals that would change none of the
+   kept times are not written, and the meter decides as if they were. */
+START_TEST(meter_burst_in_one_second)
+{
+	struct deliver_env env = {
+		.database = path, .classify_limit = 1 << 20,
+		.storm = { .threshold = 3, .window = 60, .cooldown = 60 },
+	};
+	struct store *st = open_store();
+	int held = 0;
+
+	for (int i = 0; i < 50; i++)
+		held += meter_arrive(&env, st, 1000);
+	ck_assert_int_eq(held, 48);	/* the third starts the storm */
+	/* the newest threshold + 1 arrival times are kept, no more */
+	store_close(&st);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM arrival"), 4);
+	ck_assert_int_eq(query_int("SELECT min(arrived) FROM arrival"), 1000);
+	ck_assert_int_eq(query_int("SELECT count FROM storm"), 48);
+	st = open_store();
+	/* still in the storm a moment before window + cooldown of calm */
+	ck_assert_int_eq(meter_arrive(&env, st, 1119), 1);
+	/* a new burst second is written: the oldest kept time moves on */
+	store_close(&st);
+	ck_assert_int_eq(query_int("SELECT max(arrived) FROM arrival"), 1119);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM arrival"), 4);
+	st = open_store();
+	/* calm since 1119: the storm ends, the next one passes */
+	ck_assert_int_eq(meter_arrive(&env, st, 1119 + 121), 0);
+	store_close(&st);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM storm"
+				   " WHERE ended IS NOT NULL"), 1);
 }
 END_TEST
 
@@ -410,6 +483,7 @@ int main(void)
 			    store_sqlite_schema_version());
 	tcase_add_test(tc, newer_schema_is_refused);
 	tcase_add_test(tc, arrivals_and_storms);
+	tcase_add_test(tc, meter_burst_in_one_second);
 	tcase_add_test(tc, items_held_once_with_audit);
 	tcase_add_test(tc, statistics_series_totals_storms);
 	tcase_add_test(tc, rollback_leaves_nothing);
