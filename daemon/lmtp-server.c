@@ -314,8 +314,9 @@ static void lmtp_server_advance(struct lmtp_session *s)
 			lmtp_server_close(s);	/* nothing was stored */
 			return;
 		}
+		/* it keeps its events: a client waits for its replies, so
+		   they are taken off only if it sends meanwhile (below) */
 		s->busy = 1;
-		lmtp_server_watch(s, 0);
 		s->next = lmtp_server.complete;
 		lmtp_server.complete = s;
 		return;
@@ -547,8 +548,13 @@ int lmtp_server_run(int listen_fd)
 				continue;
 			/* a session closed earlier in this round is gone:
 			   only those still listed are served */
-			if (!lmtp_server_listed(s) || s->busy)
+			if (!lmtp_server_listed(s))
 				continue;
+			if (s->busy) {
+				/* level-triggered: it would fire on and on */
+				lmtp_server_watch(s, 0);
+				continue;
+			}
 			if (ev[i].events & EPOLLOUT)
 				lmtp_server_advance(s);
 			else
