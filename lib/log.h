@@ -13,6 +13,9 @@
 /* log_init - ident and facility name ("mail", "local0", ...); when
    also_stderr is set, every line is written to stderr too */
 void log_init(const char *ident, const char *facility, int also_stderr);
+/* log_init_at - the same, to the syslog socket at path (the tests) */
+void log_init_at(const char *ident, const char *facility, int also_stderr,
+		 const char *path);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
