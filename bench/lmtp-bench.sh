@@ -14,6 +14,12 @@
 #	  2. smtp-sink -L, which stores nothing: the protocol floor;
 #	  3. Dovecot LMTP (dovecot -F) delivering into a Maildir on the same
 #	     disk, passwd-file userdb, inet listener on 127.0.0.1.
+#	With BASELINE set to another ndrguardd binary (an older build, say),
+#	each round runs it too, the same way as 1., so that a change is
+#	measured side by side with what it changes. With CEILING=yes each
+#	round also runs ndrguardd with its database on tmpfs (/dev/shm): no
+#	disk, so not durable; it shows what the storage costs and what
+#	ndrguardd could reach on this machine without it.
 #	ROUNDS rounds (default 3), the three runs interleaved in each round,
 #	each run on a fresh database / Maildir.  Prints a Markdown table of
 #	every round's seconds, the medians, messages per second of the
@@ -31,6 +37,8 @@ set -eu
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${ROUNDS:=3}"
 : "${DOVECOT:=yes}"
+: "${BASELINE:=}"
+: "${CEILING:=no}"
 M=${1:-20000}
 S=${2:-10}
 PATH=$PATH:/usr/sbin:/sbin
@@ -41,6 +49,7 @@ need smtp-sink "apt-get install postfix"
 need sqlite3 "apt-get install sqlite3"
 need python3 "apt-get install python3"
 [ -x "$NDRGUARDD" ] || { echo "lmtp-bench: $NDRGUARDD is not built (make)" >&2; exit 1; }
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || { echo "lmtp-bench: BASELINE $BASELINE is not an executable" >&2; exit 1; }
 if [ "$DOVECOT" != no ] && { ! command -v dovecot >/dev/null 2>&1 || [ ! -x /usr/lib/dovecot/lmtp ]; }; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		echo "lmtp-bench: installing dovecot-core dovecot-lmtpd (the Dovecot peer of this benchmark)" >&2
@@ -61,7 +70,7 @@ cleanup()
 {
 	[ ! -f "$T/dove/dovecot.conf" ] || doveadm -c "$T/dove/dovecot.conf" stop 2>/dev/null || :
 	for p in $PIDS; do kill "$p" 2>/dev/null || :; done
-	rm -rf "$T"
+	rm -rf "$T" "/dev/shm/ndrg-bench-$$"
 }
 trap cleanup EXIT
 
@@ -74,10 +83,14 @@ wait_port()
 	done
 	echo "lmtp-bench: nothing on port $1" >&2; exit 1
 }
-# run PORT - smtp-source against PORT, print elapsed seconds
+# run PORT - smtp-source against PORT, print elapsed seconds. The
+# previous run's dirty pages (Dovecot's 20,000 files, a 80 MB database)
+# are written out first: left to the kernel, their writeback lands in
+# the next run's fsyncs and slows whichever run comes after Dovecot.
 run()
 {
 	local t0 t1
+	sync
 	t0=$(date +%s.%N)
 	smtp-source -4 -L -s "$S" -m "$M" -f '' -t alice@example.test \
 		-F "$T/ndr.eml" "127.0.0.1:$1"
@@ -99,14 +112,15 @@ open(sys.argv[2], 'w').write(text)
 PY
 size=$(wc -c < "$T/ndr.eml")
 
-# 1. ndrguardd, quarantining everything; prints "seconds rows VmHWM-kB"
+# 1. ndrguardd (or $1), quarantining everything, its database in the
+# directory $2 ($T/db by default); prints "seconds rows VmHWM-kB"
 run_ndrguardd()
 {
-	local lp pid s rows hwm
-	rm -rf "$T/db"; mkdir -p "$T/db" && chown nobody "$T/db"
+	local lp pid s rows hwm bin=${1:-$NDRGUARDD} db=${2:-$T/db}
+	rm -rf "$db"; mkdir -p "$db" && chown nobody "$db"
 	lp=$(port)
 	cat > "$T/nd.conf" <<EOF
-database = $T/db/q.db
+database = $db/q.db
 lmtp_listen = inet:127.0.0.1:$lp
 reinject = smtp:127.0.0.1:9
 storm_threshold = 1
@@ -114,17 +128,17 @@ daemon_user = nobody
 pid_file =
 http_listen =
 digest_templates = $top_srcdir/templates
-secret_file = $T/db/secret
+secret_file = $db/secret
 digest_relay = smtp:127.0.0.1:9
 EOF
-	"$NDRGUARDD" -c "$T/nd.conf" -f 2>>"$T/ndrguardd.log" &
+	"$bin" -c "$T/nd.conf" -f 2>>"$T/ndrguardd.log" &
 	pid=$!
 	PIDS="$PIDS $pid"
 	wait_port "$lp"
 	s=$(run "$lp")
 	hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
 	kill "$pid"; wait "$pid" || :
-	rows=$(sqlite3 "$T/db/q.db" "SELECT count(*) FROM quarantine WHERE state = 'held'")
+	rows=$(sqlite3 "$db/q.db" "SELECT count(*) FROM quarantine WHERE state = 'held'")
 	echo "$s $rows $hwm"
 }
 
@@ -190,17 +204,26 @@ EOF
 	echo "$s $n"
 }
 
-ND='' SINK='' DOVE='' HWM=0 ROWS='' DN=''
+ND='' SINK='' DOVE='' HWM=0 ROWS='' DN='' BASE='' BROWS='' SHM=''
 for r in $(seq "$ROUNDS"); do
 	read -r s rows hwm < <(run_ndrguardd)
 	ND="$ND $s"; ROWS="$ROWS $rows"
 	[ "$hwm" -le "$HWM" ] || HWM=$hwm
+	if [ -n "$BASELINE" ]; then
+		read -r s rows hwm < <(run_ndrguardd "$BASELINE")
+		BASE="$BASE $s"; BROWS="$BROWS $rows"
+	fi
+	if [ "$CEILING" = yes ]; then
+		read -r s rows hwm < <(run_ndrguardd "$NDRGUARDD" "/dev/shm/ndrg-bench-$$")
+		SHM="$SHM $s"
+		rm -rf "/dev/shm/ndrg-bench-$$"
+	fi
 	s=$(run_sink); SINK="$SINK $s"
 	if [ "$DOVECOT" != no ]; then
 		read -r s n < <(run_dovecot)
 		DOVE="$DOVE $s"; DN="$DN $n"
 	fi
-	echo "lmtp-bench: round $r: ndrguardd ${ND##* } s, smtp-sink ${SINK##* } s, Dovecot ${DOVE##* } s" >&2
+	echo "lmtp-bench: round $r: ndrguardd ${ND##* } s, baseline ${BASE##* } s, tmpfs ${SHM##* } s, smtp-sink ${SINK##* } s, Dovecot ${DOVE##* } s" >&2
 done
 
 # shellcheck disable=SC2086
@@ -209,6 +232,18 @@ nd_r=$(rate "$nd_m"); sink_r=$(rate "$sink_m")
 echo "| run | seconds, each round | median s | msg/s | vs smtp-sink | ndrguardd vs it |"
 echo "|---|---|---|---|---|---|"
 echo "| ndrguardd, every message quarantined (held rows:$ROWS; durable) |$ND | $nd_m | $nd_r | $(ratio "$nd_r" "$sink_r" | awk '{ printf "%.0f%%", 100 * $1 }') | 1 |"
+if [ -n "$BASE" ]; then
+	# shellcheck disable=SC2086
+	base_m=$(median $BASE)
+	base_r=$(rate "$base_m")
+	echo "| baseline $BASELINE, the same way (held rows:$BROWS) |$BASE | $base_m | $base_r | $(ratio "$base_r" "$sink_r" | awk '{ printf "%.0f%%", 100 * $1 }') | $(ratio "$nd_r" "$base_r")x |"
+fi
+if [ -n "$SHM" ]; then
+	# shellcheck disable=SC2086
+	shm_m=$(median $SHM)
+	shm_r=$(rate "$shm_m")
+	echo "| ndrguardd, database on tmpfs (not durable: the ceiling without storage) |$SHM | $shm_m | $shm_r | $(ratio "$shm_r" "$sink_r" | awk '{ printf "%.0f%%", 100 * $1 }') | $(ratio "$nd_r" "$shm_r") |"
+fi
 echo "| smtp-sink -L (no storage) |$SINK | $sink_m | $sink_r | 100% | $(ratio "$nd_r" "$sink_r") |"
 if [ -n "$DOVE" ]; then
 	# shellcheck disable=SC2086
