@@ -118,6 +118,7 @@ static int log_connect(void)
 		fd = log_fd;
 	}
 	log_stream = stream;
+	__atomic_store_n(&log_retry_at, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&log_fd, fd, __ATOMIC_RELEASE);
 	return fd;
 }
@@ -149,8 +150,10 @@ static int log_send(int fd, const char *line, size_t len)
 }
 
 /*
- * log_syslog - text (no ident) to the syslog daemon; on a failed send,
- * or with no socket and the retry time come, connect and try once more
+ * log_syslog - text (no ident) to the syslog daemon; when that fails,
+ * connect and try once more, unless a connection failed less than
+ * LOG_RETRY_SECS ago (a daemon that went away for good costs one failed
+ * send per line, not a connection attempt per line)
  */
 static void log_syslog(int prio, const char *text)
 {
@@ -170,7 +173,7 @@ static void log_syslog(int prio, const char *text)
 		n = sizeof(line) - 1;
 	if (fd >= 0 && log_send(fd, line, (size_t)n) == 0)
 		return;
-	if (fd < 0 && now < __atomic_load_n(&log_retry_at, __ATOMIC_RELAXED))
+	if (now < __atomic_load_n(&log_retry_at, __ATOMIC_RELAXED))
 		return;
 	pthread_mutex_lock(&log_lock);
 	/* another thread may have connected meanwhile */
