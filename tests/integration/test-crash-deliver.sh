@@ -80,8 +80,10 @@ KILLS=0
 deadline=$(( t0 + 150 ))
 while [ $KILLS -lt $WANT_KILLS ] && [ "$(date +%s)" -le $deadline ]; do
 	kill_one && KILLS=$(( KILLS + 1 ))
-	# a random pause, so that kills land at every stage of an agent's run
-	sleep "0.0$(( RANDOM % 10 ))"
+	# a random pause, so that kills land at every stage of an agent's
+	# run; short, since an agent lives only some milliseconds and the
+	# kills must happen while the flood lasts
+	sleep "0.00$(( RANDOM % 10 ))"
 	if ! kill -0 $FLOOD_PID 2>/dev/null && [ "$(pf_queue_files)" -eq 0 ]; then
 		break
 	fi
