@@ -227,30 +227,24 @@ for r in $(seq "$ROUNDS"); do
 done
 
 # shellcheck disable=SC2086
-{ nd_m=$(median $ND); sink_m=$(median $SINK); }
-nd_r=$(rate "$nd_m"); sink_r=$(rate "$sink_m")
+{ nd_r=$(rate "$(median $ND)"); sink_r=$(rate "$(median $SINK)"); }
+# row LABEL TIMES UNIT - one run's line: its rounds, median, rate, share
+# of smtp-sink's rate, and ndrguardd's rate over its own (UNIT after it)
+row()
+{
+	local m r
+	# shellcheck disable=SC2086
+	m=$(median $2)
+	r=$(rate "$m")
+	echo "| $1 |$2 | $m | $r | $(ratio "$r" "$sink_r" | awk '{ printf "%.0f%%", 100 * $1 }') | $(ratio "$nd_r" "$r")${3:-} |"
+}
 echo "| run | seconds, each round | median s | msg/s | vs smtp-sink | ndrguardd vs it |"
 echo "|---|---|---|---|---|---|"
-echo "| ndrguardd, every message quarantined (held rows:$ROWS; durable) |$ND | $nd_m | $nd_r | $(ratio "$nd_r" "$sink_r" | awk '{ printf "%.0f%%", 100 * $1 }') | 1 |"
-if [ -n "$BASE" ]; then
-	# shellcheck disable=SC2086
-	base_m=$(median $BASE)
-	base_r=$(rate "$base_m")
-	echo "| baseline $BASELINE, the same way (held rows:$BROWS) |$BASE | $base_m | $base_r | $(ratio "$base_r" "$sink_r" | awk '{ printf "%.0f%%", 100 * $1 }') | $(ratio "$nd_r" "$base_r")x |"
-fi
-if [ -n "$SHM" ]; then
-	# shellcheck disable=SC2086
-	shm_m=$(median $SHM)
-	shm_r=$(rate "$shm_m")
-	echo "| ndrguardd, database on tmpfs (not durable: the ceiling without storage) |$SHM | $shm_m | $shm_r | $(ratio "$shm_r" "$sink_r" | awk '{ printf "%.0f%%", 100 * $1 }') | $(ratio "$nd_r" "$shm_r") |"
-fi
-echo "| smtp-sink -L (no storage) |$SINK | $sink_m | $sink_r | 100% | $(ratio "$nd_r" "$sink_r") |"
-if [ -n "$DOVE" ]; then
-	# shellcheck disable=SC2086
-	dove_m=$(median $DOVE)
-	dove_r=$(rate "$dove_m")
-	echo "| Dovecot $(dovecot --version | cut -d' ' -f1) LMTP into Maildir (messages stored:$DN) |$DOVE | $dove_m | $dove_r | $(ratio "$dove_r" "$sink_r" | awk '{ printf "%.0f%%", 100 * $1 }') | $(ratio "$nd_r" "$dove_r")x |"
-fi
+row "ndrguardd, every message quarantined (held rows:$ROWS; durable)" "$ND"
+[ -z "$BASE" ] || row "baseline $BASELINE, the same way (held rows:$BROWS)" "$BASE" x
+[ -z "$SHM" ] || row "ndrguardd, database on tmpfs (not durable: the ceiling without storage)" "$SHM"
+row "smtp-sink -L (no storage)" "$SINK"
+[ -z "$DOVE" ] || row "Dovecot $(dovecot --version | cut -d' ' -f1) LMTP into Maildir (messages stored:$DN)" "$DOVE" x
 echo
 echo "smtp-source -4 -L -s $S -m $M -f '' -t alice@example.test over TCP 127.0.0.1, message $size bytes, $ROUNDS rounds;"
 echo "ndrguardd peak RSS (VmHWM, largest of the rounds): $(echo "$HWM" | awk '{ printf "%.1f MB", $1 / 1024 }'); $(nproc) cores, $(date -u +%Y-%m-%d)."
