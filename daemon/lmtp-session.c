@@ -100,6 +100,25 @@ ssize_t lmtp_session_receive(struct lmtp_session *s)
 }
 
 /*
+ * lmtp_session_take - consume the unread input up to and including the
+ * next LF, or all of it; *start_r and *n_r are the bytes before the LF.
+ * Returns 1 when an LF ended them.
+ */
+static int lmtp_session_take(struct lmtp_session *s, const char **start_r,
+			     size_t *n_r)
+{
+	const char *start = s->in + s->in_pos;
+	size_t avail = s->in_len - s->in_pos;
+	const char *nl = memchr(start, '\n', avail);
+	size_t n = nl ? (size_t)(nl - start) : avail;
+
+	s->in_pos += nl ? n + 1 : n;
+	*start_r = start;
+	*n_r = n;
+	return nl != NULL;
+}
+
+/*
  * lmtp_session_line - take bytes of the current command line into
  * s->line; 1 when the line is complete (CR LF or LF removed). A line
  * longer than lmtp_line_length_limit is read to its end and thrown
@@ -107,18 +126,16 @@ ssize_t lmtp_session_receive(struct lmtp_session *s)
  */
 static int lmtp_session_line(struct lmtp_session *s)
 {
-	const char *start = s->in + s->in_pos;
-	size_t avail = s->in_len - s->in_pos;
-	const char *nl = memchr(start, '\n', avail);
-	size_t n = nl ? (size_t)(nl - start) : avail;
+	const char *start;
+	size_t n;
+	int ended = lmtp_session_take(s, &start, &n);
 
 	if (s->line.len + n > s->cfg->set.lmtp_line_length_limit)
 		s->line_too_long = 1;
 	else
 		strbuf_append(&s->line, start, n);
-	s->in_pos += nl ? n + 1 : n;
-	s->line_open = nl == NULL;
-	if (nl == NULL)
+	s->line_open = !ended;
+	if (!ended)
 		return 0;
 	if (s->line.len > 0 && s->line.data[s->line.len - 1] == '\r')
 		s->line.data[--s->line.len] = '\0';
@@ -176,25 +193,23 @@ static enum lmtp_dot lmtp_session_dot(const struct lmtp_session *s,
  */
 static int lmtp_session_data_chunk(struct lmtp_session *s)
 {
-	const char *start = s->in + s->in_pos;
-	size_t avail = s->in_len - s->in_pos;
-	const char *nl = memchr(start, '\n', avail);
-	size_t n = nl ? (size_t)(nl - start) : avail;
+	const char *start;
+	size_t n;
+	int ended = lmtp_session_take(s, &start, &n);
 
-	s->in_pos += nl ? n + 1 : n;
 	/* a CR held back from the previous chunk is content unless an LF
 	   follows it at once */
-	if (s->pending_cr && !(nl != NULL && n == 0))
+	if (s->pending_cr && !(ended && n == 0))
 		lmtp_session_keep(s, "\r", 1);
 	s->pending_cr = 0;
 	if (n > 0 && start[n - 1] == '\r') {
 		n--;
-		s->pending_cr = nl == NULL;
+		s->pending_cr = !ended;
 	}
 	lmtp_session_keep(s, start, n);
-	if (nl != NULL)
+	if (ended)
 		lmtp_session_keep(s, "\n", 1);
-	return nl != NULL;
+	return ended;
 }
 
 void lmtp_session_begin_data(struct lmtp_session *s)
