@@ -82,6 +82,15 @@ static const char *settings_check_domains(const char *value)
 	return NULL;
 }
 
+/* settings_check_proxies - addresses and networks only, no host names */
+static const char *settings_check_proxies(const char *value)
+{
+	if (value != NULL && strspn(value, "0123456789abcdefABCDEF.:/, \t")
+	    != strlen(value))
+		return "expected IPv4/IPv6 addresses or networks (CIDR)";
+	return settings_check_relays(value);
+}
+
 static const char *settings_check_required(const char *value)
 {
 	return value == NULL ? "must not be empty" : NULL;
@@ -201,6 +210,12 @@ const struct config_param config_table[] = {
 	  OFF(http_max_connections), 1, 100000, NULL },
 	{ "http_client_connections", CONFIG_UINT, "32",
 	  OFF(http_client_connections), 0, 100000, NULL },
+	{ "http_network_connections", CONFIG_UINT, "64",
+	  OFF(http_network_connections), 0, 100000, NULL },
+	{ "trusted_proxies", CONFIG_STRING, "", OFF(trusted_proxies),
+	  0, 0, settings_check_proxies },
+	{ "http_response_memory", CONFIG_SIZE, "16m",
+	  OFF(http_response_memory), 1024 * 1024, 1024LL * 1024 * 1024, NULL },
 	{ "http_rate_limit", CONFIG_UINT, "300", OFF(http_rate_limit),
 	  0, 1000000, NULL },
 	{ "http_timeout", CONFIG_DURATION, "30s", OFF(http_timeout),

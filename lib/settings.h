@@ -44,6 +44,9 @@ struct settings {
 	unsigned int http_threads;
 	unsigned int http_max_connections;
 	unsigned int http_client_connections;	/* per client address */
+	unsigned int http_network_connections;	/* per /24 or /64 */
+	char *trusted_proxies;		/* whose X-Forwarded-For is believed */
+	unsigned int http_response_memory;	/* bytes of unsent answers */
 	unsigned int http_rate_limit;	/* requests per minute per client */
 	unsigned int http_timeout;	/* seconds */
 	unsigned int http_request_timeout;	/* seconds for a whole request */

@@ -13,7 +13,9 @@
  *
  *	A hash costs about a tenth of a second to check on purpose; the
  *	credentials last verified are remembered (as a SHA-256 digest) so
- *	that the page itself stays quick.
+ *	that the page itself stays quick. Failed checks are metered per
+ *	client network (/24, /64) and per user name, and one check runs at
+ *	a time: a guesser gets 429 or 503 at once instead of CPU.
  */
 #include "autoconfig.h"
 #include "web.h"
@@ -112,6 +114,48 @@ int web_password_check(const char *password, const char *hash)
 	return CRYPTO_memcmp(got, want, WEB_HASH_LEN) == 0;
 }
 
+/*
+ * web_admin_check - the password check proper, for a sign-in the cache
+ * did not know: refused at once (429) when the client's network or the
+ * user name has used up its failures, or (503) while another check
+ * runs, so that guessing costs at most one core and never queues up
+ * the threads that serve the public pages; 1 if the password is right
+ */
+static int web_admin_check(struct web_request *req, const char *user,
+			   const char *pass)
+{
+	struct web_server *server = req->server;
+	char account[72];
+	int ok;
+
+	snprintf(account, sizeof(account), "%s", user);
+	if (!web_buckets_use(server->login_net, req->who.net, 0) ||
+	    !web_buckets_use(server->login_user, account, 0)) {
+		log_info("http: admin sign-in from %s refused: too many "
+			 "failures from its network or for that user",
+			 req->client);
+		req->status = MHD_HTTP_TOO_MANY_REQUESTS;
+		return 0;
+	}
+	if (pthread_mutex_trylock(&server->login_lock) != 0) {
+		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		return 0;
+	}
+	/* a wrong user name costs the same time as a wrong password */
+	ok = web_password_check(pass, server->admin_password_hash) &&
+		strlen(user) == strlen(server->admin_user) &&
+		CRYPTO_memcmp(user, server->admin_user, strlen(user)) == 0;
+	pthread_mutex_unlock(&server->login_lock);
+	if (!ok) {
+		web_buckets_use(server->login_net, req->who.net, 1);
+		web_buckets_use(server->login_user, account, 1);
+		log_info("http: admin sign-in from %s refused", req->client);
+		req->status = MHD_HTTP_UNAUTHORIZED;
+		req->www_authenticate = 1;
+	}
+	return ok;
+}
+
 /* web_admin_auth - 1 when the request carries the admin's credentials */
 int web_admin_auth(struct web_request *req)
 {
@@ -123,12 +167,9 @@ int web_admin_auth(struct web_request *req)
 	unsigned int dlen = 0;
 	int ok = 0;
 
-	if (user == NULL || pass == NULL)
-		goto out;
-	if (strlen(user) != strlen(server->admin_user) ||
-	    CRYPTO_memcmp(user, server->admin_user, strlen(user)) != 0) {
-		/* spend the same time as a wrong password would */
-		web_password_check(pass, server->admin_password_hash);
+	if (user == NULL || pass == NULL) {
+		req->status = MHD_HTTP_UNAUTHORIZED;
+		req->www_authenticate = 1;
 		goto out;
 	}
 	strbuf_printf(&sb, "%s\n%s\n%s", user, pass,
@@ -139,7 +180,7 @@ int web_admin_auth(struct web_request *req)
 	ok = web_admin_have_verified &&
 		CRYPTO_memcmp(digest, web_admin_verified, WEB_HASH_LEN) == 0;
 	pthread_mutex_unlock(&web_admin_lock);
-	if (!ok && web_password_check(pass, server->admin_password_hash)) {
+	if (!ok && web_admin_check(req, user, pass)) {
 		ok = 1;
 		pthread_mutex_lock(&web_admin_lock);
 		memcpy(web_admin_verified, digest, WEB_HASH_LEN);
@@ -157,8 +198,6 @@ out:
 	}
 	if (user != NULL)
 		MHD_free(user);
-	if (!ok)
-		log_info("http: admin sign-in from %s refused", req->client);
 	return ok;
 }
 
@@ -292,11 +331,8 @@ void web_page_admin(struct web_request *req)
 		req->status = MHD_HTTP_NOT_FOUND;
 		return;
 	}
-	if (!web_admin_auth(req)) {
-		req->status = MHD_HTTP_UNAUTHORIZED;
-		req->www_authenticate = 1;
+	if (!web_admin_auth(req))
 		return;
-	}
 	if ((st = web_store(req, &err)) == NULL) {
 		log_warning("http: admin: %s", err);
 		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;

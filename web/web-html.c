@@ -134,6 +134,20 @@ void web_text(struct web_request *req, const char *text)
 	web_html_escape(&req->out, text);
 }
 
+void web_text_cut(struct web_request *req, const char *text, size_t max)
+{
+	size_t len = text != NULL ? strlen(text) : 0;
+
+	if (len <= max) {
+		web_html_escape_len(&req->out, text ? text : "", len);
+		return;
+	}
+	while (max > 0 && ((unsigned char)text[max] & 0xc0) == 0x80)
+		max--;
+	web_html_escape_len(&req->out, text, max);
+	strbuf_puts(&req->out, "\xe2\x80\xa6");
+}
+
 void web_row(struct web_request *req, const char *label, const char *value)
 {
 	if (value == NULL || *value == '\0')
@@ -141,7 +155,7 @@ void web_row(struct web_request *req, const char *label, const char *value)
 	web_put(req, "<dt>");
 	web_text(req, label);
 	web_put(req, "</dt><dd>");
-	web_text(req, value);
+	web_text_cut(req, value, WEB_ROW_MAX);
 	web_put(req, "</dd>");
 }
 

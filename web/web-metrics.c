@@ -11,13 +11,14 @@
  *	the page, also its own counters since it started (metrics.h): LMTP
  *	connections, messages, and recipients by decision.
  *
- *	Who may read it on http_listen: a client on the loopback interface
- *	that did not come through a proxy (no Forwarded, X-Forwarded-For or
- *	X-Real-IP header), or anyone with the admin credentials. The
+ *	Who may read it: on metrics_listen, whoever can connect (the
+ *	postmaster chooses the address, and nothing else is served
+ *	there); on http_listen, the public page's port, only the admin,
+ *	with admin_user's credentials, and nobody at all once
+ *	metrics_listen is set or when no admin is configured (404). The
  *	figures name no mailbox, but they tell an outsider how the server
- *	is doing. With metrics_listen set, /metrics is served there alone,
- *	to whoever can connect (the postmaster chooses the address), and no
- *	longer on http_listen.
+ *	is doing, and a reverse proxy on this host makes every visitor look
+ *	local, so being on loopback proves nothing.
  */
 #include "autoconfig.h"
 #include "web-private.h"
@@ -30,19 +31,6 @@
 #include <string.h>
 
 #define WEB_METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
-
-/* web_metrics_local - the client is this host, not through a proxy */
-static int web_metrics_local(struct web_request *req)
-{
-	const char *c = req->client;
-
-	if (web_header(req, "Forwarded") != NULL ||
-	    web_header(req, "X-Forwarded-For") != NULL ||
-	    web_header(req, "X-Real-IP") != NULL)
-		return 0;
-	return strcmp(c, "local") == 0 || strncmp(c, "127.", 4) == 0 ||
-		strcmp(c, "::1") == 0 || strncmp(c, "::ffff:127.", 11) == 0;
-}
 
 /* web_metrics_label - a label value: \ " and newline escaped */
 static void web_metrics_label(struct strbuf *out, const char *s)
@@ -222,20 +210,13 @@ void web_page_metrics(struct web_request *req)
 	}
 	if (req->metrics_only) {
 		/* metrics_listen: whoever reaches it may read */
-	} else if (req->server->metrics_mhd != NULL) {
+	} else if (req->server->metrics_mhd != NULL ||
+		   req->server->admin_user == NULL ||
+		   req->server->admin_password_hash == NULL) {
 		req->status = MHD_HTTP_NOT_FOUND;
 		return;
-	} else if (!web_metrics_local(req)) {
-		if (req->server->admin_user == NULL ||
-		    req->server->admin_password_hash == NULL) {
-			req->status = MHD_HTTP_FORBIDDEN;
-			return;
-		}
-		if (!web_admin_auth(req)) {
-			req->status = MHD_HTTP_UNAUTHORIZED;
-			req->www_authenticate = 1;
-			return;
-		}
+	} else if (!web_admin_auth(req)) {
+		return;
 	}
 	if ((st = web_store(req, &err)) == NULL ||
 	    web_metrics_text(st, &req->out, &err) < 0) {

@@ -766,8 +766,9 @@ void web_page_mailbox(struct web_request *req)
 			web_put(req, "\"><label for=\"i");
 			web_put(req, idbuf);
 			web_put(req, "\"><strong>");
-			web_text(req, r->orig_subject && *r->orig_subject
-				 ? r->orig_subject : T(W_NO_SUBJECT));
+			web_text_cut(req, r->orig_subject && *r->orig_subject
+				     ? r->orig_subject : T(W_NO_SUBJECT),
+				     WEB_LIST_TEXT_MAX);
 			web_put(req, "</strong><br><small>");
 			web_text(req, strbuf_cstr(&url));
 			web_put(req, " \xc2\xb7 ");

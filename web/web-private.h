@@ -21,6 +21,18 @@ struct MHD_Daemon;
 struct store;
 struct token_key;
 struct web_rate;
+struct web_admission;
+struct web_buckets;
+struct sockaddr;
+struct settings;
+
+/* a client as the limits see it (web-admission.c) */
+struct web_client {
+	char addr[64];		/* "192.0.2.7", "2001:db8::1" or "local" */
+	char net[72];		/* "192.0.2.0/24", "2001:db8::/64" */
+	int counted;		/* holds one of its connections' places */
+	size_t reserved;	/* bytes of its answer in the memory budget */
+};
 
 struct web_field {
 	char *name;
@@ -45,6 +57,8 @@ struct web_conn {
 	double start;		/* monotonic: when the request began */
 	int complete;		/* read whole: being answered, never cut */
 	int cut;		/* shut down by the sweep */
+	int via_proxy;		/* the peer is one of trusted_proxies */
+	struct web_client peer;	/* counted unless via_proxy */
 	char client[64];
 };
 
@@ -79,6 +93,11 @@ struct web_server {
 	struct web_thread **threads;
 	size_t thread_count;
 	struct web_rate *rate;
+	struct web_admission *admission;
+	/* the admin's sign-in: failures metered per network and per user
+	   name, and one password hash checked at a time */
+	struct web_buckets *login_net, *login_user;
+	pthread_mutex_t login_lock;
 	/* http_request_timeout: a thread shuts down the sockets of
 	   connections whose request is not read whole in time */
 	unsigned int request_timeout;
@@ -89,6 +108,12 @@ struct web_server {
 	int sweep_running;
 	pthread_t sweep_thread;
 };
+
+/* failed admin sign-ins allowed: a burst, then so many a minute */
+#define WEB_LOGIN_NET_BURST 5
+#define WEB_LOGIN_NET_PER_MINUTE 6
+#define WEB_LOGIN_USER_BURST 10
+#define WEB_LOGIN_USER_PER_MINUTE 10
 
 #define WEB_CACHE_SLOTS 128
 
@@ -121,6 +146,8 @@ struct web_request {
 	int lang_fixed;		/* set from the mailbox's preference */
 	int metrics_only;	/* came in on metrics_listen */
 	char client[64];	/* the client's address, for the audit log */
+	struct web_client who;	/* the same, with its network, for limits */
+	int via_proxy;		/* who came from X-Forwarded-For */
 	char log_path[128];	/* the path, printable and cut, for logs */
 	/* the request body while it arrives, then its fields */
 	struct strbuf body;
@@ -170,9 +197,41 @@ int web_csrf_check(struct web_request *req, const char *scope,
 
 /* web-admin.c */
 void web_page_admin(struct web_request *req);
-/* web_admin_auth - 1 when the request carries admin_user's credentials
-   (admin_user and admin_password_hash must be set) */
+/*
+ * web_admin_auth - 1 when the request carries admin_user's credentials
+ * (admin_user and admin_password_hash must be set); else 0 with
+ * req->status set: 401 with a challenge, 429 when the client's network
+ * or the user name failed too often, 503 when another check is running
+ */
 int web_admin_auth(struct web_request *req);
+
+/* web-admission.c: clients, their networks, and what they may hold */
+int web_admission_create(const struct settings *set,
+			 struct web_admission **adm_r, const char **error_r);
+void web_admission_destroy(struct web_admission **_adm);
+/* web_client_peer - c from a socket address; 1 if it is a trusted proxy */
+int web_client_peer(const struct web_admission *adm,
+		    const struct sockaddr *sa, struct web_client *c);
+/* web_client_forwarded - c from X-Forwarded-For (the right-most address
+   that is not a trusted proxy); -1 if the header names none */
+int web_client_forwarded(const struct web_admission *adm, const char *xff,
+			 struct web_client *c);
+/* web_admission_enter - count a connection of c; -1 over a limit.
+   web_admission_leave - give it back (nothing unless it was counted) */
+int web_admission_enter(struct web_admission *adm, struct web_client *c);
+void web_admission_leave(struct web_admission *adm, struct web_client *c);
+/* web_admission_reserve - take len bytes of http_response_memory for
+   c's answer; -1 if it would go over. web_admission_release - give
+   them back once the answer is sent or dropped */
+int web_admission_reserve(struct web_admission *adm, struct web_client *c,
+			  size_t len);
+void web_admission_release(struct web_admission *adm, struct web_client *c);
+/* web_buckets_create - token buckets by key, burst tokens each, refilled
+   per_minute; web_buckets_use - 1 if key's bucket has a token (taken
+   when take is set), else 0 */
+struct web_buckets *web_buckets_create(double per_minute, double burst);
+void web_buckets_destroy(struct web_buckets **_b);
+int web_buckets_use(struct web_buckets *b, const char *key, int take);
 
 /* web-metrics.c: /metrics, Prometheus text format */
 void web_page_metrics(struct web_request *req);
@@ -193,8 +252,14 @@ void web_html_end(struct web_request *req);
 void web_put(struct web_request *req, const char *markup);
 /* web_text - text, escaped */
 void web_text(struct web_request *req, const char *text);
-/* web_row - a <dt>label</dt><dd>value</dd> pair, value escaped; nothing
-   when value is NULL or empty */
+/* web_text_cut - text, escaped, cut to max bytes (and an ellipsis): a
+   header of a held message can be as long as the message, and a page
+   of such must stay small enough to send (see http_response_memory) */
+void web_text_cut(struct web_request *req, const char *text, size_t max);
+#define WEB_ROW_MAX 2000
+#define WEB_LIST_TEXT_MAX 300
+/* web_row - a <dt>label</dt><dd>value</dd> pair, value escaped and cut
+   to WEB_ROW_MAX bytes; nothing when value is NULL or empty */
 void web_row(struct web_request *req, const char *label, const char *value);
 /* web_html_date - "2026-11-27 21:05 UTC" */
 void web_html_date(struct strbuf *out, long long when);

@@ -48,6 +48,8 @@
 #include <unistd.h>
 
 #define WEB_RATE_SLOTS 4096
+/* bytes of SO_SNDBUF per connection (the kernel doubles it) */
+#define WEB_SEND_BUFFER (64 * 1024)
 
 /* a token bucket per client address (direct-mapped by hash: two
    addresses that share a slot share a bucket, erring on the strict side) */
@@ -271,6 +273,37 @@ static void web_address(struct MHD_Connection *conn, char *buf, size_t size)
 			  buf, (socklen_t)size);
 }
 
+/*
+ * web_conn_admit - count a new connection against its client's address
+ * and network; one over a limit is shut down at once, unanswered, as
+ * libmicrohttpd's own limits do. A trusted proxy's connections are
+ * counted per request instead, for the client the proxy names.
+ */
+static void web_conn_admit(struct web_server *server,
+			   struct MHD_Connection *conn, struct web_conn *wc)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+		MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	int sndbuf = WEB_SEND_BUFFER;
+
+	/* the kernel's share of an unread answer: on loopback it would
+	   otherwise grow to megabytes per connection */
+	if (wc->fd >= 0)
+		setsockopt(wc->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			   sizeof(sndbuf));
+	wc->via_proxy = web_client_peer(server->admission,
+					ci != NULL ? ci->client_addr : NULL,
+					&wc->peer);
+	snprintf(wc->client, sizeof(wc->client), "%s", wc->peer.addr);
+	if (wc->via_proxy ||
+	    web_admission_enter(server->admission, &wc->peer) == 0)
+		return;
+	wc->cut = 1;
+	if (wc->fd >= 0)
+		shutdown(wc->fd, SHUT_RDWR);
+}
+
 /* web_conn_notify - keep the list of open connections for the sweep */
 static void web_conn_notify(void *cls, struct MHD_Connection *conn,
 			    void **socket_context,
@@ -286,7 +319,7 @@ static void web_conn_notify(void *cls, struct MHD_Connection *conn,
 		wc = xcalloc(1, sizeof(*wc));
 		wc->fd = ci != NULL ? ci->connect_fd : -1;
 		wc->start = web_monotonic();
-		web_address(conn, wc->client, sizeof(wc->client));
+		web_conn_admit(server, conn, wc);
 		pthread_mutex_lock(&server->conns_lock);
 		wc->next = server->conns;
 		if (wc->next != NULL)
@@ -306,6 +339,7 @@ static void web_conn_notify(void *cls, struct MHD_Connection *conn,
 	if (wc->next != NULL)
 		wc->next->prev = wc->prev;
 	pthread_mutex_unlock(&server->conns_lock);
+	web_admission_leave(server->admission, &wc->peer);
 	free(wc);
 	*socket_context = NULL;
 }
@@ -409,9 +443,50 @@ static void web_sweep_stop(struct web_server *server)
 	server->sweep_running = 0;
 }
 
-static void web_client_address(struct web_request *req)
+/* web_conn_of - our state of the request's connection, or NULL */
+static struct web_conn *web_conn_of(struct MHD_Connection *conn)
 {
-	web_address(req->conn, req->client, sizeof(req->client));
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+		MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/*
+ * web_client_address - who sent the request: the peer, or the client a
+ * trusted proxy names in X-Forwarded-For (the peer itself when the
+ * header names nobody). Through a proxy, the request counts against
+ * that client's connection limits; 0, or -1 when it is over them.
+ */
+static int web_client_address(struct web_request *req)
+{
+	struct web_server *server = req->server;
+	struct web_conn *wc = web_conn_of(req->conn);
+	const char *xff;
+
+	if (wc == NULL) {
+		web_address(req->conn, req->client, sizeof(req->client));
+		snprintf(req->who.addr, sizeof(req->who.addr), "%s",
+			 req->client);
+		snprintf(req->who.net, sizeof(req->who.net), "%s",
+			 req->client);
+		return 0;
+	}
+	req->who = wc->peer;
+	req->who.counted = 0;
+	req->who.reserved = 0;
+	if (wc->via_proxy) {
+		xff = web_header(req, "X-Forwarded-For");
+		req->via_proxy = web_client_forwarded(server->admission, xff,
+						      &req->who) == 0;
+		pthread_mutex_lock(&server->conns_lock);
+		snprintf(wc->client, sizeof(wc->client), "%s", req->who.addr);
+		pthread_mutex_unlock(&server->conns_lock);
+	}
+	snprintf(req->client, sizeof(req->client), "%s", req->who.addr);
+	if (wc->via_proxy)
+		return web_admission_enter(server->admission, &req->who);
+	return 0;
 }
 
 /* web_request_has_body - does the request announce a body to read? */
@@ -447,6 +522,7 @@ static struct web_request *web_request_new(struct web_server *server,
 	struct web_request *req = xcalloc(1, sizeof(*req));
 	struct web_header_size hs = { 0, 0 };
 	const char *accept, *clen;
+	int over;
 
 	req->server = server;
 	req->conn = conn;
@@ -466,14 +542,14 @@ static struct web_request *web_request_new(struct web_server *server,
 	strbuf_init(&req->out);
 	accept = web_header(req, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
 	req->lang = web_lang_accept(accept);
-	web_client_address(req);
+	over = web_client_address(req) < 0;
 
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, web_count_header, &hs);
 	clen = web_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0 && !req->is_post)
 		req->status = MHD_HTTP_METHOD_NOT_ALLOWED;
-	else if (!web_rate_allow(server->rate, req->client))
+	else if (over || !web_rate_allow(server->rate, req->client))
 		req->status = MHD_HTTP_TOO_MANY_REQUESTS;
 	else if (hs.total + strlen(url) > server->request_size_limit ||
 		 hs.count > 100)
@@ -486,6 +562,8 @@ static struct web_request *web_request_new(struct web_server *server,
 
 static void web_request_free(struct web_request *req)
 {
+	web_admission_release(req->server->admission, &req->who);
+	web_admission_leave(req->server->admission, &req->who);
 	for (size_t i = 0; i < req->field_count; i++) {
 		free(req->fields[i].name);
 		free(req->fields[i].value);
@@ -603,6 +681,8 @@ static void web_add_headers(struct web_request *req,
 					"GET, HEAD, POST");
 	if (req->status == MHD_HTTP_TOO_MANY_REQUESTS)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "60");
+	if (req->status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
 }
 
 static enum MHD_Result web_respond(struct web_request *req)
@@ -616,6 +696,17 @@ static enum MHD_Result web_respond(struct web_request *req)
 		req->status = MHD_HTTP_OK;
 	if (req->status >= 400 && req->out.len == 0)
 		web_page_error(req, req->status);
+	/* an answer stays in memory until the client has read it */
+	if (web_admission_reserve(req->server->admission, &req->who,
+				  req->out.len) < 0) {
+		strbuf_reset(&req->out);
+		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		req->content_type = NULL;
+		req->www_authenticate = 0;
+		web_page_error(req, req->status);
+		web_admission_reserve(req->server->admission, &req->who,
+				      req->out.len);
+	}
 	len = req->out.len;
 	data = strbuf_steal(&req->out);
 	resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
@@ -746,6 +837,10 @@ static void web_server_free(struct web_server *server)
 	free(server->admin_user);
 	free(server->admin_password_hash);
 	free(server->rate);
+	web_admission_destroy(&server->admission);
+	web_buckets_destroy(&server->login_net);
+	web_buckets_destroy(&server->login_user);
+	pthread_mutex_destroy(&server->login_lock);
 	for (int lang = 0; lang < WEB_LANG_COUNT; lang++) {
 		for (size_t i = 0; i < server->reason_count[lang]; i++) {
 			free(server->reasons[lang][i].name);
@@ -873,7 +968,16 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 	web_reasons_load(server, set->digest_templates);
 	pthread_mutex_init(&server->release_lock, NULL);
 	pthread_mutex_init(&server->threads_lock, NULL);
+	pthread_mutex_init(&server->login_lock, NULL);
 	web_sweep_init(server, set->http_request_timeout);
+	server->login_net = web_buckets_create(WEB_LOGIN_NET_PER_MINUTE,
+					       WEB_LOGIN_NET_BURST);
+	server->login_user = web_buckets_create(WEB_LOGIN_USER_PER_MINUTE,
+						WEB_LOGIN_USER_BURST);
+	if (web_admission_create(set, &server->admission, error_r) < 0) {
+		web_server_free(server);
+		return -1;
+	}
 	if (set->http_rate_limit > 0) {
 		server->rate = xcalloc(1, sizeof(*server->rate));
 		pthread_mutex_init(&server->rate->lock, NULL);
@@ -900,8 +1004,6 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 		MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned int)(set->http_threads > 1 ? set->http_threads : 0),
 		MHD_OPTION_CONNECTION_LIMIT, set->http_max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		set->http_client_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, set->http_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)set->http_request_size_limit * 2 + 16384,

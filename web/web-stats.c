@@ -482,11 +482,8 @@ void web_page_stats(struct web_request *req)
 		req->status = MHD_HTTP_NOT_FOUND;
 		return;
 	}
-	if (!web_admin_auth(req)) {
-		req->status = MHD_HTTP_UNAUTHORIZED;
-		req->www_authenticate = 1;
+	if (!web_admin_auth(req))
 		return;
-	}
 	if (req->is_post) {
 		req->status = MHD_HTTP_METHOD_NOT_ALLOWED;
 		return;
