@@ -330,7 +330,7 @@ no_data "admin/stats, no credentials" "$BASE/admin/stats"
 no_data "admin/stats, wrong password" "$BASE/admin/stats" -u 'admin:wrong horse'
 code=$(curl -s -o "$T/page" -w '%{http_code}' -u 'admin:correct horse' "$BASE/admin")
 [ "$code" = 200 ] && ok "admin with the password: 200" || fail "admin with the password: $code"
-code=$(curl -s -o "$T/page" -w '%{http_code}' "$BASE/metrics")
+code=$(curl -s -o "$T/page" -w '%{http_code}' -u 'admin:correct horse' "$BASE/metrics")
 [ "$code" = 200 ] && ! grep -qiE 'alice|bob@|@example' "$T/page" && ok "/metrics: counts only, no address" ||
 	fail "/metrics: $code $(grep -iE '@example' "$T/page" | head -1)"
 

@@ -6,14 +6,16 @@
 # digests are set with sqlite3; ndrguard-web serves the quarantine.
 # /metrics is parsed (every sample under HELP and TYPE lines, counters
 # named _total) and its figures compared with what was sent; who may
-# read it (loopback, not through a proxy, or the admin). /admin/stats
+# read it on the public port: the admin only, never a client for being on
+# loopback (a reverse proxy on this host makes every visitor local). /admin/stats
 # needs the admin's credentials, and each of its SVG graphs parses as
 # XML with the expected bars, storms and mailboxes, texts escaped.
 #
 # Part 2: ndrguardd with LMTP and the release page: messages sent over
 # LMTP (held, passed on into smtp-sink, too big) show up in its
-# connection and decision counters. With metrics_listen, /metrics moves
-# to its own listener, open to any client, and serves nothing else.
+# connection and decision counters. Without an admin, /metrics is not
+# served on http_listen at all; with metrics_listen it is served there,
+# to any client, and nothing else is.
 set -u
 : "${NDRGUARD:?}" "${NDRGUARDD:?}" "${top_srcdir:?}" "${top_builddir:?}"
 WEB=$top_builddir/web/ndrguard-web
@@ -144,7 +146,9 @@ PY
 }
 
 # --- /metrics -------------------------------------------------------
-expect "/metrics from loopback" 200 "$(get /metrics)"
+expect "/metrics from loopback, no credentials" 401 "$(get /metrics)"
+grep -q 'ndrguard_' "$T/body" && fail "the 401 carries figures" || ok "the 401 carries no figures"
+expect "/metrics, admin credentials" 200 "$(get /metrics -u 'pm:stats pass')"
 grep -qi '^Content-Type: text/plain; version=0.0.4' "$T/hdr" && ok "Prometheus text format" \
 	|| fail "content type: $(grep -i '^Content-Type' "$T/hdr")"
 KIND=$(sql "SELECT kind FROM quarantine LIMIT 1")
@@ -165,7 +169,7 @@ else
 fi
 sql "UPDATE quarantine SET state = 'expired' WHERE id = $A1 + 1"
 sql "INSERT INTO audit (at, quarantine_id, action, actor) VALUES ($NOW, $A1 + 1, 'expired', 'test')"
-get /metrics >/dev/null
+get /metrics -u 'pm:stats pass' >/dev/null
 check_metrics "$T/body" "ndrguard_expired_total 1" "ndrguard_messages{kind=\"$KIND\",state=\"held\"} 8" > "$T/check" \
 	&& ok "each scrape reads the database again" || fail "second scrape: $(tr '\n' ';' < "$T/check")"
 expect "/metrics through a proxy, no credentials" 401 "$(get /metrics -H 'X-Forwarded-For: 192.0.2.7')"
@@ -174,7 +178,7 @@ expect "/metrics through a proxy (Forwarded)" 401 "$(get /metrics -H 'Forwarded:
 expect "/metrics through a proxy, wrong password" 401 "$(get /metrics -H 'X-Real-IP: 192.0.2.7' -u pm:wrong)"
 expect "/metrics through a proxy, admin credentials" 200 "$(get /metrics -H 'X-Forwarded-For: 192.0.2.7' -u 'pm:stats pass')"
 grep -q '^ndrguard_quarantined_total 10$' "$T/body" && ok "the same figures" || fail "figures with credentials"
-expect "POST /metrics" 405 "$(get /metrics -H 'Content-Type: application/x-www-form-urlencoded' -d x=1)"
+expect "POST /metrics" 405 "$(get /metrics -u 'pm:stats pass' -H 'Content-Type: application/x-www-form-urlencoded' -d x=1)"
 
 # --- /admin/stats ----------------------------------------------------
 expect "stats page without credentials" 401 "$(get /admin/stats)"
@@ -258,7 +262,7 @@ import re, sys, xml.etree.ElementTree as ET
 s = [ET.fromstring(x) for x in re.findall(r"<svg\b.*?</svg>", open(sys.argv[1], encoding="utf-8").read(), re.S)]
 sys.exit(0 if len(s) == 4 and not any(r.get("class") in ("seg", "storm", "top") for x in s for r in x.iter()) else 1)
 ' "$T/body" && ok "empty graphs well-formed, no bars" || fail "empty graphs"
-get /metrics >/dev/null
+get /metrics -u 'pm:stats pass' >/dev/null
 check_metrics "$T/body" "ndrguard_quarantined_total 0" "ndrguard_storms_active 0" > "$T/check" \
 	&& ok "metrics of an empty quarantine" || fail "empty metrics: $(tr '\n' ';' < "$T/check")"
 kill "$WEBPID"; wait "$WEBPID" 2>/dev/null; WEBPID=
@@ -284,43 +288,32 @@ EOF
 "$NDRGUARDD" -c "$T/nd.conf" -f 2>>"$T/nd.log" & DPID=$!
 wait_port "$LPORT"; wait_port "$HPORT"
 URL=http://127.0.0.1:$HPORT
+# no admin, no metrics_listen: nobody reads the metrics on the public port
+expect "ndrguardd /metrics from loopback, no admin" 404 "$(get /metrics)"
+grep -q 'ndrguard_' "$T/body" && fail "the 404 carries figures" || ok "the 404 carries no figures"
+expect "ndrguardd /metrics through a proxy, no admin" 404 "$(get /metrics -H 'X-Forwarded-For: 192.0.2.7')"
+expect "ndrguardd /admin/stats, no admin" 404 "$(get /admin/stats)"
 gen 2 d carol@example.test
 bash "$top_srcdir/tests/integration/gen-mail.sh" ordinary "$T/ordinary.eml" dave@example.test "M$$" >/dev/null
 head -c 30000 /dev/zero | tr '\0' x | fold -w 70 > "$T/big.txt"
 { printf 'From: a@example.org\nTo: erin@example.test\nSubject: big\n\n'; cat "$T/big.txt"; } > "$T/big.eml"
 CLIENT="python3 $top_srcdir/tests/lmtp-client.py"
 lmtp() { printf '%s\n' "$@" | $CLIENT 127.0.0.1:$LPORT; }
-lmtp '<' '> LHLO t' '<' \
-	'> MAIL FROM:<>' '<' '> RCPT TO:<carol@example.test>' '<' '> DATA' '<' "data $T/d/ndr-0001.eml" '<' \
-	'> MAIL FROM:<>' '<' '> RCPT TO:<carol@example.test>' '<' '> DATA' '<' "data $T/d/ndr-0002.eml" '<' \
-	'> MAIL FROM:<x@example.org>' '<' '> RCPT TO:<dave@example.test>' '<' '> RCPT TO:<frank@example.test>' '<' \
-	'> DATA' '<' "data $T/ordinary.eml" '< 2' \
-	'> QUIT' '<' > "$T/lmtp1"
-lmtp '<' '> LHLO t' '<' '> MAIL FROM:<a@example.org>' '<' '> RCPT TO:<erin@example.test>' '<' \
-	'> DATA' '<' "data $T/big.eml" '<' '> QUIT' '<' > "$T/lmtp2"
-grep -c '^250 2.0.0 <carol@example.test> held' "$T/lmtp1" | grep -qx 2 && ok "two held over LMTP" \
-	|| fail "LMTP replies: $(tr '\n' ';' < "$T/lmtp1")"
-grep -q '^552' "$T/lmtp2" && ok "the big one refused" || fail "big: $(tr '\n' ';' < "$T/lmtp2")"
-sleep 0.2
-expect "ndrguardd /metrics" 200 "$(get /metrics)"
-# three connections: wait_port's probe and the two sessions
-if check_metrics "$T/body" "ndrguard_lmtp_connections_total 3" "ndrguard_lmtp_messages_total 4" \
-	'ndrguard_lmtp_recipients_total{decision="held"} 2' \
-	'ndrguard_lmtp_recipients_total{decision="passed"} 2' \
-	'ndrguard_lmtp_recipients_total{decision="deferred"} 0' \
-	'ndrguard_lmtp_recipients_total{decision="rejected"} 1' \
-	"ndrguard_lmtp_connections_refused_total 0" \
-	"ndrguard_quarantined_total 2" "ndrguard_storms_active 1" > "$T/check"; then
-	ok "LMTP counters match what was sent ($(tail -1 "$T/check"))"
-else
-	fail "daemon metrics: $(tr '\n' ';' < "$T/check")"; cat "$T/body"
-fi
-st=$(awk '/^ndrguard_start_time_seconds /{print $2}' "$T/body")
-[ -n "$st" ] && [ "$st" -le "$(date +%s)" ] && [ "$st" -gt $(( $(date +%s) - 600 )) ] \
-	&& ok "start time" || fail "start time: $st"
-# no admin configured: nothing but loopback reads the metrics
-expect "ndrguardd /metrics through a proxy, no admin" 403 "$(get /metrics -H 'X-Forwarded-For: 192.0.2.7')"
-expect "ndrguardd /admin/stats, no admin" 404 "$(get /admin/stats)"
+# lmtp_traffic - two held, one passed on to two recipients, one too big
+lmtp_traffic() {
+	lmtp '<' '> LHLO t' '<' \
+		'> MAIL FROM:<>' '<' '> RCPT TO:<carol@example.test>' '<' '> DATA' '<' "data $T/d/ndr-0001.eml" '<' \
+		'> MAIL FROM:<>' '<' '> RCPT TO:<carol@example.test>' '<' '> DATA' '<' "data $T/d/ndr-0002.eml" '<' \
+		'> MAIL FROM:<x@example.org>' '<' '> RCPT TO:<dave@example.test>' '<' '> RCPT TO:<frank@example.test>' '<' \
+		'> DATA' '<' "data $T/ordinary.eml" '< 2' \
+		'> QUIT' '<' > "$T/lmtp1"
+	lmtp '<' '> LHLO t' '<' '> MAIL FROM:<a@example.org>' '<' '> RCPT TO:<erin@example.test>' '<' \
+		'> DATA' '<' "data $T/big.eml" '<' '> QUIT' '<' > "$T/lmtp2"
+	grep -c '^250 2.0.0 <carol@example.test> held' "$T/lmtp1" | grep -qx 2 && ok "two held over LMTP" \
+		|| fail "LMTP replies: $(tr '\n' ';' < "$T/lmtp1")"
+	grep -q '^552' "$T/lmtp2" && ok "the big one refused" || fail "big: $(tr '\n' ';' < "$T/lmtp2")"
+}
+lmtp_traffic
 kill "$DPID"; wait "$DPID"; rc=$?; DPID=
 expect "ndrguardd stopped cleanly" 0 "$rc"
 
@@ -336,6 +329,24 @@ check_metrics "$T/body" "ndrguard_lmtp_connections_total 1" "ndrguard_lmtp_messa
 	"ndrguard_quarantined_total 2" > "$T/check" \
 	&& ok "counters start again at a restart, the database's figures stay" \
 	|| fail "after restart: $(tr '\n' ';' < "$T/check")"
+lmtp_traffic
+sleep 0.2
+expect "ndrguardd /metrics" 200 "$(get /metrics)"
+# three connections: wait_port's probe and the two sessions
+if check_metrics "$T/body" "ndrguard_lmtp_connections_total 3" "ndrguard_lmtp_messages_total 4" \
+	'ndrguard_lmtp_recipients_total{decision="held"} 2' \
+	'ndrguard_lmtp_recipients_total{decision="passed"} 2' \
+	'ndrguard_lmtp_recipients_total{decision="deferred"} 0' \
+	'ndrguard_lmtp_recipients_total{decision="rejected"} 1' \
+	"ndrguard_lmtp_connections_refused_total 0" \
+	"ndrguard_quarantined_total 4" "ndrguard_storms_active 1" > "$T/check"; then
+	ok "LMTP counters match what was sent ($(tail -1 "$T/check"))"
+else
+	fail "daemon metrics: $(tr '\n' ';' < "$T/check")"; cat "$T/body"
+fi
+st=$(awk '/^ndrguard_start_time_seconds /{print $2}' "$T/body")
+[ -n "$st" ] && [ "$st" -le "$(date +%s)" ] && [ "$st" -gt $(( $(date +%s) - 600 )) ] \
+	&& ok "start time" || fail "start time: $st"
 expect "/admin/stats on metrics_listen" 404 "$(get /admin/stats)"
 expect "/ on metrics_listen" 404 "$(get /)"
 expect "an item link on metrics_listen" 404 "$(get /item/1?t=x)"

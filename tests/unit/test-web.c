@@ -7,12 +7,16 @@
 #include "strbuf.h"
 #include "web.h"
 #include "web-private.h"
+#include "settings.h"
 
 #include <check.h>
 #include "check-main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 START_TEST(accept_language)
 {
@@ -237,6 +241,195 @@ START_TEST(item_list_offset)
 }
 END_TEST
 
+/* admission_with - a web_admission for these limits and proxies */
+static struct web_admission *admission_with(const char *proxies,
+					    unsigned int per_address,
+					    unsigned int per_network,
+					    unsigned int memory)
+{
+	struct settings set;
+	struct web_admission *adm = NULL;
+	const char *err = NULL;
+
+	memset(&set, 0, sizeof(set));
+	set.trusted_proxies = (char *)proxies;
+	set.http_client_connections = per_address;
+	set.http_network_connections = per_network;
+	set.http_response_memory = memory;
+	ck_assert_msg(web_admission_create(&set, &adm, &err) == 0, "%s", err);
+	return adm;
+}
+
+START_TEST(client_networks)
+{
+	struct web_admission *adm = admission_with("127.0.0.1, 10.9.0.0/16, "
+						   "2001:db8:1::/48", 0, 0,
+						   1 << 20);
+	struct sockaddr_in in4 = { .sin_family = AF_INET };
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6 };
+	struct web_client c;
+
+	inet_pton(AF_INET, "192.0.2.77", &in4.sin_addr);
+	ck_assert_int_eq(web_client_peer(adm, (struct sockaddr *)&in4, &c), 0);
+	ck_assert_str_eq(c.addr, "192.0.2.77");
+	ck_assert_str_eq(c.net, "192.0.2.0/24");
+	inet_pton(AF_INET, "127.0.0.1", &in4.sin_addr);
+	ck_assert_int_eq(web_client_peer(adm, (struct sockaddr *)&in4, &c), 1);
+	/* an IPv4 client of a dual-stack socket is that IPv4 client */
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &in6.sin6_addr);
+	ck_assert_int_eq(web_client_peer(adm, (struct sockaddr *)&in6, &c), 1);
+	ck_assert_str_eq(c.addr, "127.0.0.1");
+	inet_pton(AF_INET6, "2001:db8:2:3:4:5:6:7", &in6.sin6_addr);
+	ck_assert_int_eq(web_client_peer(adm, (struct sockaddr *)&in6, &c), 0);
+	ck_assert_str_eq(c.net, "2001:db8:2:3::/64");
+	inet_pton(AF_INET6, "2001:db8:1:3::9", &in6.sin6_addr);
+	ck_assert_int_eq(web_client_peer(adm, (struct sockaddr *)&in6, &c), 1);
+	ck_assert_int_eq(web_client_peer(adm, NULL, &c), 0);
+	ck_assert_str_eq(c.addr, "local");
+	web_admission_destroy(&adm);
+	ck_assert_ptr_null(adm);
+}
+END_TEST
+
+START_TEST(forwarded_for)
+{
+	struct web_admission *adm = admission_with("127.0.0.1 10.9.0.0/16 "
+						   "2001:db8:1::/48", 0, 0,
+						   1 << 20);
+	struct web_client c;
+
+	/* the right-most address that is not a proxy: what the client
+	   wrote itself stays on the left */
+	ck_assert_int_eq(web_client_forwarded(adm, "192.0.2.1", &c), 0);
+	ck_assert_str_eq(c.addr, "192.0.2.1");
+	ck_assert_int_eq(web_client_forwarded(adm, "198.51.100.7, 192.0.2.1",
+					      &c), 0);
+	ck_assert_str_eq(c.addr, "192.0.2.1");
+	ck_assert_int_eq(web_client_forwarded(adm, "192.0.2.3,10.9.1.1 , "
+					      "127.0.0.1", &c), 0);
+	ck_assert_str_eq(c.addr, "192.0.2.3");
+	ck_assert_int_eq(web_client_forwarded(adm, "[2001:db8:5::1]:443",
+					      &c), 0);
+	ck_assert_str_eq(c.addr, "2001:db8:5::1");
+	ck_assert_str_eq(c.net, "2001:db8:5::/64");
+	ck_assert_int_eq(web_client_forwarded(adm, "192.0.2.9:5555", &c), 0);
+	ck_assert_str_eq(c.addr, "192.0.2.9");
+	ck_assert_int_eq(web_client_forwarded(adm, "::ffff:192.0.2.4", &c), 0);
+	ck_assert_str_eq(c.addr, "192.0.2.4");
+	/* only proxies: the one farthest away */
+	ck_assert_int_eq(web_client_forwarded(adm, "10.9.0.1, 127.0.0.1",
+					      &c), 0);
+	ck_assert_str_eq(c.addr, "10.9.0.1");
+	/* nothing believable: the caller keeps the peer */
+	ck_assert_int_eq(web_client_forwarded(adm, NULL, &c), -1);
+	ck_assert_int_eq(web_client_forwarded(adm, "", &c), -1);
+	ck_assert_int_eq(web_client_forwarded(adm, "192.0.2.1, unknown", &c),
+			 -1);
+	ck_assert_int_eq(web_client_forwarded(adm, "192.0.2.1,", &c), -1);
+	ck_assert_int_eq(web_client_forwarded(adm, "[::1", &c), -1);
+	ck_assert_int_eq(web_client_forwarded(adm, "1.2.3.4.5", &c), -1);
+	web_admission_destroy(&adm);
+}
+END_TEST
+
+START_TEST(connections_per_network)
+{
+	struct web_admission *adm = admission_with(NULL, 2, 3, 1 << 20);
+	struct web_client a1, a2, b;
+
+	memset(&a1, 0, sizeof(a1));
+	snprintf(a1.addr, sizeof(a1.addr), "192.0.2.1");
+	snprintf(a1.net, sizeof(a1.net), "192.0.2.0/24");
+	a2 = a1;
+	snprintf(a2.addr, sizeof(a2.addr), "192.0.2.2");
+	b = a1;
+	snprintf(b.addr, sizeof(b.addr), "198.51.100.1");
+	snprintf(b.net, sizeof(b.net), "198.51.100.0/24");
+	struct web_client c[4] = { a1, a1, a1, a2 };
+
+	ck_assert_int_eq(web_admission_enter(adm, &c[0]), 0);
+	ck_assert_int_eq(web_admission_enter(adm, &c[1]), 0);
+	/* the address is full; its network has one place left */
+	ck_assert_int_eq(web_admission_enter(adm, &c[2]), -1);
+	ck_assert_int_eq(c[2].counted, 0);
+	ck_assert_int_eq(web_admission_enter(adm, &c[3]), 0);
+	struct web_client a3 = a2;
+	snprintf(a3.addr, sizeof(a3.addr), "192.0.2.3");
+	ck_assert_int_eq(web_admission_enter(adm, &a3), -1);
+	ck_assert_int_eq(web_admission_enter(adm, &b), 0);
+	/* leaving gives the place back, once */
+	web_admission_leave(adm, &c[0]);
+	web_admission_leave(adm, &c[0]);
+	ck_assert_int_eq(web_admission_enter(adm, &a3), 0);
+	ck_assert_int_eq(web_admission_enter(adm, &c[2]), -1);
+	web_admission_leave(adm, &c[2]);
+	web_admission_leave(adm, &c[1]);
+	web_admission_leave(adm, &c[3]);
+	web_admission_leave(adm, &a3);
+	web_admission_leave(adm, &b);
+	web_admission_destroy(&adm);
+}
+END_TEST
+
+START_TEST(response_memory)
+{
+	/* 1 MB in all, a network a quarter of it; 16 kB answers always go */
+	struct web_admission *adm = admission_with(NULL, 0, 0, 1 << 20);
+	struct web_client n1[6], other, small;
+
+	for (int i = 0; i < 6; i++) {
+		memset(&n1[i], 0, sizeof(n1[i]));
+		snprintf(n1[i].addr, sizeof(n1[i].addr), "192.0.2.%d", i + 1);
+		snprintf(n1[i].net, sizeof(n1[i].net), "192.0.2.0/24");
+	}
+	other = n1[0];
+	snprintf(other.net, sizeof(other.net), "198.51.100.0/24");
+	small = n1[5];
+	ck_assert_int_eq(web_admission_reserve(adm, &n1[0], 200000), 0);
+	ck_assert_int_eq(web_admission_reserve(adm, &n1[1], 100000), -1);
+	ck_assert_int_eq(n1[1].reserved, 0);
+	ck_assert_int_eq(web_admission_reserve(adm, &small, 16384), 0);
+	ck_assert_int_eq(web_admission_reserve(adm, &other, 250000), 0);
+	/* sent: the network may hold that much again (with the small one) */
+	web_admission_release(adm, &n1[0]);
+	ck_assert_int_eq(n1[0].reserved, 0);
+	ck_assert_int_eq(web_admission_reserve(adm, &n1[1], 240000), 0);
+	/* the whole budget, whatever the networks */
+	struct web_client far[3];
+	for (int i = 0; i < 3; i++) {
+		memset(&far[i], 0, sizeof(far[i]));
+		snprintf(far[i].addr, sizeof(far[i].addr), "203.0.%d.1", i);
+		snprintf(far[i].net, sizeof(far[i].net), "203.0.%d.0/24", i);
+	}
+	ck_assert_int_eq(web_admission_reserve(adm, &far[0], 262144), 0);
+	ck_assert_int_eq(web_admission_reserve(adm, &far[1], 262144), 0);
+	ck_assert_int_eq(web_admission_reserve(adm, &far[2], 262144), -1);
+	web_admission_release(adm, &n1[1]);
+	web_admission_release(adm, &other);
+	ck_assert_int_eq(web_admission_reserve(adm, &far[2], 262144), 0);
+	for (int i = 0; i < 3; i++)
+		web_admission_release(adm, &far[i]);
+	web_admission_release(adm, &small);
+	web_admission_destroy(&adm);
+}
+END_TEST
+
+START_TEST(failure_buckets)
+{
+	struct web_buckets *b = web_buckets_create(6, 5);
+
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(web_buckets_use(b, "192.0.2.0/24", 1), 1);
+	ck_assert_int_eq(web_buckets_use(b, "192.0.2.0/24", 0), 0);
+	ck_assert_int_eq(web_buckets_use(b, "192.0.2.0/24", 1), 0);
+	/* a look without taking leaves the bucket as it is */
+	ck_assert_int_eq(web_buckets_use(b, "198.51.100.0/24", 0), 1);
+	ck_assert_int_eq(web_buckets_use(b, "198.51.100.0/24", 0), 1);
+	web_buckets_destroy(&b);
+	ck_assert_ptr_null(b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("web");
@@ -250,6 +443,11 @@ int main(void)
 	tcase_add_test(tc, password_hash);
 	tcase_add_test(tc, store_prefs_and_requests);
 	tcase_add_test(tc, item_list_offset);
+	tcase_add_test(tc, client_networks);
+	tcase_add_test(tc, forwarded_for);
+	tcase_add_test(tc, connections_per_network);
+	tcase_add_test(tc, response_memory);
+	tcase_add_test(tc, failure_buckets);
 	suite_add_tcase(s, tc);
 	return check_main_run(s);
 }
