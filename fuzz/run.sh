@@ -63,7 +63,8 @@ STORE="lib/store.c lib/store-sqlite.c lib/store-sqlite-util.c
 	lib/store-sqlite-stats.c lib/store-sqlite-release.c
 	lib/store-sqlite-digest.c $out/migrations.c"
 WEB="web/web-server.c web/web-pages.c web/web-admin.c web/web-html.c
-	web/web-i18n.c web/web-metrics.c web/web-stats.c lib/release.c
+	web/web-i18n.c web/web-metrics.c web/web-stats.c web/web-admission.c
+	lib/release.c
 	lib/metrics.c lib/log.c lib/token.c lib/links.c"
 
 # build TARGET - $out/fuzz-TARGET
