@@ -32,6 +32,9 @@
 #
 # ENVIRONMENT
 #	NDRGUARD	the binary to measure (default cli/ndrguard)
+#	BASELINE	another build, measured in the same rounds on a
+#			database of its own (the ratio between the two is
+#			the figure to compare across machines)
 #
 # OUTPUT
 #	One line per run, then a summary and a Markdown table row for
@@ -43,6 +46,7 @@ set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 NDRGUARD=${NDRGUARD:-$top/cli/ndrguard}
+BASELINE=${BASELINE:-}
 N=2000
 P=10
 ROUNDS=3
@@ -160,26 +164,34 @@ sh "$top/tests/integration/gen-mail.sh" ndr 5 "$DIR/warm" "$RCPT" "warm$$"
 ls "$DIR"/storm/ndr-*.eml > "$DIR/storm.list"
 ls "$DIR"/warm/ndr-*.eml > "$DIR/warm.list"
 
-cat > "$DIR/ndrguard.conf" <<EOF
+# conf NAME - the configuration of one binary's database
+conf()
+{
+	cat > "$DIR/$1.conf" <<EOF
 # deliver-bench.sh: the mailbox is in a storm from the first bounce on
-database = $DIR/quarantine.db
+database = $DIR/$1.db
 reinject = smtp:127.0.0.1:9
 storm_threshold = 1
 storm_window = 10m
 our_relays = mx.example.test 192.0.2.0/24
 our_domains = example.test
 EOF
+}
 
+# held NAME - held rows in that binary's database
 held()
 {
-	sqlite3 "$DIR/quarantine.db" \
+	sqlite3 "$DIR/$1.db" \
 		"SELECT count(*) FROM quarantine WHERE recipient='$RCPT' AND state='held'"
 }
 
-# Warm-up: create and migrate the database, start the storm.
-out=$("$DIR/driver" 1 W "$NDRGUARD" -c "$DIR/ndrguard.conf" deliver -f '' -q %q -- "$RCPT" < "$DIR/warm.list")
-set -- $out
-[ "$2" -eq 0 ] || { echo "deliver-bench.sh: warm-up failed ($2 of $1); try: $NDRGUARD -c $DIR/ndrguard.conf deliver -f '' -q X -- $RCPT < $DIR/warm/ndr-0001.eml" >&2; exit 1; }
+# warm NAME BINARY - create and migrate the database, start the storm
+warm()
+{
+	conf "$1"
+	set -- $("$DIR/driver" 1 W "$2" -c "$DIR/$1.conf" deliver -f '' -q %q -- "$RCPT" < "$DIR/warm.list")
+	[ "$2" -eq 0 ] || { echo "deliver-bench.sh: warm-up failed ($2 of $1)" >&2; exit 1; }
+}
 
 # rate N SECONDS - messages per second, integer
 rate()
@@ -187,36 +199,62 @@ rate()
 	awk -v n="$1" -v s="$2" 'BEGIN { printf "%d", n / s }'
 }
 
-echo "deliver-bench: $N bounces, $P agents, $ROUNDS rounds; $(nproc) CPUs; $NDRGUARD"
-: > "$DIR/floor.rates"
-: > "$DIR/agent.rates"
+# run LABEL ROUND PROG ARGS... - one run over the storm; its rate goes to
+# $DIR/LABEL.rates
+run()
+{
+	label=$1 round=$2
+	shift 2
+	set -- $("$DIR/driver" "$P" "R${round}${label}x" "$@" < "$DIR/storm.list")
+	[ "$2" -eq 0 ] || { echo "$label run failed: $2 of $1 did not exit 0" >&2; exit 1; }
+	r_=$(rate "$1" "$3")
+	echo "$r_" >> "$DIR/$label.rates"
+	printf 'round %s: %-9s %s in %s s = %s/s\n' "$round" "$label" "$1" "$3" "$r_"
+}
+
+# agent LABEL ROUND BINARY - a quarantining run; all N must be held
+agent()
+{
+	before=$(held "$1")
+	run "$1" "$2" "$3" -c "$DIR/$1.conf" deliver -f '' -q %q -- "$RCPT"
+	added=$(( $(held "$1") - before ))
+	[ "$added" -eq "$N" ] || { echo "$1 run held $added of $N" >&2; exit 1; }
+}
+
+warm ndrguard "$NDRGUARD"
+[ -z "$BASELINE" ] || warm baseline "$BASELINE"
+
+echo "deliver-bench: $N bounces, $P agents, $ROUNDS rounds; $(nproc) CPUs; $NDRGUARD${BASELINE:+ against $BASELINE}"
 r=1
 while [ $r -le "$ROUNDS" ]; do
-	set -- $("$DIR/driver" "$P" F "$DIR/empty" < "$DIR/storm.list")
-	[ "$2" -eq 0 ] || { echo "floor run failed: $2 of $1" >&2; exit 1; }
-	fr=$(rate "$1" "$3")
-	echo "$fr" >> "$DIR/floor.rates"
-	echo "round $r: floor    $1 in $3 s = $fr/s"
-
-	before=$(held)
-	set -- $("$DIR/driver" "$P" "R${r}x" "$NDRGUARD" -c "$DIR/ndrguard.conf" \
-		deliver -f '' -q %q -- "$RCPT" < "$DIR/storm.list")
-	[ "$2" -eq 0 ] || { echo "ndrguard run failed: $2 of $1 did not exit 0" >&2; exit 1; }
-	added=$(( $(held) - before ))
-	[ "$added" -eq "$N" ] || { echo "ndrguard run held $added of $N" >&2; exit 1; }
-	ar=$(rate "$1" "$3")
-	echo "$ar" >> "$DIR/agent.rates"
-	echo "round $r: ndrguard $1 in $3 s = $ar/s (all held)"
+	sync
+	run floor $r "$DIR/empty"
+	run config $r "$NDRGUARD" -c "$DIR/ndrguard.conf" config
+	sync
+	agent ndrguard $r "$NDRGUARD"
+	if [ -n "$BASELINE" ]; then
+		sync
+		agent baseline $r "$BASELINE"
+	fi
 	r=$(( r + 1 ))
 done
 
 median()
 {
-	sort -n "$1" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+	sort -n "$DIR/$1.rates" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
-floor=$(median "$DIR/floor.rates")
-agent=$(median "$DIR/agent.rates")
-pct=$(awk -v a="$agent" -v f="$floor" 'BEGIN { printf "%.0f", 100 * a / f }')
-verdict=$(awk -v p="$pct" 'BEGIN { print (p >= 70 ? "meets" : "misses") }')
-echo "median: floor $floor msgs/s, ndrguard deliver $agent msgs/s = $pct% of the floor ($verdict the 70% goal)"
-echo "| $(date -u +%Y-%m-%d) | $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?') | $N | $P | $floor | $agent | $pct% |"
+# pct A B - A as a whole percentage of B
+pct()
+{
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", 100 * a / b }'
+}
+floor=$(median floor)
+config=$(median config)
+agent=$(median ndrguard)
+echo "median: floor $floor msgs/s; config-only $config = $(pct "$config" "$floor")% of the floor (goal 90%);" \
+	"ndrguard deliver $agent = $(pct "$agent" "$floor")% (goal 70%)"
+if [ -n "$BASELINE" ]; then
+	base=$(median baseline)
+	echo "baseline deliver $base = $(pct "$base" "$floor")% of the floor; ndrguard/baseline $(awk -v a="$agent" -v b="$base" 'BEGIN { printf "%.2f", a / b }')x"
+fi
+echo "| $(date -u +%Y-%m-%d) | $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?') | $N | $P | $floor | $config ($(pct "$config" "$floor")%) | $agent | $(pct "$agent" "$floor")% |"

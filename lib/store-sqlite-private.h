@@ -15,6 +15,11 @@
 
 sqlite3 *store_sqlite_db(struct store *st);
 
+/* store-sqlite-vfs.c: the VFS name to open the database with (NULL:
+   SQLite's default, if ours could not be registered) */
+#define STORE_SQLITE_VFS "ndrguard-unix"
+const char *store_sqlite_vfs(void);
+
 /* store-sqlite-util.c: prepare, run once, finalize */
 const char *store_sqlite_fail(sqlite3 *db, const char *what);
 sqlite3_stmt *store_sqlite_prepare(sqlite3 *db, const char *sql,

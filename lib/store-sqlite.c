@@ -222,8 +222,23 @@ static int sqlite_begin(struct store *st, const char **error_r)
 	return sqlite_exec_stmt(st, STMT_BEGIN, "begin transaction", error_r);
 }
 
+/*
+ * sqlite_commit - end the transaction, durably. Statements are reset
+ * lazily, at their next use, so a SELECT that returned its row is still
+ * open here; it would keep the connection's read transaction open past
+ * COMMIT, and the checkpoint that wal_autocheckpoint runs after the
+ * commit would then fail silently (SQLITE_LOCKED), leaving the WAL to
+ * grow and every new process to re-read all of it.
+ */
 static int sqlite_commit(struct store *st, const char **error_r)
 {
+	struct store_sqlite *s = (struct store_sqlite *)st;
+
+	for (sqlite3_stmt *p = sqlite3_next_stmt(s->db, NULL); p != NULL;
+	     p = sqlite3_next_stmt(s->db, p)) {
+		if (sqlite3_stmt_busy(p))
+			sqlite3_reset(p);
+	}
 	return sqlite_exec_stmt(st, STMT_COMMIT, "commit", error_r);
 }
 
@@ -791,21 +806,80 @@ fail:
  * default each process is the last to close: it checkpoints the WAL into
  * the database (four more fsyncs), deletes -wal and -shm, and the next
  * process creates them again. Keeping the WAL makes a commit cost one
- * WAL fsync; checkpoints then happen in whichever commit crosses
- * wal_autocheckpoint. That mark is kept low because each new process
- * re-reads (checksums) the whole WAL when it opens the database alone.
- * A long-lived process (ndrguardd) asks for a higher one: the pages every
- * commit rewrites (index leaves, the storm's row) then reach the database
- * file once per checkpoint rather than once every few commits.
- * Durability is unchanged: every commit is still fsynced in the WAL.
+ * WAL fsync, and checkpoints happen only once the WAL has grown past a
+ * mark.
+ *
+ * A long-lived process (ndrguardd's store writer) asks for a high mark
+ * and SQLite's own passive checkpoints: it keeps the -shm index alive,
+ * so the WAL restarts from its start after each checkpoint, and the
+ * pages every commit rewrites (index leaves, the storm's row) reach the
+ * database file once per checkpoint rather than once every few commits.
+ *
+ * A short-lived process (checkpoint_pages 0) cannot rely on that. When
+ * it opens the database alone, SQLite rebuilds the -shm index by reading
+ * the whole WAL and forgets what was checkpointed, so a passive
+ * checkpoint never lets the WAL restart: it grows without end and every
+ * new process reads all of it. So once a commit leaves SQLITE_WAL_MARK
+ * pages or more, sqlite_wal_hook() checkpoints in TRUNCATE mode: the
+ * next process finds an empty WAL. It does not wait for other readers;
+ * if one is busy the checkpoint copies what it can and a later commit
+ * tries again. Durability is unchanged: every commit is still fsynced in
+ * the WAL.
  */
+#define SQLITE_WAL_MARK 128
+
+static int sqlite_wal_hook(void *context, sqlite3 *db, const char *name,
+			   int pages)
+{
+	struct store_sqlite *s = context;
+
+	if (pages < SQLITE_WAL_MARK)
+		return SQLITE_OK;
+	/* no busy handler: a reader in the way is not worth waiting for */
+	sqlite3_busy_handler(db, NULL, NULL);
+	sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+				  NULL);
+	sqlite3_busy_handler(db, sqlite_busy, s);
+	return SQLITE_OK;
+}
+
 static void sqlite_keep_wal(struct store_sqlite *s, unsigned int pages)
 {
 	int on = 1;
 
 	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, &on);
-	sqlite3_wal_autocheckpoint(s->db, pages != 0 ? (int)pages : 64);
+	if (pages != 0)
+		sqlite3_wal_autocheckpoint(s->db, (int)pages);
+	else
+		sqlite3_wal_hook(s->db, sqlite_wal_hook, s);
+}
+
+/*
+ * sqlite_new_file_setup - auto_vacuum for a file that has no page yet.
+ * It takes effect only there (before WAL mode writes the first page), and
+ * lets purge give space back without a blocking VACUUM. Setting it on an
+ * existing file is not a no-op: the pragma rewrites a header field in a
+ * write transaction of its own, which cost every pipe agent a commit, a
+ * WAL fsync and a directory fsync before its real work began.
+ */
+static int sqlite_new_file_setup(struct store_sqlite *s)
+{
+	sqlite3_stmt *stmt;
+	int pages = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA page_count", -1, &stmt,
+			       NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		pages = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (pages < 0)
+		return -1;
+	if (pages > 0)
+		return 0;
+	return sqlite3_exec(s->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL,
+			    NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 static int sqlite_setup(struct store_sqlite *s, const struct store_options *opts,
@@ -815,12 +889,9 @@ static int sqlite_setup(struct store_sqlite *s, const struct store_options *opts
 	sqlite3_busy_handler(s->db, sqlite_busy, s);
 	sqlite_keep_wal(s, opts->checkpoint_pages);
 	sqlite3_extended_result_codes(s->db, 1);
-	/* auto_vacuum takes effect only on a new, empty file (before WAL
-	   mode writes its first page); it lets purge give space back
-	   without a blocking VACUUM. journal_mode=WAL persists in the file;
-	   setting it again is a no-op read. */
-	if (sqlite3_exec(s->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, NULL,
-			 NULL) != SQLITE_OK
+	/* journal_mode=WAL persists in the file; setting it again is a
+	   no-op read. */
+	if (sqlite_new_file_setup(s) < 0
 	    || sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL,
 			 NULL) != SQLITE_OK
 	    || sqlite3_exec(s->db, "PRAGMA synchronous = FULL;"
@@ -869,7 +940,8 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 	s->store.v = &sqlite_vfuncs;
 	if (opts->create)
 		sqlite_create_private(path);
-	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK)
+	if (sqlite3_open_v2(path, &s->db, flags, store_sqlite_vfs())
+	    != SQLITE_OK)
 		err = s->db ? sqlite3_errmsg(s->db) : "out of memory";
 	else if (sqlite_setup(s, opts, &err) == 0) {
 		*store_r = &s->store;
