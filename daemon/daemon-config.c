@@ -85,7 +85,9 @@ static int daemon_config_check(const struct settings *set, const char *path,
 	if (config_check_files(set, path, error_r) < 0)
 		return -1;
 	if (digest_check_templates(set, &error) < 0) {
-		*error_r = daemon_config_error("digest_templates", error);
+		/* a broken template is named by its file and line only */
+		*error_r = strncmp(error, "digest_", 7) == 0 ? error
+			: daemon_config_error("digest_templates", error);
 		return -1;
 	}
 	if (daemon_config_reinject(set->reinject, error_r) < 0)

@@ -183,9 +183,12 @@ static const char *config_apply_line(struct settings *set, const char *file,
 		return config_error(file, lineno, "unknown parameter \"%s\"",
 				    name);
 	const char *why = config_set(p, set, value);
+	/* a hash in a log is one an attacker can work on offline */
 	if (why != NULL)
-		return config_error(file, lineno, "%s = %s: %s", name, value,
-				    why);
+		return config_error(file, lineno, "%s = %s: %s", name,
+				    p->offset == offsetof(struct settings,
+							  admin_password_hash)
+				    ? "(not shown)" : value, why);
 	return NULL;
 }
 
