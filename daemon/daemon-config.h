@@ -23,13 +23,22 @@ struct daemon_config {
 	int refcount;		/* under the module's lock */
 };
 
-/* daemon_config_load - read path; -1 with *error_r ("FILE:LINE: ...") */
+/*
+ * daemon_config_load - read path (NULL: the defaults) and check it as
+ * the daemon will use it: every value (config_load()), the rules between
+ * them (config_validate()), daemon_user, the files other users could
+ * change (config_check_files()), the digest templates, a sendmail:
+ * reinject, an existing secret_file. 0, or -1 with *error_r naming the
+ * parameter ("FILE:LINE: ..." for a bad value).
+ */
 int daemon_config_load(const char *path, struct daemon_config **cfg_r,
 		       const char **error_r);
 /* daemon_config_install - make cfg current (takes over the reference) */
 void daemon_config_install(struct daemon_config *cfg);
 /* daemon_config_get - a reference to the current config */
 struct daemon_config *daemon_config_get(void);
+/* daemon_config_ref - another reference to cfg, installed or not */
+struct daemon_config *daemon_config_ref(struct daemon_config *cfg);
 void daemon_config_unref(struct daemon_config **_cfg);
 
 #endif

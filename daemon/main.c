@@ -25,8 +25,12 @@
  *
  * SIGNALS
  *	SIGTERM, SIGINT: stop accepting, let every transaction in flight
- *	finish and commit, then exit 0. SIGHUP: read the config again; a
- *	bad one is refused with a log line and the running one kept.
+ *	finish and commit, then exit 0. SIGHUP: read and check the config
+ *	again as start-up does; a bad one is refused with a log line and
+ *	the running one kept. A good one reaches LMTP transactions, the
+ *	release page and the scheduler; the parameters read only at start
+ *	(CONFIG_RESTART in settings.c) keep their running values, and the
+ *	log names each one the file changed.
  *
  * DIAGNOSTICS
  *	Exit 0 after a clean stop, 64 (EX_USAGE) for bad options, 78
@@ -45,6 +49,7 @@
 #include "privilege.h"
 #include "scheduler.h"
 #include "store-writer.h"
+#include "strbuf.h"
 #include "token.h"
 #include "web.h"
 
@@ -240,10 +245,29 @@ static void ndrguardd_write_pid(struct ndrguardd *d, const char *path)
 	d->pid_file = strdup(path);
 }
 
-/* ndrguardd_reload - SIGHUP: the new config, or the old one kept */
+/*
+ * ndrguardd_reload_keep - a parameter read only at start keeps its
+ * running value; the log names each one the file changed
+ */
+static void ndrguardd_reload_keep(struct daemon_config *cfg)
+{
+	struct daemon_config *old = daemon_config_get();
+	struct strbuf changed = STRBUF_INIT;
+
+	if (config_keep_restart(&cfg->set, &old->set, &changed) > 0)
+		log_warning("reload: needs a restart, running value kept: %s",
+			    strbuf_cstr(&changed));
+	strbuf_free(&changed);
+	daemon_config_unref(&old);
+}
+
+/*
+ * ndrguardd_reload - SIGHUP: the new config for LMTP transactions, the
+ * release page and the scheduler, or the old one kept whole
+ */
 static void ndrguardd_reload(struct ndrguardd *d)
 {
-	struct daemon_config *cfg, *old;
+	struct daemon_config *cfg;
 	const char *error;
 
 	if (daemon_config_load(d->config_path, &cfg, &error) < 0) {
@@ -251,19 +275,15 @@ static void ndrguardd_reload(struct ndrguardd *d)
 			  error);
 		return;
 	}
-	if (config_check_files(&cfg->set, d->config_path, &error) < 0) {
-		log_error("reload: %s: keeping the running configuration",
-			  error);
+	ndrguardd_reload_keep(cfg);
+	if (scheduler_reload(cfg, &error) < 0) {
+		log_error("reload: digest: %s: keeping the running "
+			  "configuration", error);
 		daemon_config_unref(&cfg);
 		return;
 	}
-	old = daemon_config_get();
-	if (strcmp(old->set.lmtp_listen, cfg->set.lmtp_listen) != 0
-	    || strcmp(old->set.database, cfg->set.database) != 0
-	    || strcmp(old->set.daemon_user, cfg->set.daemon_user) != 0)
-		log_warning("reload: lmtp_listen, database and daemon_user "
-			    "change only with a restart; the others apply now");
-	daemon_config_unref(&old);
+	if (d->web != NULL)
+		web_server_reload(d->web, &cfg->set);
 	daemon_config_install(cfg);
 	log_info("reload: configuration read from %s",
 		 d->config_path ? d->config_path : "(defaults)");
@@ -307,17 +327,12 @@ static void ndrguardd_serve(struct ndrguardd *d)
 	pthread_join(accept_thread, NULL);
 }
 
-static int ndrguardd_check(struct ndrguardd *d, struct daemon_config *cfg)
+/* ndrguardd_check - -t: the checks start-up runs (daemon_config_load()) */
+static int ndrguardd_check(struct ndrguardd *d, struct daemon_config **cfg_r)
 {
-	struct passwd *pw;
 	const char *error;
 
-	if (privilege_user(cfg->set.daemon_user, &pw, &error) < 0) {
-		fprintf(stderr, "ndrguardd: %s: %s\n", error,
-			cfg->set.daemon_user);
-		return EX_CONFIG;
-	}
-	if (config_check_files(&cfg->set, d->config_path, &error) < 0) {
+	if (daemon_config_load(d->config_path, cfg_r, &error) < 0) {
 		fprintf(stderr, "ndrguardd: %s\n", error);
 		return EX_CONFIG;
 	}
@@ -342,13 +357,10 @@ int main(int argc, char **argv)
 	   the unix sockets get their modes explicitly, this is the floor */
 	umask(027);
 	ndrguardd_options(&d, argc, argv);
-	if (daemon_config_load(d.config_path, &cfg, &error) < 0) {
-		fprintf(stderr, "ndrguardd: %s\n", error);
-		return EX_CONFIG;
-	}
-	int status = ndrguardd_check(&d, cfg);
+	int status = ndrguardd_check(&d, &cfg);
 	if (status != EX_OK || d.check_only) {
-		daemon_config_unref(&cfg);
+		if (status == EX_OK)
+			daemon_config_unref(&cfg);
 		return status;
 	}
 	privilege_user(cfg->set.daemon_user, &pw, &error);

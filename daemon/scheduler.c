@@ -26,6 +26,10 @@ static struct {
 	const struct settings *set;
 	struct daemon_config *cfg;	/* keeps set alive */
 	struct digest *dg;
+	/* from a reload, under lock, until the thread takes them between
+	   two passes (the engine is used by one thread at a time) */
+	struct daemon_config *next_cfg;
+	struct digest *next_dg;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -123,12 +127,35 @@ static void scheduler_purge(long long now)
 	sched.last_purge = now;
 }
 
+/* scheduler_take_reload - a reload's settings and engine replace the
+   running ones, before the pass it woke the thread for */
+static void scheduler_take_reload(void)
+{
+	struct daemon_config *old_cfg = NULL;
+	struct digest *old_dg = NULL;
+
+	pthread_mutex_lock(&sched.lock);
+	if (sched.next_dg != NULL) {
+		old_cfg = sched.cfg;
+		old_dg = sched.dg;
+		sched.cfg = sched.next_cfg;
+		sched.dg = sched.next_dg;
+		sched.set = &sched.cfg->set;
+		sched.next_cfg = NULL;
+		sched.next_dg = NULL;
+	}
+	pthread_mutex_unlock(&sched.lock);
+	digest_destroy(&old_dg);
+	daemon_config_unref(&old_cfg);
+}
+
 static void *scheduler_main(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&sched.lock);
 	while (!sched.stopping) {
 		pthread_mutex_unlock(&sched.lock);
+		scheduler_take_reload();
 		long long now = (long long)time(NULL);
 		scheduler_digest(now);
 		if (now - sched.last_purge >= 86400)
@@ -138,7 +165,7 @@ static void *scheduler_main(void *arg)
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += SCHEDULER_INTERVAL;
 		pthread_mutex_lock(&sched.lock);
-		while (!sched.stopping
+		while (!sched.stopping && sched.next_dg == NULL
 		       && pthread_cond_timedwait(&sched.wake, &sched.lock,
 						 &until) != ETIMEDOUT)
 			;
@@ -167,6 +194,26 @@ int scheduler_start(struct daemon_config *cfg)
 	return 0;
 }
 
+int scheduler_reload(struct daemon_config *cfg, const char **error_r)
+{
+	struct daemon_config *old_cfg;
+	struct digest *dg, *old_dg;
+
+	if (digest_create(&cfg->set, &dg, error_r) < 0)
+		return -1;
+	pthread_mutex_lock(&sched.lock);
+	old_cfg = sched.next_cfg;
+	old_dg = sched.next_dg;
+	sched.next_cfg = daemon_config_ref(cfg);
+	sched.next_dg = dg;
+	pthread_cond_signal(&sched.wake);
+	pthread_mutex_unlock(&sched.lock);
+	/* a reload the thread had not taken yet is simply replaced */
+	digest_destroy(&old_dg);
+	daemon_config_unref(&old_cfg);
+	return 0;
+}
+
 void scheduler_stop(void)
 {
 	if (sched.started) {
@@ -178,6 +225,7 @@ void scheduler_stop(void)
 		sched.started = 0;
 	}
 	digest_destroy(&sched.dg);
-	if (sched.cfg != NULL)
-		daemon_config_unref(&sched.cfg);
+	digest_destroy(&sched.next_dg);
+	daemon_config_unref(&sched.cfg);
+	daemon_config_unref(&sched.next_cfg);
 }

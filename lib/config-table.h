@@ -5,6 +5,9 @@
  * lives in struct settings, its type, its default (as the config file
  * would write it) and, for numbers, its range. A string parameter may
  * have a check function returning an error text, or NULL when fine.
+ * restart marks a parameter a running program reads once, at start (a
+ * listener, the database, the user it runs as): a reload keeps its
+ * running value and says so (config_keep_restart()).
  */
 #ifndef NDRGUARD_CONFIG_TABLE_H
 #define NDRGUARD_CONFIG_TABLE_H
@@ -27,7 +30,11 @@ struct config_param {
 	size_t offset;
 	long long min, max;
 	const char *(*check)(const char *value);
+	int restart;		/* CONFIG_LIVE or CONFIG_RESTART */
 };
+
+#define CONFIG_LIVE 0		/* a reload applies it */
+#define CONFIG_RESTART 1	/* read at start only */
 
 extern const struct config_param config_table[];
 const struct config_param *config_table_find(const char *name);

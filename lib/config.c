@@ -27,6 +27,7 @@
 const char config_default_path[] = SYSCONFDIR "/ndrguard/ndrguard.conf";
 
 static __thread char config_error_buf[512];
+static __thread char config_validate_buf[256];
 
 static const char *config_error(const char *file, unsigned int line,
 				const char *fmt, ...)
@@ -182,9 +183,12 @@ static const char *config_apply_line(struct settings *set, const char *file,
 		return config_error(file, lineno, "unknown parameter \"%s\"",
 				    name);
 	const char *why = config_set(p, set, value);
+	/* a hash in a log is one an attacker can work on offline */
 	if (why != NULL)
-		return config_error(file, lineno, "%s = %s: %s", name, value,
-				    why);
+		return config_error(file, lineno, "%s = %s: %s", name,
+				    p->offset == offsetof(struct settings,
+							  admin_password_hash)
+				    ? "(not shown)" : value, why);
 	return NULL;
 }
 
@@ -243,6 +247,12 @@ int config_parse_text(struct settings *set, const char *name,
 	if (ret == 0)
 		ret = config_flush(set, name, start_line, &logical, error_r);
 	strbuf_free(&logical);
+	if (ret == 0 && config_validate(set, error_r) < 0) {
+		snprintf(config_error_buf, sizeof(config_error_buf), "%s: %s",
+			 name, *error_r);
+		*error_r = config_error_buf;
+		ret = -1;
+	}
 	return ret;
 }
 
@@ -287,6 +297,65 @@ int config_load(struct settings *set, const char *path, const char **error_r)
 	int ret = config_parse_text(set, path, strbuf_cstr(&text), error_r);
 	strbuf_free(&text);
 	return ret;
+}
+
+/* config_same_listener - two listeners on one address cannot both bind
+   (port 0 lets the kernel pick two different ones) */
+static int config_same_listener(const char *a, const char *b)
+{
+	size_t len;
+
+	if (a == NULL || b == NULL || strcmp(a, b) != 0)
+		return 0;
+	len = strlen(a);
+	return len < 2 || strcmp(a + len - 2, ":0") != 0;
+}
+
+int config_validate(const struct settings *set, const char **error_r)
+{
+	static const char *const fmt_pair = "%s is set but %s is empty";
+	const char *a = NULL, *b = NULL;
+
+	if (set->admin_user != NULL && set->admin_password_hash == NULL)
+		a = "admin_user", b = "admin_password_hash";
+	else if (set->admin_user == NULL && set->admin_password_hash != NULL)
+		a = "admin_password_hash", b = "admin_user";
+	else if (set->metrics_listen != NULL && set->http_listen == NULL)
+		a = "metrics_listen", b = "http_listen";
+	if (a != NULL) {
+		snprintf(config_validate_buf, sizeof(config_validate_buf),
+			 fmt_pair, a, b);
+		*error_r = config_validate_buf;
+		return -1;
+	}
+	if (config_same_listener(set->lmtp_listen, set->http_listen))
+		a = "lmtp_listen", b = "http_listen";
+	else if (config_same_listener(set->lmtp_listen, set->metrics_listen))
+		a = "lmtp_listen", b = "metrics_listen";
+	else if (config_same_listener(set->http_listen, set->metrics_listen))
+		a = "http_listen", b = "metrics_listen";
+	if (a == NULL)
+		return 0;
+	snprintf(config_validate_buf, sizeof(config_validate_buf),
+		 "%s and %s are the same address", a, b);
+	*error_r = config_validate_buf;
+	return -1;
+}
+
+/* config_copy - set p in dst to its value in src */
+static void config_copy(const struct config_param *p, struct settings *dst,
+			const struct settings *src)
+{
+	if (p->type == CONFIG_STRING) {
+		char **field = config_field(p, dst);
+		const char *value = *(char *const *)config_cfield(p, src);
+
+		free(*field);
+		*field = value != NULL ? xstrdup(value) : NULL;
+		return;
+	}
+	*(unsigned int *)config_field(p, dst) =
+		*(const unsigned int *)config_cfield(p, src);
 }
 
 /* config_check_mode - error text when path's mode has any of bad set */
@@ -405,6 +474,32 @@ void config_print(const struct settings *set, int only_changed,
 	strbuf_free(&value);
 	strbuf_free(&def);
 	settings_free(&defaults);
+}
+
+unsigned int config_keep_restart(struct settings *set,
+				 const struct settings *running,
+				 struct strbuf *changed)
+{
+	struct strbuf now = STRBUF_INIT, file = STRBUF_INIT;
+	unsigned int count = 0;
+
+	for (const struct config_param *p = config_table; p->name; p++) {
+		if (!p->restart)
+			continue;
+		strbuf_reset(&now);
+		strbuf_reset(&file);
+		config_format(p, running, &now);
+		config_format(p, set, &file);
+		if (strcmp(strbuf_cstr(&now), strbuf_cstr(&file)) == 0)
+			continue;
+		strbuf_printf(changed, "%s%s (running \"%s\", file \"%s\")",
+			      count++ > 0 ? ", " : "", p->name,
+			      strbuf_cstr(&now), strbuf_cstr(&file));
+		config_copy(p, set, running);
+	}
+	strbuf_free(&now);
+	strbuf_free(&file);
+	return count;
 }
 
 void settings_free(struct settings *set)

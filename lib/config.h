@@ -34,6 +34,23 @@ int config_load(struct settings *set, const char *path, const char **error_r);
 /* config_parse_text - the same from a buffer; name is used in messages */
 int config_parse_text(struct settings *set, const char *name,
 		      const char *text, const char **error_r);
+/*
+ * config_validate - the rules between parameters that no single value
+ * shows (admin_user with its hash, metrics_listen with http_listen, no
+ * two listeners on one address). config_parse_text() and so
+ * config_load() apply it; returns 0, or -1 with *error_r naming the
+ * parameters (valid until the next call in this thread).
+ */
+int config_validate(const struct settings *set, const char **error_r);
+/*
+ * config_keep_restart - for a reload: every parameter a running program
+ * reads only at start that differs in set from running gets running's
+ * value back in set, and "name (running "old", file "new")" appended to
+ * changed (", " between them). Returns how many there were.
+ */
+unsigned int config_keep_restart(struct settings *set,
+				 const struct settings *running,
+				 struct strbuf *changed);
 /* config_print - "name = value" lines; only_changed: like postconf -n */
 void config_print(const struct settings *set, int only_changed,
 		  struct strbuf *out);

@@ -118,6 +118,18 @@ fail:
 	return -1;
 }
 
+int digest_check_templates(const struct settings *set, const char **error_r)
+{
+	struct digest_lang *langs = NULL;
+	size_t count = 0;
+
+	if (digest_langs_load(set->digest_templates, set->digest_locale,
+			      &langs, &count, error_r) < 0)
+		return -1;
+	digest_langs_free(&langs, count);
+	return 0;
+}
+
 void digest_destroy(struct digest **_dg)
 {
 	struct digest *dg = *_dg;

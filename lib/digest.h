@@ -114,6 +114,9 @@ struct digest_stats {
 int digest_create(const struct settings *set, struct digest **dg_r,
 		  const char **error_r);
 void digest_destroy(struct digest **_dg);
+/* digest_check_templates - load digest_templates as digest_create()
+   does, and let them go: 0, or -1 with *error_r (FILE:LINE) */
+int digest_check_templates(const struct settings *set, const char **error_r);
 /*
  * digest_run - one pass at time now. Returns 0 when the pass ran (even if
  * some mailboxes were deferred: see stats and the events), -1 with

@@ -2,7 +2,8 @@
  * settings.c - every ndrguard.conf(5) parameter: name, type, default, range
  *
  * Keep this table and doc/ndrguard.conf.5 in step: the man page lists the
- * same names, defaults and ranges.
+ * same names, defaults and ranges, and says of each whether a reload
+ * applies it or it needs a restart (CONFIG_RESTART here).
  */
 #include "autoconfig.h"
 #include "config-table.h"
@@ -11,6 +12,7 @@
 #include "reinject.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef LOCALSTATEDIR
@@ -26,6 +28,20 @@
 #define OFF(field) offsetof(struct settings, field)
 #define UINT_MAXV 4294967295LL
 
+/* settings_check_port - an inet:/smtp: port in range; a place we connect
+   to needs a real one, a listener may say 0 (the kernel picks) */
+static const char *settings_check_port(const struct endpoint *ep, int min)
+{
+	long port = strtol(ep->port, NULL, 10);
+
+	if (ep->type != ENDPOINT_INET)
+		return NULL;
+	if (strlen(ep->port) > 5 || port < min || port > 65535)
+		return min ? "bad port number (1 to 65535)"
+			: "bad port number (0 to 65535)";
+	return NULL;
+}
+
 static const char *settings_check_listener(const char *value)
 {
 	const char *error;
@@ -36,16 +52,24 @@ static const char *settings_check_listener(const char *value)
 
 	if (strncmp(value, "inet:", 5) != 0 && strncmp(value, "unix:", 5) != 0)
 		return "expected inet:HOST:PORT or unix:/path";
-	return endpoint_parse(value, &ep, &error) < 0 ? error : NULL;
+	if (endpoint_parse(value, &ep, &error) < 0)
+		return error;
+	return settings_check_port(&ep, 0);
 }
 
 static const char *settings_check_reinject(const char *value)
 {
+	struct endpoint ep;
 	const char *error;
 
 	if (value == NULL)
 		return "must not be empty";
-	return reinject_check(value, &error) < 0 ? error : NULL;
+	if (reinject_check(value, &error) < 0)
+		return error;
+	if (strncmp(value, "smtp:", 5) == 0 &&
+	    endpoint_parse(value, &ep, &error) == 0)
+		return settings_check_port(&ep, 1);
+	return NULL;
 }
 
 static const char *settings_check_smtp(const char *value)
@@ -57,7 +81,103 @@ static const char *settings_check_smtp(const char *value)
 		return NULL;
 	if (strncmp(value, "smtp:", 5) != 0)
 		return "expected smtp:HOST:PORT";
-	return endpoint_parse(value, &ep, &error) < 0 ? error : NULL;
+	if (endpoint_parse(value, &ep, &error) < 0)
+		return error;
+	return settings_check_port(&ep, 1);
+}
+
+/* settings_check_path - a file the daemon opens after it left its
+   working directory for /: a relative name would point elsewhere */
+static const char *settings_check_path(const char *value)
+{
+	if (value == NULL)
+		return "must not be empty";
+	return value[0] == '/' ? NULL : "must be an absolute path";
+}
+
+static const char *settings_check_path_or_empty(const char *value)
+{
+	return value == NULL ? NULL : settings_check_path(value);
+}
+
+/*
+ * settings_address_error - NULL when value is what digests and release
+ * requests can write between <>: a plain addr-spec, or a local part
+ * alone (the host name is added), in printable ASCII
+ */
+static const char *settings_address_error(const char *value)
+{
+	const char *at = strchr(value, '@');
+	size_t len = strlen(value);
+
+	if (strchr(value, '<') != NULL || strchr(value, ' ') != NULL)
+		return "expected a plain address such as "
+			"postmaster@example.com (no name, no <>)";
+	if (len > 254)
+		return "address longer than 254 characters";
+	for (const char *p = value; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f
+		    || strchr(">()[]\\,;:\"", *p) != NULL)
+			return "expected a plain address: no quotes, (), [], "
+				"\\, commas, ; or :, in ASCII";
+	if (at == value || (at != NULL && (at[1] == '\0' ||
+					   strchr(at + 1, '@') != NULL)))
+		return "expected local@domain, or a local part alone";
+	if (at != NULL && (at[1] == '.' || value[len - 1] == '.' ||
+			   strstr(at, "..") != NULL))
+		return "bad domain";
+	return NULL;
+}
+
+static const char *settings_check_address(const char *value)
+{
+	return value == NULL ? "must not be empty"
+		: settings_address_error(value);
+}
+
+static const char *settings_check_address_or_empty(const char *value)
+{
+	return value == NULL ? NULL : settings_address_error(value);
+}
+
+/*
+ * settings_check_base_url - the start of every link in digests and on
+ * the page: http or https, a host, and nothing that could end an HTML
+ * attribute or a header, or break the paths added to it
+ */
+static const char *settings_check_base_url(const char *value)
+{
+	const char *host;
+	size_t hlen;
+
+	if (value == NULL)
+		return "must not be empty";
+	if (strncmp(value, "http://", 7) == 0)
+		host = value + 7;
+	else if (strncmp(value, "https://", 8) == 0)
+		host = value + 8;
+	else
+		return "expected http://HOST[:PORT][/PATH] or https://...";
+	for (const char *p = value; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f
+		    || strchr("\"'<>\\`{}|^?#", *p) != NULL)
+			return "must not hold spaces, control characters, "
+				"quotes, <>, \\, `, {}, |, ^, ? or #";
+	hlen = strcspn(host, "/");
+	if (hlen == 0)
+		return "missing host name";
+	if (memchr(host, '@', hlen) != NULL)
+		return "must not hold a user name (user@host)";
+	return NULL;
+}
+
+/* settings_check_admin_user - HTTP Basic cuts the user at the first ':' */
+static const char *settings_check_admin_user(const char *value)
+{
+	for (const char *p = value; p != NULL && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == ':')
+			return "must not hold ':' or control characters";
+	return NULL;
 }
 
 static const char *settings_check_relays(const char *value)
@@ -104,11 +224,52 @@ static const char *settings_check_release_mode(const char *value)
 	return "expected direct or request";
 }
 
+/* settings_base64_len - bytes that standard base64 text decodes to, or -1 */
+static long settings_base64_len(const char *s, size_t len)
+{
+	size_t data = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			     "abcdefghijklmnopqrstuvwxyz0123456789+/");
+	size_t pad = len - (data < len ? data : len);
+
+	if (len == 0 || len % 4 != 0 || data > len || pad > 2
+	    || strspn(s + data, "=") < pad)
+		return -1;
+	return (long)(len / 4 * 3 - pad);
+}
+
+/*
+ * settings_check_password_hash - what web_password_check() can match:
+ * pbkdf2-sha256$ITERATIONS$SALT$HASH with an iteration count the admin
+ * page accepts, a salt of 1 to 64 bytes and a 32-byte hash
+ */
 static const char *settings_check_password_hash(const char *value)
 {
-	if (value == NULL || strncmp(value, "pbkdf2-sha256$", 14) == 0)
+	const char *p, *salt, *hash;
+	size_t digits;
+	long iter;
+
+	if (value == NULL)
 		return NULL;
-	return "expected pbkdf2-sha256$... (ndrguard-web --hash-password)";
+	if (strncmp(value, "pbkdf2-sha256$", 14) != 0)
+		return "expected pbkdf2-sha256$ITERATIONS$SALT$HASH "
+			"(ndrguard-web --hash-password)";
+	p = value + 14;
+	digits = strspn(p, "0123456789");
+	salt = p + digits + 1;
+	hash = strchr(salt, '$');
+	if (digits == 0 || p[digits] != '$' || hash == NULL)
+		return "expected pbkdf2-sha256$ITERATIONS$SALT$HASH "
+			"(ndrguard-web --hash-password)";
+	iter = digits > 9 ? -1 : strtol(p, NULL, 10);
+	if (iter < SETTINGS_PBKDF2_ITER_MIN || iter > SETTINGS_PBKDF2_ITER_MAX)
+		return "iteration count outside 1000 to 10000000, which the "
+			"admin page accepts (ndrguard-web --hash-password)";
+	long salt_len = settings_base64_len(salt, (size_t)(hash - salt));
+	if (salt_len < 1 || salt_len > 64)
+		return "the salt is not base64 of 1 to 64 bytes";
+	if (settings_base64_len(hash + 1, strlen(hash + 1)) != 32)
+		return "the hash is not base64 of 32 bytes";
+	return NULL;
 }
 
 /* settings_check_time - "HH:MM", 24-hour clock */
@@ -149,94 +310,98 @@ static const char *settings_check_facility(const char *value)
 
 const struct config_param config_table[] = {
 	{ "database", CONFIG_STRING, LOCALSTATEDIR "/lib/ndrguard/quarantine.db",
-	  OFF(database), 0, 0, settings_check_required },
+	  OFF(database), 0, 0, settings_check_path, CONFIG_RESTART },
 	{ "lmtp_listen", CONFIG_STRING, "inet:127.0.0.1:10024",
-	  OFF(lmtp_listen), 0, 0, settings_check_listener },
+	  OFF(lmtp_listen), 0, 0, settings_check_listener, CONFIG_RESTART },
 	{ "http_listen", CONFIG_STRING, "inet:127.0.0.1:8480",
-	  OFF(http_listen), 0, 0, settings_check_listener },
+	  OFF(http_listen), 0, 0, settings_check_listener, CONFIG_RESTART },
 	{ "base_url", CONFIG_STRING, "http://localhost:8480",
-	  OFF(base_url), 0, 0, NULL },
+	  OFF(base_url), 0, 0, settings_check_base_url, CONFIG_LIVE },
 	{ "reinject", CONFIG_STRING, "sendmail:" DEFAULT_SENDMAIL,
-	  OFF(reinject), 0, 0, settings_check_reinject },
+	  OFF(reinject), 0, 0, settings_check_reinject, CONFIG_LIVE },
 	{ "digest_relay", CONFIG_STRING, "smtp:127.0.0.1:25",
-	  OFF(digest_relay), 0, 0, settings_check_smtp },
+	  OFF(digest_relay), 0, 0, settings_check_smtp, CONFIG_LIVE },
 	{ "digest_from", CONFIG_STRING, "postmaster",
-	  OFF(digest_from), 0, 0, NULL },
+	  OFF(digest_from), 0, 0, settings_check_address, CONFIG_LIVE },
 	{ "our_relays", CONFIG_STRING, "", OFF(our_relays), 0, 0,
-	  settings_check_relays },
+	  settings_check_relays, CONFIG_LIVE },
 	{ "our_domains", CONFIG_STRING, "", OFF(our_domains), 0, 0,
-	  settings_check_domains },
+	  settings_check_domains, CONFIG_LIVE },
 	{ "storm_threshold", CONFIG_UINT, "20", OFF(storm_threshold),
-	  1, 1000000, NULL },
+	  1, 1000000, NULL, CONFIG_LIVE },
 	{ "storm_window", CONFIG_DURATION, "10m", OFF(storm_window),
-	  1, 30 * 86400, NULL },
+	  1, 30 * 86400, NULL, CONFIG_LIVE },
 	{ "storm_cooldown", CONFIG_DURATION, "1h", OFF(storm_cooldown),
-	  0, 30 * 86400, NULL },
+	  0, 30 * 86400, NULL, CONFIG_LIVE },
 	{ "busy_timeout", CONFIG_DURATION, "30s", OFF(busy_timeout),
-	  1, 3600, NULL },
+	  1, 3600, NULL, CONFIG_RESTART },
 	{ "quarantine_days", CONFIG_UINT, "14", OFF(quarantine_days),
-	  1, 3650, NULL },
+	  1, 3650, NULL, CONFIG_LIVE },
 	{ "message_size_limit", CONFIG_SIZE, "50m", OFF(message_size_limit),
-	  1024, 2047LL * 1024 * 1024, NULL },
+	  1024, 2047LL * 1024 * 1024, NULL, CONFIG_LIVE },
 	{ "syslog_name", CONFIG_STRING, "ndrguard", OFF(syslog_name),
-	  0, 0, settings_check_required },
+	  0, 0, settings_check_required, CONFIG_RESTART },
 	{ "syslog_facility", CONFIG_STRING, "mail", OFF(syslog_facility),
-	  0, 0, settings_check_facility },
+	  0, 0, settings_check_facility, CONFIG_RESTART },
 	{ "daemon_user", CONFIG_STRING, "ndrguard", OFF(daemon_user),
-	  0, 0, settings_check_required },
+	  0, 0, settings_check_required, CONFIG_RESTART },
 	{ "pid_file", CONFIG_STRING, "/run/ndrguardd.pid", OFF(pid_file),
-	  0, 0, NULL },
+	  0, 0, settings_check_path_or_empty, CONFIG_RESTART },
 	{ "lmtp_max_connections", CONFIG_UINT, "100",
-	  OFF(lmtp_max_connections), 1, 10000, NULL },
+	  OFF(lmtp_max_connections), 1, 10000, NULL, CONFIG_LIVE },
 	{ "lmtp_recipient_limit", CONFIG_UINT, "1000",
-	  OFF(lmtp_recipient_limit), 1, 100000, NULL },
+	  OFF(lmtp_recipient_limit), 1, 100000, NULL, CONFIG_LIVE },
 	{ "lmtp_line_length_limit", CONFIG_SIZE, "2048",
-	  OFF(lmtp_line_length_limit), 512, 1024 * 1024, NULL },
+	  OFF(lmtp_line_length_limit), 512, 1024 * 1024, NULL, CONFIG_LIVE },
 	{ "lmtp_command_timeout", CONFIG_DURATION, "5m",
-	  OFF(lmtp_command_timeout), 1, 3600, NULL },
+	  OFF(lmtp_command_timeout), 1, 3600, NULL, CONFIG_LIVE },
 	{ "lmtp_idle_timeout", CONFIG_DURATION, "5m",
-	  OFF(lmtp_idle_timeout), 1, 86400, NULL },
+	  OFF(lmtp_idle_timeout), 1, 86400, NULL, CONFIG_LIVE },
 	{ "secret_file", CONFIG_STRING, LOCALSTATEDIR "/lib/ndrguard/secret",
-	  OFF(secret_file), 0, 0, settings_check_required },
+	  OFF(secret_file), 0, 0, settings_check_path, CONFIG_RESTART },
 	{ "release_mode", CONFIG_STRING, "direct", OFF(release_mode),
-	  0, 0, settings_check_release_mode },
+	  0, 0, settings_check_release_mode, CONFIG_LIVE },
 	{ "release_notify", CONFIG_STRING, "postmaster", OFF(release_notify),
-	  0, 0, NULL },
-	{ "admin_user", CONFIG_STRING, "", OFF(admin_user), 0, 0, NULL },
+	  0, 0, settings_check_address_or_empty, CONFIG_LIVE },
+	{ "admin_user", CONFIG_STRING, "", OFF(admin_user), 0, 0,
+	  settings_check_admin_user, CONFIG_LIVE },
 	{ "admin_password_hash", CONFIG_STRING, "", OFF(admin_password_hash),
-	  0, 0, settings_check_password_hash },
-	{ "http_threads", CONFIG_UINT, "4", OFF(http_threads), 1, 256, NULL },
+	  0, 0, settings_check_password_hash, CONFIG_LIVE },
+	{ "http_threads", CONFIG_UINT, "4", OFF(http_threads), 1, 256, NULL,
+	  CONFIG_RESTART },
 	{ "http_max_connections", CONFIG_UINT, "256",
-	  OFF(http_max_connections), 1, 100000, NULL },
+	  OFF(http_max_connections), 1, 100000, NULL, CONFIG_RESTART },
 	{ "http_client_connections", CONFIG_UINT, "32",
-	  OFF(http_client_connections), 0, 100000, NULL },
+	  OFF(http_client_connections), 0, 100000, NULL, CONFIG_RESTART },
 	{ "http_network_connections", CONFIG_UINT, "64",
-	  OFF(http_network_connections), 0, 100000, NULL },
+	  OFF(http_network_connections), 0, 100000, NULL, CONFIG_RESTART },
 	{ "trusted_proxies", CONFIG_STRING, "", OFF(trusted_proxies),
-	  0, 0, settings_check_proxies },
+	  0, 0, settings_check_proxies, CONFIG_RESTART },
 	{ "http_response_memory", CONFIG_SIZE, "16m",
-	  OFF(http_response_memory), 1024 * 1024, 1024LL * 1024 * 1024, NULL },
+	  OFF(http_response_memory), 1024 * 1024, 1024LL * 1024 * 1024, NULL,
+	  CONFIG_RESTART },
 	{ "http_rate_limit", CONFIG_UINT, "300", OFF(http_rate_limit),
-	  0, 1000000, NULL },
+	  0, 1000000, NULL, CONFIG_RESTART },
 	{ "http_timeout", CONFIG_DURATION, "30s", OFF(http_timeout),
-	  1, 3600, NULL },
+	  1, 3600, NULL, CONFIG_RESTART },
 	{ "http_request_timeout", CONFIG_DURATION, "10s",
-	  OFF(http_request_timeout), 1, 3600, NULL },
+	  OFF(http_request_timeout), 1, 3600, NULL, CONFIG_RESTART },
 	{ "http_request_size_limit", CONFIG_SIZE, "16k",
-	  OFF(http_request_size_limit), 1024, 1024 * 1024, NULL },
+	  OFF(http_request_size_limit), 1024, 1024 * 1024, NULL,
+	  CONFIG_RESTART },
 	{ "metrics_listen", CONFIG_STRING, "", OFF(metrics_listen),
-	  0, 0, settings_check_listener },
+	  0, 0, settings_check_listener, CONFIG_RESTART },
 	{ "digest_time", CONFIG_STRING, "07:00", OFF(digest_time),
-	  0, 0, settings_check_time },
+	  0, 0, settings_check_time, CONFIG_LIVE },
 	{ "digest_locale", CONFIG_STRING, "en", OFF(digest_locale),
-	  0, 0, settings_check_locale },
+	  0, 0, settings_check_locale, CONFIG_LIVE },
 	{ "digest_max_items", CONFIG_UINT, "50", OFF(digest_max_items),
-	  1, 10000, NULL },
+	  1, 10000, NULL, CONFIG_LIVE },
 	{ "digest_templates", CONFIG_STRING, PKGDATADIR "/templates",
-	  OFF(digest_templates), 0, 0, settings_check_required },
+	  OFF(digest_templates), 0, 0, settings_check_path, CONFIG_LIVE },
 	{ "digest_timeout", CONFIG_DURATION, "5m", OFF(digest_timeout),
-	  1, 3600, NULL },
-	{ NULL, CONFIG_STRING, NULL, 0, 0, 0, NULL },
+	  1, 3600, NULL, CONFIG_LIVE },
+	{ NULL, CONFIG_STRING, NULL, 0, 0, 0, NULL, 0 },
 };
 
 const struct config_param *config_table_find(const char *name)

@@ -9,6 +9,10 @@
 #ifndef NDRGUARD_SETTINGS_H
 #define NDRGUARD_SETTINGS_H
 
+/* the iteration counts of admin_password_hash the admin page accepts */
+#define SETTINGS_PBKDF2_ITER_MIN 1000
+#define SETTINGS_PBKDF2_ITER_MAX 10000000
+
 struct settings {
 	char *database;
 	char *lmtp_listen;

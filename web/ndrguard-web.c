@@ -28,9 +28,17 @@
  *
  *	-f also logs to stderr.
  *
+ *	SIGHUP reads the config file again, checked as at start; a bad one
+ *	is refused with a log line and the running one kept. The page's
+ *	settings (web_server_reload()) apply to the requests that follow;
+ *	the listeners, the database, the key, daemon_user and the http_
+ *	limits keep their running values, and the log names each one the
+ *	file changed.
+ *
  * DIAGNOSTICS
  *	Exit 0 after a clean stop; 64 (EX_USAGE) for bad arguments, 78
- *	(EX_CONFIG) for a bad config or key file, an unknown daemon_user
+ *	(EX_CONFIG) for a bad config or key file, an empty http_listen
+ *	when serving, an unknown daemon_user
  *	(as root), or a config file, database or secret_file other users
  *	could change, 71 (EX_OSERR) when the listener, the change of user
  *	or the database cannot be set up.
@@ -41,6 +49,7 @@
 #include "log.h"
 #include "privilege.h"
 #include "store.h"
+#include "strbuf.h"
 #include "token.h"
 #include "web.h"
 
@@ -188,10 +197,42 @@ static int web_main_bind(const struct settings *set, int *fd_r,
 }
 
 /*
- * web_main_serve - bind, become pw (when not NULL), then run the server
- * until SIGTERM or SIGINT
+ * web_main_reload - SIGHUP: the page's settings from config_path again,
+ * checked as at start, or the running ones kept; a parameter read only
+ * at start keeps its running value, and the log names it
  */
-static int web_main_serve(const struct settings *set,
+static void web_main_reload(struct web_server *server,
+			    const char *config_path, struct settings *running)
+{
+	struct strbuf changed = STRBUF_INIT;
+	struct settings set;
+	const char *err;
+
+	if (config_path == NULL) {
+		log_info("reload: no config file, nothing to read");
+		return;
+	}
+	if (config_load(&set, config_path, &err) < 0 ||
+	    config_check_files(&set, config_path, &err) < 0) {
+		log_error("reload: %s: keeping the running configuration", err);
+		settings_free(&set);
+		return;
+	}
+	if (config_keep_restart(&set, running, &changed) > 0)
+		log_warning("reload: needs a restart, running value kept: %s",
+			    strbuf_cstr(&changed));
+	strbuf_free(&changed);
+	web_server_reload(server, &set);
+	settings_free(running);
+	*running = set;
+	log_info("reload: configuration read from %s", config_path);
+}
+
+/*
+ * web_main_serve - bind, become pw (when not NULL), then run the server
+ * until SIGTERM or SIGINT; SIGHUP reloads config_path into set
+ */
+static int web_main_serve(struct settings *set, const char *config_path,
 			  const struct token_key *key,
 			  const struct passwd *pw)
 {
@@ -247,7 +288,7 @@ static int web_main_serve(const struct settings *set,
 	log_info("release page on %s, links to %s", set->http_listen,
 		 set->base_url);
 	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
-		;
+		web_main_reload(server, config_path, set);
 	web_server_stop(&server);
 	log_info("release page stopped");
 	return EX_OK;
@@ -292,6 +333,12 @@ int main(int argc, char **argv)
 	}
 	log_init(set.syslog_name, set.syslog_facility,
 		 foreground || link_what != NULL);
+	if (link_what == NULL && set.http_listen == NULL) {
+		fprintf(stderr, "ndrguard-web: http_listen is empty: "
+			"nothing to serve\n");
+		settings_free(&set);
+		return EX_CONFIG;
+	}
 	if (config_check_files(&set, config_path, &err) < 0) {
 		fprintf(stderr, "ndrguard-web: %s\n", err);
 		settings_free(&set);
@@ -318,7 +365,7 @@ int main(int argc, char **argv)
 		ret = web_main_link(&set, key, link_what, link_subject,
 				    expires);
 	} else {
-		ret = web_main_serve(&set, key, pw);
+		ret = web_main_serve(&set, config_path, key, pw);
 	}
 	token_key_free(&key);
 	settings_free(&set);

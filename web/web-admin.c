@@ -23,6 +23,7 @@
 #include "links.h"
 #include "log.h"
 #include "reinject.h"
+#include "settings.h"
 #include "release.h"
 #include "store.h"
 #include "token.h"
@@ -97,7 +98,7 @@ int web_password_check(const char *password, const char *hash)
 		return 0;
 	p = hash + 14;
 	iter = strtol(p, NULL, 10);
-	if (iter < 1000 || iter > 10000000 ||
+	if (iter < SETTINGS_PBKDF2_ITER_MIN || iter > SETTINGS_PBKDF2_ITER_MAX ||
 	    (salt64 = strchr(p, '$')) == NULL ||
 	    (hash64 = strchr(++salt64, '$')) == NULL)
 		return 0;

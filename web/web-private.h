@@ -86,6 +86,9 @@ struct web_server {
 	/* "reason = text" per language, from digest_templates/LANG/reasons */
 	struct web_field *reasons[WEB_LANG_COUNT];
 	size_t reason_count[WEB_LANG_COUNT];
+	/* the fields from the settings above: a request reads them, a
+	   reload (web_server_reload()) replaces them */
+	pthread_rwlock_t settings_lock;
 	/* one release at a time, so a double POST re-injects once */
 	pthread_mutex_t release_lock;
 	/* per-thread state (database connection, cache), freed at stop */

@@ -66,6 +66,8 @@ struct web_rate {
 	struct web_rate_slot slots[WEB_RATE_SLOTS];
 };
 
+static void web_settings_lock_init(struct web_server *server);
+
 static __thread struct web_thread *web_tls_thread;
 static __thread const struct web_server *web_tls_owner;
 
@@ -724,6 +726,24 @@ static enum MHD_Result web_respond(struct web_request *req)
 	return ret;
 }
 
+/*
+ * web_answer - route the request (route 0: it was refused already) and
+ * respond, under the settings lock: a reload waits for the answers in
+ * progress, and an answer sees one version of the settings
+ */
+static enum MHD_Result web_answer(struct web_request *req, int route)
+{
+	struct web_server *server = req->server;
+	enum MHD_Result ret;
+
+	pthread_rwlock_rdlock(&server->settings_lock);
+	if (route && req->status == 0)
+		web_route(req);
+	ret = web_respond(req);
+	pthread_rwlock_unlock(&server->settings_lock);
+	return ret;
+}
+
 static enum MHD_Result web_access(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -742,7 +762,7 @@ static enum MHD_Result web_access(void *cls, struct MHD_Connection *conn,
 			req->answered = 1;
 			if (!web_request_has_body(req))
 				web_conn_mark(server, conn, 1);
-			return web_respond(req);
+			return web_answer(req, 0);
 		}
 		return MHD_YES;
 	}
@@ -769,9 +789,7 @@ static enum MHD_Result web_access(void *cls, struct MHD_Connection *conn,
 	if (req->answered)
 		return MHD_YES;
 	web_conn_mark(server, conn, 1);
-	if (req->status == 0)
-		web_route(req);
-	return web_respond(req);
+	return web_answer(req, 1);
 }
 
 static void web_completed(void *cls, struct MHD_Connection *conn,
@@ -852,6 +870,7 @@ static void web_server_free(struct web_server *server)
 	pthread_mutex_destroy(&server->threads_lock);
 	pthread_mutex_destroy(&server->conns_lock);
 	pthread_cond_destroy(&server->sweep_cond);
+	pthread_rwlock_destroy(&server->settings_lock);
 	free(server);
 }
 
@@ -969,6 +988,7 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 	pthread_mutex_init(&server->release_lock, NULL);
 	pthread_mutex_init(&server->threads_lock, NULL);
 	pthread_mutex_init(&server->login_lock, NULL);
+	web_settings_lock_init(server);
 	web_sweep_init(server, set->http_request_timeout);
 	server->login_net = web_buckets_create(WEB_LOGIN_NET_PER_MINUTE,
 					       WEB_LOGIN_NET_BURST);
@@ -1024,6 +1044,76 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 	}
 	*server_r = server;
 	return 0;
+}
+
+/* web_settings_lock_init - a reload must not wait behind a stream of
+   requests: writers go first */
+static void web_settings_lock_init(struct web_server *server)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr,
+		PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&server->settings_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+}
+
+/* web_replace - *field becomes a copy of value (NULL when empty) */
+static void web_replace(char **field, const char *value)
+{
+	free(*field);
+	*field = web_dup(value);
+}
+
+/* web_reasons_swap - exchange the reason texts of a and b */
+static void web_reasons_swap(struct web_server *a, struct web_server *b)
+{
+	for (int lang = 0; lang < WEB_LANG_COUNT; lang++) {
+		struct web_field *f = a->reasons[lang];
+		size_t n = a->reason_count[lang];
+
+		a->reasons[lang] = b->reasons[lang];
+		a->reason_count[lang] = b->reason_count[lang];
+		b->reasons[lang] = f;
+		b->reason_count[lang] = n;
+	}
+}
+
+void web_server_reload(struct web_server *server, const struct settings *set)
+{
+	struct web_server *old = xcalloc(1, sizeof(*old));
+	char *base = xstrdup(set->base_url ? set->base_url : "");
+	size_t len = strlen(base);
+
+	while (len > 0 && base[len - 1] == '/')
+		base[--len] = '\0';
+	/* read the reason files before taking the lock */
+	web_reasons_load(old, set->digest_templates);
+	pthread_rwlock_wrlock(&server->settings_lock);
+	free(server->base_url);
+	server->base_url = base;
+	free(server->origin);
+	server->origin = web_origin(base);
+	free(server->reinject);
+	server->reinject = xstrdup(set->reinject);
+	web_replace(&server->release_notify, set->release_notify);
+	web_replace(&server->digest_from, set->digest_from);
+	web_replace(&server->admin_user, set->admin_user);
+	web_replace(&server->admin_password_hash, set->admin_password_hash);
+	server->request_mode = set->release_mode != NULL &&
+		strcmp(set->release_mode, "request") == 0;
+	server->quarantine_days = set->quarantine_days;
+	web_reasons_swap(server, old);
+	pthread_rwlock_unlock(&server->settings_lock);
+	for (int lang = 0; lang < WEB_LANG_COUNT; lang++) {
+		for (size_t i = 0; i < old->reason_count[lang]; i++) {
+			free(old->reasons[lang][i].name);
+			free(old->reasons[lang][i].value);
+		}
+		free(old->reasons[lang]);
+	}
+	free(old);
 }
 
 unsigned int web_server_port(const struct web_server *server)

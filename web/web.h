@@ -18,10 +18,11 @@
  *	web_server_start() serves on listen_fd when it is >= 0 (a socket the
  *	caller bound and listens on, e.g. before dropping privileges), else
  *	it binds http_listen itself. It copies what it needs from set, so the
- *	caller may free or reload its settings afterwards; key must outlive
- *	the server. The quarantine database is opened once per server
- *	thread, on first use, so it may be called before that file is
- *	readable (the daemon opens it after dropping privileges).
+ *	caller may free its settings afterwards, and hands it new ones with
+ *	web_server_reload(); key must outlive the server. The quarantine
+ *	database is opened once per server thread, on first use, so it may
+ *	be called before that file is readable (the daemon opens it after
+ *	dropping privileges).
  *
  * MOUNTING IN A DAEMON
  *	As root: fd = web_server_listen(set, &err) and token_key_load(
@@ -52,6 +53,15 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 		     int listen_fd, struct web_server **server_r,
 		     const char **error_r);
 void web_server_stop(struct web_server **_server);
+/*
+ * web_server_reload - the page's settings from a reloaded set, for the
+ * requests that start after it (those in progress end first): base_url,
+ * reinject, release_mode, release_notify, digest_from, admin_user,
+ * admin_password_hash, quarantine_days and the reason texts under
+ * digest_templates. The listeners, the database and the http_ limits
+ * stay as started (CONFIG_RESTART parameters).
+ */
+void web_server_reload(struct web_server *server, const struct settings *set);
 /*
  * web_server_metrics_listen - bind metrics_listen (before dropping
  * privileges): its descriptor, -2 when metrics_listen is empty, or -1

@@ -91,6 +91,54 @@ static const struct bad_case bad_cases[] = {
 	{ "database =\n", "must not be empty" },
 	{ "syslog_facility = kern\n", "unknown syslog facility" },
 	{ "our_relays = 10.0.0.0/99\n", "our_relays" },
+	/* values a program would refuse later, or that could never work */
+	{ "digest_from = Quarantine <q@example.test>\n", "no name, no <>" },
+	{ "digest_from = q@\n", "test.cf:1: digest_from" },
+	{ "digest_from = @example.test\n", "local@domain" },
+	{ "digest_from = q@example.test.\n", "bad domain" },
+	{ "digest_from =\n", "must not be empty" },
+	{ "release_notify = a@example.test;b@example.test\n", "release_notify" },
+	{ "base_url = javascript:alert(1)\n", "expected http://" },
+	{ "base_url = HTTP://q.example.test\n", "expected http://" },
+	{ "base_url = http://q.example.test/\"onclick=\"x\n", "quotes" },
+	{ "base_url = http://q.example.test/<b>\n", "quotes, <>" },
+	{ "base_url = http://q.example.test/\x01\n", "control" },
+	{ "base_url = http://q.example.test/\xc3\xa9\n", "base_url" },
+	{ "base_url = https:///path\n", "missing host" },
+	{ "base_url = http://a@q.example.test/\n", "user name" },
+	{ "base_url = http://q.example.test/#x\n", "base_url" },
+	{ "admin_user = a:b\nadmin_password_hash = x\n", "admin_user = a:b" },
+	{ "admin_password_hash = pbkdf2-sha256$999$"
+	  "AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+	  "iteration count" },
+	{ "admin_password_hash = pbkdf2-sha256$10000001$"
+	  "AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+	  "iteration count" },
+	{ "admin_password_hash = pbkdf2-sha256$1000$"
+	  "AAAAAAAAAAAAAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+	  "salt" },
+	{ "admin_password_hash = pbkdf2-sha256$1000$"
+	  "AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAA\n", "32 bytes" },
+	{ "admin_password_hash = pbkdf2-sha256$1000$AAAA\n", "expected pbkdf2" },
+	{ "admin_password_hash = pbkdf2-sha256$$AAAA$AAAA\n", "(not shown)" },
+	{ "lmtp_listen = inet:127.0.0.1:65536\n", "bad port number" },
+	{ "reinject = smtp:127.0.0.1:0\n", "bad port number (1 to 65535)" },
+	{ "digest_relay = smtp:127.0.0.1:123456\n", "bad port number" },
+	{ "database = q.db\n", "absolute path" },
+	{ "secret_file = secret\n", "absolute path" },
+	{ "pid_file = ndrguardd.pid\n", "absolute path" },
+	{ "digest_templates = templates\n", "absolute path" },
+	/* the rules between parameters */
+	{ "admin_user = pm\n", "test.cf: admin_user is set but admin_password_hash is empty" },
+	{ "admin_password_hash = pbkdf2-sha256$1000$"
+	  "AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+	  "admin_password_hash is set but admin_user is empty" },
+	{ "http_listen =\nmetrics_listen = inet:127.0.0.1:9100\n",
+	  "metrics_listen is set but http_listen is empty" },
+	{ "lmtp_listen = inet:127.0.0.1:8480\n",
+	  "lmtp_listen and http_listen are the same address" },
+	{ "metrics_listen = inet:127.0.0.1:8480\n",
+	  "http_listen and metrics_listen are the same address" },
 };
 
 START_TEST(bad_values_name_file_and_line)
@@ -147,6 +195,63 @@ START_TEST(load_file_errors)
 }
 END_TEST
 
+START_TEST(good_values)
+{
+	static const char *const good[] = {
+		"digest_from = postmaster\n",
+		"digest_from = q+digest@mail.example.test\n",
+		"release_notify =\n",
+		"base_url = https://q.example.test:8443/quarantine/\n",
+		"base_url = http://[::1]:8480\n",
+		"admin_user = pm\nadmin_password_hash = pbkdf2-sha256$210000$"
+		"AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+		"http_listen = inet:127.0.0.1:0\nmetrics_listen = inet:127.0.0.1:0\n",
+		"reinject = smtp:[::1]:10025\n",
+		"pid_file =\n",
+	};
+	struct settings set;
+	const char *err = NULL;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_msg(parse(&set, good[i], &err) == 0, "%s: %s",
+			      good[i], err);
+		settings_free(&set);
+	}
+}
+END_TEST
+
+START_TEST(keep_restart_values)
+{
+	struct settings running, file;
+	struct strbuf changed = STRBUF_INIT;
+	const char *err;
+
+	ck_assert(parse(&running, "lmtp_listen = inet:127.0.0.1:1\n"
+			"http_threads = 4\nrelease_mode = direct\n"
+			"database = /var/tmp/q.db\n", &err) == 0);
+	ck_assert(parse(&file, "lmtp_listen = inet:127.0.0.1:2\n"
+			"http_threads = 8\nrelease_mode = request\n"
+			"database = /var/tmp/other.db\n", &err) == 0);
+	ck_assert_uint_eq(config_keep_restart(&file, &running, &changed), 3);
+	ck_assert_str_eq(strbuf_cstr(&changed),
+		"database (running \"/var/tmp/q.db\", file "
+		"\"/var/tmp/other.db\"), lmtp_listen (running "
+		"\"inet:127.0.0.1:1\", file \"inet:127.0.0.1:2\"), "
+		"http_threads (running \"4\", file \"8\")");
+	/* the running values are back; what applies live is the file's */
+	ck_assert_str_eq(file.lmtp_listen, "inet:127.0.0.1:1");
+	ck_assert_str_eq(file.database, running.database);
+	ck_assert_uint_eq(file.http_threads, 4);
+	ck_assert_str_eq(file.release_mode, "request");
+	strbuf_reset(&changed);
+	ck_assert_uint_eq(config_keep_restart(&file, &running, &changed), 0);
+	ck_assert_uint_eq(changed.len, 0);
+	strbuf_free(&changed);
+	settings_free(&running);
+	settings_free(&file);
+}
+END_TEST
+
 START_TEST(durations)
 {
 	ck_assert_int_eq(config_parse_duration("30s"), 30);
@@ -173,6 +278,8 @@ int main(void)
 			    sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(tc, print_only_changed);
 	tcase_add_test(tc, load_file_errors);
+	tcase_add_test(tc, good_values);
+	tcase_add_test(tc, keep_restart_values);
 	tcase_add_test(tc, durations);
 	suite_add_tcase(s, tc);
 	return check_main_run(s);
