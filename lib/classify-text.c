@@ -299,6 +299,123 @@ static int text_daemon_sender(const struct classify_ctx *ctx)
 	return ret;
 }
 
+/* local parts only the mail system sends from (lower case, whole) */
+static const char *const text_machine_locals[] = {
+	"mailer-daemon", "mailer_daemon", "mailerdaemon", "mail-daemon",
+	"maildaemon", "mdaemon", "postmaster", "post_master", "post-master",
+	"double-bounce", "daemon", "mailer", "mail-router", "root",
+	"noreply", "no-reply", "no_reply", "donotreply", "do-not-reply",
+	"do_not_reply", "bounce", "bounces", "mailadmin", "mail-admin", NULL
+};
+
+int classify_text_machine_address(const char *addr)
+{
+	const char *at;
+	size_t n;
+
+	if (addr == NULL)
+		return 0;
+	at = strchr(addr, '@');
+	n = at == NULL ? strlen(addr) : (size_t)(at - addr);
+	for (size_t i = 0; text_machine_locals[i] != NULL; i++) {
+		if (strlen(text_machine_locals[i]) == n &&
+		    strncasecmp(addr, text_machine_locals[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+enum text_envelope { TEXT_ENV_UNKNOWN, TEXT_ENV_SYSTEM, TEXT_ENV_OTHER };
+
+/*
+ * text_envelope - who the envelope says sent it: the mail system (the
+ * null sender, MAILER-DAEMON, postmaster), someone else, or unknown (no
+ * sender given and no Return-Path: many saved bounces lack one)
+ */
+static enum text_envelope text_envelope(const struct classify_ctx *ctx)
+{
+	const char *v = ctx->sender;
+	char *addr;
+	enum text_envelope ret;
+
+	if (v == NULL)
+		v = mime_part_header(ctx->root, "Return-Path");
+	if (v == NULL)
+		return TEXT_ENV_UNKNOWN;
+	while (*v == ' ' || *v == '\t' || *v == '<')
+		v++;
+	if (*v == '\0' || *v == '>')
+		return TEXT_ENV_SYSTEM;
+	addr = xstrndup(v, strcspn(v, "> \t"));
+	ret = classify_text_machine_address(addr) ? TEXT_ENV_SYSTEM :
+		TEXT_ENV_OTHER;
+	free(addr);
+	return ret;
+}
+
+/* text_reply_subject - "Re: ..." (in a few languages), lower case */
+static int text_reply_subject(const char *subj)
+{
+	static const char *const prefixes[] = {
+		"re:", "re :", "aw:", "sv:", "antw:", "vs:", "odp:", "res:",
+		"ynt:", NULL
+	};
+
+	while (*subj == ' ')
+		subj++;
+	for (size_t i = 0; prefixes[i] != NULL; i++) {
+		if (strncmp(subj, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * text_attached_bounce - is the attached message itself a bounce (its
+ * From the mail system's, a report, an Exim X-Failed-Recipients)?
+ */
+static int text_attached_bounce(const struct classify_ctx *ctx)
+{
+	const struct mime_part *o = ctx->orig_part;
+	const char *from;
+	char *addr;
+	int ret;
+
+	if (o == NULL || o->header_count == 0)
+		return 0;
+	if (strcmp(o->type, "multipart/report") == 0 ||
+	    mime_part_header(o, "X-Failed-Recipients") != NULL)
+		return 1;
+	from = mime_part_header(o, "From");
+	if (from == NULL)
+		return 0;
+	addr = classify_addr_extract(from);
+	ret = classify_text_machine_address(addr);
+	free(addr);
+	return ret;
+}
+
+int classify_text_person_sent(struct classify_ctx *ctx)
+{
+	const char *ct = mime_part_header(ctx->root, "Content-Type");
+
+	/* the mail system's own address decides: saved bounces often carry
+	   the original sender's Return-Path */
+	if (ctx->from_addr == NULL ||
+	    classify_text_machine_address(ctx->from_addr))
+		return 0;
+	if (ct != NULL && strcasestr(ct, "multipart/report") != NULL)
+		return 0;
+	if (text_envelope(ctx) == TEXT_ENV_OTHER)
+		return 1;
+	/* a reply in a thread, or a bounce forwarded as an attachment */
+	if (text_reply_subject(ctx->subject) &&
+	    (mime_part_header(ctx->root, "In-Reply-To") != NULL ||
+	     mime_part_header(ctx->root, "References") != NULL))
+		return 1;
+	return text_attached_bounce(ctx);
+}
+
 static int text_is_bounce(struct classify_ctx *ctx);
 
 int classify_text_is_bounce(struct classify_ctx *ctx)
@@ -316,6 +433,8 @@ static int text_is_bounce(struct classify_ctx *ctx)
 
 	if (ctx->dsn_part != NULL)
 		return 1;
+	if (ctx->person_sent)
+		return 0;
 	daemon = text_daemon_sender(ctx);
 	subject = classify_text_has(subj, strlen(subj), text_bounce_subjects);
 	/*

@@ -173,6 +173,8 @@ static void classify_walk_x(struct classify_ctx *ctx, struct mime_part *part,
 	}
 	if (strcmp(t, "message/disposition-notification") == 0) {
 		ctx->is_mdn = 1;
+		if (ctx->mdn_part == NULL)
+			ctx->mdn_part = part;
 		return;
 	}
 	if (strncmp(t, "message/", 8) == 0 || strcmp(t, "text/rfc822-headers") == 0) {
@@ -529,18 +531,24 @@ static void classify_prepare_text(struct classify_ctx *ctx)
 
 /* classify_one - classify one message (one of an mbox) */
 static struct classify_result *classify_one(const char *msg, size_t len,
-					    const struct relays *relays)
+					    const struct relays *relays,
+					    const char *sender)
 {
 	struct classify_ctx ctx;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.bounce_cache = ctx.delay_cache = -1;
+	ctx.sender = sender;
 	ctx.res = xcalloc(1, sizeof(*ctx.res));
 	ctx.mime = mime_parse(msg, len);
 	ctx.root = ctx.mime->root;
 	classify_read_top(&ctx);
 	classify_walk(&ctx, ctx.root);
-	classify_read_nested(&ctx);
+	/* a person's message with a bounce attached forwards it: the
+	   attached report is not this message's */
+	ctx.person_sent = classify_text_person_sent(&ctx);
+	if (!ctx.person_sent)
+		classify_read_nested(&ctx);
 	classify_prepare_text(&ctx);
 	classify_read_dsn(&ctx);
 	classify_original_find(&ctx);
@@ -618,15 +626,43 @@ static void classify_merge(struct classify_result *res,
 	}
 }
 
+/*
+ * classify_skip_lead - white space and blank lines before the first
+ * header (a file saved with blank lines on top, a header indented by a
+ * stray space): MTAs deliver such mail, so it is read from its first
+ * header on
+ */
+static size_t classify_skip_lead(const char *msg, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (msg[i] == ' ' || msg[i] == '\t' || msg[i] == '\r' ||
+			   msg[i] == '\n'))
+		i++;
+	return i < len ? i : 0;
+}
+
 int classify_message(const char *msg, size_t len, const struct relays *relays,
 		     struct classify_result **result_r, const char **error_r)
 {
-	size_t end = len, start;
+	return classify_message_from(msg, len, relays, NULL, result_r, error_r);
+}
+
+int classify_message_from(const char *msg, size_t len,
+			  const struct relays *relays, const char *sender,
+			  struct classify_result **result_r,
+			  const char **error_r)
+{
+	size_t end, start, lead;
 
 	if (len > CLASSIFY_MAX_SIZE) {
 		*error_r = "message too large to classify";
 		return -1;
 	}
+	lead = classify_skip_lead(msg, len);
+	msg += lead;
+	len -= lead;
+	end = len;
 	/*
 	 * An mbox of several reports (a bounce and its postmaster copy,
 	 * two bounces saved together): each is read on its own, and the
@@ -634,13 +670,13 @@ int classify_message(const char *msg, size_t len, const struct relays *relays,
 	 */
 	if (len > 5 && memcmp(msg, "From ", 5) == 0)
 		end = classify_mbox_next(msg, len, 5);
-	*result_r = classify_one(msg, end, relays);
+	*result_r = classify_one(msg, end, relays, sender);
 	for (int n = 1; end < len && n < CLASSIFY_MAX_MBOX; n++) {
 		struct classify_result *more;
 
 		start = end;
 		end = classify_mbox_next(msg, len, start + 5);
-		more = classify_one(msg + start, end - start, NULL);
+		more = classify_one(msg + start, end - start, NULL, NULL);
 		classify_merge(*result_r, more);
 		classify_result_free(&more);
 	}
