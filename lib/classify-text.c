@@ -125,12 +125,32 @@ static const char *const text_autoreply_subjects[] = {
 	"abwesenheit", "away from", "respuesta autom", "r\xc3\xa9ponse automatique",
 	"risposta automatica", "automatisch antwoord", "on leave",
 	"\xe4\xb8\x8d\xe5\x9c\xa8", /* fuzai */
+	/* es, de, fr, pt, it, nl, ja: out of the office, auto reply */
+	"fuera de la oficina", "fuera de oficina", "mensaje de ausencia",
+	"aviso de ausencia", "automatische antwort", "absent du bureau",
+	"absente du bureau", "absence du bureau", "message d'absence",
+	"resposta autom", "fora do escrit", "ausente do escrit",
+	"fuori sede", "fuori ufficio",
+	"afwezig", "niet aanwezig",
+	"\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94", /* jidou outou */
+	"\xe8\x87\xaa\xe5\x8b\x95\xe8\xbf\x94\xe4\xbf\xa1", /* jidou henshin */
 	NULL
 };
 static const char *const text_autoreply_phrases[] = {
 	"out of the office", "out of office", "on vacation", "on holiday",
 	"away from the office", "limited access to", "will be back",
 	"i will return", "currently away", "auto-reply", "automatic reply",
+	/* es, de, fr, pt, it, nl, ja */
+	"fuera de la oficina", "estar\xc3\xa9 fuera", "no estar\xc3\xa9",
+	"acceso limitado", "nicht im b\xc3\xbcro", "bin abwesend",
+	"nicht erreichbar", "au\xc3\x9f" "er haus", "ausser haus",
+	"keinen zugriff", "absent du bureau", "absente du bureau",
+	"absent jusqu", "absente jusqu", "acc\xc3\xa8s limit\xc3\xa9",
+	"pas acc\xc3\xa8s", "ausente do escrit", "estou ausente",
+	"estarei ausente", "acesso limitado", "fuori ufficio", "fuori sede",
+	"sar\xc3\xb2 assente", "niet aanwezig", "afwezig",
+	"\xe4\xb8\x8d\xe5\x9c\xa8\xe3\x81\xab", /* fuzai ni */
+	"\xe4\xbc\x91\xe6\x9a\x87", /* kyuuka */
 	NULL
 };
 static const char *const text_challenge_phrases[] = {
@@ -138,7 +158,24 @@ static const char *const text_challenge_phrases[] = {
 	"please confirm", "confirm that you", "challenge", "boxtrapper",
 	"spam arrest", "tmda", "human being", "not a spam", "whitelist",
 	"approve your message", "sender verification", "verify your email",
-	"click the link", "reply to this message", NULL
+	"click the link", "reply to this message", "are a human",
+	"real person", "guest list", "release your message",
+	"confirm your message", NULL
+};
+/* a challenge holds the sender's message until answered */
+static const char *const text_challenge_held[] = {
+	"your message", "message you sent", "held", "pending", "waitlist",
+	"holding area", "will be delivered", "will then be delivered",
+	"until you", NULL
+};
+/* challenge-response systems that name themselves */
+static const char *const text_challenge_systems[] = {
+	"tmda", "spam arrest", "spamarrest", "boxbe", "bluebottle",
+	"boxtrapper", "mailblocks", "choicemail", "sendio", NULL
+};
+static const char *const text_challenge_subjects[] = {
+	"verif", "confirm", "challenge", "guest list", "approv",
+	"authoriz", "authoris", NULL
 };
 static const char *const text_virus_subjects[] = {
 	"virus", "infected", "malware", "worm", "trojan", NULL
@@ -494,11 +531,17 @@ static int text_autoreply_headers(const struct classify_ctx *ctx)
 	return ret;
 }
 
-/* text_autoreply_subject - "Automatic reply:", "Out of Office", ... */
+static int text_reply_subject(const char *subj);
+
+/*
+ * text_autoreply_subject - "Automatic reply:", "Out of Office", ...; not
+ * "Re: Out of Office": that is a person answering an auto-reply
+ */
 static int text_autoreply_subject(const struct classify_ctx *ctx)
 {
-	return classify_text_has(ctx->subject, strlen(ctx->subject),
-				 text_autoreply_subjects);
+	return !text_reply_subject(ctx->subject) &&
+		classify_text_has(ctx->subject, strlen(ctx->subject),
+				  text_autoreply_subjects);
 }
 
 /* text_av_notice - an anti-virus "your message was infected" notice */
@@ -522,6 +565,55 @@ static void text_add_self(struct classify_ctx *ctx)
 		classify_add_recipient(ctx, ctx->from_addr, NULL, NULL, NULL, NULL);
 }
 
+/* what a provider's complaint (feedback loop) report says of itself */
+static const char *const text_complaint_phrases[] = {
+	"abuse report", "complaint about message", "feedback loop",
+	"feedback report", "spam complaint", "complaint report",
+	"junk mail reporting", "reported as spam by", NULL
+};
+
+int classify_text_is_complaint(struct classify_ctx *ctx)
+{
+	/*
+	 * Not ARF, but the same thing: the complained-of message attached
+	 * whole, a few words saying it is an abuse report (Microsoft JMRP:
+	 * "complaint about message from <IP>"; AOL's older format)
+	 */
+	if (ctx->orig_part == NULL || ctx->dsn_part != NULL)
+		return 0;
+	if (mime_part_header(ctx->root, "X-HmXmrOriginalRecipient") != NULL)
+		return 1;
+	return classify_text_has(ctx->subject, strlen(ctx->subject),
+				 text_complaint_phrases) ||
+		classify_text_has(ctx->lower.data, ctx->error_len,
+				  text_complaint_phrases);
+}
+
+/*
+ * text_is_challenge - a challenge-response request (its phrases seen):
+ * automatic (headers, null sender) and asking in its subject, or holding
+ * "your message" until the sender proves to be a person, asked in the
+ * subject or by a system that names itself. A service's "verify your
+ * address" mail holds no message of the reader's.
+ */
+static int text_is_challenge(struct classify_ctx *ctx, int auto_hdr)
+{
+	const char *subj = ctx->subject;
+	const char *agent = mime_part_header(ctx->root, "X-Delivery-Agent");
+	int asks = classify_text_has(subj, strlen(subj), text_challenge_subjects);
+	int system = mime_part_header(ctx->root, "X-Boxtrapper") != NULL ||
+		(agent != NULL && strcasestr(agent, "tmda") != NULL) ||
+		classify_text_has(ctx->lower.data, ctx->error_len,
+				  text_challenge_systems) ||
+		(ctx->from != NULL && strcasestr(ctx->from, "boxbe") != NULL);
+
+	if ((auto_hdr || text_null_sender(ctx)) && (asks || system))
+		return 1;
+	return (asks || system) &&
+		classify_text_has(ctx->lower.data, ctx->error_len,
+				  text_challenge_held);
+}
+
 enum classify_kind classify_text_other_kind(struct classify_ctx *ctx)
 {
 	int auto_hdr = text_autoreply_headers(ctx);
@@ -530,11 +622,9 @@ enum classify_kind classify_text_other_kind(struct classify_ctx *ctx)
 		classify_text_has(ctx->lower.data, ctx->error_len,
 				  text_challenge_phrases);
 
-	if (challenge && (auto_hdr || text_null_sender(ctx)) &&
-	    (mime_part_header(ctx->root, "X-Boxtrapper") != NULL ||
-	     strstr(ctx->subject, "verif") != NULL ||
-	     strstr(ctx->subject, "confirm") != NULL ||
-	     strstr(ctx->subject, "challenge") != NULL))
+	if (classify_text_is_complaint(ctx))
+		return CLASSIFY_FEEDBACK_ARF;
+	if (challenge && text_is_challenge(ctx, auto_hdr))
 		return CLASSIFY_CHALLENGE;
 	if (text_av_notice(ctx))
 		return CLASSIFY_AV_NOTICE;

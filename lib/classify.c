@@ -424,6 +424,33 @@ static void classify_read_inner(struct classify_ctx *ctx)
 	classify_read_dsn(ctx);
 }
 
+/*
+ * classify_text_names_failure - does a prose bounce show what failed: a
+ * recipient, a returned original, or a status or SMTP reply code? A
+ * quota warning, a parcel or fax notice and the like talk of delivery
+ * in the same words, but name no failed message.
+ */
+static int classify_text_names_failure(const struct classify_ctx *ctx)
+{
+	const char *text = ctx->text.data;
+	size_t len = ctx->error_len, n;
+
+	if (ctx->res->recipient_count > 0 || ctx->orig_part != NULL ||
+	    ctx->orig_inline)
+		return 1;
+	if (dsn_status_find(text, len, &n) != NULL)
+		return 1;
+	for (size_t i = 0; i + 4 <= len; i++) {
+		if ((text[i] == '4' || text[i] == '5') &&
+		    (i == 0 || !isalnum((unsigned char)text[i - 1])) &&
+		    isdigit((unsigned char)text[i + 1]) &&
+		    isdigit((unsigned char)text[i + 2]) &&
+		    (text[i + 3] == ' ' || text[i + 3] == '-'))
+			return 1;
+	}
+	return 0;
+}
+
 /* classify_decide - the kind, and the recipients it implies */
 static enum classify_kind classify_decide(struct classify_ctx *ctx)
 {
@@ -460,7 +487,8 @@ static enum classify_kind classify_decide(struct classify_ctx *ctx)
 		kind = classify_text_is_delay(ctx) ? CLASSIFY_NDR_DELAYED :
 			CLASSIFY_NDR_FAILED;
 		classify_text_recipients(ctx);
-		return kind;
+		if (ctx->dsn_part != NULL || classify_text_names_failure(ctx))
+			return kind;
 	}
 	return classify_text_other_kind(ctx);
 }
