@@ -53,7 +53,12 @@ static const char *const text_bounce_subjects[] = {
 	"\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc", /* era- */
 	"mail returned", "message not delivered", "failed mail",
 	"delivery final failure", "notification", "message status",
-	"mail failed", NULL
+	"mail failed",
+	/* es, fr, pt, zh */
+	"no entregado", "no se puede entregar", "no se pudo entregar",
+	"error de entrega", "non remis", "non distribu", "chec de la remise",
+	"não entregue", "não foi entregue", "falha na entrega",
+	"mensagem devolvida", "退信", "投递失败", NULL
 };
 
 /* what MTAs write in their failure and delay reports */
@@ -91,6 +96,14 @@ static const char *const text_bounce_phrases[] = {
 	"undeliverable message", "mail system", "non-delivery",
 	"address not found", "no mailbox", "invalid recipient",
 	"failed addresses follow",
+	/* es, fr, pt, de, zh */
+	"no se pudo entregar", "no se ha podido entregar",
+	"no pudo ser entregado", "no ha podido ser entregado",
+	"n'a pas pu être remis", "n'a pas pu être distribué",
+	"impossible de remettre", "impossible de distribuer",
+	"não foi possível entregar", "não pôde ser entregue",
+	"nicht zugestellt werden", "konnte nicht zugestellt",
+	"未能成功投递", "投递失败", "无法投递", "退信",
 	"\xe9\x80\x81\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93", /* soushin dekimasen */
 	"\xe5\xb1\x8a\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93", /* todokimasen */
 	NULL
@@ -654,6 +667,27 @@ struct text_addr {
 	int strong;
 };
 
+/*
+ * text_addr_unprefix - where an address starts once a transport tag
+ * glued to it is dropped ("smtp=kim@...", "rfc822=...", "mailto=..."):
+ * '=' may stand in a local part, these tags never do
+ */
+static size_t text_addr_unprefix(const char *text, size_t s, size_t at)
+{
+	static const char *const tags[] = {
+		"smtp=", "rfc822=", "mailto=", "smtp:", "rfc822:", "mailto:",
+		NULL
+	};
+
+	for (size_t i = 0; tags[i] != NULL; i++) {
+		size_t n = strlen(tags[i]);
+
+		if (at - s > n && strncasecmp(text + s, tags[i], n) == 0)
+			return s + n;
+	}
+	return s;
+}
+
 /* text_addr_at - the address around the '@' at text[at], or 0 */
 static int text_addr_at(const char *text, size_t len, size_t line, size_t at,
 			struct text_addr *a)
@@ -673,6 +707,7 @@ static int text_addr_at(const char *text, size_t len, size_t line, size_t at,
 	}
 	while (s < at && (text[s] == '.' || text[s] == '\''))
 		s++;
+	s = text_addr_unprefix(text, s, at);
 	if (s == at || e == at + 1 || dots == 0)
 		return 0;
 	a->start = s;
@@ -686,7 +721,7 @@ static const char *const text_rcpt_prefixes[] = {
 	"to", "for", "recipient", "recipients", "rcpt", "address", "addressee",
 	"rfc822", "user", "mailbox", "account", "destinataire", "destinatario",
 	"empf\xc3\xa4nger", "original-recipient", "final-recipient",
-	"failed", "x-failed-recipients", NULL
+	"failed", "x-failed-recipients", "smtp", NULL
 };
 
 /* words after which an address is not a recipient */

@@ -451,6 +451,60 @@ static int classify_text_names_failure(const struct classify_ctx *ctx)
 	return 0;
 }
 
+/* classify_mdn_field - a copy of field name's value in an MDN, or NULL */
+static char *classify_mdn_field(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = text; p != NULL && *p != '\0';
+	     p = strchr(p, '\n'), p = p == NULL ? NULL : p + 1) {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			const char *v = p + n + 1;
+
+			while (*v == ' ' || *v == '\t')
+				v++;
+			return xstrndup(v, strcspn(v, "\n"));
+		}
+	}
+	return NULL;
+}
+
+/*
+ * classify_mdn_rejected - an MDN that is a refusal: a Sieve "reject"
+ * (RFC 5429) answers with an MDN whose disposition is automatic and
+ * "deleted" (or an older "rejected"/"failed"), explained in its text.
+ * That is a non-delivery report: the Final-Recipient is the recipient
+ * whose filter refused the message.
+ */
+static int classify_mdn_rejected(struct classify_ctx *ctx)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *disp, *rcpt, *addr = NULL;
+	int ret = 0;
+
+	if (ctx->mdn_part == NULL)
+		return 0;
+	mime_part_decoded(ctx->mdn_part, &sb);
+	disp = classify_mdn_field(strbuf_cstr(&sb), "Disposition");
+	rcpt = classify_mdn_field(strbuf_cstr(&sb), "Final-Recipient");
+	if (disp != NULL && rcpt != NULL) {
+		classify_lower(disp, strlen(disp));
+		addr = dsn_address_clean(rcpt);
+	}
+	if (addr != NULL && strstr(disp, "automatic-action") != NULL &&
+	    (strstr(disp, "deleted") != NULL || strstr(disp, "rejected") != NULL ||
+	     strstr(disp, "failed") != NULL)) {
+		classify_add_recipient(ctx, addr, NULL, "failed",
+				       ctx->text.data, NULL);
+		ret = 1;
+	}
+	free(addr);
+	free(disp);
+	free(rcpt);
+	strbuf_free(&sb);
+	return ret;
+}
+
 /* classify_decide - the kind, and the recipients it implies */
 static enum classify_kind classify_decide(struct classify_ctx *ctx)
 {
@@ -459,7 +513,8 @@ static enum classify_kind classify_decide(struct classify_ctx *ctx)
 	if (ctx->is_arf)
 		return CLASSIFY_FEEDBACK_ARF;
 	if (ctx->is_mdn)
-		return CLASSIFY_MDN;
+		return classify_mdn_rejected(ctx) ? CLASSIFY_NDR_FAILED :
+			CLASSIFY_MDN;
 	if (ctx->dsn_part == NULL && classify_text_ses(ctx, &kind))
 		return kind;
 	if (ctx->dsn_part == NULL && classify_text_is_bounce(ctx))

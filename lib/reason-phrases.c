@@ -202,7 +202,9 @@ static const char *const strong_filtered[] = {
 	"user reject", "refuse to receive mail",
 	"you have been blocked by the recipient",
 	"this account is protected by", "not authorized to send to",
-	"badrcptto", "rejected by recipient", NULL
+	"badrcptto", "rejected by recipient",
+	/* a Sieve "reject" (RFC 5429), as Dovecot Pigeonhole words it */
+	"was automatically rejected", NULL
 };
 static const char *const strong_notaccept[] = {
 	"does not accept mail", "null mx", "not accepting mail",
