@@ -468,6 +468,19 @@ int classify_text_person_sent(struct classify_ctx *ctx)
 
 static int text_is_bounce(struct classify_ctx *ctx);
 
+/*
+ * text_returns_message - the failed message (or its headers) comes
+ * back, or the report's machine-written fields are there (even quoted,
+ * as in a bounce forwarded inline)
+ */
+static int text_returns_message(const struct classify_ctx *ctx)
+{
+	return ctx->orig_part != NULL || ctx->orig_inline ||
+		mime_part_header(ctx->root, "X-Failed-Recipients") != NULL ||
+		memmem(ctx->lower.data, ctx->error_len, "final-recipient:",
+		       16) != NULL;
+}
+
 int classify_text_is_bounce(struct classify_ctx *ctx)
 {
 	if (ctx->bounce_cache < 0)
@@ -496,6 +509,14 @@ static int text_is_bounce(struct classify_ctx *ctx)
 	if (daemon && subject)
 		return 1;
 	if (!daemon && !subject && !text_null_sender(ctx))
+		return 0;
+	/*
+	 * Nothing says the mail system sent it: a person's or a service's
+	 * words about a failed delivery (a question, a parcel or fax
+	 * notice, a campaign report) unless the failed message comes back
+	 * with them
+	 */
+	if (!daemon && !text_null_sender(ctx) && !text_returns_message(ctx))
 		return 0;
 	body = classify_text_has(ctx->lower.data, ctx->error_len,
 				 text_bounce_phrases);
