@@ -53,7 +53,8 @@ static const char *const strong_mailboxfull[] = {
 	"está lleno", "cuota excedida", "ist voll", "speicherplatz",
 	"est pleine", "quota dépassé", "está cheia", "cota excedida",
 	"容量がいっぱい", "容量超過", "容量を超え",
-	"recipient's mailbox exceeded", "mailbox exceeded the local limit", NULL
+	"storage allocation", "exceeds its quota", "storage limit",
+	"not enough space on", "recipient's mailbox exceeded", "mailbox exceeded the local limit", NULL
 };
 static const char *const strong_exceedlimit[] = {
 	"message too large for this recipient", "recipsizelimit",
@@ -68,7 +69,9 @@ static const char *const strong_mesgtoobig[] = {
 	"message exceeds", "size limit exceeded", 
 	/* es, de, fr, pt, ja */
 	"demasiado grande", "zu groß", "trop volumineux", "muito grande",
-	"サイズが大きすぎ", "サイズ制限", NULL
+	"サイズが大きすぎ", "サイズ制限", 
+	"exceeds maximum allowed size", "size exceeds maximum",
+	"message is too large", "too big for", NULL
 };
 static const char *const strong_norelaying[] = {
 	"relay access denied", "relaying denied", "relay not permitted",
@@ -154,7 +157,8 @@ static const char *const strong_suspend[] = {
 	"suspendida", "suspendido", "deshabilitada", "desactivada",
 	"deaktiviert", "konto ist gesperrt", "konto wurde gesperrt",
 	"suspendu", "désactivé", "suspensa", "desativada",
-	"利用停止", "アカウントは停止", NULL
+	"利用停止", "アカウントは停止", 
+	"account is expired", "account has expired", "account unavailable", NULL
 };
 static const char *const strong_hasmoved[] = {
 	"has been replaced by", "address has moved", "has moved",
@@ -266,7 +270,8 @@ static const char *const strong_hostunknown[] = {
 	"domäne existiert nicht", "unbekannte domain", "domaine n'existe pas",
 	"domaine inexistant", "domaine inconnu", "domínio não existe",
 	"domínio inexistente", "ドメインが存在しません",
-	"ドメインが見つかりません", "域名不存在", NULL
+	"ドメインが見つかりません", "域名不存在", 
+	"couldn't find any host", "no such host", NULL
 };
 static const char *const strong_userunknown[] = {
 	"user unknown", "unknown user", "no such user", "user not found",
@@ -296,8 +301,10 @@ static const char *const strong_userunknown[] = {
 	"ет такого пользователя", "usuario no existe", "no existe", "existiert nicht",
 	"unbekannter benutzer", "n'existe pas", "adresse inexistante",
 	"não existe", "utilizador desconhecido", "存在しません",
-	"宛先不明", "不存在", "wasn't found at the destination",
+	"宛先不明", "不存在", "user not listed",
+	"wasn't found at the destination",
 	"wasn’t found at the destination", "address wasn't found",
+	"wasn't found at", "wasn’t found at",
 	"address wasn’t found", NULL
 };
 static const char *const strong_systemfull[] = {
@@ -360,7 +367,9 @@ static const char *const strong_expired[] = {
 	/* es, de, fr, pt, ja */
 	"ha caducado", "ha expirado", "verweildauer", "a expiré",
 	"délai de remise", "expirou", "prazo de entrega", "配送期限",
-	"期限切れ", NULL
+	"期限切れ", 
+	"has not been delivered for", "could not be delivered within",
+	"maximum retry", NULL
 };
 
 /*
