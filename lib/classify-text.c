@@ -623,6 +623,40 @@ int classify_text_is_complaint(struct classify_ctx *ctx)
 				  text_complaint_phrases);
 }
 
+/* the first words of a vacation program's "Re: <subject>" answer */
+static const char *const text_away_openings[] = {
+	"i am out of the office", "i'm out of the office",
+	"i am currently out of the office", "i am currently away",
+	"i'm currently out of the office", "i am away from",
+	"i will be out of the office", "i am on vacation", "i'm on vacation",
+	"i am on holiday", "i am on leave", "estoy fuera de la oficina",
+	"me encuentro fuera de la oficina", "estoy de vacaciones",
+	"ich bin bis", "ich bin derzeit nicht", "ich bin im urlaub",
+	"je suis absent", "je suis actuellement absent",
+	"estou ausente", "estou de f\xc3\xa9rias", "sono fuori ufficio",
+	"sono in ferie", NULL
+};
+
+/*
+ * text_away_reply - a vacation program's answer titled "Re: <subject>"
+ * with no marker header: the sender says in the first lines, in the
+ * first person, that they are away. A person answering our user's own
+ * auto-reply writes "you are away", not "I am".
+ */
+static int text_away_reply(struct classify_ctx *ctx)
+{
+	size_t len = ctx->error_len < 400 ? ctx->error_len : 400;
+	char *head;
+	int ret;
+
+	if (!text_reply_subject(ctx->subject))
+		return 0;
+	head = xstrndup(ctx->lower.data, len);
+	ret = classify_text_has(head, strlen(head), text_away_openings);
+	free(head);
+	return ret;
+}
+
 /*
  * text_is_challenge - a challenge-response request (its phrases seen):
  * automatic (headers, null sender) and asking in its subject, or holding
@@ -662,11 +696,12 @@ enum classify_kind classify_text_other_kind(struct classify_ctx *ctx)
 		return CLASSIFY_CHALLENGE;
 	if (text_av_notice(ctx))
 		return CLASSIFY_AV_NOTICE;
-	if (auto_hdr || (text_autoreply_subject(ctx) &&
-			 (text_null_sender(ctx) || strncmp(ctx->subject, "auto", 4) == 0 ||
-			  mime_part_header(ctx->root, "X-Auto-Response-Suppress") != NULL ||
-			  classify_text_has(ctx->lower.data, ctx->error_len,
-					    text_autoreply_phrases)))) {
+	if (auto_hdr || text_away_reply(ctx) ||
+	    (text_autoreply_subject(ctx) &&
+	     (text_null_sender(ctx) || strncmp(ctx->subject, "auto", 4) == 0 ||
+	      mime_part_header(ctx->root, "X-Auto-Response-Suppress") != NULL ||
+	      classify_text_has(ctx->lower.data, ctx->error_len,
+				text_autoreply_phrases)))) {
 		text_add_self(ctx);
 		return CLASSIFY_AUTOREPLY;
 	}
