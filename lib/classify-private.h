@@ -51,6 +51,8 @@ struct classify_ctx {
 /* classify-text.c */
 void classify_text_recipients(struct classify_ctx *ctx);
 int classify_text_is_bounce(struct classify_ctx *ctx);
+/* the mail system's own From address and a bounce's subject */
+int classify_text_system_bounce(struct classify_ctx *ctx);
 int classify_text_is_delay(struct classify_ctx *ctx);
 enum classify_kind classify_text_other_kind(struct classify_ctx *ctx);
 int classify_text_has(const char *hay, size_t len, const char *const *needles);

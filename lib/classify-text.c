@@ -481,6 +481,18 @@ static int text_returns_message(const struct classify_ctx *ctx)
 		       16) != NULL;
 }
 
+int classify_text_system_bounce(struct classify_ctx *ctx)
+{
+	/*
+	 * The mail system's own address with a bounce's subject: a report
+	 * even when it names nothing (a broken or truncated one). A display
+	 * name alone ("Mail Delivery System" <support@...>) is not enough.
+	 */
+	return classify_text_machine_address(ctx->from_addr) &&
+		classify_text_has(ctx->subject, strlen(ctx->subject),
+				  text_bounce_subjects);
+}
+
 int classify_text_is_bounce(struct classify_ctx *ctx)
 {
 	if (ctx->bounce_cache < 0)

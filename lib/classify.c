@@ -542,7 +542,8 @@ static enum classify_kind classify_decide(struct classify_ctx *ctx)
 		kind = classify_text_is_delay(ctx) ? CLASSIFY_NDR_DELAYED :
 			CLASSIFY_NDR_FAILED;
 		classify_text_recipients(ctx);
-		if (ctx->dsn_part != NULL || classify_text_names_failure(ctx))
+		if (ctx->dsn_part != NULL || classify_text_names_failure(ctx) ||
+		    classify_text_system_bounce(ctx))
 			return kind;
 	}
 	return classify_text_other_kind(ctx);

@@ -514,6 +514,28 @@ START_TEST(test_lookalikes)
 }
 END_TEST
 
+/* the mail system's address and a bounce subject, nothing else in it */
+START_TEST(test_system_names_nothing)
+{
+	static const char bare[] =
+		"From: MAILER-DAEMON@mx.remote.test\nTo: me@example.org\n"
+		"Subject: Undelivered Mail Returned to Sender\n\n";
+	static const char named[] =
+		"From: \"Mail Delivery System\" <support@mx.remote.test>\n"
+		"To: me@example.org\n"
+		"Subject: Undelivered Mail Returned to Sender\n\n"
+		"Your messages could not be delivered. Log in to release them.\n";
+	struct classify_result *res = classify(bare, strlen(bare), NULL);
+
+	ck_assert_int_eq(res->kind, CLASSIFY_NDR_FAILED);
+	classify_result_free(&res);
+	/* only the display name is the mail system's: a look-alike */
+	res = classify(named, strlen(named), NULL);
+	ck_assert_int_eq(res->kind, CLASSIFY_NOT_BOUNCE);
+	classify_result_free(&res);
+}
+END_TEST
+
 START_TEST(test_sieve_and_kinds)
 {
 	struct classify_result *res;
@@ -566,6 +588,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, test_odd_start);
 	tcase_add_test(tc, test_lookalikes);
 	tcase_add_test(tc, test_sieve_and_kinds);
+	tcase_add_test(tc, test_system_names_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
