@@ -58,7 +58,12 @@ static const char *const text_bounce_subjects[] = {
 	"no entregado", "no se puede entregar", "no se pudo entregar",
 	"error de entrega", "non remis", "non distribu", "chec de la remise",
 	"não entregue", "não foi entregue", "falha na entrega",
-	"mensagem devolvida", "退信", "投递失败", NULL
+	"mensagem devolvida", "退信", "投递失败",
+	/* it, nl, ru, pl, sv, tr, ko, zh-tw, ja */
+	"mancato recapito", "onbestelbaar", "niet afgeleverd",
+	"не доставлено", "недоставленное", "niedostarczon", "olevererbar",
+	"teslim edilemedi", "전달 실패", "배달 실패", "無法傳遞", "退件",
+	"配信できません", NULL
 };
 
 /* what MTAs write in their failure and delay reports */
@@ -104,6 +109,15 @@ static const char *const text_bounce_phrases[] = {
 	"não foi possível entregar", "não pôde ser entregue",
 	"nicht zugestellt werden", "konnte nicht zugestellt",
 	"未能成功投递", "投递失败", "无法投递", "退信",
+	/* it, nl, ru, pl, sv, tr, ko, zh-tw, ja */
+	"impossibile recapitare", "non è stato possibile recapitare",
+	"non è stato recapitato", "kon niet worden afgeleverd",
+	"kan niet worden afgeleverd", "не удалось доставить",
+	"невозможно доставить", "не может быть доставлено",
+	"nie można dostarczyć", "nie została dostarczona",
+	"kunde inte levereras", "teslim edilemedi", "전달되지 않았습니다",
+	"배달되지 않았습니다", "無法傳遞", "配信できませんでした",
+	"配送できませんでした", "届きませんでした",
 	"\xe9\x80\x81\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93", /* soushin dekimasen */
 	"\xe5\xb1\x8a\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93", /* todokimasen */
 	NULL

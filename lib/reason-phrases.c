@@ -54,7 +54,8 @@ static const char *const strong_mailboxfull[] = {
 	"est pleine", "quota dépassé", "está cheia", "cota excedida",
 	"容量がいっぱい", "容量超過", "容量を超え",
 	"storage allocation", "exceeds its quota", "storage limit",
-	"not enough space on", "recipient's mailbox exceeded", "mailbox exceeded the local limit", NULL
+	"not enough space on", "mailbox is vol", "postbus is vol", "casella è piena",
+	"ящик переполнен", "recipient's mailbox exceeded", "mailbox exceeded the local limit", NULL
 };
 static const char *const strong_exceedlimit[] = {
 	"message too large for this recipient", "recipsizelimit",
@@ -302,7 +303,8 @@ static const char *const strong_userunknown[] = {
 	"unbekannter benutzer", "n'existe pas", "adresse inexistante",
 	"não existe", "utilizador desconhecido", "存在しません",
 	"宛先不明", "不存在", "user not listed",
-	"wasn't found at the destination",
+	"gebruiker onbekend", "bestaat niet", "non esiste",
+	"нет такого", "не существует", "wasn't found at the destination",
 	"wasn’t found at the destination", "address wasn't found",
 	"wasn't found at", "wasn’t found at",
 	"address wasn’t found", NULL
