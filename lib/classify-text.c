@@ -372,6 +372,7 @@ static const char *const text_machine_locals[] = {
 	"do_not_reply", "bounce", "bounces", "mailadmin", "mail-admin", NULL
 };
 
+/* classify_text_machine_address - a local part of text_machine_locals? */
 int classify_text_machine_address(const char *addr)
 {
 	const char *at;
@@ -459,6 +460,7 @@ static int text_attached_bounce(const struct classify_ctx *ctx)
 	return ret;
 }
 
+/* classify_text_person_sent - from a person's or service's own address */
 int classify_text_person_sent(struct classify_ctx *ctx)
 {
 	const char *ct = mime_part_header(ctx->root, "Content-Type");
@@ -495,6 +497,7 @@ static int text_returns_message(const struct classify_ctx *ctx)
 		       16) != NULL;
 }
 
+/* classify_text_system_bounce - the mail system's address, a bounce subject */
 int classify_text_system_bounce(struct classify_ctx *ctx)
 {
 	/*
@@ -632,6 +635,7 @@ static const char *const text_complaint_phrases[] = {
 	"junk mail reporting", "reported as spam by", NULL
 };
 
+/* classify_text_is_complaint - a provider's non-ARF complaint report */
 int classify_text_is_complaint(struct classify_ctx *ctx)
 {
 	/*

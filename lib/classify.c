@@ -732,6 +732,7 @@ int classify_message(const char *msg, size_t len, const struct relays *relays,
 	return classify_message_from(msg, len, relays, NULL, result_r, error_r);
 }
 
+/* classify_message_from - one message, or the reports of an mbox */
 int classify_message_from(const char *msg, size_t len,
 			  const struct relays *relays, const char *sender,
 			  struct classify_result **result_r,
