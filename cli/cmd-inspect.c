@@ -2,7 +2,7 @@
  * cmd-inspect.c - ndrguard inspect: classify messages, touch nothing
  *
  * SYNOPSIS
- *	ndrguard [-c FILE] inspect [--json] [--our-relays LIST]
+ *	ndrguard [-c FILE] inspect [--json] [-f SENDER] [--our-relays LIST]
  *		[--our-domains LIST] FILE...|-
  *
  * DESCRIPTION
@@ -11,7 +11,9 @@
  *	object on one line per input, else a short human summary. The own
  *	relays and domains come from the configuration (our_relays,
  *	our_domains); --our-relays/--our-domains override them, which is
- *	how the corpus scorer tries several configurations.
+ *	how the corpus scorer tries several configurations. -f SENDER is
+ *	the envelope sender, as `deliver` is given it ("" for the null
+ *	sender); without it each message's Return-Path header stands in.
  *
  * DIAGNOSTICS
  *	A file that cannot be read is reported on stderr and skipped; the
@@ -139,7 +141,8 @@ static void inspect_summary(const struct classify_result *res,
  * and out are the caller's buffers, kept from one message to the next.
  */
 static int inspect_one(const char *path, const struct relays *relays,
-		       int json, struct strbuf *msg, struct strbuf *out)
+		       const char *sender, int json, struct strbuf *msg,
+		       struct strbuf *out)
 {
 	struct classify_result *res;
 	const char *error;
@@ -150,8 +153,8 @@ static int inspect_one(const char *path, const struct relays *relays,
 			strerror(errno));
 		return -1;
 	}
-	if (classify_message(strbuf_cstr(msg), msg->len, relays, &res,
-			     &error) < 0) {
+	if (classify_message_from(strbuf_cstr(msg), msg->len, relays, sender,
+				  &res, &error) < 0) {
 		fprintf(stderr, "ndrguard inspect: %s: %s\n", path, error);
 		return -1;
 	}
@@ -171,6 +174,7 @@ int cmd_inspect(int argc, char **argv, const struct cli_context *ctx)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "sender", required_argument, NULL, 'f' },
 		{ "our-relays", required_argument, NULL, 'r' },
 		{ "our-domains", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
@@ -179,19 +183,21 @@ int cmd_inspect(int argc, char **argv, const struct cli_context *ctx)
 	const char *our_domains = ctx->set != NULL ? ctx->set->our_domains : NULL;
 	struct relays *relays;
 	struct strbuf msg = STRBUF_INIT, out = STRBUF_INIT;
-	const char *error;
+	const char *error, *sender = NULL;
 	int json = 0, c, status = EX_OK;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jr:d:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jf:r:d:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
+		case 'f': sender = optarg; break;
 		case 'r': our_relays = optarg; break;
 		case 'd': our_domains = optarg; break;
 		default:
 			return cli_usage_error("inspect",
-				"usage: inspect [--json] [--our-relays LIST] "
-				"[--our-domains LIST] FILE...|-");
+				"usage: inspect [--json] [-f SENDER] "
+				"[--our-relays LIST] [--our-domains LIST] "
+				"FILE...|-");
 		}
 	}
 	if (optind >= argc)
@@ -215,7 +221,7 @@ int cmd_inspect(int argc, char **argv, const struct cli_context *ctx)
 			setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	}
 	for (int i = optind; i < argc; i++) {
-		if (inspect_one(argv[i], relays, json, &msg, &out) < 0)
+		if (inspect_one(argv[i], relays, sender, json, &msg, &out) < 0)
 			status = EX_NOINPUT;
 	}
 	strbuf_free(&msg);

@@ -123,6 +123,106 @@ static int classify_original_marker(const char *lower, size_t len)
 }
 
 /*
+ * classify_original_prefix - the quoting in front of a line: indentation
+ * or "> " (repeated); 0 for a line at the margin
+ */
+static size_t classify_original_prefix(const char *line, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '>'))
+		i++;
+	return i;
+}
+
+/*
+ * classify_original_unquote - the lines from pos on that carry the same
+ * quoting prefix (q bytes), without it, up to the first line without it
+ * or with nothing after it; *end_r is where that stopped
+ */
+static char *classify_original_unquote(const char *text, size_t len,
+				       size_t pos, size_t q, size_t *end_r)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *prefix = text + pos;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t eol = nl == NULL ? len : (size_t)(nl - text);
+		size_t rest = eol - pos;
+
+		/* the prefix's own trailing blank may be missing on "> " */
+		if (rest < q || memcmp(text + pos, prefix, q) != 0 ||
+		    classify_original_prefix(text + pos + q, rest - q) == rest - q)
+			break;
+		strbuf_append(&sb, text + pos + q, rest - q);
+		strbuf_putc(&sb, '\n');
+		pos = eol + 1;
+	}
+	*end_r = pos;
+	strbuf_putc(&sb, '\n');
+	return strbuf_steal(&sb);
+}
+
+/*
+ * classify_original_quoted_last - nothing with an address follows the
+ * block at the margin: a quoted original ends the report, while the
+ * indented summary some MTAs start with ("Your message\n  To: ...\n
+ * Subject: ...\n\ndid not reach:") is followed by the failed recipients
+ */
+static int classify_original_quoted_last(const char *text, size_t len,
+					 size_t pos)
+{
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t eol = nl == NULL ? len : (size_t)(nl - text);
+
+		if (classify_original_prefix(text + pos, eol - pos) == 0 &&
+		    memchr(text + pos, '@', eol - pos) != NULL)
+			return 0;
+		pos = eol + 1;
+	}
+	return 1;
+}
+
+/*
+ * classify_original_quoted - a header block quoted or indented at
+ * lower[pos] (prefix q): 1 and the headers set if it qualifies; *next_r
+ * is where the scan goes on
+ */
+static int classify_original_quoted(struct classify_ctx *ctx, size_t pos,
+				    size_t q, size_t *next_r)
+{
+	size_t end, count = 0;
+	struct mime_header *h = NULL;
+	char *block = classify_original_unquote(ctx->text.data, ctx->text.len,
+						pos, q, &end);
+
+	mime_headers_parse(block, strlen(block), &h, &count);
+	free(block);
+	*next_r = end > pos ? end : pos + 1;
+	const char *from = mime_headers_find(h, count, "From");
+	char *addr = from == NULL ? NULL : classify_addr_extract(from);
+	/* the quoted headers of a bounce forwarded inline are not the
+	   original's: that one is quoted further down */
+	int bounce = addr != NULL ? classify_text_machine_address(addr) :
+		from != NULL && (strcasestr(from, "mailer-daemon") != NULL ||
+				 strcasestr(from, "postmaster") != NULL);
+
+	free(addr);
+	if (bounce || !classify_original_qualifies(h, count) ||
+	    !classify_original_quoted_last(ctx->text.data, ctx->text.len, end)) {
+		mime_headers_free(h, count);
+		return 0;
+	}
+	ctx->orig_headers = h;
+	ctx->orig_header_count = count;
+	ctx->orig_inline = 1;
+	ctx->orig_inline_off = pos;
+	return 1;
+}
+
+/*
  * classify_original_inline - find a quoted header block in the text.
  * A block that fails to qualify is skipped whole, which keeps the scan
  * linear however many header-like lines the text holds.
@@ -142,7 +242,20 @@ static void classify_original_inline(struct classify_ctx *ctx)
 		    classify_original_marker(lower + pos, eol - pos))
 			marker = pos;
 		if (!classify_original_starts_line(lower + pos, eol - pos)) {
-			pos = eol + 1;
+			size_t q = classify_original_prefix(lower + pos, eol - pos);
+			size_t next;
+
+			if (q == 0 || q >= eol - pos ||
+			    !classify_original_starts_line(lower + pos + q,
+							   eol - pos - q)) {
+				pos = eol + 1;
+				continue;
+			}
+			if (classify_original_quoted(ctx, pos, q, &next)) {
+				ctx->error_len = marker < pos ? marker : pos;
+				return;
+			}
+			pos = next;
 			continue;
 		}
 		used = mime_headers_parse(text + pos, len - pos, &h, &count);

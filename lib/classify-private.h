@@ -42,12 +42,17 @@ struct classify_ctx {
 	size_t orig_inline_off;		/* where it starts in text */
 	struct mime_message *inner;	/* a bounce quoted whole, parsed */
 	int bounce_cache, delay_cache;	/* -1 until computed */
+	const char *sender;		/* envelope sender, NULL if unknown */
+	struct mime_part *mdn_part;	/* message/disposition-notification */
+	int person_sent;		/* a person's or service's own mail */
 	struct classify_result *res;
 };
 
 /* classify-text.c */
 void classify_text_recipients(struct classify_ctx *ctx);
 int classify_text_is_bounce(struct classify_ctx *ctx);
+/* the mail system's own From address and a bounce's subject */
+int classify_text_system_bounce(struct classify_ctx *ctx);
 int classify_text_is_delay(struct classify_ctx *ctx);
 enum classify_kind classify_text_other_kind(struct classify_ctx *ctx);
 int classify_text_has(const char *hay, size_t len, const char *const *needles);
@@ -57,6 +62,12 @@ void classify_text_index_end(void);
 /* its byte pairs, bit (a << 8 | b), when hay is the indexed text */
 const uint64_t *classify_text_index_pairs(const char *hay, size_t *len_r);
 char *classify_text_reporting_mta(struct classify_ctx *ctx);
+/* is this a person's (or a service's) own mail, not the mail system's? */
+int classify_text_person_sent(struct classify_ctx *ctx);
+/* an address that only the mail system sends from (mailer-daemon@, ...) */
+int classify_text_machine_address(const char *addr);
+/* a complaint report that is not ARF (Microsoft JMRP, AOL SCOMP) */
+int classify_text_is_complaint(struct classify_ctx *ctx);
 /* an Amazon SES JSON notification: 1 and *kind_r, recipients added */
 int classify_text_ses(struct classify_ctx *ctx, enum classify_kind *kind_r);
 

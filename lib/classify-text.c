@@ -53,7 +53,17 @@ static const char *const text_bounce_subjects[] = {
 	"\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc", /* era- */
 	"mail returned", "message not delivered", "failed mail",
 	"delivery final failure", "notification", "message status",
-	"mail failed", NULL
+	"mail failed",
+	/* es, fr, pt, zh */
+	"no entregado", "no se puede entregar", "no se pudo entregar",
+	"error de entrega", "non remis", "non distribu", "chec de la remise",
+	"não entregue", "não foi entregue", "falha na entrega",
+	"mensagem devolvida", "退信", "投递失败",
+	/* it, nl, ru, pl, sv, tr, ko, zh-tw, ja */
+	"mancato recapito", "onbestelbaar", "niet afgeleverd",
+	"не доставлено", "недоставленное", "niedostarczon", "olevererbar",
+	"teslim edilemedi", "전달 실패", "배달 실패", "無法傳遞", "退件",
+	"配信できません", NULL
 };
 
 /* what MTAs write in their failure and delay reports */
@@ -91,6 +101,23 @@ static const char *const text_bounce_phrases[] = {
 	"undeliverable message", "mail system", "non-delivery",
 	"address not found", "no mailbox", "invalid recipient",
 	"failed addresses follow",
+	/* es, fr, pt, de, zh */
+	"no se pudo entregar", "no se ha podido entregar",
+	"no pudo ser entregado", "no ha podido ser entregado",
+	"n'a pas pu être remis", "n'a pas pu être distribué",
+	"impossible de remettre", "impossible de distribuer",
+	"não foi possível entregar", "não pôde ser entregue",
+	"nicht zugestellt werden", "konnte nicht zugestellt",
+	"未能成功投递", "投递失败", "无法投递", "退信",
+	/* it, nl, ru, pl, sv, tr, ko, zh-tw, ja */
+	"impossibile recapitare", "non è stato possibile recapitare",
+	"non è stato recapitato", "kon niet worden afgeleverd",
+	"kan niet worden afgeleverd", "не удалось доставить",
+	"невозможно доставить", "не может быть доставлено",
+	"nie można dostarczyć", "nie została dostarczona",
+	"kunde inte levereras", "teslim edilemedi", "전달되지 않았습니다",
+	"배달되지 않았습니다", "無法傳遞", "配信できませんでした",
+	"配送できませんでした", "届きませんでした",
 	"\xe9\x80\x81\xe4\xbf\xa1\xe3\x81\xa7\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93", /* soushin dekimasen */
 	"\xe5\xb1\x8a\xe3\x81\x8d\xe3\x81\xbe\xe3\x81\x9b\xe3\x82\x93", /* todokimasen */
 	NULL
@@ -125,12 +152,32 @@ static const char *const text_autoreply_subjects[] = {
 	"abwesenheit", "away from", "respuesta autom", "r\xc3\xa9ponse automatique",
 	"risposta automatica", "automatisch antwoord", "on leave",
 	"\xe4\xb8\x8d\xe5\x9c\xa8", /* fuzai */
+	/* es, de, fr, pt, it, nl, ja: out of the office, auto reply */
+	"fuera de la oficina", "fuera de oficina", "mensaje de ausencia",
+	"aviso de ausencia", "automatische antwort", "absent du bureau",
+	"absente du bureau", "absence du bureau", "message d'absence",
+	"resposta autom", "fora do escrit", "ausente do escrit",
+	"fuori sede", "fuori ufficio",
+	"afwezig", "niet aanwezig",
+	"\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94", /* jidou outou */
+	"\xe8\x87\xaa\xe5\x8b\x95\xe8\xbf\x94\xe4\xbf\xa1", /* jidou henshin */
 	NULL
 };
 static const char *const text_autoreply_phrases[] = {
 	"out of the office", "out of office", "on vacation", "on holiday",
 	"away from the office", "limited access to", "will be back",
 	"i will return", "currently away", "auto-reply", "automatic reply",
+	/* es, de, fr, pt, it, nl, ja */
+	"fuera de la oficina", "estar\xc3\xa9 fuera", "no estar\xc3\xa9",
+	"acceso limitado", "nicht im b\xc3\xbcro", "bin abwesend",
+	"nicht erreichbar", "au\xc3\x9f" "er haus", "ausser haus",
+	"keinen zugriff", "absent du bureau", "absente du bureau",
+	"absent jusqu", "absente jusqu", "acc\xc3\xa8s limit\xc3\xa9",
+	"pas acc\xc3\xa8s", "ausente do escrit", "estou ausente",
+	"estarei ausente", "acesso limitado", "fuori ufficio", "fuori sede",
+	"sar\xc3\xb2 assente", "niet aanwezig", "afwezig",
+	"\xe4\xb8\x8d\xe5\x9c\xa8\xe3\x81\xab", /* fuzai ni */
+	"\xe4\xbc\x91\xe6\x9a\x87", /* kyuuka */
 	NULL
 };
 static const char *const text_challenge_phrases[] = {
@@ -138,7 +185,24 @@ static const char *const text_challenge_phrases[] = {
 	"please confirm", "confirm that you", "challenge", "boxtrapper",
 	"spam arrest", "tmda", "human being", "not a spam", "whitelist",
 	"approve your message", "sender verification", "verify your email",
-	"click the link", "reply to this message", NULL
+	"click the link", "reply to this message", "are a human",
+	"real person", "guest list", "release your message",
+	"confirm your message", NULL
+};
+/* a challenge holds the sender's message until answered */
+static const char *const text_challenge_held[] = {
+	"your message", "message you sent", "held", "pending", "waitlist",
+	"holding area", "will be delivered", "will then be delivered",
+	"until you", NULL
+};
+/* challenge-response systems that name themselves */
+static const char *const text_challenge_systems[] = {
+	"tmda", "spam arrest", "spamarrest", "boxbe", "bluebottle",
+	"boxtrapper", "mailblocks", "choicemail", "sendio", NULL
+};
+static const char *const text_challenge_subjects[] = {
+	"verif", "confirm", "challenge", "guest list", "approv",
+	"authoriz", "authoris", NULL
 };
 static const char *const text_virus_subjects[] = {
 	"virus", "infected", "malware", "worm", "trojan", NULL
@@ -299,7 +363,152 @@ static int text_daemon_sender(const struct classify_ctx *ctx)
 	return ret;
 }
 
+/* local parts only the mail system sends from (lower case, whole) */
+static const char *const text_machine_locals[] = {
+	"mailer-daemon", "mailer_daemon", "mailerdaemon", "mail-daemon",
+	"maildaemon", "mdaemon", "postmaster", "post_master", "post-master",
+	"double-bounce", "daemon", "mailer", "mail-router", "root",
+	"noreply", "no-reply", "no_reply", "donotreply", "do-not-reply",
+	"do_not_reply", "bounce", "bounces", "mailadmin", "mail-admin", NULL
+};
+
+/* classify_text_machine_address - a local part of text_machine_locals? */
+int classify_text_machine_address(const char *addr)
+{
+	const char *at;
+	size_t n;
+
+	if (addr == NULL)
+		return 0;
+	at = strchr(addr, '@');
+	n = at == NULL ? strlen(addr) : (size_t)(at - addr);
+	for (size_t i = 0; text_machine_locals[i] != NULL; i++) {
+		if (strlen(text_machine_locals[i]) == n &&
+		    strncasecmp(addr, text_machine_locals[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+enum text_envelope { TEXT_ENV_UNKNOWN, TEXT_ENV_SYSTEM, TEXT_ENV_OTHER };
+
+/*
+ * text_envelope - who the envelope says sent it: the mail system (the
+ * null sender, MAILER-DAEMON, postmaster), someone else, or unknown (no
+ * sender given and no Return-Path: many saved bounces lack one)
+ */
+static enum text_envelope text_envelope(const struct classify_ctx *ctx)
+{
+	const char *v = ctx->sender;
+	char *addr;
+	enum text_envelope ret;
+
+	if (v == NULL)
+		v = mime_part_header(ctx->root, "Return-Path");
+	if (v == NULL)
+		return TEXT_ENV_UNKNOWN;
+	while (*v == ' ' || *v == '\t' || *v == '<')
+		v++;
+	if (*v == '\0' || *v == '>')
+		return TEXT_ENV_SYSTEM;
+	addr = xstrndup(v, strcspn(v, "> \t"));
+	ret = classify_text_machine_address(addr) ? TEXT_ENV_SYSTEM :
+		TEXT_ENV_OTHER;
+	free(addr);
+	return ret;
+}
+
+/* text_reply_subject - "Re: ..." (in a few languages), lower case */
+static int text_reply_subject(const char *subj)
+{
+	static const char *const prefixes[] = {
+		"re:", "re :", "aw:", "sv:", "antw:", "vs:", "odp:", "res:",
+		"ynt:", NULL
+	};
+
+	while (*subj == ' ')
+		subj++;
+	for (size_t i = 0; prefixes[i] != NULL; i++) {
+		if (strncmp(subj, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * text_attached_bounce - is the attached message itself a bounce (its
+ * From the mail system's, a report, an Exim X-Failed-Recipients)?
+ */
+static int text_attached_bounce(const struct classify_ctx *ctx)
+{
+	const struct mime_part *o = ctx->orig_part;
+	const char *from;
+	char *addr;
+	int ret;
+
+	if (o == NULL || o->header_count == 0)
+		return 0;
+	if (strcmp(o->type, "multipart/report") == 0 ||
+	    mime_part_header(o, "X-Failed-Recipients") != NULL)
+		return 1;
+	from = mime_part_header(o, "From");
+	if (from == NULL)
+		return 0;
+	addr = classify_addr_extract(from);
+	ret = classify_text_machine_address(addr);
+	free(addr);
+	return ret;
+}
+
+/* classify_text_person_sent - from a person's or service's own address */
+int classify_text_person_sent(struct classify_ctx *ctx)
+{
+	const char *ct = mime_part_header(ctx->root, "Content-Type");
+
+	/* the mail system's own address decides: saved bounces often carry
+	   the original sender's Return-Path */
+	if (ctx->from_addr == NULL ||
+	    classify_text_machine_address(ctx->from_addr))
+		return 0;
+	if (ct != NULL && strcasestr(ct, "multipart/report") != NULL)
+		return 0;
+	if (text_envelope(ctx) == TEXT_ENV_OTHER)
+		return 1;
+	/* a reply in a thread, or a bounce forwarded as an attachment */
+	if (text_reply_subject(ctx->subject) &&
+	    (mime_part_header(ctx->root, "In-Reply-To") != NULL ||
+	     mime_part_header(ctx->root, "References") != NULL))
+		return 1;
+	return text_attached_bounce(ctx);
+}
+
 static int text_is_bounce(struct classify_ctx *ctx);
+
+/*
+ * text_returns_message - the failed message (or its headers) comes
+ * back, or the report's machine-written fields are there (even quoted,
+ * as in a bounce forwarded inline)
+ */
+static int text_returns_message(const struct classify_ctx *ctx)
+{
+	return ctx->orig_part != NULL || ctx->orig_inline ||
+		mime_part_header(ctx->root, "X-Failed-Recipients") != NULL ||
+		memmem(ctx->lower.data, ctx->error_len, "final-recipient:",
+		       16) != NULL;
+}
+
+/* classify_text_system_bounce - the mail system's address, a bounce subject */
+int classify_text_system_bounce(struct classify_ctx *ctx)
+{
+	/*
+	 * The mail system's own address with a bounce's subject: a report
+	 * even when it names nothing (a broken or truncated one). A display
+	 * name alone ("Mail Delivery System" <support@...>) is not enough.
+	 */
+	return classify_text_machine_address(ctx->from_addr) &&
+		classify_text_has(ctx->subject, strlen(ctx->subject),
+				  text_bounce_subjects);
+}
 
 int classify_text_is_bounce(struct classify_ctx *ctx)
 {
@@ -316,6 +525,8 @@ static int text_is_bounce(struct classify_ctx *ctx)
 
 	if (ctx->dsn_part != NULL)
 		return 1;
+	if (ctx->person_sent)
+		return 0;
 	daemon = text_daemon_sender(ctx);
 	subject = classify_text_has(subj, strlen(subj), text_bounce_subjects);
 	/*
@@ -327,6 +538,14 @@ static int text_is_bounce(struct classify_ctx *ctx)
 	if (daemon && subject)
 		return 1;
 	if (!daemon && !subject && !text_null_sender(ctx))
+		return 0;
+	/*
+	 * Nothing says the mail system sent it: a person's or a service's
+	 * words about a failed delivery (a question, a parcel or fax
+	 * notice, a campaign report) unless the failed message comes back
+	 * with them
+	 */
+	if (!daemon && !text_null_sender(ctx) && !text_returns_message(ctx))
 		return 0;
 	body = classify_text_has(ctx->lower.data, ctx->error_len,
 				 text_bounce_phrases);
@@ -375,11 +594,17 @@ static int text_autoreply_headers(const struct classify_ctx *ctx)
 	return ret;
 }
 
-/* text_autoreply_subject - "Automatic reply:", "Out of Office", ... */
+static int text_reply_subject(const char *subj);
+
+/*
+ * text_autoreply_subject - "Automatic reply:", "Out of Office", ...; not
+ * "Re: Out of Office": that is a person answering an auto-reply
+ */
 static int text_autoreply_subject(const struct classify_ctx *ctx)
 {
-	return classify_text_has(ctx->subject, strlen(ctx->subject),
-				 text_autoreply_subjects);
+	return !text_reply_subject(ctx->subject) &&
+		classify_text_has(ctx->subject, strlen(ctx->subject),
+				  text_autoreply_subjects);
 }
 
 /* text_av_notice - an anti-virus "your message was infected" notice */
@@ -403,6 +628,90 @@ static void text_add_self(struct classify_ctx *ctx)
 		classify_add_recipient(ctx, ctx->from_addr, NULL, NULL, NULL, NULL);
 }
 
+/* what a provider's complaint (feedback loop) report says of itself */
+static const char *const text_complaint_phrases[] = {
+	"abuse report", "complaint about message", "feedback loop",
+	"feedback report", "spam complaint", "complaint report",
+	"junk mail reporting", "reported as spam by", NULL
+};
+
+/* classify_text_is_complaint - a provider's non-ARF complaint report */
+int classify_text_is_complaint(struct classify_ctx *ctx)
+{
+	/*
+	 * Not ARF, but the same thing: the complained-of message attached
+	 * whole, a few words saying it is an abuse report (Microsoft JMRP:
+	 * "complaint about message from <IP>"; AOL's older format)
+	 */
+	if (ctx->orig_part == NULL || ctx->dsn_part != NULL)
+		return 0;
+	if (mime_part_header(ctx->root, "X-HmXmrOriginalRecipient") != NULL)
+		return 1;
+	return classify_text_has(ctx->subject, strlen(ctx->subject),
+				 text_complaint_phrases) ||
+		classify_text_has(ctx->lower.data, ctx->error_len,
+				  text_complaint_phrases);
+}
+
+/* the first words of a vacation program's "Re: <subject>" answer */
+static const char *const text_away_openings[] = {
+	"i am out of the office", "i'm out of the office",
+	"i am currently out of the office", "i am currently away",
+	"i'm currently out of the office", "i am away from",
+	"i will be out of the office", "i am on vacation", "i'm on vacation",
+	"i am on holiday", "i am on leave", "estoy fuera de la oficina",
+	"me encuentro fuera de la oficina", "estoy de vacaciones",
+	"ich bin bis", "ich bin derzeit nicht", "ich bin im urlaub",
+	"je suis absent", "je suis actuellement absent",
+	"estou ausente", "estou de f\xc3\xa9rias", "sono fuori ufficio",
+	"sono in ferie", NULL
+};
+
+/*
+ * text_away_reply - a vacation program's answer titled "Re: <subject>"
+ * with no marker header: the sender says in the first lines, in the
+ * first person, that they are away. A person answering our user's own
+ * auto-reply writes "you are away", not "I am".
+ */
+static int text_away_reply(struct classify_ctx *ctx)
+{
+	size_t len = ctx->error_len < 400 ? ctx->error_len : 400;
+	char *head;
+	int ret;
+
+	if (!text_reply_subject(ctx->subject))
+		return 0;
+	head = xstrndup(ctx->lower.data, len);
+	ret = classify_text_has(head, strlen(head), text_away_openings);
+	free(head);
+	return ret;
+}
+
+/*
+ * text_is_challenge - a challenge-response request (its phrases seen):
+ * automatic (headers, null sender) and asking in its subject, or holding
+ * "your message" until the sender proves to be a person, asked in the
+ * subject or by a system that names itself. A service's "verify your
+ * address" mail holds no message of the reader's.
+ */
+static int text_is_challenge(struct classify_ctx *ctx, int auto_hdr)
+{
+	const char *subj = ctx->subject;
+	const char *agent = mime_part_header(ctx->root, "X-Delivery-Agent");
+	int asks = classify_text_has(subj, strlen(subj), text_challenge_subjects);
+	int system = mime_part_header(ctx->root, "X-Boxtrapper") != NULL ||
+		(agent != NULL && strcasestr(agent, "tmda") != NULL) ||
+		classify_text_has(ctx->lower.data, ctx->error_len,
+				  text_challenge_systems) ||
+		(ctx->from != NULL && strcasestr(ctx->from, "boxbe") != NULL);
+
+	if ((auto_hdr || text_null_sender(ctx)) && (asks || system))
+		return 1;
+	return (asks || system) &&
+		classify_text_has(ctx->lower.data, ctx->error_len,
+				  text_challenge_held);
+}
+
 enum classify_kind classify_text_other_kind(struct classify_ctx *ctx)
 {
 	int auto_hdr = text_autoreply_headers(ctx);
@@ -411,19 +720,18 @@ enum classify_kind classify_text_other_kind(struct classify_ctx *ctx)
 		classify_text_has(ctx->lower.data, ctx->error_len,
 				  text_challenge_phrases);
 
-	if (challenge && (auto_hdr || text_null_sender(ctx)) &&
-	    (mime_part_header(ctx->root, "X-Boxtrapper") != NULL ||
-	     strstr(ctx->subject, "verif") != NULL ||
-	     strstr(ctx->subject, "confirm") != NULL ||
-	     strstr(ctx->subject, "challenge") != NULL))
+	if (classify_text_is_complaint(ctx))
+		return CLASSIFY_FEEDBACK_ARF;
+	if (challenge && text_is_challenge(ctx, auto_hdr))
 		return CLASSIFY_CHALLENGE;
 	if (text_av_notice(ctx))
 		return CLASSIFY_AV_NOTICE;
-	if (auto_hdr || (text_autoreply_subject(ctx) &&
-			 (text_null_sender(ctx) || strncmp(ctx->subject, "auto", 4) == 0 ||
-			  mime_part_header(ctx->root, "X-Auto-Response-Suppress") != NULL ||
-			  classify_text_has(ctx->lower.data, ctx->error_len,
-					    text_autoreply_phrases)))) {
+	if (auto_hdr || text_away_reply(ctx) ||
+	    (text_autoreply_subject(ctx) &&
+	     (text_null_sender(ctx) || strncmp(ctx->subject, "auto", 4) == 0 ||
+	      mime_part_header(ctx->root, "X-Auto-Response-Suppress") != NULL ||
+	      classify_text_has(ctx->lower.data, ctx->error_len,
+				text_autoreply_phrases)))) {
 		text_add_self(ctx);
 		return CLASSIFY_AUTOREPLY;
 	}
@@ -445,6 +753,27 @@ struct text_addr {
 	int strong;
 };
 
+/*
+ * text_addr_unprefix - where an address starts once a transport tag
+ * glued to it is dropped ("smtp=kim@...", "rfc822=...", "mailto=..."):
+ * '=' may stand in a local part, these tags never do
+ */
+static size_t text_addr_unprefix(const char *text, size_t s, size_t at)
+{
+	static const char *const tags[] = {
+		"smtp=", "rfc822=", "mailto=", "smtp:", "rfc822:", "mailto:",
+		NULL
+	};
+
+	for (size_t i = 0; tags[i] != NULL; i++) {
+		size_t n = strlen(tags[i]);
+
+		if (at - s > n && strncasecmp(text + s, tags[i], n) == 0)
+			return s + n;
+	}
+	return s;
+}
+
 /* text_addr_at - the address around the '@' at text[at], or 0 */
 static int text_addr_at(const char *text, size_t len, size_t line, size_t at,
 			struct text_addr *a)
@@ -464,6 +793,7 @@ static int text_addr_at(const char *text, size_t len, size_t line, size_t at,
 	}
 	while (s < at && (text[s] == '.' || text[s] == '\''))
 		s++;
+	s = text_addr_unprefix(text, s, at);
 	if (s == at || e == at + 1 || dots == 0)
 		return 0;
 	a->start = s;
@@ -477,7 +807,7 @@ static const char *const text_rcpt_prefixes[] = {
 	"to", "for", "recipient", "recipients", "rcpt", "address", "addressee",
 	"rfc822", "user", "mailbox", "account", "destinataire", "destinatario",
 	"empf\xc3\xa4nger", "original-recipient", "final-recipient",
-	"failed", "x-failed-recipients", NULL
+	"failed", "x-failed-recipients", "smtp", NULL
 };
 
 /* words after which an address is not a recipient */

@@ -173,6 +173,8 @@ static void classify_walk_x(struct classify_ctx *ctx, struct mime_part *part,
 	}
 	if (strcmp(t, "message/disposition-notification") == 0) {
 		ctx->is_mdn = 1;
+		if (ctx->mdn_part == NULL)
+			ctx->mdn_part = part;
 		return;
 	}
 	if (strncmp(t, "message/", 8) == 0 || strcmp(t, "text/rfc822-headers") == 0) {
@@ -422,6 +424,87 @@ static void classify_read_inner(struct classify_ctx *ctx)
 	classify_read_dsn(ctx);
 }
 
+/*
+ * classify_text_names_failure - does a prose bounce show what failed: a
+ * recipient, a returned original, or a status or SMTP reply code? A
+ * quota warning, a parcel or fax notice and the like talk of delivery
+ * in the same words, but name no failed message.
+ */
+static int classify_text_names_failure(const struct classify_ctx *ctx)
+{
+	const char *text = ctx->text.data;
+	size_t len = ctx->error_len, n;
+
+	if (ctx->res->recipient_count > 0 || ctx->orig_part != NULL ||
+	    ctx->orig_inline)
+		return 1;
+	if (dsn_status_find(text, len, &n) != NULL)
+		return 1;
+	for (size_t i = 0; i + 4 <= len; i++) {
+		if ((text[i] == '4' || text[i] == '5') &&
+		    (i == 0 || !isalnum((unsigned char)text[i - 1])) &&
+		    isdigit((unsigned char)text[i + 1]) &&
+		    isdigit((unsigned char)text[i + 2]) &&
+		    (text[i + 3] == ' ' || text[i + 3] == '-'))
+			return 1;
+	}
+	return 0;
+}
+
+/* classify_mdn_field - a copy of field name's value in an MDN, or NULL */
+static char *classify_mdn_field(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = text; p != NULL && *p != '\0';
+	     p = strchr(p, '\n'), p = p == NULL ? NULL : p + 1) {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			const char *v = p + n + 1;
+
+			while (*v == ' ' || *v == '\t')
+				v++;
+			return xstrndup(v, strcspn(v, "\n"));
+		}
+	}
+	return NULL;
+}
+
+/*
+ * classify_mdn_rejected - an MDN that is a refusal: a Sieve "reject"
+ * (RFC 5429) answers with an MDN whose disposition is automatic and
+ * "deleted" (or an older "rejected"/"failed"), explained in its text.
+ * That is a non-delivery report: the Final-Recipient is the recipient
+ * whose filter refused the message.
+ */
+static int classify_mdn_rejected(struct classify_ctx *ctx)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *disp, *rcpt, *addr = NULL;
+	int ret = 0;
+
+	if (ctx->mdn_part == NULL)
+		return 0;
+	mime_part_decoded(ctx->mdn_part, &sb);
+	disp = classify_mdn_field(strbuf_cstr(&sb), "Disposition");
+	rcpt = classify_mdn_field(strbuf_cstr(&sb), "Final-Recipient");
+	if (disp != NULL && rcpt != NULL) {
+		classify_lower(disp, strlen(disp));
+		addr = dsn_address_clean(rcpt);
+	}
+	if (addr != NULL && strstr(disp, "automatic-action") != NULL &&
+	    (strstr(disp, "deleted") != NULL || strstr(disp, "rejected") != NULL ||
+	     strstr(disp, "failed") != NULL)) {
+		classify_add_recipient(ctx, addr, NULL, "failed",
+				       ctx->text.data, NULL);
+		ret = 1;
+	}
+	free(addr);
+	free(disp);
+	free(rcpt);
+	strbuf_free(&sb);
+	return ret;
+}
+
 /* classify_decide - the kind, and the recipients it implies */
 static enum classify_kind classify_decide(struct classify_ctx *ctx)
 {
@@ -430,7 +513,8 @@ static enum classify_kind classify_decide(struct classify_ctx *ctx)
 	if (ctx->is_arf)
 		return CLASSIFY_FEEDBACK_ARF;
 	if (ctx->is_mdn)
-		return CLASSIFY_MDN;
+		return classify_mdn_rejected(ctx) ? CLASSIFY_NDR_FAILED :
+			CLASSIFY_MDN;
 	if (ctx->dsn_part == NULL && classify_text_ses(ctx, &kind))
 		return kind;
 	if (ctx->dsn_part == NULL && classify_text_is_bounce(ctx))
@@ -458,7 +542,9 @@ static enum classify_kind classify_decide(struct classify_ctx *ctx)
 		kind = classify_text_is_delay(ctx) ? CLASSIFY_NDR_DELAYED :
 			CLASSIFY_NDR_FAILED;
 		classify_text_recipients(ctx);
-		return kind;
+		if (ctx->dsn_part != NULL || classify_text_names_failure(ctx) ||
+		    classify_text_system_bounce(ctx))
+			return kind;
 	}
 	return classify_text_other_kind(ctx);
 }
@@ -529,18 +615,24 @@ static void classify_prepare_text(struct classify_ctx *ctx)
 
 /* classify_one - classify one message (one of an mbox) */
 static struct classify_result *classify_one(const char *msg, size_t len,
-					    const struct relays *relays)
+					    const struct relays *relays,
+					    const char *sender)
 {
 	struct classify_ctx ctx;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.bounce_cache = ctx.delay_cache = -1;
+	ctx.sender = sender;
 	ctx.res = xcalloc(1, sizeof(*ctx.res));
 	ctx.mime = mime_parse(msg, len);
 	ctx.root = ctx.mime->root;
 	classify_read_top(&ctx);
 	classify_walk(&ctx, ctx.root);
-	classify_read_nested(&ctx);
+	/* a person's message with a bounce attached forwards it: the
+	   attached report is not this message's */
+	ctx.person_sent = classify_text_person_sent(&ctx);
+	if (!ctx.person_sent)
+		classify_read_nested(&ctx);
 	classify_prepare_text(&ctx);
 	classify_read_dsn(&ctx);
 	classify_original_find(&ctx);
@@ -618,15 +710,44 @@ static void classify_merge(struct classify_result *res,
 	}
 }
 
+/*
+ * classify_skip_lead - white space and blank lines before the first
+ * header (a file saved with blank lines on top, a header indented by a
+ * stray space): MTAs deliver such mail, so it is read from its first
+ * header on
+ */
+static size_t classify_skip_lead(const char *msg, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (msg[i] == ' ' || msg[i] == '\t' || msg[i] == '\r' ||
+			   msg[i] == '\n'))
+		i++;
+	return i < len ? i : 0;
+}
+
 int classify_message(const char *msg, size_t len, const struct relays *relays,
 		     struct classify_result **result_r, const char **error_r)
 {
-	size_t end = len, start;
+	return classify_message_from(msg, len, relays, NULL, result_r, error_r);
+}
+
+/* classify_message_from - one message, or the reports of an mbox */
+int classify_message_from(const char *msg, size_t len,
+			  const struct relays *relays, const char *sender,
+			  struct classify_result **result_r,
+			  const char **error_r)
+{
+	size_t end, start, lead;
 
 	if (len > CLASSIFY_MAX_SIZE) {
 		*error_r = "message too large to classify";
 		return -1;
 	}
+	lead = classify_skip_lead(msg, len);
+	msg += lead;
+	len -= lead;
+	end = len;
 	/*
 	 * An mbox of several reports (a bounce and its postmaster copy,
 	 * two bounces saved together): each is read on its own, and the
@@ -634,13 +755,13 @@ int classify_message(const char *msg, size_t len, const struct relays *relays,
 	 */
 	if (len > 5 && memcmp(msg, "From ", 5) == 0)
 		end = classify_mbox_next(msg, len, 5);
-	*result_r = classify_one(msg, end, relays);
+	*result_r = classify_one(msg, end, relays, sender);
 	for (int n = 1; end < len && n < CLASSIFY_MAX_MBOX; n++) {
 		struct classify_result *more;
 
 		start = end;
 		end = classify_mbox_next(msg, len, start + 5);
-		more = classify_one(msg + start, end - start, NULL);
+		more = classify_one(msg + start, end - start, NULL, NULL);
 		classify_merge(*result_r, more);
 		classify_result_free(&more);
 	}

@@ -82,6 +82,20 @@ struct classify_result {
  */
 int classify_message(const char *msg, size_t len, const struct relays *relays,
 		     struct classify_result **result_r, const char **error_r);
+/*
+ * classify_message_from - classify_message() knowing the envelope sender
+ * (MAIL FROM): "" for the null sender, NULL when unknown (the message's
+ * top Return-Path header is read instead). A real NDR comes from the
+ * mail system (null sender, MAILER-DAEMON, postmaster); a message a
+ * person or a service sent with its own address (a question about a
+ * bounce, a reply to one, a bounce forwarded as an attachment, a parcel
+ * or campaign report, a phishing mail dressed as an NDR) is not one
+ * unless it carries a delivery-status report of its own.
+ */
+int classify_message_from(const char *msg, size_t len,
+			  const struct relays *relays, const char *sender,
+			  struct classify_result **result_r,
+			  const char **error_r);
 void classify_result_free(struct classify_result **_result);
 
 /* classify_kind_name - the contract's name of a kind ("ndr_failed", ...) */

@@ -225,8 +225,9 @@ int deliver_prepare(const struct deliver_env *env,
 
 	/* a message classify cannot take is passed on unclassified */
 	if (req->len <= env->classify_limit
-	    && classify_message(req->msg, req->len, env->relays,
-				&res->classified, &error) < 0)
+	    && classify_message_from(req->msg, req->len, env->relays,
+				     req->sender, &res->classified,
+				     &error) < 0)
 		res->classified = NULL;
 	return deliver_may_be_backscatter(res->classified) ? 1 : 0;
 }

@@ -49,7 +49,13 @@ static const char *const strong_mailboxfull[] = {
 	"boîte pleine", "boite pleine", "boîte aux lettres pleine",
 	"buzón lleno", "buzon lleno", "casella piena", "caixa postal cheia",
 	"caixa de correio cheia", "щик переполнен",
-	"recipient's mailbox exceeded", "mailbox exceeded the local limit", NULL
+	/* es, de, fr, pt, ja (the sentence's own words) */
+	"está lleno", "cuota excedida", "ist voll", "speicherplatz",
+	"est pleine", "quota dépassé", "está cheia", "cota excedida",
+	"容量がいっぱい", "容量超過", "容量を超え",
+	"storage allocation", "exceeds its quota", "storage limit",
+	"not enough space on", "mailbox is vol", "postbus is vol", "casella è piena",
+	"ящик переполнен", "recipient's mailbox exceeded", "mailbox exceeded the local limit", NULL
 };
 static const char *const strong_exceedlimit[] = {
 	"message too large for this recipient", "recipsizelimit",
@@ -61,7 +67,12 @@ static const char *const strong_mesgtoobig[] = {
 	"size of the message", "message is larger than", "message file too big",
 	"exceeds the maximum message size", "message length exceeds",
 	"exceeded maximum size", "message size limit", "mail size limit",
-	"message exceeds", "size limit exceeded", NULL
+	"message exceeds", "size limit exceeded", 
+	/* es, de, fr, pt, ja */
+	"demasiado grande", "zu groß", "trop volumineux", "muito grande",
+	"サイズが大きすぎ", "サイズ制限", 
+	"exceeds maximum allowed size", "size exceeds maximum",
+	"message is too large", "too big for", NULL
 };
 static const char *const strong_norelaying[] = {
 	"relay access denied", "relaying denied", "relay not permitted",
@@ -95,7 +106,12 @@ static const char *const strong_notcompliant[] = {
 };
 static const char *const strong_spam_early[] = {
 	"spam classification", "identified as spam", "classified as spam",
-	"rejected as spam", "detected as spam", "blacklisted url", "uribl", NULL
+	"rejected as spam", "detected as spam", "blacklisted url", "uribl", 
+	/* es, de, fr, pt, ja */
+	"considerado spam", "correo no deseado", "als spam eingestuft",
+	"als spam erkannt", "comme du spam", "comme spam",
+	"courrier indésirable", "identificada como spam",
+	"considerada spam", "迷惑メール", NULL
 };
 static const char *const strong_authfailure[] = {
 	"spf", "dkim", "dmarc", "sender policy framework",
@@ -135,7 +151,15 @@ static const char *const strong_suspend[] = {
 	"you tried to reach is inactive", "account is locked",
 	"temporary locked", "temporarily locked", "mailbox is frozen",
 	"recipient account is blocked", "compte du destinataire est bloque",
-	"disabled recipient", "is terminated", "account terminated", NULL
+	"disabled recipient", "is terminated", "account terminated",
+	"account suspended", "mailbox suspended", "suspended account",
+	"account has been locked", "account is blocked",
+	/* es, de, fr, pt, ja */
+	"suspendida", "suspendido", "deshabilitada", "desactivada",
+	"deaktiviert", "konto ist gesperrt", "konto wurde gesperrt",
+	"suspendu", "désactivé", "suspensa", "desativada",
+	"利用停止", "アカウントは停止", 
+	"account is expired", "account has expired", "account unavailable", NULL
 };
 static const char *const strong_hasmoved[] = {
 	"has been replaced by", "address has moved", "has moved",
@@ -180,7 +204,9 @@ static const char *const strong_blocked[] = {
 	"not accepting connections", "rejected because of your",
 	"cannot accept mail from", "not accepted from", "service refused",
 	"service refuse", "too many unwanted messages", "connection refused",
-	NULL
+	
+	/* es, de, fr, pt, ja */
+	"lista negra", "sperrliste", "liste noire", "ブラックリスト", NULL
 };
 static const char *const strong_spam[] = {
 	"spam message", "as spam", "is spam", "spam detected", "spam content",
@@ -202,7 +228,12 @@ static const char *const strong_filtered[] = {
 	"user reject", "refuse to receive mail",
 	"you have been blocked by the recipient",
 	"this account is protected by", "not authorized to send to",
-	"badrcptto", "rejected by recipient", NULL
+	"badrcptto", "rejected by recipient",
+	/* a Sieve "reject" (RFC 5429), as Dovecot Pigeonhole words it */
+	"was automatically rejected", 
+	/* es, de, fr, pt, ja: the recipient's own rules */
+	"reglas de filtrado", "filterregeln", "règles de filtrage",
+	"regras de filtragem", "受信拒否", NULL
 };
 static const char *const strong_notaccept[] = {
 	"does not accept mail", "null mx", "not accepting mail",
@@ -233,7 +264,15 @@ static const char *const strong_hostunknown[] = {
 	"host or domain name not found", "unknown domain",
 	"domain does not exist", "domain is not found", "nxdomain",
 	"domain is not reachable", "unrouteable address",
-	"point to non-existent hosts", "bad destination system address", NULL
+	"point to non-existent hosts", "bad destination system address", 
+	/* es, de, fr, pt, ja, zh: before the unknown-user words they share */
+	"dominio no existe", "dominio de destino no existe",
+	"dominio inexistente", "dominio desconocido", "domain existiert nicht",
+	"domäne existiert nicht", "unbekannte domain", "domaine n'existe pas",
+	"domaine inexistant", "domaine inconnu", "domínio não existe",
+	"domínio inexistente", "ドメインが存在しません",
+	"ドメインが見つかりません", "域名不存在", 
+	"couldn't find any host", "no such host", NULL
 };
 static const char *const strong_userunknown[] = {
 	"user unknown", "unknown user", "no such user", "user not found",
@@ -260,8 +299,14 @@ static const char *const strong_userunknown[] = {
 	"usuario desconocido", "destinatario desconocido",
 	"utente sconosciuto", "destinatario sconosciuto",
 	"usuário desconhecido", "ользователь не найден",
-	"ет такого пользователя", "wasn't found at the destination",
+	"ет такого пользователя", "usuario no existe", "no existe", "existiert nicht",
+	"unbekannter benutzer", "n'existe pas", "adresse inexistante",
+	"não existe", "utilizador desconhecido", "存在しません",
+	"宛先不明", "不存在", "user not listed",
+	"gebruiker onbekend", "bestaat niet", "non esiste",
+	"нет такого", "не существует", "wasn't found at the destination",
 	"wasn’t found at the destination", "address wasn't found",
+	"wasn't found at", "wasn’t found at",
 	"address wasn’t found", NULL
 };
 static const char *const strong_systemfull[] = {
@@ -305,7 +350,10 @@ static const char *const strong_policy[] = {
 	"policy violation", "protocol violation", "denied by policy",
 	"policy reasons", "content policy", "rejected by policy",
 	"header error", "content presents a potential", "content restrictions",
-	NULL
+	
+	/* es, de, fr, pt */
+	"infringe la política", "política de seguridad", "verstößt gegen",
+	"richtlinie", "politique de sécurité", "política de segurança", NULL
 };
 static const char *const strong_onhold[] = {
 	"on hold", NULL
@@ -317,7 +365,13 @@ static const char *const strong_expired[] = {
 	"retry time not reached", "expired after", "could not deliver for",
 	"could not be delivered for", "in the queue too long",
 	"has been in the queue", "did not accept our requests to connect",
-	"was aborted after", NULL
+	"was aborted after", 
+	/* es, de, fr, pt, ja */
+	"ha caducado", "ha expirado", "verweildauer", "a expiré",
+	"délai de remise", "expirou", "prazo de entrega", "配送期限",
+	"期限切れ", 
+	"has not been delivered for", "could not be delivered within",
+	"maximum retry", NULL
 };
 
 /*

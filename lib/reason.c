@@ -605,7 +605,8 @@ static int reason_status_overrules(const char *by_status, const char *by_text)
 {
 	static const char *const beats_user[] = {
 		"norelaying", "blocked", "mailboxfull", "hasmoved", "rejected",
-		"notaccept", "mailererror", "speeding", "filtered", NULL
+		"notaccept", "mailererror", "speeding", "filtered",
+		"suspend", NULL
 	};
 
 	if (by_status == NULL)
@@ -637,6 +638,22 @@ static int reason_vague(const char *reason)
 
 	for (size_t i = 0; vague[i] != NULL; i++) {
 		if (strcmp(reason, vague[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* reason_greylisted - does the diagnostic (or else the text) say so? */
+static int reason_greylisted(const struct reason_text *diag,
+			     const struct reason_text *text)
+{
+	static const char *const words[] = {
+		"greylist", "graylist", "grey-list", "gray-list", NULL
+	};
+	const struct reason_text *t = reason_text_empty(diag) ? text : diag;
+
+	for (size_t i = 0; words[i] != NULL; i++) {
+		if (!reason_text_empty(t) && reason_text_has(t, words[i]))
 			return 1;
 	}
 	return 0;
@@ -740,6 +757,14 @@ const char *reason_find(enum classify_kind kind, const char *status,
 			status = in_reply;
 	}
 	reason = reason_decide(kind, status, &t[0], &t[1]);
+	/*
+	 * Greylisting only ever asks to try again later: a failure with
+	 * its temporary (4.x.x) refusal is a delivery retried until the
+	 * queue gave up on it, not a block
+	 */
+	if (kind == CLASSIFY_NDR_FAILED && status != NULL && status[0] == '4' &&
+	    reason_greylisted(&t[0], &t[1]))
+		reason = "expired";
 	free(t[0].s);
 	free(t[1].s);
 	free(t);

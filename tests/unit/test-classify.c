@@ -139,6 +139,73 @@ static const char names_nobody[] =
 	"Message-ID: <m@example.org>\nFrom: me@example.org\nTo: them@example.fr\n"
 	"Subject: hi\n\n--N--\n";
 
+/* prose from "Mail Delivery System" with the failed message quoted */
+static const char prose_ndr[] =
+	"From: Mail Delivery System <support@mail.example.biz>\n"
+	"To: me@example.org\nSubject: Undelivered Mail\n\n"
+	"Your message could not be delivered to gone@example.net.\n\n"
+	"--- Original message follows.\n\n"
+	"Message-ID: <q1@example.org>\nFrom: me@example.org\n"
+	"To: gone@example.net\nSubject: hi\n\nhello\n";
+
+/* a person forwards a Postfix report as an attachment */
+static const char forwarded_dsn[] =
+	"From: Frank <frank@example.org>\nTo: helpdesk@example.org\n"
+	"Subject: Fwd: Undelivered Mail Returned to Sender\n"
+	"Content-Type: multipart/mixed; boundary=\"F\"\n\n"
+	"--F\nContent-Type: text/plain\n\nWhy does this bounce?\n\n"
+	"--F\nContent-Type: message/rfc822\n\n"
+	"From: MAILER-DAEMON@mx.example.org\nTo: frank@example.org\n"
+	"Subject: Undelivered Mail Returned to Sender\n"
+	"Content-Type: multipart/report; report-type=delivery-status; "
+	"boundary=\"R\"\n\n"
+	"--R\nContent-Type: message/delivery-status\n\n"
+	"Reporting-MTA: dns; mx.example.org\n\n"
+	"Final-Recipient: rfc822; orders@example.net\nAction: failed\n"
+	"Status: 5.1.1\n\n--R--\n\n--F--\n";
+
+/* a Sieve reject (RFC 5429) as Dovecot Pigeonhole sends it */
+static const char sieve_reject[] =
+	"From: Mail Delivery Agent <MAILER-DAEMON@store.example.net>\n"
+	"To: me@example.org\nSubject: Rejected: hi\n"
+	"Content-Type: multipart/report; report-type=disposition-notification;"
+	" boundary=\"S\"\n\n"
+	"--S\nContent-Type: text/plain\n\n"
+	"Your message to <rita@example.net> was automatically rejected:\n"
+	"no mail from you, please.\n\n"
+	"--S\nContent-Type: message/disposition-notification\n\n"
+	"Reporting-UA: store.example.net; Dovecot Mail Delivery Agent\n"
+	"Final-Recipient: rfc822; rita@example.net\n"
+	"Disposition: automatic-action/MDN-sent-automatically; deleted\n\n"
+	"--S--\n";
+
+/* a person answering an auto-reply; a notice with nothing failed in it */
+static const char reply_to_ooo[] =
+	"From: Ivan <ivan@example.com>\nTo: me@example.org\n"
+	"Subject: Re: Out of Office: budget\nIn-Reply-To: <a@example.org>\n\n"
+	"I saw you are out of the office, it can wait.\n";
+static const char quota_warning[] =
+	"Return-Path: <>\nFrom: postmaster@example.org\nTo: me@example.org\n"
+	"Subject: Quota warning\n\nYour mailbox is 92% full. When it is full,"
+	" new mail will be returned to the senders as undeliverable.\n";
+static const char ooo_spanish[] =
+	"From: Lucia <lucia@example.es>\nTo: me@example.org\n"
+	"Subject: Fuera de la oficina: reunion\n\n"
+	"Estaré fuera de la oficina hasta el lunes.\n";
+static const char jmrp[] =
+	"From: staff@hotmail.example\nTo: fbl@example.org\n"
+	"Subject: complaint about message from 192.0.2.25\n"
+	"Content-Type: multipart/mixed; boundary=\"J\"\n\n"
+	"--J\nContent-Type: text/plain\n\nThis is an email abuse report.\n\n"
+	"--J\nContent-Type: message/rfc822\n\nFrom: news@example.org\n"
+	"To: x@hotmail.example\nSubject: news\nMessage-ID: <n@example.org>\n\n"
+	"news\n--J--\n";
+static const char challenge[] =
+	"From: nora@example.com\nTo: me@example.org\n"
+	"Subject: Sender Verification Request\n\n"
+	"Spam Arrest has held your message to nora@example.com. Please click "
+	"the link below to complete the verification.\n";
+
 /* classify - classify a C string, failing the test on error */
 static struct classify_result *classify(const char *msg, size_t len,
 					const struct relays *relays)
@@ -365,6 +432,132 @@ START_TEST(test_recipients_found)
 }
 END_TEST
 
+/* classify_from - classify_message_from, failing the test on error */
+static struct classify_result *classify_from(const char *msg,
+					     const char *sender)
+{
+	struct classify_result *res = NULL;
+	const char *error = NULL;
+
+	ck_assert_int_eq(classify_message_from(msg, strlen(msg), NULL, sender,
+					       &res, &error), 0);
+	return res;
+}
+
+START_TEST(test_envelope_sender)
+{
+	struct classify_result *res;
+
+	/* the null sender, or no envelope at all: the quoted original and
+	   the words make it a bounce */
+	res = classify_from(prose_ndr, "");
+	ck_assert_int_eq(res->kind, CLASSIFY_NDR_FAILED);
+	ck_assert_str_eq(res->recipients[0].address, "gone@example.net");
+	classify_result_free(&res);
+	res = classify_from(prose_ndr, NULL);
+	ck_assert_int_eq(res->kind, CLASSIFY_NDR_FAILED);
+	classify_result_free(&res);
+	/* sent with the service's own address: not the mail system's */
+	res = classify_from(prose_ndr, "support@mail.example.biz");
+	ck_assert_int_eq(res->kind, CLASSIFY_NOT_BOUNCE);
+	classify_result_free(&res);
+	/* MAILER-DAEMON as Postfix writes the null sender without
+	   null_sender= is the mail system */
+	res = classify_from(prose_ndr, "MAILER-DAEMON");
+	ck_assert_int_eq(res->kind, CLASSIFY_NDR_FAILED);
+	classify_result_free(&res);
+	/* a structured report stays one whatever the envelope says */
+	res = classify_from(postfix_dsn, "someone@example.com");
+	ck_assert_int_eq(res->kind, CLASSIFY_NDR_FAILED);
+	classify_result_free(&res);
+}
+END_TEST
+
+START_TEST(test_odd_start)
+{
+	static const char *const leads[] = { "\n\n", "\r\n\r\n", "  \t\n ",
+					     "\n \n" };
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; i < sizeof(leads) / sizeof(leads[0]); i++) {
+		struct classify_result *res;
+
+		strbuf_reset(&sb);
+		strbuf_puts(&sb, leads[i]);
+		strbuf_puts(&sb, postfix_dsn);
+		res = classify(strbuf_cstr(&sb), sb.len, NULL);
+		ck_assert_int_eq(res->kind, CLASSIFY_NDR_FAILED);
+		ck_assert_uint_eq(res->recipient_count, 1);
+		ck_assert_str_eq(res->recipients[0].address, "nobody@example.net");
+		classify_result_free(&res);
+	}
+	strbuf_free(&sb);
+	/* only white space: nothing to read, no crash */
+	struct classify_result *res = classify("\n \n", 3, NULL);
+	ck_assert_int_eq(res->kind, CLASSIFY_NOT_BOUNCE);
+	classify_result_free(&res);
+}
+END_TEST
+
+START_TEST(test_lookalikes)
+{
+	const char *const msgs[] = { forwarded_dsn, reply_to_ooo, quota_warning };
+
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		struct classify_result *res = classify(msgs[i], strlen(msgs[i]),
+						       NULL);
+
+		ck_assert_msg(res->kind == CLASSIFY_NOT_BOUNCE,
+			      "message %zu: %s", i, classify_kind_name(res->kind));
+		classify_result_free(&res);
+	}
+}
+END_TEST
+
+/* the mail system's address and a bounce subject, nothing else in it */
+START_TEST(test_system_names_nothing)
+{
+	static const char bare[] =
+		"From: MAILER-DAEMON@mx.remote.test\nTo: me@example.org\n"
+		"Subject: Undelivered Mail Returned to Sender\n\n";
+	static const char named[] =
+		"From: \"Mail Delivery System\" <support@mx.remote.test>\n"
+		"To: me@example.org\n"
+		"Subject: Undelivered Mail Returned to Sender\n\n"
+		"Your messages could not be delivered. Log in to release them.\n";
+	struct classify_result *res = classify(bare, strlen(bare), NULL);
+
+	ck_assert_int_eq(res->kind, CLASSIFY_NDR_FAILED);
+	classify_result_free(&res);
+	/* only the display name is the mail system's: a look-alike */
+	res = classify(named, strlen(named), NULL);
+	ck_assert_int_eq(res->kind, CLASSIFY_NOT_BOUNCE);
+	classify_result_free(&res);
+}
+END_TEST
+
+START_TEST(test_sieve_and_kinds)
+{
+	struct classify_result *res;
+
+	res = classify(sieve_reject, strlen(sieve_reject), NULL);
+	ck_assert_int_eq(res->kind, CLASSIFY_NDR_FAILED);
+	ck_assert_uint_eq(res->recipient_count, 1);
+	ck_assert_str_eq(res->recipients[0].address, "rita@example.net");
+	ck_assert_str_eq(res->reason, "filtered");
+	classify_result_free(&res);
+	res = classify(ooo_spanish, strlen(ooo_spanish), NULL);
+	ck_assert_int_eq(res->kind, CLASSIFY_AUTOREPLY);
+	classify_result_free(&res);
+	res = classify(jmrp, strlen(jmrp), NULL);
+	ck_assert_int_eq(res->kind, CLASSIFY_FEEDBACK_ARF);
+	classify_result_free(&res);
+	res = classify(challenge, strlen(challenge), NULL);
+	ck_assert_int_eq(res->kind, CLASSIFY_CHALLENGE);
+	classify_result_free(&res);
+}
+END_TEST
+
 START_TEST(test_names)
 {
 	ck_assert_str_eq(classify_kind_name(CLASSIFY_NDR_DELAYED), "ndr_delayed");
@@ -391,6 +584,11 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_ses_json);
 	tcase_add_test(tc, test_recipients_found);
+	tcase_add_test(tc, test_envelope_sender);
+	tcase_add_test(tc, test_odd_start);
+	tcase_add_test(tc, test_lookalikes);
+	tcase_add_test(tc, test_sieve_and_kinds);
+	tcase_add_test(tc, test_system_names_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -94,6 +94,42 @@ static const struct reason_case cases[] = {
 	/* "scanned for viruses" footers name no reason */
 	{ "5.2.2", "smtp; 552 5.2.2 This message has been scanned for "
 	  "viruses", NULL, "mailboxfull" },
+	/* greylisted until the queue gave up: expired, not blocked */
+	{ "4.7.1", "smtp; 450 4.7.1 <a@example.net>: Recipient address "
+	  "rejected: Greylisted, see http://postgrey.example/", NULL,
+	  "expired" },
+	/* a suspended account whatever its addressing status */
+	{ "5.1.1", "smtp; 550 5.1.1 <a@example.net>: Account suspended",
+	  NULL, "suspend" },
+	/* the sentence's own language (diagnostics with a status, so that
+	   the unknown-user stage rule has nothing to say) */
+	{ "5.0.0", "smtp; 550 5.0.0 El buzón del destinatario está lleno",
+	  NULL, "mailboxfull" },
+	{ "5.0.0", "smtp; 550 5.0.0 Das Postfach des Empfängers ist voll",
+	  NULL, "mailboxfull" },
+	{ "5.0.0", "smtp; 550 5.0.0 Le domaine n'existe pas", NULL,
+	  "hostunknown" },
+	{ "5.0.0", "smtp; 550 5.0.0 A mensagem é muito grande", NULL,
+	  "mesgtoobig" },
+	{ "5.0.0", "smtp; 550 5.0.0 迷惑メールと判定されました", NULL,
+	  "spamdetected" },
+	{ "5.1.1", "smtp; 550 5.1.1 La cuenta está suspendida", NULL,
+	  "suspend" },
+	{ "5.0.0", "smtp; 550 5.0.0 Ihre IP-Adresse steht auf einer "
+	  "Sperrliste", NULL, "blocked" },
+	{ "5.0.0", "smtp; 550 5.0.0 Le délai de remise a expiré", NULL,
+	  "expired" },
+	{ "5.0.0", "smtp; 550 5.0.0 Message refusé par les règles de "
+	  "filtrage du destinataire", NULL, "filtered" },
+	{ "5.1.1", "smtp; 550 5.1.1 宛先のメールアドレスは存在しません", NULL,
+	  "userunknown" },
+	{ "5.0.0", "smtp; 550 5.0.0 El mensaje infringe la política de "
+	  "seguridad", NULL, "policyviolation" },
+	/* a Sieve reject's explanation */
+	{ NULL, "Your message to <a@example.net> was automatically rejected: "
+	  "no thanks", NULL, "filtered" },
+	{ "5.1.10", "smtp; 550 5.1.10 ann wasn't found at contoso.example",
+	  NULL, "userunknown" },
 	/* nothing known */
 	{ "5.0.0", "smtp; 550 whatever", NULL, "onhold" },
 	{ "5.0.0", NULL, NULL, "undefined" },
