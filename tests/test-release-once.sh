@@ -63,7 +63,7 @@ done
 mapfile -t ID < <(ng list --json | python3 -c 'import json,sys; [print(r["id"]) for r in sorted((json.loads(l) for l in sys.stdin), key=lambda r: r["id"])]')
 [ "${#ID[@]}" -eq 8 ] || { echo "expected 8 held, got ${#ID[@]}"; exit 99; }
 
-"$WEB" -c "$T/ndrguard.conf" > "$T/web.out" 2> "$T/web.log" & WEBPID=$!
+"$WEB" -f -c "$T/ndrguard.conf" > "$T/web.out" 2> "$T/web.log" & WEBPID=$!
 for _ in $(seq 100); do URL=$(sed -n 's/^listening on //p' "$T/web.out"); [ -n "$URL" ] && break; sleep 0.05; done
 [ -n "$URL" ] || { echo "ndrguard-web did not start"; cat "$T/web.log"; exit 99; }
 declare -A CSRF MID
