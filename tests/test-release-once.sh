@@ -18,6 +18,9 @@
 #     release sends one copy; killed after the hop took it: in doubt,
 #     no second copy, the Message-ID reported; --mark-released and
 #     --resend settle it
+#  4. the same through sendmail (a stand-in that keeps what it is given):
+#     the bytes and arguments as sendmail(1) expects them, and a release
+#     killed while sendmail runs is in doubt, with one copy
 set -u
 : "${NDRGUARD:?}" "${top_srcdir:?}" "${top_builddir:?}"
 WEB=$top_builddir/web/ndrguard-web
@@ -53,7 +56,7 @@ base_url = $BASE_URL
 http_rate_limit = 0
 EOF
 ng() { "$NDRGUARD" -c "$T/ndrguard.conf" "$@"; }
-bash "$top_srcdir/tests/integration/gen-mail.sh" ndr 8 "$T/ndr" alice@example.test "O$$" >/dev/null
+bash "$top_srcdir/tests/integration/gen-mail.sh" ndr 10 "$T/ndr" alice@example.test "O$$" >/dev/null
 n=0
 for m in "$T"/ndr/*.eml; do
 	n=$((n + 1))
@@ -61,7 +64,7 @@ for m in "$T"/ndr/*.eml; do
 done
 # ids oldest first
 mapfile -t ID < <(ng list --json | python3 -c 'import json,sys; [print(r["id"]) for r in sorted((json.loads(l) for l in sys.stdin), key=lambda r: r["id"])]')
-[ "${#ID[@]}" -eq 8 ] || { echo "expected 8 held, got ${#ID[@]}"; exit 99; }
+[ "${#ID[@]}" -eq 10 ] || { echo "expected 10 held, got ${#ID[@]}"; exit 99; }
 
 "$WEB" -f -c "$T/ndrguard.conf" > "$T/web.out" 2> "$T/web.log" & WEBPID=$!
 for _ in $(seq 100); do URL=$(sed -n 's/^listening on //p' "$T/web.out"); [ -n "$URL" ] && break; sleep 0.05; done
@@ -230,8 +233,38 @@ expect "--mark-released of a held item: exit" 66 $rc
 grep -q "not in doubt" "$T/err" && ok "says it is not in doubt" || fail "$(cat "$T/err")"
 expect "--mark-released of a held item: state" held "$(state "${ID[6]}")"
 
-# every release above counted once: 0, 1, 2, 3, 4 (marked), 5 (resent)
-expect "audit: released lines" 6 "$(released_total)"
+# 4. sendmail: started only on the whole message, after the hand-over mark
+cat > "$T/sendmail" <<SH
+#!/bin/sh
+echo "started \$*" >> "$T/hop/sendmail.log"
+i=0
+while [ -e "$T/hop/hold-sendmail" ] && [ \$i -lt 2400 ]; do sleep 0.05; i=\$((i + 1)); done
+cat > "$T/hop/sm.tmp" && mv "$T/hop/sm.tmp" "$T/hop/msg-sm-\$\$.eml"
+SH
+chmod 755 "$T/sendmail"
+sed "s|^reinject = .*|reinject = sendmail:$T/sendmail|" "$T/ndrguard.conf" > "$T/sm.conf"
+I=${ID[7]}
+"$NDRGUARD" -c "$T/sm.conf" release "$I" > "$T/out" 2> "$T/err"; rc=$?
+expect "sendmail: exit" 0 $rc
+grep -q "^$I: released (sendmail exited 0)" "$T/out" && ok "sendmail: says released" || fail "sendmail: $(cat "$T/out" "$T/err")"
+expect "sendmail: copies" 1 "$(copies "$I")"
+cmp -s "$(grep -lF "Message-ID: ${MID[$I]}" "$T"/hop/msg-sm-*.eml)" <(ng show --raw "$I") && ok "sendmail: the stored bytes, unchanged" || fail "sendmail: bytes differ"
+grep -q "^started -G -i -f  -- alice@example.test$" "$T/hop/sendmail.log" && ok "sendmail: -G -i -f SENDER -- RCPT" || fail "sendmail args: $(cat "$T/hop/sendmail.log")"
+I=${ID[8]}
+touch "$T/hop/hold-sendmail"
+s0=$(wc -l < "$T/hop/sendmail.log")
+"$NDRGUARD" -c "$T/sm.conf" release "$I" > /dev/null 2>&1 &
+K=$!
+until_ eval '[ "$(wc -l < "$T/hop/sendmail.log")" -gt $s0 ]' || fail "sendmail never started"
+kill -9 $K; wait $K 2>/dev/null
+rm -f "$T/hop/hold-sendmail"
+until_ eval '[ "$(copies "$I")" -ge 1 ]' || fail "sendmail did not finish"
+"$NDRGUARD" -c "$T/sm.conf" release "$I" > /dev/null 2> "$T/err"; rc=$?
+expect "sendmail killed under it: in doubt, exit" 69 $rc
+expect "sendmail killed under it: copies" 1 "$(copies "$I")"
+
+# every release above counted once: 0, 1, 2, 3, 4 (marked), 5 (resent), 7
+expect "audit: released lines" 7 "$(released_total)"
 
 [ $fails -eq 0 ] || { echo "$fails failures"; tail -20 "$T/web.log"; exit 1; }
 exit 0
