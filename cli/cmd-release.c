@@ -76,8 +76,8 @@ static int cmd_release_said(const char *verb, long long id,
 	switch (r->outcome) {
 	case RELEASE_DONE:
 		printf("%lld: released (%s)%s\n", id, r->reply, r->unrecorded
-		       ? "; recording it failed, the next release of this id "
-			 "records it" : "");
+		       ? "; recording it failed: the next release of this id "
+			 "records it, or reports it in doubt" : "");
 		log_info("id=%lld: released by %s: %s%s", id, actor, r->reply,
 			 r->unrecorded ? " (not recorded yet)" : "");
 		return EX_OK;

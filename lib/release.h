@@ -50,7 +50,7 @@ struct store;
    reinject_timeout_bound() */
 #define RELEASE_LEASE 900
 /* attempts to record a release the hop accepted, a second apart */
-#define RELEASE_RECORD_TRIES 10
+#define RELEASE_RECORD_TRIES 5
 
 enum release_outcome {
 	RELEASE_DONE,		/* handed on now */
