@@ -107,7 +107,7 @@ static int release_owner_gone(const char *owner)
 
 static int release_claim_stale(const struct store_claim *c, long long now)
 {
-	return c->lease < now || release_owner_gone(c->owner);
+	return c->lease <= now || release_owner_gone(c->owner);
 }
 
 /* release_message_id - the stored message's own Message-ID header (the
@@ -225,6 +225,21 @@ static void release_record(struct store *st, long long id, const char *owner,
 	res->unrecorded = 1;
 }
 
+/* release_let_go - this attempt is over but its claim stays: make it
+   stale now for every process and host (best effort; the lease ends on
+   its own otherwise) */
+static void release_let_go(struct store *st, long long id, const char *owner)
+{
+	const char *err;
+
+	if (store_begin(st, &err) == 0
+	    && st->v->claim_expire(st, id, owner, (long long)time(NULL),
+				   &err) == 0
+	    && store_commit(st, &err) == 0)
+		return;
+	store_rollback(st);
+}
+
 /* release_drop - the hop did not take it: held again, retried */
 static void release_drop(struct store *st, long long id, const char *owner)
 {
@@ -240,6 +255,7 @@ static void release_drop(struct store *st, long long id, const char *owner)
 	}
 	/* left as a claim never handed on: stale once this attempt ends,
 	   and then taken over by the next release */
+	release_let_go(st, id, owner);
 }
 
 struct release_handing {
@@ -296,6 +312,7 @@ static int release_send(struct store *st, const char *reinject,
 		release_copy(res->owner, sizeof(res->owner), owner);
 		release_copy(res->actor, sizeof(res->actor), actor);
 		res->since = (long long)time(NULL);
+		release_let_go(st, rec->id, owner);
 		ret = 0;
 	} else {
 		release_drop(st, rec->id, owner);

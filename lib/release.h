@@ -28,7 +28,10 @@
  *     is released).
  *
  * A claim is stale when its lease has passed or, on the same host, its
- * owner process is gone (or, in the same process, its attempt ended). A
+ * owner process is gone (or, in the same process, its attempt ended). An
+ * attempt that ends leaving its claim behind (in doubt, or the database
+ * would not take the claim back) ends the lease itself, so that other
+ * processes and hosts see it stale at once rather than after the lease. A
  * stale claim never handed on is certainly safe to send again: the next
  * release takes it over and sends one copy. A stale claim handed on with
  * no answer recorded is "in doubt": the hop may have the message. It is

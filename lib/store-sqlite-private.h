@@ -56,6 +56,9 @@ int store_sqlite_claim_update(struct store *st, long long id,
 			      const char *owner, long long handed,
 			      const char *reply, int *changed_r,
 			      const char **error_r);
+int store_sqlite_claim_expire(struct store *st, long long id,
+			      const char *owner, long long now,
+			      const char **error_r);
 int store_sqlite_claim_drop(struct store *st, long long id, const char *owner,
 			    int *changed_r, const char **error_r);
 int store_sqlite_notice_take(struct store *st, const char *mailbox,

@@ -331,6 +331,24 @@ int store_sqlite_claim_update(struct store *st, long long id,
 	return 0;
 }
 
+int store_sqlite_claim_expire(struct store *st, long long id,
+			      const char *owner, long long now,
+			      const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
+		"UPDATE release_claim SET lease = min(lease, ?3)"
+		" WHERE quarantine_id = ?1 AND owner = ?2", "end release claim",
+		error_r);
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_text(stmt, 2, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, now);
+	return store_sqlite_done(db, stmt, "end release claim", error_r);
+}
+
 int store_sqlite_claim_drop(struct store *st, long long id, const char *owner,
 			    int *changed_r, const char **error_r)
 {

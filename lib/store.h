@@ -314,6 +314,10 @@ struct store_vfuncs {
 	int (*claim_update)(struct store *st, long long id, const char *owner,
 			    long long handed, const char *reply,
 			    int *changed_r, const char **error_r);
+	/* owner's attempt ended with the claim left (in doubt, or not put
+	   back): its lease ends now, so others need not wait for it */
+	int (*claim_expire)(struct store *st, long long id, const char *owner,
+			    long long now, const char **error_r);
 	/* releasing -> held, forgetting owner's claim */
 	int (*claim_drop)(struct store *st, long long id, const char *owner,
 			  int *changed_r, const char **error_r);
