@@ -700,6 +700,7 @@ static const struct store_vfuncs sqlite_vfuncs = {
 	.claim_get = store_sqlite_claim_get,
 	.claim_take = store_sqlite_claim_take,
 	.claim_update = store_sqlite_claim_update,
+	.claim_expire = store_sqlite_claim_expire,
 	.claim_drop = store_sqlite_claim_drop,
 	.notice_take = store_sqlite_notice_take,
 };
@@ -852,6 +853,28 @@ static void sqlite_keep_wal(struct store_sqlite *s, unsigned int pages)
 	sqlite3_wal_autocheckpoint(s->db, pages != 0 ? (int)pages : 64);
 }
 
+/* sqlite_setup_auto_vacuum - auto_vacuum = INCREMENTAL on an empty file;
+   an SQLite result code */
+static int sqlite_setup_auto_vacuum(struct store_sqlite *s)
+{
+	sqlite3_stmt *stmt;
+	int rc, pages = 0;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA page_count", -1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		pages = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW)
+		return rc;
+	if (pages > 0)
+		return SQLITE_OK;
+	return sqlite3_exec(s->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL,
+			    NULL, NULL);
+}
+
 static int sqlite_setup(struct store_sqlite *s, const struct store_options *opts,
 			const char **error_r)
 {
@@ -861,10 +884,12 @@ static int sqlite_setup(struct store_sqlite *s, const struct store_options *opts
 	sqlite3_extended_result_codes(s->db, 1);
 	/* auto_vacuum takes effect only on a new, empty file (before WAL
 	   mode writes its first page); it lets purge give space back
-	   without a blocking VACUUM. journal_mode=WAL persists in the file;
-	   setting it again is a no-op read. */
-	if (sqlite3_exec(s->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL, NULL,
-			 NULL) != SQLITE_OK
+	   without a blocking VACUUM. On a file that has pages it would only
+	   wait for the write lock, and fail while another writer holds it
+	   (a release or a listing refused for nothing), so it is set on an
+	   empty file only. journal_mode=WAL persists in the file; setting
+	   it again is a no-op read. */
+	if (sqlite_setup_auto_vacuum(s) != SQLITE_OK
 	    || sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL,
 			 NULL) != SQLITE_OK
 	    || sqlite3_exec(s->db, "PRAGMA synchronous = FULL;"

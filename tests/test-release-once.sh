@@ -145,9 +145,10 @@ I=${ID[1]}
 lock_db
 code=$(page_post "$I" "$T/page2")
 expect "locked: page status" 503 "$code"
-grep -q "could not be released just now; it is still held" "$T/page2" && ok "locked: page says still held" || fail "locked: page said $(grep -o 'note [a-z]*">[^<]*' "$T/page2")"
+grep -q "could not be released just now; it is still held" "$T/page2" && ok "locked: page says still held" || { fail "locked: page said $(grep -o 'note [a-z]*">[^<]*' "$T/page2")"; head -c 600 "$T/page2"; tail -5 "$T/web.log"; }
 ng release "$I" > /dev/null 2> "$T/err"; rc=$?
 expect "locked: CLI exit" 75 $rc
+grep -q "nothing sent, still held" "$T/err" && ok "locked: CLI says nothing was sent" || fail "locked: CLI said $(cat "$T/err")"
 expect "locked: copies" 0 "$(copies "$I")"
 unlock_db
 expect "locked: state afterwards" held "$(state "$I")"
