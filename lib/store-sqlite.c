@@ -853,26 +853,30 @@ static void sqlite_keep_wal(struct store_sqlite *s, unsigned int pages)
 	sqlite3_wal_autocheckpoint(s->db, pages != 0 ? (int)pages : 64);
 }
 
-/* sqlite_setup_auto_vacuum - auto_vacuum = INCREMENTAL on an empty file;
-   an SQLite result code */
+/* sqlite_setup_auto_vacuum - auto_vacuum = INCREMENTAL; an SQLite result
+   code. The pragma takes the write lock even on a file that has pages
+   (where it changes nothing): if another writer holds it past
+   busy_timeout, that file is opened all the same, so that listings work
+   and a release can say truthfully that it sent nothing. The write it
+   does at open is kept otherwise: it is what lets a fully checkpointed
+   WAL start over from its beginning (without it the WAL of a run of
+   pipe agents grew without bound). */
 static int sqlite_setup_auto_vacuum(struct store_sqlite *s)
 {
 	sqlite3_stmt *stmt;
 	int rc, pages = 0;
 
-	rc = sqlite3_prepare_v2(s->db, "PRAGMA page_count", -1, &stmt, NULL);
-	if (rc != SQLITE_OK)
+	rc = sqlite3_exec(s->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL,
+			  NULL, NULL);
+	if ((rc & 0xff) != SQLITE_BUSY)
 		return rc;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
+	if (sqlite3_prepare_v2(s->db, "PRAGMA page_count", -1, &stmt,
+			       NULL) != SQLITE_OK)
+		return rc;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
 		pages = sqlite3_column_int(stmt, 0);
 	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW)
-		return rc;
-	if (pages > 0)
-		return SQLITE_OK;
-	return sqlite3_exec(s->db, "PRAGMA auto_vacuum = INCREMENTAL", NULL,
-			    NULL, NULL);
+	return pages > 0 ? SQLITE_OK : rc;
 }
 
 static int sqlite_setup(struct store_sqlite *s, const struct store_options *opts,
@@ -884,11 +888,9 @@ static int sqlite_setup(struct store_sqlite *s, const struct store_options *opts
 	sqlite3_extended_result_codes(s->db, 1);
 	/* auto_vacuum takes effect only on a new, empty file (before WAL
 	   mode writes its first page); it lets purge give space back
-	   without a blocking VACUUM. On a file that has pages it would only
-	   wait for the write lock, and fail while another writer holds it
-	   (a release or a listing refused for nothing), so it is set on an
-	   empty file only. journal_mode=WAL persists in the file; setting
-	   it again is a no-op read. */
+	   without a blocking VACUUM (see sqlite_setup_auto_vacuum() for a
+	   lock held by another writer). journal_mode=WAL persists in the
+	   file; setting it again is a no-op read. */
 	if (sqlite_setup_auto_vacuum(s) != SQLITE_OK
 	    || sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL,
 			 NULL) != SQLITE_OK
