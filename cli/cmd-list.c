@@ -2,7 +2,7 @@
  * cmd-list.c - ndrguard list and ndrguard show: what is in quarantine
  *
  * SYNOPSIS
- *	ndrguard list [--mailbox ADDR] [--state held|released|deleted|expired]
+ *	ndrguard list [--mailbox ADDR] [--state held|releasing|released|deleted|expired]
  *		[--since TIME] [--limit N] [--json]
  *	ndrguard show [--raw] ID
  *
@@ -27,7 +27,7 @@
 #include <time.h>
 
 static const char *const list_states[] = {
-	"held", "released", "deleted", "expired", NULL
+	"held", "releasing", "released", "deleted", "expired", NULL
 };
 
 /* list_parse_since - "2h" back from now, or "YYYY-MM-DD" (UTC) */
@@ -137,7 +137,7 @@ int cmd_list(int argc, char **argv, const struct cli_context *ctx)
 		case 'm': filter.mailbox = optarg; break;
 		case 's':
 			if (!list_state_valid(optarg))
-				return cli_usage_error("list", "--state takes held, released, deleted or expired");
+				return cli_usage_error("list", "--state takes held, releasing, released, deleted or expired");
 			filter.state = optarg;
 			break;
 		case 't':
@@ -147,7 +147,7 @@ int cmd_list(int argc, char **argv, const struct cli_context *ctx)
 		case 'l': filter.limit = (unsigned int)strtoul(optarg, NULL, 10); break;
 		case 'j': json = 1; break;
 		case 'h':
-			printf("usage: ndrguard list [--mailbox ADDR] [--state held|released|deleted|expired] [--since TIME] [--limit N] [--json]\n");
+			printf("usage: ndrguard list [--mailbox ADDR] [--state held|releasing|released|deleted|expired] [--since TIME] [--limit N] [--json]\n");
 			return EX_OK;
 		default:
 			return cli_usage_error("list", "see ndrguard list --help");

@@ -26,8 +26,7 @@ CC=${FUZZ_CC:-clang}
 mkdir -p "$out/obj"
 [ -f "$out/autoconfig.h" ] || echo '#define _GNU_SOURCE 1' > "$out/autoconfig.h"
 [ -f "$out/migrations.c" ] || (cd "$top" && sh build-aux/sql2c.sh "$out/migrations.c" \
-	sql/0001-quarantine.sql sql/0002-digest.sql sql/0003-release.sql \
-	sql/0004-digest-time.sql sql/0005-retry-key.sql)
+	sql/[0-9][0-9][0-9][0-9]-*.sql)
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-g -O1 $SAN -I$out -I$top/lib -I$top/daemon -I$top/web -DFUZZ_TOP=\"$top\""
@@ -62,9 +61,9 @@ CONF="lib/config.c lib/settings.c lib/endpoint.c lib/reinject.c lib/relays.c"
 STORE="lib/store.c lib/store-sqlite.c lib/store-sqlite-util.c
 	lib/store-sqlite-stats.c lib/store-sqlite-release.c
 	lib/store-sqlite-digest.c $out/migrations.c"
-WEB="web/web-server.c web/web-pages.c web/web-admin.c web/web-html.c
-	web/web-i18n.c web/web-metrics.c web/web-stats.c web/web-admission.c
-	lib/release.c
+WEB="web/web-server.c web/web-pages.c web/web-admin.c web/web-notify.c
+	web/web-html.c web/web-i18n.c web/web-metrics.c web/web-stats.c
+	web/web-admission.c lib/release.c
 	lib/metrics.c lib/log.c lib/token.c lib/links.c"
 
 # build TARGET - $out/fuzz-TARGET

@@ -72,14 +72,13 @@ static int reinject_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-static int reinject_sendmail(const char *path, const char *sender,
-			     const char *const *rcpts, size_t nrcpt,
-			     const char *msg, size_t len, const char **error_r)
+/* reinject_sendmail_argv - sendmail -G -i -f SENDER -- RECIPIENT... */
+static const char **reinject_sendmail_argv(const char *path, const char *sender,
+					   const char *const *rcpts,
+					   size_t nrcpt)
 {
 	const char **argv = xcalloc(nrcpt + 8, sizeof(*argv));
 	size_t argc = 0;
-	int fds[2], status;
-	pid_t pid;
 
 	argv[argc++] = path;
 	argv[argc++] = "-G";
@@ -90,55 +89,149 @@ static int reinject_sendmail(const char *path, const char *sender,
 	for (size_t i = 0; i < nrcpt; i++)
 		argv[argc++] = rcpts[i];
 	argv[argc] = NULL;
+	return argv;
+}
+
+/* reinject_sendmail_spawn - run sendmail with in_fd as its stdin */
+static pid_t reinject_sendmail_spawn(const char *path, const char **argv,
+				     int in_fd, int other_fd,
+				     const char **error_r)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		*error_r = reinject_error("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		dup2(in_fd, 0);
+		if (in_fd != 0)
+			close(in_fd);
+		if (other_fd >= 0)
+			close(other_fd);
+		execv(path, (char *const *)argv);
+		fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
+		_exit(EX_TEMPFAIL);
+	}
+	return pid;
+}
+
+/* reinject_sendmail_wait - 0 if sendmail exited 0; *signalled_r if it
+   was killed (it may have posted the message) */
+static int reinject_sendmail_wait(const char *path, pid_t pid,
+				  int *signalled_r, const char **error_r)
+{
+	int status;
+
+	*signalled_r = 0;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			*signalled_r = 1;
+			*error_r = reinject_error("waitpid: %s", strerror(errno));
+			return -1;
+		}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	*signalled_r = !WIFEXITED(status);
+	*error_r = WIFEXITED(status)
+		? reinject_error("%s exited with status %d", path,
+				 WEXITSTATUS(status))
+		: reinject_error("%s killed by signal %d", path,
+				 WTERMSIG(status));
+	return -1;
+}
+
+static int reinject_sendmail(const char *path, const char *sender,
+			     const char *const *rcpts, size_t nrcpt,
+			     const char *msg, size_t len, const char **error_r)
+{
+	const char **argv = reinject_sendmail_argv(path, sender, rcpts, nrcpt);
+	int fds[2], signalled;
+	pid_t pid;
 
 	if (pipe(fds) < 0) {
 		free(argv);
 		*error_r = reinject_error("pipe: %s", strerror(errno));
 		return -1;
 	}
-	pid = fork();
-	if (pid < 0) {
-		*error_r = reinject_error("fork: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-		free(argv);
-		return -1;
-	}
-	if (pid == 0) {
-		dup2(fds[0], 0);
-		close(fds[0]);
-		close(fds[1]);
-		execv(path, (char *const *)argv);
-		fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
-		_exit(EX_TEMPFAIL);
-	}
+	pid = reinject_sendmail_spawn(path, argv, fds[0], fds[1], error_r);
 	free(argv);
 	close(fds[0]);
+	if (pid < 0) {
+		close(fds[1]);
+		return -1;
+	}
 	/* a sendmail that dies early must not kill us with SIGPIPE */
 	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
 	int werr = reinject_write_all(fds[1], msg, len);
 	int saved = errno;
 	close(fds[1]);
 	signal(SIGPIPE, old);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			*error_r = reinject_error("waitpid: %s", strerror(errno));
-			return -1;
-		}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		*error_r = WIFEXITED(status)
-			? reinject_error("%s exited with status %d", path,
-					 WEXITSTATUS(status))
-			: reinject_error("%s killed by signal %d", path,
-					 WTERMSIG(status));
+	if (reinject_sendmail_wait(path, pid, &signalled, error_r) < 0)
 		return -1;
-	}
 	if (werr < 0) {
 		*error_r = reinject_error("write to %s: %s", path,
 					  strerror(saved));
 		return -1;
 	}
 	return 0;
+}
+
+/* reinject_sendmail_file - msg in an unlinked file, rewound; -1 if not */
+static int reinject_sendmail_file(const char *msg, size_t len,
+				  const char **error_r)
+{
+	FILE *f = tmpfile();
+	int fd;
+
+	if (f == NULL) {
+		*error_r = reinject_error("temporary file: %s", strerror(errno));
+		return -1;
+	}
+	fd = dup(fileno(f));
+	fclose(f);
+	if (fd < 0 || reinject_write_all(fd, msg, len) < 0
+	    || lseek(fd, 0, SEEK_SET) < 0) {
+		*error_r = reinject_error("temporary file: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* reinject_sendmail_hand - sendmail started only on the whole message,
+   after hand->handing(): no truncated message if we die meanwhile */
+static int reinject_sendmail_hand(const char *path, const char *sender,
+				  const char *const *rcpts, size_t nrcpt,
+				  const char *msg, size_t len,
+				  struct reinject_hand *hand,
+				  const char **error_r)
+{
+	const char **argv;
+	int fd, signalled, ret;
+	pid_t pid;
+
+	if ((fd = reinject_sendmail_file(msg, len, error_r)) < 0)
+		return -1;
+	if (hand->handing(hand->context, error_r) < 0) {
+		close(fd);
+		return -1;
+	}
+	hand->doubt = 1;
+	argv = reinject_sendmail_argv(path, sender, rcpts, nrcpt);
+	pid = reinject_sendmail_spawn(path, argv, fd, -1, error_r);
+	free(argv);
+	close(fd);
+	if (pid < 0) {
+		hand->doubt = 0;	/* nothing ran */
+		return -1;
+	}
+	ret = reinject_sendmail_wait(path, pid, &signalled, error_r);
+	hand->doubt = ret < 0 && signalled;
+	snprintf(hand->reply, sizeof(hand->reply), "%s",
+		 ret == 0 ? "sendmail exited 0" : *error_r);
+	return ret;
 }
 
 struct reinject_smtp {
@@ -269,8 +362,26 @@ static int reinject_smtp_body(struct reinject_smtp *s, const char *msg,
 		if (s->out.len >= 65536 && reinject_smtp_flush(s) < 0)
 			return -1;
 	}
-	strbuf_puts(&s->out, ".\r\n");
 	return reinject_smtp_flush(s);
+}
+
+/* reinject_smtp_end - the final ".", after hand->handing() if given:
+   from here on the hop may take the message */
+static int reinject_smtp_end(struct reinject_smtp *s,
+			     struct reinject_hand *hand, const char **error_r)
+{
+	if (hand != NULL) {
+		if (hand->handing(hand->context, error_r) < 0)
+			return -1;
+		hand->doubt = 1;
+	}
+	strbuf_puts(&s->out, ".\r\n");
+	if (reinject_smtp_flush(s) < 0) {
+		*error_r = reinject_error("write to re-injection hop: %s",
+					  strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int reinject_has_8bit(const char *msg, size_t len)
@@ -284,6 +395,7 @@ static int reinject_has_8bit(const char *msg, size_t len)
 static int reinject_smtp_session(struct reinject_smtp *s, const char *sender,
 				 const char *const *rcpts, size_t nrcpt,
 				 const char *msg, size_t len,
+				 struct reinject_hand *hand,
 				 const char **error_r)
 {
 	char host[256] = "localhost";
@@ -314,7 +426,15 @@ static int reinject_smtp_session(struct reinject_smtp *s, const char *sender,
 					  strerror(errno));
 		return -1;
 	}
+	if (reinject_smtp_end(s, hand, error_r) < 0)
+		return -1;
 	code = reinject_smtp_reply(s);
+	if (hand != NULL && code >= 0) {
+		/* an answer either way: no doubt about what the hop did */
+		hand->doubt = 0;
+		snprintf(hand->reply, sizeof(hand->reply), "%s",
+			 strbuf_cstr(&s->reply));
+	}
 	if (code / 100 != 2) {
 		*error_r = code < 0
 			? "re-injection hop closed the connection after data"
@@ -330,7 +450,8 @@ static int reinject_smtp_session(struct reinject_smtp *s, const char *sender,
 
 static int reinject_smtp(const char *spec, const char *sender,
 			 const char *const *rcpts, size_t nrcpt,
-			 const char *msg, size_t len, const char **error_r)
+			 const char *msg, size_t len,
+			 struct reinject_hand *hand, const char **error_r)
 {
 	struct reinject_smtp s;
 	struct endpoint ep;
@@ -352,7 +473,7 @@ static int reinject_smtp(const char *spec, const char *sender,
 		return -1;
 	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
 	int ret = reinject_smtp_session(&s, sender, rcpts, nrcpt, msg, len,
-					error_r);
+					hand, error_r);
 	signal(SIGPIPE, old);
 	close(s.fd);
 	strbuf_free(&s.out);
@@ -369,7 +490,32 @@ int reinject_message(const char *spec, const char *sender,
 					 recipient_count, msg, len, error_r);
 	if (strncmp(spec, "smtp:", 5) == 0)
 		return reinject_smtp(spec, sender, recipients,
-				     recipient_count, msg, len, error_r);
+				     recipient_count, msg, len, NULL, error_r);
 	*error_r = "bad reinject setting";
 	return -1;
+}
+
+int reinject_message_hand(const char *spec, const char *sender,
+			  const char *const *recipients,
+			  size_t recipient_count, const char *msg, size_t len,
+			  struct reinject_hand *hand, const char **error_r)
+{
+	hand->doubt = 0;
+	hand->reply[0] = '\0';
+	if (strncmp(spec, "sendmail:", 9) == 0)
+		return reinject_sendmail_hand(spec + 9, sender, recipients,
+					      recipient_count, msg, len, hand,
+					      error_r);
+	if (strncmp(spec, "smtp:", 5) == 0)
+		return reinject_smtp(spec, sender, recipients,
+				     recipient_count, msg, len, hand, error_r);
+	*error_r = "bad reinject setting";
+	return -1;
+}
+
+long long reinject_timeout_bound(void)
+{
+	/* the final answer's lines each wait up to REINJECT_TIMEOUT_MS;
+	   a multi-line one is rare, so twice that is ample */
+	return 2 * (REINJECT_TIMEOUT_MS / 1000);
 }

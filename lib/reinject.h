@@ -30,4 +30,37 @@ int reinject_message(const char *spec, const char *sender,
 		     const char *const *recipients, size_t recipient_count,
 		     const char *msg, size_t len, const char **error_r);
 
+/*
+ * struct reinject_hand - the hand-over point of one re-injection
+ *
+ * handing() is called just before the one step that lets the hop take
+ * the message: over SMTP, before the final "." (everything else is
+ * written); with sendmail, before sendmail is started on the message,
+ * which has been written in full to a file first (sendmail posts what it
+ * read at end of input, so a writer killed half-way through a pipe
+ * would post a truncated message). If it returns -1 nothing is handed
+ * on and reinject_message_hand() fails with its error.
+ *
+ * Afterwards doubt is 1 when the hop may have the message but did not
+ * say it accepted it (the connection broke, no answer, sendmail killed);
+ * 0 when it answered either way. reply is the hop's last answer ("250
+ * 2.0.0 Ok: queued as ..." or "sendmail exited 0").
+ */
+struct reinject_hand {
+	int (*handing)(void *context, const char **error_r);
+	void *context;
+	int doubt;
+	char reply[512];
+};
+
+/* reinject_message_hand - reinject_message() with a hand-over point */
+int reinject_message_hand(const char *spec, const char *sender,
+			  const char *const *recipients,
+			  size_t recipient_count, const char *msg, size_t len,
+			  struct reinject_hand *hand, const char **error_r);
+
+/* reinject_timeout_bound - seconds a reinject_message_hand() can take
+   at most, from its hand-over point to its return */
+long long reinject_timeout_bound(void);
+
 #endif

@@ -52,6 +52,24 @@ int store_sqlite_request_decide(struct store *st, long long request_id,
 				const char *to_state, const char *actor,
 				long long now, int *changed_r,
 				const char **error_r);
+int store_sqlite_claim_get(struct store *st, long long id,
+			   struct store_claim *claim_r, const char **error_r);
+int store_sqlite_claim_take(struct store *st, const struct store_claim *claim,
+			    const char *prev_owner, int force, int *taken_r,
+			    const char **error_r);
+int store_sqlite_claim_update(struct store *st, long long id,
+			      const char *owner, long long handed,
+			      const char *reply, int *changed_r,
+			      const char **error_r);
+int store_sqlite_claim_expire(struct store *st, long long id,
+			      const char *owner, long long now,
+			      const char **error_r);
+int store_sqlite_claim_drop(struct store *st, long long id, const char *owner,
+			    int *changed_r, const char **error_r);
+int store_sqlite_notice_take(struct store *st, const char *mailbox,
+			     long long since, unsigned int cap,
+			     unsigned int count, long long now, int *allowed_r,
+			     const char **error_r);
 
 /* store-sqlite-stats.c */
 int store_sqlite_stats_kinds(struct store *st, store_count_cb *cb,

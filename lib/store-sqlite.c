@@ -712,6 +712,12 @@ static const struct store_vfuncs sqlite_vfuncs = {
 	.request_get = store_sqlite_request_get,
 	.request_list = store_sqlite_request_list,
 	.request_decide = store_sqlite_request_decide,
+	.claim_get = store_sqlite_claim_get,
+	.claim_take = store_sqlite_claim_take,
+	.claim_update = store_sqlite_claim_update,
+	.claim_expire = store_sqlite_claim_expire,
+	.claim_drop = store_sqlite_claim_drop,
+	.notice_take = store_sqlite_notice_take,
 };
 
 /* store_sqlite_db - the connection, for the backend's other files */
@@ -750,12 +756,49 @@ static int sqlite_user_version(struct store_sqlite *s, int *version_r,
 	return 0;
 }
 
+static int sqlite_migrate_locked(struct store_sqlite *s,
+				 const char **error_r);
+
+/* sqlite_fk_clean - does PRAGMA foreign_key_check find nothing? */
+static int sqlite_fk_clean(struct store_sqlite *s, const char **error_r)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &stmt,
+			       NULL) != SQLITE_OK) {
+		*error_r = sqlite_error(s, "check foreign keys");
+		return -1;
+	}
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_DONE)
+		return 0;
+	*error_r = rc == SQLITE_ROW ? "migration left a dangling reference"
+		: sqlite_error(s, "check foreign keys");
+	return -1;
+}
+
 /*
  * sqlite_migrate - bring the schema to the newest version. The version is
  * read again under the write lock, so concurrent first starts migrate
- * once.
+ * once. Foreign keys are off meanwhile (SQLite ignores the pragma inside
+ * a transaction): a migration that rebuilds a referenced table drops the
+ * old one, which with them on would delete or refuse to drop. They are
+ * checked before the commit instead.
  */
 static int sqlite_migrate(struct store_sqlite *s, const char **error_r)
+{
+	int ret;
+
+	sqlite3_exec(s->db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+	ret = sqlite_migrate_locked(s, error_r);
+	sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	return ret;
+}
+
+/* sqlite_migrate_locked - sqlite_migrate() with foreign keys off */
+static int sqlite_migrate_locked(struct store_sqlite *s, const char **error_r)
 {
 	int version;
 	char pragma[64];
@@ -791,6 +834,8 @@ static int sqlite_migrate(struct store_sqlite *s, const char **error_r)
 			goto fail;
 		}
 	}
+	if (sqlite_fk_clean(s, error_r) < 0)
+		goto fail;
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		*error_r = sqlite_error(s, "commit migration");
 		goto fail;

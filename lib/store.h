@@ -92,6 +92,17 @@ struct store_request {
 	char decided_by[96];
 };
 
+/* the claim of an item being released (sql/0007-release-claim.sql) */
+struct store_claim {
+	long long quarantine_id;	/* 0: none */
+	char owner[128];		/* "host:pid:random" */
+	char actor[96];
+	long long claimed;
+	long long lease;		/* stands until then */
+	long long handed;		/* 0: not handed on yet */
+	char reply[512];		/* the hop's answer; "": none yet */
+};
+
 /* store_request_cb - called per listed request; return -1 to stop */
 typedef int store_request_cb(const struct store_request *req, void *context);
 
@@ -287,6 +298,35 @@ struct store_vfuncs {
 			      const char *to_state, const char *actor,
 			      long long now, int *changed_r,
 			      const char **error_r);
+	/* release claims (store-sqlite-release.c); the caller wraps each
+	   write in store_begin()/store_commit(). The item's claim
+	   (claim_r->quarantine_id == 0 when none) */
+	int (*claim_get)(struct store *st, long long id,
+			 struct store_claim *claim_r, const char **error_r);
+	/* held -> releasing under claim (prev_owner NULL), or take over
+	   the claim of prev_owner: only one never handed on unless force;
+	   *taken_r is 0 when the item or claim was not as expected */
+	int (*claim_take)(struct store *st, const struct store_claim *claim,
+			  const char *prev_owner, int force, int *taken_r,
+			  const char **error_r);
+	/* set handed (when > 0) and reply (when not NULL) of owner's claim;
+	   *changed_r is 0 when owner holds no claim on id */
+	int (*claim_update)(struct store *st, long long id, const char *owner,
+			    long long handed, const char *reply,
+			    int *changed_r, const char **error_r);
+	/* owner's attempt ended with the claim left (in doubt, or not put
+	   back): its lease ends now, so others need not wait for it */
+	int (*claim_expire)(struct store *st, long long id, const char *owner,
+			    long long now, const char **error_r);
+	/* releasing -> held, forgetting owner's claim */
+	int (*claim_drop)(struct store *st, long long id, const char *owner,
+			  int *changed_r, const char **error_r);
+	/* record a mail to release_notify for mailbox's request of count
+	   items unless cap mails went out since `since`: *allowed_r */
+	int (*notice_take)(struct store *st, const char *mailbox,
+			   long long since, unsigned int cap,
+			   unsigned int count, long long now, int *allowed_r,
+			   const char **error_r);
 };
 
 struct store {

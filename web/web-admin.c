@@ -202,54 +202,6 @@ out:
 	return ok;
 }
 
-/* web_header_text - s with line breaks and controls made spaces */
-static void web_header_text(struct strbuf *out, const char *s)
-{
-	for (; s && *s; s++)
-		strbuf_putc(out, (unsigned char)*s < 0x20 ? ' ' : *s);
-}
-
-int web_release_request_notify(struct web_request *req, long long id,
-			       const char *mailbox, const char *subject,
-			       const char **error_r)
-{
-	struct web_server *server = req->server;
-	const char *rcpt = server->release_notify;
-	struct strbuf msg = STRBUF_INIT;
-	char date[64], host[128];
-	time_t now = (time_t)req->now;
-	struct tm tm;
-	int ret;
-
-	if (rcpt == NULL)
-		return 0;
-	if (gethostname(host, sizeof(host)) < 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	strbuf_printf(&msg, "From: ndrguard <%s>\r\nTo: <%s>\r\n",
-		      server->digest_from ? server->digest_from : "postmaster",
-		      rcpt);
-	strbuf_printf(&msg, "Subject: Release requested for held message "
-		      "%lld\r\nDate: %s\r\nMessage-ID: <ndrguard-request-%lld-"
-		      "%lld@%s>\r\nAuto-Submitted: auto-generated\r\n"
-		      "MIME-Version: 1.0\r\nContent-Type: text/plain; "
-		      "charset=utf-8\r\n\r\n", id, date, id, req->now, host);
-	strbuf_puts(&msg, "The owner of ");
-	web_header_text(&msg, mailbox);
-	strbuf_printf(&msg, " asks for held message %lld to be released.\r\n"
-		      "Subject of the bounced original: ", id);
-	web_header_text(&msg, subject ? subject : "(none)");
-	strbuf_printf(&msg, "\r\n\r\nApprove or refuse at %s/admin\r\n"
-		      "or with: ndrguard show %lld; ndrguard release %lld\r\n",
-		      server->base_url, id, id);
-	ret = reinject_message(server->reinject, "", &rcpt, 1, msg.data,
-			       msg.len, error_r);
-	strbuf_free(&msg);
-	return ret;
-}
-
 struct web_admin_list {
 	struct store_request reqs[WEB_ADMIN_LIST_MAX];
 	unsigned int count;
@@ -272,7 +224,6 @@ static void web_admin_decide(struct web_request *req, struct store *st,
 	const char *item = web_field(req, "item");
 	const char *what = web_field(req, "do");
 	struct store_request rq;
-	enum release_outcome outcome;
 	char actor[96];
 	const char *err;
 	long long id;
@@ -295,19 +246,30 @@ static void web_admin_decide(struct web_request *req, struct store *st,
 		return;
 	}
 	if (approve) {
+		struct release_result r = { 0 };
+
 		pthread_mutex_lock(&req->server->release_lock);
 		int ret = release_item(st, req->server->reinject, id, actor,
-				       req->now, &outcome, &err);
+				       req->now, &r, &err);
 		pthread_mutex_unlock(&req->server->release_lock);
 		if (ret < 0) {
-			log_warning("id=%lld: release by %s failed, still "
-				    "held: %s", id, actor, err);
+			log_warning("id=%lld: release by %s failed, nothing "
+				    "sent, still held: %s", id, actor, err);
 			strbuf_puts(&req->body, T(W_RELEASE_FAILED));
 			req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 			return;
 		}
-		if (outcome == RELEASE_DONE)
-			log_info("id=%lld: released by %s", id, actor);
+		if (r.outcome == RELEASE_IN_DOUBT) {
+			log_warning("id=%lld: in doubt: handed on by %s, no "
+				    "answer recorded; Message-ID %s", id,
+				    r.owner, r.message_id);
+			strbuf_printf(&req->body, "%s %s", T(W_IN_DOUBT),
+				      r.message_id);
+			return;
+		}
+		if (r.outcome == RELEASE_DONE)
+			log_info("id=%lld: released by %s: %s", id, actor,
+				 r.reply);
 	}
 	if (st->v->request_decide(st, rq.id, approve ? "approved" : "refused",
 				  actor, req->now, &changed, &err) < 0) {

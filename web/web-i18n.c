@@ -163,6 +163,18 @@ static const char *const web_texts[W_COUNT][WEB_LANG_COUNT] = {
 	[W_REQ_REFUSED] = {
 		"The postmaster refused to release this message.",
 		"El administrador ha rechazado entregar este mensaje." },
+	[W_BUSY] = {
+		"This message is being released right now; nothing was sent again.",
+		"Este mensaje se está entregando en este momento; no se ha enviado de nuevo." },
+	[W_IN_DOUBT] = {
+		"This message was handed on for delivery, but whether it arrived is not known: it may already be in your mailbox. It will not be sent again on its own; the postmaster can check the mail log for its Message-ID:",
+		"Este mensaje se entregó para su envío, pero no se sabe si llegó: puede que ya esté en su buzón. No se enviará de nuevo por sí solo; el administrador puede buscar en el registro de correo su Message-ID:" },
+	[W_STATE_RELEASING] = {
+		"This message is being released to your mailbox.",
+		"Este mensaje se está entregando en su buzón." },
+	[W_COUNT_DOUBT] = {
+		"In doubt, ask the postmaster",
+		"En duda, consulte al administrador" },
 	[W_NO_SUBJECT] = {
 		"(no subject)",
 		"(sin asunto)" },

@@ -11,8 +11,9 @@
  *	GET shows; only POST acts, and only with the anti-forgery field
  *	"csrf" that the page's own form carries (a token for "csrf" bound to
  *	the page's subject, valid a few hours) and a same-origin request.
- *	Releases run one at a time, so a second POST for the same message
- *	finds it released and re-injects nothing.
+ *	A release claims the item in the store first (release.h), so a
+ *	second POST for the same message, from this process or any other,
+ *	finds it being released or released and re-injects nothing.
  *
  *	A mailbox page may mint links to its own items and settings: whoever
  *	holds a mailbox link may see all of that mailbox anyway. An item
@@ -321,19 +322,97 @@ static const struct web_item_extra *web_item_extra(struct web_thread *th,
 	return x;
 }
 
+/* web_release_retrying - the hop took it; recording it is retried */
+static void web_release_retrying(long long id, const char *error,
+				 void *context)
+{
+	log_warning("id=%lld: released by %s, recording it failed (%s); "
+		    "retrying", id, (const char *)context, error);
+}
+
+/* web_release_now - release_item() for the page, logged; the text id of
+   the outcome, and the Message-ID when it is in doubt */
+static enum web_text web_release_now(struct web_request *req,
+				     struct store *st, long long id,
+				     const char *actor, char *doubt_id,
+				     size_t doubt_size)
+{
+	struct web_server *server = req->server;
+	struct release_result r = { .retrying = web_release_retrying,
+				    .context = (void *)actor };
+	const char *err;
+	int ret;
+
+	pthread_mutex_lock(&server->release_lock);
+	ret = release_item(st, server->reinject, id, actor, req->now, &r,
+			   &err);
+	pthread_mutex_unlock(&server->release_lock);
+	if (ret < 0) {
+		log_warning("id=%lld: release by %s failed, nothing sent, "
+			    "still held: %s", id, actor, err);
+		return W_RELEASE_FAILED;
+	}
+	switch (r.outcome) {
+	case RELEASE_DONE:
+		log_info("id=%lld: released by %s: %s%s", id, actor, r.reply,
+			 r.unrecorded ? " (not recorded yet)" : "");
+		return W_DONE_RELEASED;
+	case RELEASE_ALREADY:
+		return W_ALREADY;
+	case RELEASE_BUSY:
+		return W_BUSY;
+	case RELEASE_IN_DOUBT:
+		log_warning("id=%lld: in doubt: handed on by %s (%s), no "
+			    "answer recorded; Message-ID %s", id, r.owner,
+			    r.actor, r.message_id);
+		if (doubt_id != NULL)
+			snprintf(doubt_id, doubt_size, "%s", r.message_id);
+		return W_IN_DOUBT;
+	case RELEASE_NOT_FOUND:
+	case RELEASE_NOT_HELD:
+	case RELEASE_NOT_IN_DOUBT:
+		break;
+	}
+	return W_NOT_HELD;
+}
+
+/* web_request_one - record the owner's request for rec; a new one goes
+   into batch, for one mail to release_notify after the whole POST */
+static enum web_text web_request_one(struct web_request *req,
+				     struct store *st,
+				     const struct store_record *rec,
+				     const char *actor,
+				     struct web_request_batch *batch)
+{
+	const char *err;
+	int created = 0;
+
+	if (st->v->request_add(st, rec->id, actor, req->now, &created,
+			       &err) < 0) {
+		log_warning("id=%lld: release request failed: %s", rec->id,
+			    err);
+		return W_RELEASE_FAILED;
+	}
+	if (!created)
+		return W_REQ_PENDING;
+	log_info("id=%lld: release requested by %s", rec->id, actor);
+	web_request_batch_add(batch, rec->id, rec->recipient,
+			      rec->orig_subject);
+	return W_REQUESTED;
+}
+
 /* web_release_one - release or request one item of mailbox (NULL: any);
    returns the text id of the outcome */
 static enum web_text web_release_one(struct web_request *req,
 				     struct store *st, long long id,
-				     const char *mailbox)
+				     const char *mailbox,
+				     struct web_request_batch *batch,
+				     char *doubt_id, size_t doubt_size)
 {
-	struct web_server *server = req->server;
 	struct store_record *rec = NULL;
-	enum release_outcome outcome;
 	enum web_text result;
+	const char *err, *state;
 	char actor[96];
-	const char *err;
-	int ret;
 
 	snprintf(actor, sizeof(actor), "web:%s", req->client);
 	if (st->v->item_get(st, id, 0, &rec, &err) < 0) {
@@ -346,54 +425,33 @@ static enum web_text web_release_one(struct web_request *req,
 		store_record_free(&rec);
 		return W_NOT_HELD;
 	}
-	if (strcmp(rec->state ? rec->state : "", "held") != 0) {
-		result = strcmp(rec->state ? rec->state : "", "released") == 0
-			? W_ALREADY : W_NOT_HELD;
-		store_record_free(&rec);
-		return result;
-	}
-	if (server->request_mode) {
-		int created = 0;
-
-		if (st->v->request_add(st, id, actor, req->now, &created,
-				       &err) < 0) {
-			log_warning("id=%lld: release request failed: %s", id,
-				    err);
-			store_record_free(&rec);
-			return W_RELEASE_FAILED;
-		}
-		if (created) {
-			log_info("id=%lld: release requested by %s", id, actor);
-			if (web_release_request_notify(req, id, rec->recipient,
-						       rec->orig_subject,
-						       &err) < 0)
-				log_warning("id=%lld: could not tell %s of the "
-					    "request: %s", id,
-					    server->release_notify, err);
-		}
-		store_record_free(&rec);
-		return created ? W_REQUESTED : W_REQ_PENDING;
-	}
+	state = rec->state ? rec->state : "";
+	if (req->server->request_mode)
+		result = strcmp(state, "held") == 0
+			? web_request_one(req, st, rec, actor, batch)
+			: strcmp(state, "released") == 0 ? W_ALREADY
+			: W_NOT_HELD;
+	else if (strcmp(state, "held") == 0
+		 || strcmp(state, "releasing") == 0)
+		/* release_item() tells a claim at work from one in doubt */
+		result = web_release_now(req, st, id, actor, doubt_id,
+					 doubt_size);
+	else
+		result = strcmp(state, "released") == 0 ? W_ALREADY
+			: W_NOT_HELD;
 	store_record_free(&rec);
-	pthread_mutex_lock(&server->release_lock);
-	ret = release_item(st, server->reinject, id, actor, req->now,
-			   &outcome, &err);
-	pthread_mutex_unlock(&server->release_lock);
-	if (ret < 0) {
-		log_warning("id=%lld: release by %s failed, still held: %s",
-			    id, actor, err);
-		return W_RELEASE_FAILED;
-	}
-	switch (outcome) {
-	case RELEASE_DONE:
-		log_info("id=%lld: released by %s", id, actor);
-		return W_DONE_RELEASED;
-	case RELEASE_NOT_HELD:
-		return W_ALREADY;
-	case RELEASE_NOT_FOUND:
-		break;
-	}
-	return W_NOT_HELD;
+	return result;
+}
+
+/* web_doubt_note - the in-doubt text with the Message-ID to look for */
+static void web_doubt_note(struct web_request *req, const char *message_id)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_printf(&sb, "%s %s", T(W_IN_DOUBT),
+		      message_id && *message_id ? message_id : "-");
+	web_note(req, "err", strbuf_cstr(&sb));
+	strbuf_free(&sb);
 }
 
 /* web_parse_id - a canonical decimal id (no sign, no leading zero) */
@@ -424,6 +482,28 @@ static void web_item_request_state(struct web_request *req, struct store *st,
 		web_note(req, "err", T(W_REQ_REFUSED));
 }
 
+/* web_item_releasing - the note for an item in state releasing; 1 when
+   it may be released again (a stale claim never handed on) */
+static int web_item_releasing(struct web_request *req, struct store *st,
+			      long long id)
+{
+	struct release_result r;
+	const char *err;
+
+	if (release_look(st, id, req->now, &r, &err) < 0) {
+		log_warning("id=%lld: read release claim: %s", id, err);
+		web_note(req, "warn", T(W_STATE_RELEASING));
+		return 0;
+	}
+	if (r.outcome == RELEASE_IN_DOUBT)
+		web_doubt_note(req, r.message_id);
+	else if (r.outcome == RELEASE_ALREADY)
+		web_note(req, "ok", T(W_STATE_RELEASED));
+	else if (r.outcome != RELEASE_NOT_IN_DOUBT)
+		web_note(req, "warn", T(W_STATE_RELEASING));
+	return r.outcome == RELEASE_NOT_IN_DOUBT && !req->server->request_mode;
+}
+
 void web_page_item(struct web_request *req, const char *id_text)
 {
 	long long id = web_parse_id(id_text);
@@ -434,7 +514,8 @@ void web_page_item(struct web_request *req, const char *id_text)
 	struct strbuf when = STRBUF_INIT, action = STRBUF_INIT;
 	struct web_thread *th;
 	struct store *st;
-	char *csrf;
+	char *csrf, doubt_id[256] = "";
+	int may_release;
 
 	if (id <= 0 || !web_token_ok(req, "item", id_text)) {
 		req->status = MHD_HTTP_FORBIDDEN;
@@ -446,9 +527,15 @@ void web_page_item(struct web_request *req, const char *id_text)
 	}
 	st = th->store;
 	if (req->is_post) {
+		struct web_request_batch *batch;
+
 		if (web_csrf_check(req, "item", id_text) < 0)
 			return;
-		outcome = web_release_one(req, st, id, NULL);
+		batch = xcalloc(1, sizeof(*batch));
+		outcome = web_release_one(req, st, id, NULL, batch, doubt_id,
+					  sizeof(doubt_id));
+		web_request_batch_notify(req, st, batch);
+		free(batch);
 		if (outcome == W_RELEASE_FAILED)
 			req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 	}
@@ -469,15 +556,20 @@ void web_page_item(struct web_request *req, const char *id_text)
 		web_mailbox_lang(req, st, rec->recipient, NULL);
 
 	web_html_begin(req, T(W_ITEM_TITLE));
-	if (outcome != W_COUNT)
+	if (outcome == W_IN_DOUBT)
+		web_doubt_note(req, doubt_id);
+	else if (outcome != W_COUNT)
 		web_note(req, outcome == W_DONE_RELEASED ||
 			 outcome == W_REQUESTED ? "ok" :
 			 outcome == W_RELEASE_FAILED ? "err" : "warn",
 			 T(outcome));
 	state = rec->state ? rec->state : "";
+	may_release = strcmp(state, "held") == 0;
 	if (outcome == W_COUNT) {
 		if (strcmp(state, "released") == 0)
 			web_note(req, "ok", T(W_STATE_RELEASED));
+		else if (strcmp(state, "releasing") == 0)
+			may_release = web_item_releasing(req, st, id);
 		else if (strcmp(state, "deleted") == 0)
 			web_note(req, "warn", T(W_STATE_DELETED));
 		else if (strcmp(state, "expired") == 0)
@@ -485,7 +577,7 @@ void web_page_item(struct web_request *req, const char *id_text)
 		else if (req->server->request_mode)
 			web_item_request_state(req, st, id);
 	}
-	if (strcmp(state, "held") == 0) {
+	if (may_release) {
 		web_put(req, "<p>");
 		web_text(req, T(W_ITEM_INTRO));
 		web_put(req, "</p>\n");
@@ -530,7 +622,7 @@ void web_page_item(struct web_request *req, const char *id_text)
 	web_row(req, T(W_EVIDENCE), rec->evidence);
 	web_put(req, "</dl></div>\n");
 
-	if (strcmp(state, "held") == 0) {
+	if (may_release) {
 		token = web_arg(req, "t");
 		strbuf_printf(&action, "/item/%lld?t=%s", id, token);
 		csrf = web_csrf_make(req, "item", id_text);
@@ -617,9 +709,10 @@ static void web_link(struct web_request *req, const char *url,
 static void web_mailbox_post(struct web_request *req, struct store *st,
 			     const char *mailbox)
 {
-	unsigned int done = 0, skipped = 0, failed = 0;
+	unsigned int done = 0, skipped = 0, failed = 0, doubt = 0;
 	const char *what = web_field(req, "do");
 	struct web_list *list = xcalloc(1, sizeof(*list));
+	struct web_request_batch *batch;
 	struct strbuf sb = STRBUF_INIT;
 	const char *err;
 
@@ -649,26 +742,33 @@ static void web_mailbox_post(struct web_request *req, struct store *st,
 		free(list);
 		return;
 	}
+	batch = xcalloc(1, sizeof(*batch));
 	for (unsigned int i = 0; i < list->count; i++) {
 		enum web_text r = web_release_one(req, st, list->ids[i],
-						  mailbox);
+						  mailbox, batch, NULL, 0);
 		if (r == W_DONE_RELEASED || r == W_REQUESTED)
 			done++;
 		else if (r == W_RELEASE_FAILED)
 			failed++;
+		else if (r == W_IN_DOUBT)
+			doubt++;
 		else
 			skipped++;
 	}
+	web_request_batch_notify(req, st, batch);
+	free(batch);
 	strbuf_printf(&sb, "%s: %u", req->server->request_mode
 		      ? T(W_COUNT_REQUESTED) : T(W_COUNT_RELEASED), done);
 	if (skipped > 0)
 		strbuf_printf(&sb, " \xc2\xb7 %s: %u", T(W_COUNT_SKIPPED),
 			      skipped);
+	if (doubt > 0)
+		strbuf_printf(&sb, " \xc2\xb7 %s: %u", T(W_COUNT_DOUBT), doubt);
 	if (failed > 0) {
 		strbuf_printf(&sb, " \xc2\xb7 %s: %u", T(W_COUNT_FAILED), failed);
 		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 	}
-	web_note(req, failed ? "err" : "ok", strbuf_cstr(&sb));
+	web_note(req, failed || doubt ? "err" : "ok", strbuf_cstr(&sb));
 	strbuf_free(&sb);
 	free(list);
 }

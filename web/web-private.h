@@ -240,10 +240,24 @@ int web_buckets_use(struct web_buckets *b, const char *key, int take);
 void web_page_metrics(struct web_request *req);
 /* web-stats.c: /admin/stats, graphs as inline SVG */
 void web_page_stats(struct web_request *req);
-/* web_release_request_notify - mail release_notify about a request */
-int web_release_request_notify(struct web_request *req, long long id,
-			       const char *mailbox, const char *subject,
-			       const char **error_r);
+/* web-notify.c: the mail to release_notify about owners' requests. One
+   POST's new requests go into one batch and one mail; a mailbox gets at
+   most WEB_NOTIFY_PER_HOUR such mails an hour (the requests are recorded
+   and listed on /admin all the same) */
+#define WEB_NOTIFY_PER_HOUR 6
+#define WEB_BATCH_MAX 500
+struct web_request_batch {
+	char mailbox[320];
+	unsigned int count;
+	long long ids[WEB_BATCH_MAX];
+	char *subjects[WEB_BATCH_MAX];
+};
+/* web_request_batch_add - one new request (items of one mailbox only) */
+void web_request_batch_add(struct web_request_batch *batch, long long id,
+			   const char *mailbox, const char *subject);
+/* web_request_batch_notify - the batch's one mail, then empty it */
+void web_request_batch_notify(struct web_request *req, struct store *st,
+			      struct web_request_batch *batch);
 
 /* web-html.c */
 extern const char web_css[];

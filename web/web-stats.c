@@ -205,6 +205,9 @@ static int stats_series_row(long long bucket, const char *state,
 
 	if (i < 0 || i >= (long long)s->buckets)
 		return 0;
+	/* a claim being handed on (or in doubt) is not released yet */
+	if (strcmp(state, "releasing") == 0)
+		state = "held";
 	for (int k = 0; k < STATS_STATES; k++)
 		if (strcmp(state, stats_states[k]) == 0)
 			s->n[i][k] += count;

@@ -100,6 +100,169 @@ START_TEST(migrate_every_older_version)
 }
 END_TEST
 
+/* hold one item for alice in st, its id */
+static long long hold_one(struct store *st, const char *queue_id)
+{
+	static const char raw[] = "Message-ID: <m@x>\n\nbody\n";
+	struct store_item item = {
+		.queue_id = queue_id, .sender = "", .recipient = "alice@example.com",
+		.arrived = 1000, .kind = "ndr_failed", .verdict = "legit",
+		.raw = raw, .size = sizeof(raw) - 1,
+	};
+	const char *err = NULL;
+	long long id;
+	int dup;
+
+	ck_assert(store_begin(st, &err) == 0);
+	ck_assert_msg(st->v->item_add(st, &item, &id, &dup, &err) == 0, "%s", err);
+	ck_assert(store_commit(st, &err) == 0);
+	return id;
+}
+
+/* claim_take - in its own transaction, as release.c does */
+static int take(struct store *st, long long id, const char *owner,
+		const char *prev, int force)
+{
+	struct store_claim c = { .quarantine_id = id, .claimed = 2000,
+				 .lease = 2900 };
+	const char *err = NULL;
+	int taken = -1;
+
+	snprintf(c.owner, sizeof(c.owner), "%s", owner);
+	snprintf(c.actor, sizeof(c.actor), "cli:%s", owner);
+	ck_assert(store_begin(st, &err) == 0);
+	ck_assert_msg(st->v->claim_take(st, &c, prev, force, &taken, &err) == 0,
+		      "%s", err);
+	ck_assert(store_commit(st, &err) == 0);
+	return taken;
+}
+
+static char *state_of(struct store *st, long long id)
+{
+	static char state[16];
+	struct store_record *rec = NULL;
+	const char *err = NULL;
+
+	ck_assert(st->v->item_get(st, id, 0, &rec, &err) == 0);
+	ck_assert_ptr_nonnull(rec);
+	snprintf(state, sizeof(state), "%s", rec->state);
+	store_record_free(&rec);
+	return state;
+}
+
+/* a claim is taken once; only a claim never handed on is taken over
+   without force; the handed mark and the answer go to the owner only */
+START_TEST(release_claim_is_taken_once)
+{
+	struct store *st = open_store();
+	long long id = hold_one(st, "C1");
+	struct store_claim c;
+	const char *err = NULL;
+	int changed;
+
+	ck_assert_int_eq(take(st, id, "a", NULL, 0), 1);
+	ck_assert_str_eq(state_of(st, id), "releasing");
+	ck_assert_int_eq(take(st, id, "b", NULL, 0), 0);
+	ck_assert_int_eq(take(st, id, "b", "nobody", 0), 0);
+	ck_assert_int_eq(take(st, id, "b", "a", 0), 1);	/* stale, not handed */
+	ck_assert(st->v->claim_update(st, id, "a", 2100, NULL, &changed, &err) == 0);
+	ck_assert_int_eq(changed, 0);			/* a lost it */
+	ck_assert(st->v->claim_update(st, id, "b", 2100, NULL, &changed, &err) == 0);
+	ck_assert_int_eq(changed, 1);
+	ck_assert_int_eq(take(st, id, "c", "b", 0), 0);	/* handed: in doubt */
+	ck_assert_int_eq(take(st, id, "c", "b", 1), 1);	/* --resend */
+	ck_assert(st->v->claim_get(st, id, &c, &err) == 0);
+	ck_assert_str_eq(c.owner, "c");
+	ck_assert_int_eq(c.handed, 0);
+	ck_assert(st->v->claim_drop(st, id, "b", &changed, &err) == 0);
+	ck_assert_int_eq(changed, 0);
+	ck_assert(st->v->claim_drop(st, id, "c", &changed, &err) == 0);
+	ck_assert_int_eq(changed, 1);
+	ck_assert_str_eq(state_of(st, id), "held");
+	ck_assert(st->v->claim_get(st, id, &c, &err) == 0);
+	ck_assert_int_eq(c.quarantine_id, 0);
+	/* claimed again after a drop; an answer makes the claim final */
+	ck_assert_int_eq(take(st, id, "d", NULL, 0), 1);
+	ck_assert(st->v->claim_update(st, id, "d", 2200, "250 2.0.0 Ok", &changed,
+				      &err) == 0);
+	ck_assert_int_eq(take(st, id, "e", "d", 1), 0);
+	ck_assert(st->v->claim_drop(st, id, "d", &changed, &err) == 0);
+	ck_assert_int_eq(changed, 0);
+	ck_assert(st->v->claim_get(st, id, &c, &err) == 0);
+	ck_assert_str_eq(c.reply, "250 2.0.0 Ok");
+	/* only held items can be claimed, and a releasing one is neither
+	   deleted nor expired */
+	ck_assert(store_begin(st, &err) == 0);
+	ck_assert(st->v->item_set_state(st, id, "held", "deleted", "x", 2300,
+					&changed, &err) == 0);
+	ck_assert_int_eq(changed, 0);
+	unsigned int n;
+	ck_assert(st->v->item_expire(st, 999999, 10, 2300, &n, &err) == 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert(store_commit(st, &err) == 0);
+	store_close(&st);
+}
+END_TEST
+
+/* the mails about requests: cap per mailbox within the window */
+START_TEST(request_notices_are_capped)
+{
+	struct store *st = open_store();
+	const char *err = NULL;
+	int allowed;
+
+	for (int i = 0; i < 3; i++) {
+		ck_assert(st->v->notice_take(st, "dave@x", 1000, 3, 5, 1000 + i,
+					     &allowed, &err) == 0);
+		ck_assert_int_eq(allowed, 1);
+	}
+	ck_assert(st->v->notice_take(st, "DAVE@x", 1000, 3, 5, 1010, &allowed,
+				     &err) == 0);
+	ck_assert_int_eq(allowed, 0);
+	ck_assert(st->v->notice_take(st, "eve@x", 1000, 3, 5, 1010, &allowed,
+				     &err) == 0);
+	ck_assert_int_eq(allowed, 1);
+	/* an hour on, the old mails no longer count */
+	ck_assert(st->v->notice_take(st, "dave@x", 1003, 3, 5, 4603, &allowed,
+				     &err) == 0);
+	ck_assert_int_eq(allowed, 1);
+	store_close(&st);
+}
+END_TEST
+
+/* migration 7 rebuilds the quarantine: held items, their ids and the
+   rows that refer to them survive */
+START_TEST(migration_keeps_items_and_references)
+{
+	sqlite3 *db;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	for (const struct migration *m = migrations; m->version < 7; m++)
+		ck_assert_int_eq(sqlite3_exec(db, m->sql, NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 6;"
+		"INSERT INTO quarantine (id, sender, recipient, arrived, kind,"
+		" verdict, state, state_changed, size, raw) VALUES"
+		" (41, '', 'a@x', 1, 'ndr_failed', 'legit', 'held', 1, 3, 'abc'),"
+		" (42, '', 'a@x', 1, 'ndr_failed', 'legit', 'released', 2, 3, 'def');"
+		"INSERT INTO digest (id, mailbox, message_id, created, item_count)"
+		" VALUES (1, 'a@x', '<d@x>', 1, 1);"
+		"INSERT INTO digest_item VALUES (41, 1);"
+		"INSERT INTO release_request (quarantine_id, requested, requested_by)"
+		" VALUES (41, 1, 'web:x');", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	struct store *st = open_store();
+	ck_assert_str_eq(state_of(st, 41), "held");
+	ck_assert_str_eq(state_of(st, 42), "released");
+	store_close(&st);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM digest_item"
+				   " JOIN quarantine ON id = quarantine_id"), 1);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM sqlite_master WHERE"
+				   " tbl_name = 'quarantine' AND type = 'index'"), 3);
+}
+END_TEST
+
 START_TEST(newer_schema_is_refused)
 {
 	struct store_options opts = { .busy_timeout_ms = 200, .create = 1 };
@@ -519,6 +682,9 @@ int main(void)
 	tcase_add_loop_test(tc, migrate_every_older_version, 0,
 			    store_sqlite_schema_version());
 	tcase_add_test(tc, newer_schema_is_refused);
+	tcase_add_test(tc, release_claim_is_taken_once);
+	tcase_add_test(tc, request_notices_are_capped);
+	tcase_add_test(tc, migration_keeps_items_and_references);
 	tcase_add_test(tc, arrivals_and_storms);
 	tcase_add_test(tc, meter_burst_in_one_second);
 	tcase_add_test(tc, items_held_once_with_audit);
