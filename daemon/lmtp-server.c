@@ -19,7 +19,11 @@
  * Limits: lmtp_max_connections (one more is told 421 4.3.2 and closed),
  * lmtp_idle_timeout while waiting for a command, lmtp_command_timeout
  * for the rest of a command line, for a pause in the message data and
- * for a client that does not take its replies.
+ * for a client that does not take its replies. A client with more than
+ * LMTP_OUT_LIMIT of replies unsent is not read from until it takes
+ * them (back-pressure, as Postfix's smtpd and Dovecot do): what it
+ * sends stays in the kernel's buffers and then in the client, and its
+ * deadline moves only when it takes replies.
  *
  * Stopping: lmtp_server_stop() makes the shutdown pipe readable. The
  * loop stops accepting; connections waiting for a command say 421 and
@@ -281,12 +285,25 @@ static void lmtp_server_close(struct lmtp_session *s)
 	free(s);
 }
 
-/* lmtp_server_deadline - when s has waited too long for what it waits */
+/*
+ * lmtp_server_deadline - when s has waited too long for what it waits.
+ * While replies wait to be written, only the client's taking some of
+ * them moves the deadline: commands it sends meanwhile do not, so a
+ * client that sends and never reads is closed lmtp_command_timeout
+ * after it stopped reading.
+ */
 static void lmtp_server_deadline(struct lmtp_session *s, long long now)
 {
 	const struct settings *set = &s->cfg->set;
 
-	if (s->in_data || s->out.len > s->out_pos) {
+	if (lmtp_session_unsent(s) > 0) {
+		if (s->out_moved || s->out_since == 0)
+			s->out_since = now;
+		s->deadline = s->out_since + set->lmtp_command_timeout * 1000LL;
+		return;
+	}
+	s->out_since = 0;
+	if (s->in_data) {
 		s->deadline = now + set->lmtp_command_timeout * 1000LL;
 	} else if (s->line_open) {
 		if (s->line_started == 0)
@@ -299,35 +316,56 @@ static void lmtp_server_deadline(struct lmtp_session *s, long long now)
 	}
 }
 
+/* lmtp_server_events - what s waits for: no input while its unsent
+   replies are over LMTP_OUT_LIMIT (back-pressure), else input, and the
+   socket's room while replies wait */
+static unsigned int lmtp_server_events(const struct lmtp_session *s)
+{
+	size_t unsent = lmtp_session_unsent(s);
+
+	if (unsent >= LMTP_OUT_LIMIT)
+		return EPOLLOUT;
+	return unsent > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN;
+}
+
 /*
  * lmtp_server_advance - run s as far as its input goes: commands, and a
- * complete message to a decision thread; then write the replies
+ * complete message to a decision thread; then write the replies. Input
+ * left unread for back-pressure is taken up as soon as the replies fall
+ * below the limit.
  */
 static void lmtp_server_advance(struct lmtp_session *s)
 {
-	enum lmtp_step step = lmtp_session_step(s);
-	int sent;
+	enum lmtp_step step;
+	int sent, moved = 0;
 
-	if (step == LMTP_STEP_MESSAGE) {
-		/* the 354 of a pipelining client may still be here */
-		if (lmtp_session_send(s) < 0) {
-			lmtp_server_close(s);	/* nothing was stored */
+	do {
+		step = lmtp_session_step(s);
+		if (step == LMTP_STEP_MESSAGE) {
+			/* the 354 of a pipelining client may still be here */
+			if (lmtp_session_send(s) < 0) {
+				lmtp_server_close(s);	/* nothing was stored */
+				return;
+			}
+			/* it keeps its events: a client waits for its
+			   replies, so they are taken off only if it sends
+			   meanwhile (below) */
+			s->busy = 1;
+			s->next = lmtp_server.complete;
+			lmtp_server.complete = s;
 			return;
 		}
-		/* it keeps its events: a client waits for its replies, so
-		   they are taken off only if it sends meanwhile (below) */
-		s->busy = 1;
-		s->next = lmtp_server.complete;
-		lmtp_server.complete = s;
-		return;
-	}
-	sent = lmtp_session_send(s);
-	if (step == LMTP_STEP_CLOSE || sent < 0) {
-		lmtp_server_close(s);
-		return;
-	}
+		sent = lmtp_session_send(s);
+		moved |= s->out_moved;
+		if (step == LMTP_STEP_CLOSE || sent < 0) {
+			lmtp_server_close(s);
+			return;
+		}
+	} while (step == LMTP_STEP_OUTPUT
+		 && lmtp_session_unsent(s) < LMTP_OUT_LIMIT);
+	s->out_moved = moved;
 	lmtp_server_deadline(s, lmtp_server_now_ms());
-	lmtp_server_watch(s, sent == 0 ? EPOLLIN | EPOLLOUT : EPOLLIN);
+	lmtp_server_watch(s, lmtp_server_events(s));
 }
 
 /* lmtp_server_readable - input (or the end of it) for s */

@@ -49,6 +49,19 @@ void lmtp_session_reply(struct lmtp_session *s, const char *fmt, ...)
 	strbuf_puts(&s->out, "\r\n");
 }
 
+/* lmtp_session_compact - drop the written part of the replies, so that
+   a client taking them slowly does not make the buffer grow past what
+   is unsent */
+static void lmtp_session_compact(struct lmtp_session *s)
+{
+	if (s->out_pos < s->out.len / 2)
+		return;
+	memmove(s->out.data, s->out.data + s->out_pos, s->out.len - s->out_pos);
+	s->out.len -= s->out_pos;
+	s->out.data[s->out.len] = '\0';
+	s->out_pos = 0;
+}
+
 /*
  * lmtp_session_send - write what it can of the pending replies without
  * waiting: 1 when all is written, 0 when the socket is full, -1 when the
@@ -56,23 +69,32 @@ void lmtp_session_reply(struct lmtp_session *s, const char *fmt, ...)
  */
 int lmtp_session_send(struct lmtp_session *s)
 {
+	s->out_moved = 0;
 	while (s->out_pos < s->out.len) {
 		ssize_t n = send(s->fd, s->out.data + s->out_pos,
 				 s->out.len - s->out_pos,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			lmtp_session_compact(s);
 			return 0;
+		}
 		if (n <= 0) {
 			s->write_failed = 1;
 			return -1;
 		}
 		s->out_pos += (size_t)n;
+		s->out_moved = 1;
 	}
 	strbuf_reset(&s->out);
 	s->out_pos = 0;
 	return 1;
+}
+
+size_t lmtp_session_unsent(const struct lmtp_session *s)
+{
+	return s->out.len - s->out_pos;
 }
 
 /*
@@ -262,7 +284,12 @@ enum lmtp_step lmtp_session_step(struct lmtp_session *s)
 			s->quit = 1;
 			break;
 		}
-		if (s->in_pos == s->in_len || !lmtp_session_line(s))
+		if (s->in_pos == s->in_len)
+			return LMTP_STEP_INPUT;
+		/* the next command waits until the client takes replies */
+		if (!s->line_open && lmtp_session_unsent(s) >= LMTP_OUT_LIMIT)
+			return LMTP_STEP_OUTPUT;
+		if (!lmtp_session_line(s))
 			return LMTP_STEP_INPUT;
 		if (s->line_too_long)
 			lmtp_session_reply(s, "500 5.5.2 Error: line too long");
@@ -354,6 +381,8 @@ void lmtp_session_run(struct lmtp_session *s)
 		}
 		if (step == LMTP_STEP_CLOSE || s->write_failed)
 			break;
+		if (step == LMTP_STEP_OUTPUT)
+			continue;	/* commands are still waiting */
 		while ((n = lmtp_session_receive(s)) == -1) {
 			pfd.events = POLLIN;
 			poll(&pfd, 1, -1);
