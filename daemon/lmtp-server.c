@@ -51,7 +51,6 @@
 #include <unistd.h>
 
 #define LMTP_SERVER_STACK (1024 * 1024)
-#define LMTP_SERVER_IDLE 60	/* seconds a spare thread waits for work */
 #define LMTP_SERVER_EVENTS 64
 
 /* messages completed in one round of the loop, decided together */
@@ -72,6 +71,7 @@ static struct {
 	struct lmtp_batch *jobs;	/* batches waiting for a thread */
 	struct lmtp_session *done;	/* decided, back to the loop */
 	unsigned int jobs_queued, threads, spare;
+	unsigned int thread_idle;	/* seconds, of the newest batch's config */
 	int threads_stop;
 
 	/* the loop's own */
@@ -126,7 +126,7 @@ static struct lmtp_batch *lmtp_server_next_job(void)
 	struct lmtp_batch *b;
 
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += LMTP_SERVER_IDLE;
+	until.tv_sec += lmtp_server.thread_idle;
 	while (lmtp_server.jobs == NULL && !lmtp_server.threads_stop) {
 		lmtp_server.spare++;
 		int rc = pthread_cond_timedwait(&lmtp_server.work,
@@ -215,6 +215,7 @@ static void lmtp_server_queue(struct lmtp_session *list)
 	b = xcalloc(1, sizeof(*b));
 	b->sessions = list;
 	pthread_mutex_lock(&lmtp_server.lock);
+	lmtp_server.thread_idle = list->cfg->set.lmtp_thread_idle_timeout;
 	if (lmtp_server.spare > lmtp_server.jobs_queued) {
 		b->next = lmtp_server.jobs;
 		lmtp_server.jobs = b;
