@@ -188,6 +188,8 @@ static void *lmtp_server_thread_main(void *arg)
 {
 	struct lmtp_batch *b = arg;
 
+	/* ps -L and /proc/PID/task/TID/comm tell decision threads apart */
+	pthread_setname_np(pthread_self(), "lmtp-decide");
 	while (b != NULL) {
 		lmtp_server_decide(b);
 		pthread_mutex_lock(&lmtp_server.lock);
