@@ -74,7 +74,13 @@ struct lmtp_session {
 	size_t rcpt_count, rcpt_alloc;
 	char *xforward_ident;	/* the Postfix queue id, from XFORWARD */
 	struct strbuf msg;	/* the message, LF line ends, unstuffed */
-	int msg_too_big;
+	/* a message over message_size_limit goes on to an unlinked file
+	   (s->msg then holds what is not yet written there): it is passed
+	   on unexamined, and must not be held in memory */
+	int spooled;		/* spool_fd is open */
+	int spool_fd;
+	size_t spool_len;	/* bytes written to it */
+	int spool_failed;	/* it could not be written: tempfail */
 	int store_announced;	/* store_writer_expect() not yet answered */
 };
 
@@ -105,6 +111,12 @@ void lmtp_session_reply(struct lmtp_session *s, const char *fmt, ...)
 /* lmtp_session_begin_data - after 354: what follows is message data */
 void lmtp_session_begin_data(struct lmtp_session *s);
 void lmtp_session_reset(struct lmtp_session *s);
+/*
+ * lmtp_session_spool_map - the spooled message, mapped read-only
+ * (munmap it with its length); NULL with *error_r when it cannot be had
+ */
+const char *lmtp_session_spool_map(struct lmtp_session *s, size_t *len_r,
+				   const char **error_r);
 
 /* lmtp-commands.c */
 void lmtp_commands_dispatch(struct lmtp_session *s);

@@ -300,15 +300,15 @@ lmtp '<' '> LHLO t' '<' '> MAIL FROM:<a@example.org>' '<' '> RCPT TO:<erin@examp
 	'> DATA' '<' "data $T/big.eml" '<' '> QUIT' '<' > "$T/lmtp2"
 grep -c '^250 2.0.0 <carol@example.test> held' "$T/lmtp1" | grep -qx 2 && ok "two held over LMTP" \
 	|| fail "LMTP replies: $(tr '\n' ';' < "$T/lmtp1")"
-grep -q '^552' "$T/lmtp2" && ok "the big one refused" || fail "big: $(tr '\n' ';' < "$T/lmtp2")"
+grep -q '^250 2.0.0 <erin@example.test> passed on' "$T/lmtp2" && ok "the big one passed on unexamined" || fail "big: $(tr '\n' ';' < "$T/lmtp2")"
 sleep 0.2
 expect "ndrguardd /metrics" 200 "$(get /metrics)"
 # three connections: wait_port's probe and the two sessions
 if check_metrics "$T/body" "ndrguard_lmtp_connections_total 3" "ndrguard_lmtp_messages_total 4" \
 	'ndrguard_lmtp_recipients_total{decision="held"} 2' \
-	'ndrguard_lmtp_recipients_total{decision="passed"} 2' \
+	'ndrguard_lmtp_recipients_total{decision="passed"} 3' \
 	'ndrguard_lmtp_recipients_total{decision="deferred"} 0' \
-	'ndrguard_lmtp_recipients_total{decision="rejected"} 1' \
+	'ndrguard_lmtp_recipients_total{decision="rejected"} 0' \
 	"ndrguard_lmtp_connections_refused_total 0" \
 	"ndrguard_quarantined_total 2" "ndrguard_storms_active 1" > "$T/check"; then
 	ok "LMTP counters match what was sent ($(tail -1 "$T/check"))"
