@@ -16,6 +16,9 @@
 #	3. The same through the pipe agent: `ndrguard deliver` passes an
 #	   oversized message on too (tests/test-bad-input.sh), and both log
 #	   the same reason.
+#	4. With TMPDIR where no file can be made, the oversized bounce gets
+#	   451 4.3.0 (Postfix defers it); after a restart with a good TMPDIR
+#	   the retry delivers it.
 . "${top_srcdir:-.}/tests/integration/lmtp-fixture.sh"
 
 ALICE=alice@$PF_DOMAIN
@@ -65,6 +68,22 @@ echo "$out" | grep -q "PIPE1: to=<$ALICE>.*action=pass, reason=too big to examin
 	pf_fail "deliver logged: $out"
 pf_wait_idle 60
 [ "$(pf_delivered alice)" -eq 2 ] || pf_fail "alice has $(pf_delivered alice) messages after deliver, expected 2"
+
+# 4. no room to spool it: Postfix is told 451 and keeps it; once the
+#    spool can be written, the retry delivers it
+lf_stop_daemon
+TMPDIR=$D/no-such-dir lf_start_daemon
+cp "$D/sent/ndr-0002.eml" "$D/sent/retry.eml"
+sed -i 's/^Message-ID: <\(.*\)>$/Message-ID: <retry.\1>/' "$D/sent/retry.eml"
+lf_send_many '' "$ALICE" "$D/sent/retry.eml"
+pf_wait_log "to=<$ALICE>, relay=127.0.0.1.*status=deferred.*451 4.3.0.*cannot spool" 1 60
+grep -q "cannot spool an oversized message" "$D/ndrguardd.log" || pf_fail "the spool failure is not logged"
+lf_stop_daemon
+lf_start_daemon
+postqueue -c "$D/etc" -f >/dev/null 2>&1
+pf_wait_idle 60
+[ "$(pf_delivered alice)" -eq 3 ] || pf_fail "alice has $(pf_delivered alice) messages after the retry, expected 3"
+pf_log "no room to spool: 451, and delivered on the retry"
 
 lf_stop_daemon
 pf_log "PASS: an oversized bounce is delivered unexamined through LMTP and the pipe agent"
