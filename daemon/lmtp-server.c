@@ -52,6 +52,7 @@
 
 #define LMTP_SERVER_STACK (1024 * 1024)
 #define LMTP_SERVER_EVENTS 64
+#define LMTP_SERVER_SNDBUF (64 * 1024)	/* bytes; the kernel doubles it */
 
 /* messages completed in one round of the loop, decided together */
 struct lmtp_batch {
@@ -320,53 +321,50 @@ static void lmtp_server_deadline(struct lmtp_session *s, long long now)
 }
 
 /* lmtp_server_events - what s waits for: no input while its unsent
-   replies are over LMTP_OUT_LIMIT (back-pressure), else input, and the
-   socket's room while replies wait */
+   replies are over LMTP_OUT_LIMIT or commands read earlier wait
+   (back-pressure), else input, and the socket's room while replies
+   wait (or, for waiting commands, the next round) */
 static unsigned int lmtp_server_events(const struct lmtp_session *s)
 {
 	size_t unsent = lmtp_session_unsent(s);
 
-	if (unsent >= LMTP_OUT_LIMIT)
+	if (unsent >= LMTP_OUT_LIMIT || s->input_waiting)
 		return EPOLLOUT;
 	return unsent > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN;
 }
 
 /*
- * lmtp_server_advance - run s as far as its input goes: commands, and a
- * complete message to a decision thread; then write the replies. Input
- * left unread for back-pressure is taken up as soon as the replies fall
- * below the limit.
+ * lmtp_server_advance - run s as far as its input goes, or until its
+ * unsent replies reach LMTP_OUT_LIMIT: commands, and a complete message
+ * to a decision thread; then write the replies. Commands left for
+ * back-pressure are taken up in a later round, so that one client's
+ * pipelined commands cost a round at most LMTP_OUT_LIMIT of replies and
+ * every other connection is served in between.
  */
 static void lmtp_server_advance(struct lmtp_session *s)
 {
-	enum lmtp_step step;
-	int sent, moved = 0;
+	enum lmtp_step step = lmtp_session_step(s);
+	int sent;
 
-	do {
-		step = lmtp_session_step(s);
-		if (step == LMTP_STEP_MESSAGE) {
-			/* the 354 of a pipelining client may still be here */
-			if (lmtp_session_send(s) < 0) {
-				lmtp_server_close(s);	/* nothing was stored */
-				return;
-			}
-			/* it keeps its events: a client waits for its
-			   replies, so they are taken off only if it sends
-			   meanwhile (below) */
-			s->busy = 1;
-			s->next = lmtp_server.complete;
-			lmtp_server.complete = s;
+	if (step == LMTP_STEP_MESSAGE) {
+		/* the 354 of a pipelining client may still be here */
+		if (lmtp_session_send(s) < 0) {
+			lmtp_server_close(s);	/* nothing was stored */
 			return;
 		}
-		sent = lmtp_session_send(s);
-		moved |= s->out_moved;
-		if (step == LMTP_STEP_CLOSE || sent < 0) {
-			lmtp_server_close(s);
-			return;
-		}
-	} while (step == LMTP_STEP_OUTPUT
-		 && lmtp_session_unsent(s) < LMTP_OUT_LIMIT);
-	s->out_moved = moved;
+		/* it keeps its events: a client waits for its replies, so
+		   they are taken off only if it sends meanwhile (below) */
+		s->busy = 1;
+		s->next = lmtp_server.complete;
+		lmtp_server.complete = s;
+		return;
+	}
+	sent = lmtp_session_send(s);
+	if (step == LMTP_STEP_CLOSE || sent < 0) {
+		lmtp_server_close(s);
+		return;
+	}
+	s->input_waiting = step == LMTP_STEP_OUTPUT;
 	lmtp_server_deadline(s, lmtp_server_now_ms());
 	lmtp_server_watch(s, lmtp_server_events(s));
 }
@@ -416,6 +414,13 @@ static void lmtp_server_start_session(int fd)
 		return;
 	}
 	metrics_count(METRIC_LMTP_CONNECTIONS);
+	/* replies are small: a small send buffer keeps what a client that
+	   does not read can make us write into the kernel small too
+	   (autotuning would grow it to megabytes, each byte a reply we
+	   made for nothing) */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ LMTP_SERVER_SNDBUF },
+		       sizeof(int)) < 0)
+		log_warning("SO_SNDBUF: %s", strerror(errno));
 	s = xcalloc(1, sizeof(*s));
 	s->fd = fd;
 	s->cfg = cfg;

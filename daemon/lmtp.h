@@ -51,6 +51,7 @@ struct lmtp_session {
 	long long deadline;	/* monotonic ms */
 	long long line_started;
 	long long out_since;	/* last progress while replies wait, or 0 */
+	int input_waiting;	/* commands read, left for back-pressure */
 
 	char in[LMTP_INBUF_SIZE];
 	size_t in_pos, in_len;
