@@ -88,7 +88,9 @@ static void lmtp_cmd_lhlo(struct lmtp_session *s, const char *args)
 	s->lhlo_done = 1;
 	lmtp_session_reply(s, "250-%s", lmtp_server_hostname());
 	lmtp_session_reply(s, "250-PIPELINING");
-	lmtp_session_reply(s, "250-SIZE %u", s->cfg->set.message_size_limit);
+	/* no fixed limit (RFC 1870): a message too big to examine is
+	   passed on, and a SIZE limit would make Postfix bounce it */
+	lmtp_session_reply(s, "250-SIZE");
 	lmtp_session_reply(s, "250-ENHANCEDSTATUSCODES");
 	lmtp_session_reply(s, "250-8BITMIME");
 	lmtp_session_reply(s, "250 XFORWARD NAME ADDR PROTO HELO IDENT SOURCE PORT");
@@ -106,21 +108,15 @@ static int lmtp_cmd_mail_param(struct lmtp_session *s, const char *param)
 
 	if (strncasecmp(param, "SIZE=", 5) == 0) {
 		char *end;
-		unsigned long long size;
 
 		errno = 0;
-		size = strtoull(param + 5, &end, 10);
+		(void)strtoull(param + 5, &end, 10);
 		if (!isdigit((unsigned char)param[5]) || *end != '\0'
 		    || errno != 0) {
 			lmtp_session_reply(s, "501 5.5.4 Bad SIZE parameter");
 			return -1;
 		}
-		if (size > s->cfg->set.message_size_limit) {
-			lmtp_session_reply(s, "552 5.3.4 Message size exceeds "
-					   "fixed limit");
-			return -1;
-		}
-		return 0;
+		return 0;	/* any size: see lmtp_cmd_lhlo() */
 	}
 	if (strcasecmp(param, "BODY=8BITMIME") == 0
 	    || strcasecmp(param, "BODY=7BIT") == 0)

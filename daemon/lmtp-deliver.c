@@ -11,7 +11,10 @@
  *	held, committed			250 2.0.0 held in quarantine
  *	passed on, next hop said 250	250 2.0.0 passed on
  *	anything failed			451 4.3.0 (Postfix keeps it and retries)
- *	message too big			552 5.3.4
+ *
+ * A message over message_size_limit is too big to examine; it was
+ * spooled to a file (lmtp-session.c) and is passed on unexamined, as
+ * the pipe agent does: a bounce refused with 552 would be lost.
  *
  * Each recipient gets one maillog line keyed by the Postfix queue id,
  * which comes from XFORWARD IDENT or else from the Received: header that
@@ -30,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <time.h>
 
 /* lmtp_deliver_header_end - where the header section ends */
@@ -162,16 +166,17 @@ static void lmtp_deliver_reply(struct lmtp_session *s,
 	strbuf_free(&line);
 }
 
-static void lmtp_deliver_too_big(struct lmtp_session *s, const char *queue_id)
+/* lmtp_deliver_unspooled - an oversized message that could not be
+   spooled or read back: 451 for each recipient, Postfix retries */
+static void lmtp_deliver_unspooled(struct lmtp_session *s,
+				   const char *queue_id, const char *why)
 {
 	for (size_t i = 0; i < s->rcpt_count; i++) {
-		log_warning("%s: to=<%s>, from=<%s>, status=rejected (message "
-			    "larger than %u bytes)",
+		log_warning("%s: to=<%s>, from=<%s>, status=deferred (%s)",
 			    queue_id ? queue_id : "NOQUEUE", s->rcpts[i],
-			    s->sender, s->cfg->set.message_size_limit);
-		metrics_count(METRIC_DECISION_REJECTED);
-		lmtp_session_reply(s, "552 5.3.4 <%s> Message too big for "
-				   "system", s->rcpts[i]);
+			    s->sender, why);
+		metrics_count(METRIC_DECISION_DEFERRED);
+		lmtp_session_reply(s, "451 4.3.0 <%s> %s", s->rcpts[i], why);
 	}
 }
 
@@ -183,6 +188,9 @@ struct lmtp_delivery {
 	struct deliver_result res;
 	char *parsed_id;
 	int prepared;		/* res is filled in */
+	const char *map;	/* an oversized message's spool, mapped */
+	size_t map_len;
+	const char *unspooled;	/* why it could not be had */
 };
 
 /* lmtp_deliver_begin - classify; *item_r is set when the store decides */
@@ -200,11 +208,18 @@ lmtp_deliver_begin(struct lmtp_session *s, struct deliver_batch_item **item_r)
 	d->req.len = s->msg.len;
 	d->req.now = (long long)time(NULL);
 	d->req.queue_id = s->xforward_ident;
-	if (d->req.queue_id == NULL && !s->msg_too_big)
+	if (s->spooled || s->spool_failed) {
+		/* too big to examine: it is passed on as it is (deliver.h
+		   leaves a message over classify_limit unclassified) */
+		d->map = lmtp_session_spool_map(s, &d->map_len, &d->unspooled);
+		if (d->map == NULL)
+			return d;
+		d->req.msg = d->map;
+		d->req.len = d->map_len;
+	}
+	if (d->req.queue_id == NULL)
 		d->req.queue_id = d->parsed_id =
 			lmtp_deliver_queue_id(d->req.msg, d->req.len);
-	if (s->msg_too_big)
-		return d;
 	lmtp_deliver_env(s, &d->env);
 	d->prepared = 1;
 	if (deliver_prepare(&d->env, &d->req, &d->res) > 0) {
@@ -222,7 +237,7 @@ static void lmtp_deliver_end(struct lmtp_session *s, struct lmtp_delivery *d)
 	const char *failure = NULL, *error;
 
 	if (!d->prepared) {
-		lmtp_deliver_too_big(s, d->req.queue_id);
+		lmtp_deliver_unspooled(s, d->req.queue_id, d->unspooled);
 	} else {
 		if (d->item.req != NULL && d->item.status < 0)
 			failure = d->item.error;
@@ -234,6 +249,8 @@ static void lmtp_deliver_end(struct lmtp_session *s, struct lmtp_delivery *d)
 					   failure);
 		deliver_result_free(&d->res);
 	}
+	if (d->map != NULL)
+		munmap((void *)d->map, d->map_len);
 	free(d->parsed_id);
 	free(d);
 }

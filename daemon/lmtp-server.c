@@ -19,7 +19,11 @@
  * Limits: lmtp_max_connections (one more is told 421 4.3.2 and closed),
  * lmtp_idle_timeout while waiting for a command, lmtp_command_timeout
  * for the rest of a command line, for a pause in the message data and
- * for a client that does not take its replies.
+ * for a client that does not take its replies. A client with more than
+ * LMTP_OUT_LIMIT of replies unsent is not read from until it takes
+ * them (back-pressure, as Postfix's smtpd and Dovecot do): what it
+ * sends stays in the kernel's buffers and then in the client, and its
+ * deadline moves only when it takes replies.
  *
  * Stopping: lmtp_server_stop() makes the shutdown pipe readable. The
  * loop stops accepting; connections waiting for a command say 421 and
@@ -47,8 +51,8 @@
 #include <unistd.h>
 
 #define LMTP_SERVER_STACK (1024 * 1024)
-#define LMTP_SERVER_IDLE 60	/* seconds a spare thread waits for work */
 #define LMTP_SERVER_EVENTS 64
+#define LMTP_SERVER_SNDBUF (64 * 1024)	/* bytes; the kernel doubles it */
 
 /* messages completed in one round of the loop, decided together */
 struct lmtp_batch {
@@ -68,6 +72,7 @@ static struct {
 	struct lmtp_batch *jobs;	/* batches waiting for a thread */
 	struct lmtp_session *done;	/* decided, back to the loop */
 	unsigned int jobs_queued, threads, spare;
+	unsigned int thread_idle;	/* seconds, of the newest batch's config */
 	int threads_stop;
 
 	/* the loop's own */
@@ -122,7 +127,7 @@ static struct lmtp_batch *lmtp_server_next_job(void)
 	struct lmtp_batch *b;
 
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += LMTP_SERVER_IDLE;
+	until.tv_sec += lmtp_server.thread_idle;
 	while (lmtp_server.jobs == NULL && !lmtp_server.threads_stop) {
 		lmtp_server.spare++;
 		int rc = pthread_cond_timedwait(&lmtp_server.work,
@@ -184,6 +189,8 @@ static void *lmtp_server_thread_main(void *arg)
 {
 	struct lmtp_batch *b = arg;
 
+	/* ps -L and /proc/PID/task/TID/comm tell decision threads apart */
+	pthread_setname_np(pthread_self(), "lmtp-decide");
 	while (b != NULL) {
 		lmtp_server_decide(b);
 		pthread_mutex_lock(&lmtp_server.lock);
@@ -211,6 +218,7 @@ static void lmtp_server_queue(struct lmtp_session *list)
 	b = xcalloc(1, sizeof(*b));
 	b->sessions = list;
 	pthread_mutex_lock(&lmtp_server.lock);
+	lmtp_server.thread_idle = list->cfg->set.lmtp_thread_idle_timeout;
 	if (lmtp_server.spare > lmtp_server.jobs_queued) {
 		b->next = lmtp_server.jobs;
 		lmtp_server.jobs = b;
@@ -281,12 +289,25 @@ static void lmtp_server_close(struct lmtp_session *s)
 	free(s);
 }
 
-/* lmtp_server_deadline - when s has waited too long for what it waits */
+/*
+ * lmtp_server_deadline - when s has waited too long for what it waits.
+ * While replies wait to be written, only the client's taking some of
+ * them moves the deadline: commands it sends meanwhile do not, so a
+ * client that sends and never reads is closed lmtp_command_timeout
+ * after it stopped reading.
+ */
 static void lmtp_server_deadline(struct lmtp_session *s, long long now)
 {
 	const struct settings *set = &s->cfg->set;
 
-	if (s->in_data || s->out.len > s->out_pos) {
+	if (lmtp_session_unsent(s) > 0) {
+		if (s->out_moved || s->out_since == 0)
+			s->out_since = now;
+		s->deadline = s->out_since + set->lmtp_command_timeout * 1000LL;
+		return;
+	}
+	s->out_since = 0;
+	if (s->in_data) {
 		s->deadline = now + set->lmtp_command_timeout * 1000LL;
 	} else if (s->line_open) {
 		if (s->line_started == 0)
@@ -299,9 +320,26 @@ static void lmtp_server_deadline(struct lmtp_session *s, long long now)
 	}
 }
 
+/* lmtp_server_events - what s waits for: no input while its unsent
+   replies are over LMTP_OUT_LIMIT or commands read earlier wait
+   (back-pressure), else input, and the socket's room while replies
+   wait (or, for waiting commands, the next round) */
+static unsigned int lmtp_server_events(const struct lmtp_session *s)
+{
+	size_t unsent = lmtp_session_unsent(s);
+
+	if (unsent >= LMTP_OUT_LIMIT || s->input_waiting)
+		return EPOLLOUT;
+	return unsent > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN;
+}
+
 /*
- * lmtp_server_advance - run s as far as its input goes: commands, and a
- * complete message to a decision thread; then write the replies
+ * lmtp_server_advance - run s as far as its input goes, or until its
+ * unsent replies reach LMTP_OUT_LIMIT: commands, and a complete message
+ * to a decision thread; then write the replies. Commands left for
+ * back-pressure are taken up in a later round, so that one client's
+ * pipelined commands cost a round at most LMTP_OUT_LIMIT of replies and
+ * every other connection is served in between.
  */
 static void lmtp_server_advance(struct lmtp_session *s)
 {
@@ -326,8 +364,9 @@ static void lmtp_server_advance(struct lmtp_session *s)
 		lmtp_server_close(s);
 		return;
 	}
+	s->input_waiting = step == LMTP_STEP_OUTPUT;
 	lmtp_server_deadline(s, lmtp_server_now_ms());
-	lmtp_server_watch(s, sent == 0 ? EPOLLIN | EPOLLOUT : EPOLLIN);
+	lmtp_server_watch(s, lmtp_server_events(s));
 }
 
 /* lmtp_server_readable - input (or the end of it) for s */
@@ -375,6 +414,13 @@ static void lmtp_server_start_session(int fd)
 		return;
 	}
 	metrics_count(METRIC_LMTP_CONNECTIONS);
+	/* replies are small: a small send buffer keeps what a client that
+	   does not read can make us write into the kernel small too
+	   (autotuning would grow it to megabytes, each byte a reply we
+	   made for nothing) */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ LMTP_SERVER_SNDBUF },
+		       sizeof(int)) < 0)
+		log_warning("SO_SNDBUF: %s", strerror(errno));
 	s = xcalloc(1, sizeof(*s));
 	s->fd = fd;
 	s->cfg = cfg;

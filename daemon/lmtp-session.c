@@ -18,7 +18,10 @@
  * ends; it is kept unstuffed with LF line ends, as Postfix keeps mail in
  * its queue and as the pipe agent receives it. A bare LF ends a line as
  * CRLF does; a CR not before LF, a NUL, and lines of any length are
- * message content and kept as they are.
+ * message content and kept as they are. A message over
+ * message_size_limit is too big to examine and is passed on as it is:
+ * past the limit it goes to an unlinked spool file, so its size costs
+ * disk, not memory.
  */
 #include "autoconfig.h"
 #include "lmtp.h"
@@ -28,16 +31,20 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 /* a message buffer bigger than this is freed, not kept, between
    transactions: the peak size of one message must not stay resident */
 #define LMTP_MSG_KEEP (256 * 1024)
+/* what an oversized message's spool file is written in */
+#define LMTP_SPOOL_CHUNK (64 * 1024)
 
 void lmtp_session_reply(struct lmtp_session *s, const char *fmt, ...)
 {
@@ -49,6 +56,19 @@ void lmtp_session_reply(struct lmtp_session *s, const char *fmt, ...)
 	strbuf_puts(&s->out, "\r\n");
 }
 
+/* lmtp_session_compact - drop the written part of the replies, so that
+   a client taking them slowly does not make the buffer grow past what
+   is unsent */
+static void lmtp_session_compact(struct lmtp_session *s)
+{
+	if (s->out_pos < s->out.len / 2)
+		return;
+	memmove(s->out.data, s->out.data + s->out_pos, s->out.len - s->out_pos);
+	s->out.len -= s->out_pos;
+	s->out.data[s->out.len] = '\0';
+	s->out_pos = 0;
+}
+
 /*
  * lmtp_session_send - write what it can of the pending replies without
  * waiting: 1 when all is written, 0 when the socket is full, -1 when the
@@ -56,23 +76,32 @@ void lmtp_session_reply(struct lmtp_session *s, const char *fmt, ...)
  */
 int lmtp_session_send(struct lmtp_session *s)
 {
+	s->out_moved = 0;
 	while (s->out_pos < s->out.len) {
 		ssize_t n = send(s->fd, s->out.data + s->out_pos,
 				 s->out.len - s->out_pos,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			lmtp_session_compact(s);
 			return 0;
+		}
 		if (n <= 0) {
 			s->write_failed = 1;
 			return -1;
 		}
 		s->out_pos += (size_t)n;
+		s->out_moved = 1;
 	}
 	strbuf_reset(&s->out);
 	s->out_pos = 0;
 	return 1;
+}
+
+size_t lmtp_session_unsent(const struct lmtp_session *s)
+{
+	return s->out.len - s->out_pos;
 }
 
 /*
@@ -144,17 +173,106 @@ static int lmtp_session_line(struct lmtp_session *s)
 	return 1;
 }
 
-/* lmtp_session_keep - add message bytes, or note that it is too big */
+/* lmtp_session_spool_flush - write the staged bytes to the spool file */
+static void lmtp_session_spool_flush(struct lmtp_session *s)
+{
+	size_t done = 0;
+
+	while (!s->spool_failed && done < s->msg.len) {
+		ssize_t n = write(s->spool_fd, s->msg.data + done,
+				  s->msg.len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warning("connection %lu: cannot spool an oversized "
+				    "message: %s", s->id,
+				    n < 0 ? strerror(errno) : "short write");
+			s->spool_failed = 1;
+			break;
+		}
+		done += (size_t)n;
+	}
+	s->spool_len += done;
+	strbuf_reset(&s->msg);
+}
+
+/* lmtp_session_spool_open - an unlinked temporary file for a message
+   over message_size_limit; -1 when none can be made */
+static int lmtp_session_spool_open(struct lmtp_session *s)
+{
+	const char *dir = getenv("TMPDIR");
+	struct strbuf path = STRBUF_INIT;
+	int fd;
+
+	strbuf_printf(&path, "%s/ndrguardd-spool.XXXXXX",
+		      dir != NULL && *dir == '/' ? dir : "/tmp");
+	fd = mkostemp(path.data, O_CLOEXEC);
+	if (fd < 0) {
+		log_warning("connection %lu: cannot spool an oversized "
+			    "message: %s: %s", s->id, path.data,
+			    strerror(errno));
+	} else {
+		unlink(path.data);	/* it goes when it is closed */
+		s->spool_fd = fd;
+		s->spooled = 1;
+		s->spool_len = 0;
+	}
+	strbuf_free(&path);
+	return fd < 0 ? -1 : 0;
+}
+
+/*
+ * lmtp_session_keep - add message bytes: in memory up to
+ * message_size_limit, then to a spool file in LMTP_SPOOL_CHUNK writes
+ */
 static void lmtp_session_keep(struct lmtp_session *s, const char *p, size_t n)
 {
-	if (s->msg_too_big)
+	if (s->spool_failed)
 		return;
-	if (s->msg.len + n > s->cfg->set.message_size_limit) {
-		s->msg_too_big = 1;
+	if (!s->spooled && s->msg.len + n <= s->cfg->set.message_size_limit) {
+		strbuf_append(&s->msg, p, n);
+		return;
+	}
+	if (!s->spooled && lmtp_session_spool_open(s) < 0) {
+		s->spool_failed = 1;
 		strbuf_free(&s->msg);
 		return;
 	}
 	strbuf_append(&s->msg, p, n);
+	if (s->msg.len >= LMTP_SPOOL_CHUNK)
+		lmtp_session_spool_flush(s);
+}
+
+const char *lmtp_session_spool_map(struct lmtp_session *s, size_t *len_r,
+				   const char **error_r)
+{
+	void *map;
+
+	lmtp_session_spool_flush(s);
+	if (s->spool_failed) {
+		*error_r = "cannot spool the oversized message";
+		return NULL;
+	}
+	map = mmap(NULL, s->spool_len, PROT_READ, MAP_PRIVATE, s->spool_fd, 0);
+	if (map == MAP_FAILED) {
+		log_warning("connection %lu: mmap of the spooled message: %s",
+			    s->id, strerror(errno));
+		*error_r = "cannot read the spooled message";
+		return NULL;
+	}
+	*len_r = s->spool_len;
+	return map;
+}
+
+/* lmtp_session_spool_close - the spool file goes */
+static void lmtp_session_spool_close(struct lmtp_session *s)
+{
+	if (s->spooled)
+		close(s->spool_fd);
+	s->spooled = 0;
+	s->spool_len = 0;
+	s->spool_failed = 0;
 }
 
 enum lmtp_dot {
@@ -215,7 +333,7 @@ static int lmtp_session_data_chunk(struct lmtp_session *s)
 void lmtp_session_begin_data(struct lmtp_session *s)
 {
 	strbuf_reset(&s->msg);
-	s->msg_too_big = 0;
+	lmtp_session_spool_close(s);
 	s->in_data = 1;
 	s->at_line_start = 1;
 	s->pending_cr = 0;
@@ -262,7 +380,12 @@ enum lmtp_step lmtp_session_step(struct lmtp_session *s)
 			s->quit = 1;
 			break;
 		}
-		if (s->in_pos == s->in_len || !lmtp_session_line(s))
+		if (s->in_pos == s->in_len)
+			return LMTP_STEP_INPUT;
+		/* the next command waits until the client takes replies */
+		if (!s->line_open && lmtp_session_unsent(s) >= LMTP_OUT_LIMIT)
+			return LMTP_STEP_OUTPUT;
+		if (!lmtp_session_line(s))
 			return LMTP_STEP_INPUT;
 		if (s->line_too_long)
 			lmtp_session_reply(s, "500 5.5.2 Error: line too long");
@@ -323,7 +446,7 @@ void lmtp_session_reset(struct lmtp_session *s)
 	free(s->xforward_ident);
 	s->xforward_ident = NULL;
 	s->mail_done = 0;
-	s->msg_too_big = 0;
+	lmtp_session_spool_close(s);
 	if (s->msg.size > LMTP_MSG_KEEP)
 		strbuf_free(&s->msg);
 	else
@@ -354,6 +477,8 @@ void lmtp_session_run(struct lmtp_session *s)
 		}
 		if (step == LMTP_STEP_CLOSE || s->write_failed)
 			break;
+		if (step == LMTP_STEP_OUTPUT)
+			continue;	/* commands are still waiting */
 		while ((n = lmtp_session_receive(s)) == -1) {
 			pfd.events = POLLIN;
 			poll(&pfd, 1, -1);

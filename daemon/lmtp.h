@@ -23,11 +23,20 @@
 struct daemon_config;
 
 #define LMTP_INBUF_SIZE 16384
+/*
+ * Back-pressure: while more than this many bytes of replies wait for a
+ * client that does not read them, its commands are left unread (the
+ * kernel's socket buffers fill, then the client's sends block). Without
+ * it a client pipelining NOOPs and never reading grew the daemon by the
+ * size of its replies, without end.
+ */
+#define LMTP_OUT_LIMIT 16384
 
 enum lmtp_step {
 	LMTP_STEP_INPUT,	/* all input used: wait for more */
 	LMTP_STEP_MESSAGE,	/* a message is complete: deliver it */
 	LMTP_STEP_CLOSE,	/* QUIT, or the session must end */
+	LMTP_STEP_OUTPUT,	/* replies over LMTP_OUT_LIMIT: send first */
 };
 
 struct lmtp_session {
@@ -41,11 +50,14 @@ struct lmtp_session {
 	unsigned int events;	/* what epoll waits for */
 	long long deadline;	/* monotonic ms */
 	long long line_started;
+	long long out_since;	/* last progress while replies wait, or 0 */
+	int input_waiting;	/* commands read, left for back-pressure */
 
 	char in[LMTP_INBUF_SIZE];
 	size_t in_pos, in_len;
 	struct strbuf out;	/* replies not yet written (pipelining) */
 	size_t out_pos;		/* of that, written */
+	int out_moved;		/* the last lmtp_session_send() wrote some */
 	struct strbuf line;	/* the current command line, no CRLF */
 	int line_open;		/* its end has not arrived yet */
 	int line_too_long;
@@ -63,7 +75,13 @@ struct lmtp_session {
 	size_t rcpt_count, rcpt_alloc;
 	char *xforward_ident;	/* the Postfix queue id, from XFORWARD */
 	struct strbuf msg;	/* the message, LF line ends, unstuffed */
-	int msg_too_big;
+	/* a message over message_size_limit goes on to an unlinked file
+	   (s->msg then holds what is not yet written there): it is passed
+	   on unexamined, and must not be held in memory */
+	int spooled;		/* spool_fd is open */
+	int spool_fd;
+	size_t spool_len;	/* bytes written to it */
+	int spool_failed;	/* it could not be written: tempfail */
 	int store_announced;	/* store_writer_expect() not yet answered */
 };
 
@@ -81,6 +99,8 @@ void lmtp_session_greet(struct lmtp_session *s);
 ssize_t lmtp_session_receive(struct lmtp_session *s);
 enum lmtp_step lmtp_session_step(struct lmtp_session *s);
 int lmtp_session_send(struct lmtp_session *s);
+/* lmtp_session_unsent - bytes of replies not yet written */
+size_t lmtp_session_unsent(const struct lmtp_session *s);
 /* lmtp_session_timeout - say 421 4.4.2 and end the session */
 void lmtp_session_timeout(struct lmtp_session *s);
 /* lmtp_session_free - what the session holds (not s, not its socket) */
@@ -92,6 +112,12 @@ void lmtp_session_reply(struct lmtp_session *s, const char *fmt, ...)
 /* lmtp_session_begin_data - after 354: what follows is message data */
 void lmtp_session_begin_data(struct lmtp_session *s);
 void lmtp_session_reset(struct lmtp_session *s);
+/*
+ * lmtp_session_spool_map - the spooled message, mapped read-only
+ * (munmap it with its length); NULL with *error_r when it cannot be had
+ */
+const char *lmtp_session_spool_map(struct lmtp_session *s, size_t *len_r,
+				   const char **error_r);
 
 /* lmtp-commands.c */
 void lmtp_commands_dispatch(struct lmtp_session *s);

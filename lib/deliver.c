@@ -301,6 +301,10 @@ void deliver_format_log(const struct deliver_env *env,
 			      classify_verdict_name(cr->verdict));
 	strbuf_printf(out, ", action=%s",
 		      o->action == DELIVER_HOLD ? "quarantine" : "pass");
+	if (cr == NULL && req->len > env->classify_limit)
+		strbuf_printf(out, ", reason=too big to examine (%zu bytes, "
+			      "message_size_limit %zu)", req->len,
+			      env->classify_limit);
 	if (o->metered) {
 		/* the meter counts only as far as the threshold */
 		strbuf_printf(out, ", storm=%u%s/", o->window_count,

@@ -20,6 +20,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -587,40 +588,103 @@ static void mime_iconv_run(iconv_t cd, const char *in, size_t len,
  * up and may load (and iconv_close() unload) a gconv module each time.
  * Unknown charsets are remembered too. mime_iconv_run() leaves a
  * converter in its initial state.
+ *
+ * A thread's cache is on the heap, found through a pthread key whose
+ * destructor closes the converters when the thread ends: the daemon's
+ * decision threads come and go, and a cache in thread-local storage
+ * was lost with each of them (several MB per burst of ISO-2022-JP,
+ * GB18030 or UTF-7 mail). The main thread's is freed at exit by
+ * mime_iconv_cache_free().
  */
 #define MIME_ICONV_CACHE 6
 
-static _Thread_local struct {
-	char name[40];
-	iconv_t cd;
-	int used;
-} mime_iconv_cache[MIME_ICONV_CACHE];
-static _Thread_local unsigned int mime_iconv_next;
+struct mime_iconv_cache {
+	struct {
+		char name[40];
+		iconv_t cd;
+		int used;
+	} slots[MIME_ICONV_CACHE];
+	unsigned int next;
+};
+
+static pthread_key_t mime_iconv_key;
+static pthread_once_t mime_iconv_once = PTHREAD_ONCE_INIT;
+static int mime_iconv_key_ok;
+
+/* mime_iconv_cache_destroy - close a thread's converters (the key's
+   destructor) */
+static void mime_iconv_cache_destroy(void *arg)
+{
+	struct mime_iconv_cache *c = arg;
+
+	for (unsigned int i = 0; i < MIME_ICONV_CACHE; i++)
+		if (c->slots[i].used && c->slots[i].cd != (iconv_t)-1)
+			iconv_close(c->slots[i].cd);
+	free(c);
+}
+
+static void mime_iconv_key_init(void)
+{
+	mime_iconv_key_ok = pthread_key_create(&mime_iconv_key,
+					       mime_iconv_cache_destroy) == 0;
+}
+
+/* mime_iconv_cache - this thread's cache, made on first use; NULL when
+   no key could be made (then nothing is kept) */
+static struct mime_iconv_cache *mime_iconv_cache(void)
+{
+	struct mime_iconv_cache *c;
+
+	pthread_once(&mime_iconv_once, mime_iconv_key_init);
+	if (!mime_iconv_key_ok)
+		return NULL;
+	c = pthread_getspecific(mime_iconv_key);
+	if (c == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		if (pthread_setspecific(mime_iconv_key, c) != 0) {
+			free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+void mime_iconv_cache_free(void)
+{
+	struct mime_iconv_cache *c;
+
+	if (!mime_iconv_key_ok)
+		return;
+	c = pthread_getspecific(mime_iconv_key);
+	if (c != NULL) {
+		pthread_setspecific(mime_iconv_key, NULL);
+		mime_iconv_cache_destroy(c);
+	}
+}
 
 /* mime_iconv_get - a converter from name to UTF-8; *cached_r if kept */
 static iconv_t mime_iconv_get(const char *name, int *cached_r)
 {
+	struct mime_iconv_cache *c = mime_iconv_cache();
 	iconv_t cd;
 	unsigned int slot;
 
-	for (unsigned int i = 0; i < MIME_ICONV_CACHE; i++) {
-		if (mime_iconv_cache[i].used &&
-		    strcmp(mime_iconv_cache[i].name, name) == 0) {
+	for (unsigned int i = 0; c != NULL && i < MIME_ICONV_CACHE; i++) {
+		if (c->slots[i].used && strcmp(c->slots[i].name, name) == 0) {
 			*cached_r = 1;
-			return mime_iconv_cache[i].cd;
+			return c->slots[i].cd;
 		}
 	}
 	cd = iconv_open("UTF-8", name);
 	*cached_r = 0;
-	if (strlen(name) >= sizeof(mime_iconv_cache[0].name))
+	if (c == NULL || strlen(name) >= sizeof(c->slots[0].name))
 		return cd;
-	slot = mime_iconv_next++ % MIME_ICONV_CACHE;
-	if (mime_iconv_cache[slot].used &&
-	    mime_iconv_cache[slot].cd != (iconv_t)-1)
-		iconv_close(mime_iconv_cache[slot].cd);
-	strcpy(mime_iconv_cache[slot].name, name);
-	mime_iconv_cache[slot].cd = cd;
-	mime_iconv_cache[slot].used = 1;
+	slot = c->next++ % MIME_ICONV_CACHE;
+	if (c->slots[slot].used && c->slots[slot].cd != (iconv_t)-1)
+		iconv_close(c->slots[slot].cd);
+	strcpy(c->slots[slot].name, name);
+	c->slots[slot].cd = cd;
+	c->slots[slot].used = 1;
 	*cached_r = 1;
 	return cd;
 }

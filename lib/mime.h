@@ -108,6 +108,11 @@ void mime_qp_decode(const char *in, size_t len, struct strbuf *out);
  */
 int mime_charset_to_utf8(const char *charset, const char *in, size_t len,
 			 struct strbuf *out);
+/*
+ * mime_iconv_cache_free - close the calling thread's kept charset
+ * converters now (other threads' are closed when they end)
+ */
+void mime_iconv_cache_free(void);
 /* mime_header_decode - append value with RFC 2047 encoded-words decoded */
 void mime_header_decode(const char *value, struct strbuf *out);
 /*

@@ -357,6 +357,8 @@ const struct config_param config_table[] = {
 	  OFF(lmtp_command_timeout), 1, 3600, NULL, CONFIG_LIVE },
 	{ "lmtp_idle_timeout", CONFIG_DURATION, "5m",
 	  OFF(lmtp_idle_timeout), 1, 86400, NULL, CONFIG_LIVE },
+	{ "lmtp_thread_idle_timeout", CONFIG_DURATION, "60s",
+	  OFF(lmtp_thread_idle_timeout), 1, 3600, NULL, CONFIG_LIVE },
 	{ "secret_file", CONFIG_STRING, LOCALSTATEDIR "/lib/ndrguard/secret",
 	  OFF(secret_file), 0, 0, settings_check_path, CONFIG_RESTART },
 	{ "release_mode", CONFIG_STRING, "direct", OFF(release_mode),

@@ -39,6 +39,7 @@ struct settings {
 	unsigned int lmtp_line_length_limit;	/* bytes, command lines */
 	unsigned int lmtp_command_timeout;	/* seconds */
 	unsigned int lmtp_idle_timeout;		/* seconds */
+	unsigned int lmtp_thread_idle_timeout;	/* seconds a spare thread waits */
 	/* release page */
 	char *secret_file;
 	char *release_mode;		/* "direct" or "request" */

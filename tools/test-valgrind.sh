@@ -7,7 +7,8 @@
 #
 # DESCRIPTION
 #	Runs tests/test-lmtp.sh, tests/integration/test-lmtp-postfix.sh,
-#	tests/test-web.sh, tests/test-bad-input.sh and tests/test-privilege.sh
+#	tests/test-web.sh, tests/test-lmtp-iconv-soak.sh, tests/test-bad-input.sh
+#	and tests/test-privilege.sh
 #	(or the TESTs named) with NDRGUARDD, NDRGUARD and NDRGUARD_WEB
 #	pointing at small wrappers that exec the built programs (and the
 #	ndrguard-digest that `ndrguard digest` runs) under
@@ -42,6 +43,7 @@ for p in daemon/ndrguardd cli/ndrguard cli/ndrguard-digest web/ndrguard-web; do
 		echo "valgrind: 0 passed, 1 failed, 0 skipped"; exit 1; }
 done
 [ $# -gt 0 ] || set -- tests/test-lmtp.sh tests/integration/test-lmtp-postfix.sh tests/test-web.sh \
+	tests/test-lmtp-iconv-soak.sh \
 	tests/test-bad-input.sh tests/test-privilege.sh
 
 work=$(mktemp -d /tmp/ndrguard-vg.XXXXXX) || exit 1

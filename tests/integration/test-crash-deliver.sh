@@ -10,12 +10,21 @@
 #	    on (re-injected, delivered to bob's Maildir);
 #	  - ordinary mail to bob, which never runs ndrguard.
 #	Meanwhile a loop picks a random running `ndrguard deliver` of this
-#	instance every few milliseconds and kills it with SIGKILL, until
-#	KILLS processes were killed: some before they read the message, some
-#	in the middle of the SQLite commit, some after it.  pipe(8) reports
-#	"Command died with signal 9" and Postfix defers the message; the
-#	instance retries within seconds (queue_run_delay 2s, backoff 2s-4s,
-#	written by tools/postfix-instance.sh).  Once the queue is empty:
+#	instance every few milliseconds and kills it with SIGKILL: some
+#	before they read the message, some in the middle of the SQLite
+#	commit, some after it.  pipe(8) reports "Command died with signal 9"
+#	and Postfix defers the message; the instance retries within seconds
+#	(queue_run_delay 2s, backoff 2s-4s, written by
+#	tools/postfix-instance.sh).  A kill has landed when pipe(8) logged
+#	that deferral (a kill may also hit an agent that had already
+#	finished its work).  How many land depends on how fast the machine
+#	runs agents and the killer, so the loop does not stop at a count of
+#	attempts: it keeps killing as agents appear until WANT_KILLS kills
+#	have landed, or the flood is delivered and the queue is empty (each
+#	landed kill puts a message back in the queue, so the loop goes on
+#	while there is something to kill).  It requires MIN_KILLS landed
+#	kills, few enough that a loaded machine reaches them, and says how
+#	many landed.
 #	  - the maillog shows a deferral for a signal 9, nothing bounced;
 #	  - every message is in the quarantine or a Maildir, none lost,
 #	    none held twice, each held row byte for byte the message sent
@@ -40,7 +49,11 @@
 
 SCALE=${NDRGUARD_TEST_SCALE:-100}
 N=$(( 3000 * SCALE / 100 ))
-WANT_KILLS=48
+WANT_KILLS=48	# landed kills the loop aims for
+MIN_KILLS=5	# landed kills required: each deferral is one message killed
+		# at some stage and retried; five cover kills before, in
+		# and after the commit often enough, and every stage is
+		# checked by the accounting below whatever the number
 THRESHOLD=250
 NBOB=$(( N * 5 / 100 ))		# NDRs to bob, passed on
 NNOTICE=$(( N * 2 / 100 ))	# null-sender notices to bob, passed on
@@ -73,36 +86,45 @@ kill_one()
 	kill -KILL "$_pid" 2>/dev/null
 }
 
+# landed - kills pipe(8) has reported so far ("Command died with signal 9")
+landed()
+{
+	grep -cE "postfix/pipe\[[0-9]+\]: .*relay=ndrguard, .*status=deferred \(Command died with signal 9" "$D/maillog"
+}
+
 t0=$(date +%s)
 python3 "$top_srcdir/tests/integration/flood.py" "127.0.0.1:$PORT" 4 "$D/flood.list" > "$D/flood.out" 2>&1 &
 FLOOD_PID=$!
 KILLS=0
 deadline=$(( t0 + 150 ))
-while [ $KILLS -lt $WANT_KILLS ] && [ "$(date +%s)" -le $deadline ]; do
+n=0
+while [ "$(date +%s)" -le $deadline ]; do
 	kill_one && KILLS=$(( KILLS + 1 ))
 	# a random pause, so that kills land at every stage of an agent's
-	# run; short, since an agent lives only some milliseconds and the
-	# kills must happen while the flood lasts
+	# run; short, since an agent lives only some milliseconds
 	sleep "0.00$(( RANDOM % 10 ))"
+	# the maillog is read every 20th round: it grows to thousands of lines
+	n=$(( n + 1 ))
+	[ $(( n % 20 )) -eq 0 ] || continue
+	[ "$(landed)" -ge $WANT_KILLS ] && break
 	if ! kill -0 $FLOOD_PID 2>/dev/null && [ "$(pf_queue_files)" -eq 0 ]; then
 		break
 	fi
 done
-pf_log "$KILLS ndrguard deliver processes killed with SIGKILL in $(( $(date +%s) - t0 ))s"
+pf_log "$KILLS ndrguard deliver processes killed with SIGKILL in $(( $(date +%s) - t0 ))s, $(landed) landed so far"
 wait $FLOOD_PID || pf_fail "the flood was not accepted: $(cat "$D/flood.out")"
 pf_log "submitted: $(cat "$D/flood.out")"
-[ $KILLS -ge $(( (WANT_KILLS * SCALE / 100 + 1) / 2 )) ] && [ $KILLS -gt 0 ] ||
-	pf_fail "only $KILLS agents could be killed while the flood was delivered, expected $WANT_KILLS"
 postqueue -c "$D/etc" -f >/dev/null 2>&1
 pf_wait_idle 240
 pf_log "queue empty $(( $(date +%s) - t0 ))s after the flood began"
 
 bounced=$(grep -c 'status=bounced' "$D/maillog")
 [ "$bounced" -eq 0 ] || pf_fail "$bounced deliveries bounced: $(grep 'status=bounced' "$D/maillog" | head -3)"
-signalled=$(grep -cE "postfix/pipe\[[0-9]+\]: .*relay=ndrguard, .*status=deferred \(Command died with signal 9" "$D/maillog")
-[ "$signalled" -gt 0 ] || pf_fail "no deferral for signal 9 in the maillog after $KILLS kills"
+signalled=$(landed)
 [ "$signalled" -le $KILLS ] || pf_fail "$signalled deferrals for signal 9, but only $KILLS kills"
-pf_log "$signalled of the $KILLS kills deferred by pipe(8) (the others hit an agent already done); e.g.:"
+[ "$signalled" -ge $MIN_KILLS ] ||
+	pf_fail "only $signalled of $KILLS kills landed (pipe(8) deferred the message) before the flood was delivered, at least $MIN_KILLS needed"
+pf_log "$signalled of the $KILLS kills landed (pipe(8) deferred the message; the others hit an agent already done), aiming for $WANT_KILLS, $MIN_KILLS required: every landed kill is a message whose agent died at some stage, and the accounting below must find each message once; e.g.:"
 grep -m1 -E "status=deferred \(Command died with signal 9" "$D/maillog" | sed 's/^/  /'
 # any other deferral (a lock waited for too long on a loaded machine) is
 # no loss, the retry settles it: reported, not failed
