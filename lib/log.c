@@ -29,7 +29,8 @@
 #define LOG_RETRY_SECS 10
 
 static int log_stderr;
-static const char *log_ident = "ndrguard";
+/* a copy: the settings that named it may be freed by a reload */
+static char log_ident[64] = "ndrguard";
 static int log_facility = LOG_MAIL;
 static const char *log_path = _PATH_LOG;
 static pid_t log_pid;
@@ -126,7 +127,8 @@ static int log_connect(void)
 void log_init(const char *ident, const char *facility, int also_stderr)
 {
 	pthread_once(&log_once, log_register_fork);
-	log_ident = ident;
+	if (ident != NULL)
+		snprintf(log_ident, sizeof(log_ident), "%s", ident);
 	log_stderr = also_stderr;
 	log_facility = log_facility_code(facility);
 	log_pid = getpid();

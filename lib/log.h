@@ -10,8 +10,9 @@
 #ifndef NDRGUARD_LOG_H
 #define NDRGUARD_LOG_H
 
-/* log_init - ident and facility name ("mail", "local0", ...); when
-   also_stderr is set, every line is written to stderr too */
+/* log_init - ident (copied, at most 63 bytes) and facility name ("mail",
+   "local0", ...); when also_stderr is set, every line is written to
+   stderr too */
 void log_init(const char *ident, const char *facility, int also_stderr);
 /* log_init_at - the same, to the syslog socket at path (the tests) */
 void log_init_at(const char *ident, const char *facility, int also_stderr,

@@ -168,10 +168,18 @@ size=${got#* }
 	fail "mailbox page: $got, want 200 and under 200 kB, subjects cut"
 sleep 0.5
 IDLE=$(awk '/^VmRSS:/ { print $2 }' "/proc/$WEBPID/status")
+# Under AddressSanitizer freed memory stays in its quarantine (256 MB),
+# so the size says nothing of what ndrguard keeps: not checked there.
+MEASURE=yes
+grep -q 'libasan' "/proc/$WEBPID/maps" && MEASURE=no
 $CLIENTS noread 127.0.0.1 "$PORT" 127.0.1.1-8 8 "$MBOX" "$WEBPID" 127.0.2.1 > "$T/seen"
 rss=$(val rss_kb)
-[ $((rss - IDLE)) -lt 32768 ] && ok "64 clients not reading: RSS $((IDLE / 1024)) MB idle, at most $((rss / 1024)) MB" ||
-	fail "64 clients not reading: RSS $((IDLE / 1024)) MB idle, $((rss / 1024)) MB with them, want under 32 MB more"
+if [ $MEASURE = no ]; then
+	ok "64 clients not reading: size not checked under AddressSanitizer ($((rss / 1024)) MB)"
+else
+	[ $((rss - IDLE)) -lt 32768 ] && ok "64 clients not reading: RSS $((IDLE / 1024)) MB idle, at most $((rss / 1024)) MB" ||
+		fail "64 clients not reading: RSS $((IDLE / 1024)) MB idle, $((rss / 1024)) MB with them, want under 32 MB more"
+fi
 read -r hst hbytes <<< "$(val honest)"
 [ "$hst" = 200 ] && [ "$hbytes" -gt "$size" ] && [ "$hbytes" -lt $((size + 1000)) ] &&
 	ok "a client of another network got the page meanwhile" || fail "honest client: $(val honest)"
