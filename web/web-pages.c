@@ -71,16 +71,16 @@ static void web_mailbox_lang(struct web_request *req, struct store *st,
 			     const char *mailbox, struct store_pref *pref_r)
 {
 	struct store_pref pref;
+	const struct web_lang *lang;
 	const char *err;
-	int lang;
 
 	if (st->v->pref_get(st, mailbox, &pref, &err) < 0)
 		return;
 	if (pref_r != NULL)
 		*pref_r = pref;
-	lang = web_lang_parse(pref.lang);
-	if (lang >= 0) {
-		req->lang = (enum web_lang)lang;
+	lang = web_lang_find(req->server->langs, pref.lang);
+	if (lang != NULL) {
+		req->lang = lang;
 		req->lang_fixed = 1;
 	}
 }
@@ -533,11 +533,11 @@ void web_page_item(struct web_request *req, const char *id_text)
 	web_row(req, T(W_KIND), web_kind_text(req, rec->kind));
 	web_row(req, T(W_REPORTING), rec->reporting_mta);
 	web_row(req, T(W_STATUS), rec->status);
-	if (rec->reason != NULL && web_reason_text(req, rec->reason)) {
+	if (rec->reason != NULL && web_lang_reason(req->lang, rec->reason)) {
 		struct strbuf reason = STRBUF_INIT;
 
 		strbuf_printf(&reason, "%s (%s)",
-			      web_reason_text(req, rec->reason), rec->reason);
+			      web_lang_reason(req->lang, rec->reason), rec->reason);
 		web_row(req, T(W_REASON), strbuf_cstr(&reason));
 		strbuf_free(&reason);
 	} else {
@@ -815,7 +815,7 @@ void web_page_mailbox(struct web_request *req)
 			web_put(req, " \xc2\xb7 ");
 			web_text(req, web_kind_text(req, r->kind));
 			if (r->reason) {
-				const char *why = web_reason_text(req,
+				const char *why = web_lang_reason(req->lang,
 								  r->reason);
 				web_put(req, " (");
 				web_text(req, why ? why : r->reason);
@@ -935,15 +935,14 @@ void web_page_settings(struct web_request *req, int unsubscribe)
 			    strcmp(digest, "storms") != 0 &&
 			    strcmp(digest, "never") != 0) ||
 			    (lang != NULL && *lang != '\0' &&
-			     web_lang_parse(lang) < 0)) {
+			     web_lang_find(req->server->langs, lang) == NULL)) {
 				req->status = MHD_HTTP_BAD_REQUEST;
 				return;
 			}
 			snprintf(pref.digest, sizeof(pref.digest), "%s", digest);
 			snprintf(pref.lang, sizeof(pref.lang), "%s",
-				 lang && *lang ? web_lang_code(
-					(enum web_lang)web_lang_parse(lang))
-				 : "");
+				 lang && *lang ? web_lang_code(web_lang_find(
+					req->server->langs, lang)) : "");
 			note = W_SAVED;
 		}
 		if (st->v->pref_set(st, mailbox, &pref, req->now, &err) < 0) {
@@ -954,9 +953,11 @@ void web_page_settings(struct web_request *req, int unsubscribe)
 			 pref.digest, pref.lang[0] ? pref.lang : "auto",
 			 req->client);
 		if (pref.lang[0] != '\0') {
-			req->lang = (enum web_lang)web_lang_parse(pref.lang);
+			req->lang = web_lang_find(req->server->langs,
+						  pref.lang);
 		} else if (req->lang_fixed) {
-			req->lang = web_lang_accept(web_request_header(req,
+			req->lang = web_lang_accept(req->server->langs,
+						    web_request_header(req,
 				MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
 		}
 	}
@@ -985,8 +986,11 @@ void web_page_settings(struct web_request *req, int unsubscribe)
 	web_text(req, T(W_LANG_Q));
 	web_put(req, " <select name=\"lang\">");
 	web_option(req, "", pref.lang, T(W_LANG_AUTO));
-	web_option(req, "en", pref.lang, "English");
-	web_option(req, "es", pref.lang, "Espa\xc3\xb1ol");
+	for (size_t i = 0; i < req->server->langs->count; i++) {
+		const struct web_lang *l = &req->server->langs->langs[i];
+
+		web_option(req, l->code, pref.lang, web_text_get(l, W_LANG_NAME));
+	}
 	web_put(req, "</select></label></div><button type=\"submit\">");
 	web_text(req, T(W_SAVE));
 	web_put(req, "</button></form>\n");

@@ -22,7 +22,7 @@
 #define NDRGUARD_WEB_PRIVATE_H
 
 #include "strbuf.h"
-#include "web-i18n.h"
+#include "web-lang.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -94,9 +94,8 @@ struct web_server {
 	unsigned int quarantine_days;
 	unsigned int request_size_limit;
 	char csp[256];
-	/* "reason = text" per language, from digest_templates/LANG/reasons */
-	struct web_field *reasons[WEB_LANG_COUNT];
-	size_t reason_count[WEB_LANG_COUNT];
+	/* the languages under digest_templates (web-lang.h) */
+	struct web_langs *langs;
 	/* the fields from the settings above: a request reads them, a
 	   reload (web_server_reload()) replaces them */
 	pthread_rwlock_t settings_lock;
@@ -156,7 +155,7 @@ struct web_request {
 	const char *path;
 	int is_post;
 	long long now;
-	enum web_lang lang;
+	const struct web_lang *lang;	/* set under the settings lock */
 	int lang_fixed;		/* set from the mailbox's preference */
 	int metrics_only;	/* came in on metrics_listen */
 	char client[64];	/* the client's address, for the audit log */
@@ -220,10 +219,6 @@ int web_csrf_check(struct web_request *req, const char *scope,
  */
 int web_login_auth(struct web_request *req);
 
-/* web-lang.c */
-/* web_reason_text - the user's words for a reason name, or NULL */
-const char *web_reason_text(const struct web_request *req,
-			    const char *reason);
 
 /* web-pages.c */
 void web_page_item(struct web_request *req, const char *id_text);

@@ -374,7 +374,7 @@ static struct web_request *web_server_request_new(struct web_server *server,
 {
 	struct web_request *req = xcalloc(1, sizeof(*req));
 	struct web_header_size hs = { 0, 0 };
-	const char *accept, *clen;
+	const char *clen;
 	int over;
 
 	req->server = server;
@@ -393,8 +393,6 @@ static struct web_request *web_server_request_new(struct web_server *server,
 	req->is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 	strbuf_init(&req->body);
 	strbuf_init(&req->out);
-	accept = web_request_header(req, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
-	req->lang = web_lang_accept(accept);
 	over = web_client_address(req) < 0;
 
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, web_count_header, &hs);
@@ -588,6 +586,8 @@ static enum MHD_Result web_answer(struct web_request *req, int route)
 	enum MHD_Result ret;
 
 	pthread_rwlock_rdlock(&server->settings_lock);
+	req->lang = web_lang_accept(server->langs, web_request_header(req,
+					MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
 	if (route && req->status == 0)
 		web_route(req);
 	ret = web_respond(req);
@@ -702,69 +702,13 @@ static void web_server_free(struct web_server *server)
 	web_buckets_destroy(&server->login_net);
 	web_buckets_destroy(&server->login_user);
 	pthread_mutex_destroy(&server->login_lock);
-	for (int lang = 0; lang < WEB_LANG_COUNT; lang++) {
-		for (size_t i = 0; i < server->reason_count[lang]; i++) {
-			free(server->reasons[lang][i].name);
-			free(server->reasons[lang][i].value);
-		}
-		free(server->reasons[lang]);
-	}
+	web_langs_free(&server->langs);
 	pthread_mutex_destroy(&server->release_lock);
 	pthread_mutex_destroy(&server->threads_lock);
 	pthread_mutex_destroy(&server->conns_lock);
 	pthread_cond_destroy(&server->sweep_cond);
 	pthread_rwlock_destroy(&server->settings_lock);
 	free(server);
-}
-
-/*
- * web_reasons_load - the digest's "reasons" file of each language (name =
- * text lines, # comments), so the page words a reason as the digest does;
- * a missing file leaves the reason names as they are
- */
-static void web_reasons_load(struct web_server *server, const char *dir)
-{
-	for (int lang = 0; dir != NULL && lang < WEB_LANG_COUNT; lang++) {
-		char path[1024], line[512];
-		FILE *fp;
-
-		snprintf(path, sizeof(path), "%s/%s/reasons", dir,
-			 web_lang_code((enum web_lang)lang));
-		if ((fp = fopen(path, "r")) == NULL)
-			continue;
-		while (fgets(line, sizeof(line), fp) != NULL) {
-			char *eq = strchr(line, '='), *name = line, *text, *end;
-			struct web_field *f;
-
-			if (line[0] == '#' || eq == NULL)
-				continue;
-			*eq = '\0';
-			text = eq + 1;
-			name[strcspn(name, " \t")] = '\0';
-			text += strspn(text, " \t");
-			end = text + strcspn(text, "\r\n");
-			*end = '\0';
-			if (*name == '\0' || *text == '\0')
-				continue;
-			server->reasons[lang] = xrealloc(server->reasons[lang],
-				(server->reason_count[lang] + 1) * sizeof(*f));
-			f = &server->reasons[lang][server->reason_count[lang]++];
-			f->name = xstrdup(name);
-			f->value = xstrdup(text);
-		}
-		fclose(fp);
-	}
-}
-
-const char *web_reason_text(const struct web_request *req,
-			    const char *reason)
-{
-	const struct web_server *server = req->server;
-
-	for (size_t i = 0; reason && i < server->reason_count[req->lang]; i++)
-		if (strcmp(server->reasons[req->lang][i].name, reason) == 0)
-			return server->reasons[req->lang][i].value;
-	return NULL;
 }
 
 /* web_listen - bind http_listen; the descriptor, or -1 with *error_r */
@@ -827,7 +771,6 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 	server->quarantine_days = set->quarantine_days;
 	server->request_size_limit = set->http_request_size_limit;
 	web_csp_hash(server->csp, sizeof(server->csp));
-	web_reasons_load(server, set->digest_templates);
 	pthread_mutex_init(&server->release_lock, NULL);
 	pthread_mutex_init(&server->threads_lock, NULL);
 	pthread_mutex_init(&server->login_lock, NULL);
@@ -837,7 +780,9 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 					       WEB_LOGIN_NET_BURST);
 	server->login_user = web_buckets_create(WEB_LOGIN_USER_PER_MINUTE,
 						WEB_LOGIN_USER_BURST);
-	if (web_admission_create(set, &server->admission, error_r) < 0) {
+	if (web_langs_load(set->digest_templates, &server->langs,
+			   error_r) < 0 ||
+	    web_admission_create(set, &server->admission, error_r) < 0) {
 		web_server_free(server);
 		return -1;
 	}
@@ -909,30 +854,19 @@ static void web_replace(char **field, const char *value)
 	*field = web_dup(value);
 }
 
-/* web_reasons_swap - exchange the reason texts of a and b */
-static void web_reasons_swap(struct web_server *a, struct web_server *b)
-{
-	for (int lang = 0; lang < WEB_LANG_COUNT; lang++) {
-		struct web_field *f = a->reasons[lang];
-		size_t n = a->reason_count[lang];
-
-		a->reasons[lang] = b->reasons[lang];
-		a->reason_count[lang] = b->reason_count[lang];
-		b->reasons[lang] = f;
-		b->reason_count[lang] = n;
-	}
-}
-
 void web_server_reload(struct web_server *server, const struct settings *set)
 {
-	struct web_server *old = xcalloc(1, sizeof(*old));
+	struct web_langs *langs = NULL;
+	const char *err;
 	char *base = xstrdup(set->base_url ? set->base_url : "");
 	size_t len = strlen(base);
 
 	while (len > 0 && base[len - 1] == '/')
 		base[--len] = '\0';
-	/* read the reason files before taking the lock */
-	web_reasons_load(old, set->digest_templates);
+	/* read the catalogs before taking the lock; a broken one leaves
+	   the page speaking as before */
+	if (web_langs_load(set->digest_templates, &langs, &err) < 0)
+		log_warning("reload: the page keeps its languages: %s", err);
 	pthread_rwlock_wrlock(&server->settings_lock);
 	free(server->base_url);
 	server->base_url = base;
@@ -947,16 +881,14 @@ void web_server_reload(struct web_server *server, const struct settings *set)
 	server->request_mode = set->release_mode != NULL &&
 		strcmp(set->release_mode, "request") == 0;
 	server->quarantine_days = set->quarantine_days;
-	web_reasons_swap(server, old);
-	pthread_rwlock_unlock(&server->settings_lock);
-	for (int lang = 0; lang < WEB_LANG_COUNT; lang++) {
-		for (size_t i = 0; i < old->reason_count[lang]; i++) {
-			free(old->reasons[lang][i].name);
-			free(old->reasons[lang][i].value);
-		}
-		free(old->reasons[lang]);
+	if (langs != NULL) {
+		struct web_langs *was = server->langs;
+
+		server->langs = langs;
+		langs = was;
 	}
-	free(old);
+	pthread_rwlock_unlock(&server->settings_lock);
+	web_langs_free(&langs);
 }
 
 unsigned int web_server_port(const struct web_server *server)
