@@ -238,7 +238,7 @@ static long settings_base64_len(const char *s, size_t len)
 }
 
 /*
- * settings_check_password_hash - what web_password_check() can match:
+ * settings_check_password_hash - what web_login_verify() can match:
  * pbkdf2-sha256$ITERATIONS$SALT$HASH with an iteration count the admin
  * page accepts, a salt of 1 to 64 bytes and a 32-byte hash
  */

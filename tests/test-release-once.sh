@@ -53,6 +53,7 @@ storm_threshold = 1
 busy_timeout = 1s
 secret_file = $T/secret
 http_listen = inet:127.0.0.1:0
+digest_templates = $top_srcdir/templates
 metrics_listen = inet:127.0.0.1:$METRICS
 base_url = $BASE_URL
 http_rate_limit = 0

@@ -34,6 +34,7 @@ reinject = smtp:127.0.0.1:$HOP
 storm_threshold = 1
 secret_file = $T/secret
 http_listen = inet:127.0.0.1:0
+digest_templates = $top_srcdir/templates
 base_url = $BASE_URL
 http_rate_limit = 0
 release_mode = request

@@ -92,7 +92,7 @@ static int web_main_hash_password(void)
 		fprintf(stderr, "ndrguard-web: empty password\n");
 		return EX_USAGE;
 	}
-	hash = web_password_hash(line);
+	hash = web_login_hash(line);
 	memset(line, 0, sizeof(line));
 	if (hash == NULL) {
 		fprintf(stderr, "ndrguard-web: no randomness for a salt\n");

@@ -12,6 +12,7 @@
 #include "web-private.h"
 #include "json.h"
 
+#include <microhttpd.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
@@ -197,4 +198,54 @@ void web_html_date(struct strbuf *out, long long when)
 	    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm) == 0)
 		snprintf(buf, sizeof(buf), "%lld", when);
 	strbuf_puts(out, buf);
+}
+
+/* web_html_error - a plain page for status that reveals nothing */
+void web_html_error(struct web_request *req, unsigned int status)
+{
+	enum web_text title, text;
+
+	switch (status) {
+	case MHD_HTTP_FORBIDDEN:
+		title = W_FORBIDDEN_TITLE;
+		text = W_FORBIDDEN_TEXT;
+		break;
+	case MHD_HTTP_NOT_FOUND:
+		title = W_NOTFOUND_TITLE;
+		text = W_NOTFOUND_TEXT;
+		break;
+	case MHD_HTTP_METHOD_NOT_ALLOWED:
+		title = W_ERROR_TITLE;
+		text = W_METHOD;
+		break;
+	case MHD_HTTP_UNAUTHORIZED:
+		title = W_ERROR_TITLE;
+		text = W_UNAUTHORIZED;
+		break;
+	case MHD_HTTP_CONTENT_TOO_LARGE:
+	case MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE:
+	case MHD_HTTP_URI_TOO_LONG:
+		title = W_ERROR_TITLE;
+		text = W_TOO_LARGE;
+		break;
+	case MHD_HTTP_TOO_MANY_REQUESTS:
+		title = W_ERROR_TITLE;
+		text = W_TOO_MANY;
+		break;
+	case MHD_HTTP_BAD_REQUEST:
+	case MHD_HTTP_UNSUPPORTED_MEDIA_TYPE:
+		title = W_ERROR_TITLE;
+		text = W_BAD_REQUEST;
+		break;
+	default:
+		title = W_ERROR_TITLE;
+		text = W_ERROR_TEXT;
+		break;
+	}
+	strbuf_reset(&req->out);
+	web_html_begin(req, T(title));
+	web_put(req, "<p>");
+	web_text(req, T(text));
+	web_put(req, "</p>\n");
+	web_html_end(req);
 }

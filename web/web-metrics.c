@@ -215,10 +215,10 @@ void web_page_metrics(struct web_request *req)
 		   req->server->admin_password_hash == NULL) {
 		req->status = MHD_HTTP_NOT_FOUND;
 		return;
-	} else if (!web_admin_auth(req)) {
+	} else if (!web_login_auth(req)) {
 		return;
 	}
-	if ((st = web_store(req, &err)) == NULL ||
+	if ((st = web_thread_store(req, &err)) == NULL ||
 	    web_metrics_text(st, &req->out, &err) < 0) {
 		log_warning("http: metrics: %s", err);
 		strbuf_reset(&req->out);

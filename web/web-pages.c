@@ -39,60 +39,12 @@
 #define WEB_PAGE_SIZE 25
 #define WEB_REPORT_MAX 6000
 #define WEB_LEGIT_MAX 500
-#define WEB_CSRF_LIFETIME (4 * 3600)
-
-#define T(id) web_text_get(req->lang, (id))
-
-char *web_csrf_make(const struct web_request *req, const char *scope,
-		    const char *subject)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char *token;
-
-	strbuf_printf(&sb, "%s:%s", scope, subject);
-	token = token_make(req->server->key, "csrf", strbuf_cstr(&sb),
-			   req->now + WEB_CSRF_LIFETIME);
-	strbuf_free(&sb);
-	return token;
-}
-
-/* web_csrf_check - 0 when the form carries a good field from our origin;
-   else a 403 page is prepared and -1 returned */
-int web_csrf_check(struct web_request *req, const char *scope,
-		   const char *subject)
-{
-	const char *field = web_field(req, "csrf");
-	struct strbuf sb = STRBUF_INIT;
-	const char *err = "no anti-forgery field";
-	int ret = -1;
-
-	strbuf_printf(&sb, "%s:%s", scope, subject);
-	if (!web_same_origin(req))
-		err = "cross-site request";
-	else if (field != NULL &&
-		 token_verify(req->server->key, field, "csrf",
-			      strbuf_cstr(&sb), req->now, &err) == 0)
-		ret = 0;
-	strbuf_free(&sb);
-	if (ret < 0) {
-		log_info("http: POST %s from %s refused: %s", req->log_path,
-			 req->client, err);
-		req->status = MHD_HTTP_FORBIDDEN;
-		strbuf_reset(&req->out);
-		web_html_begin(req, T(W_FORBIDDEN_TITLE));
-		web_put(req, "<p class=\"note err\">");
-		web_text(req, T(W_FORGED));
-		web_put(req, "</p>");
-		web_html_end(req);
-	}
-	return ret;
-}
 
 /* web_token_ok - check the link's token; a 403 (set later) when bad */
 static int web_token_ok(struct web_request *req, const char *action,
 			const char *subject)
 {
-	const char *token = web_arg(req, "t");
+	const char *token = web_request_arg(req, "t");
 	const char *err = "no token";
 
 	if (subject != NULL && token != NULL &&
@@ -119,16 +71,16 @@ static void web_mailbox_lang(struct web_request *req, struct store *st,
 			     const char *mailbox, struct store_pref *pref_r)
 {
 	struct store_pref pref;
+	const struct web_lang *lang;
 	const char *err;
-	int lang;
 
 	if (st->v->pref_get(st, mailbox, &pref, &err) < 0)
 		return;
 	if (pref_r != NULL)
 		*pref_r = pref;
-	lang = web_lang_parse(pref.lang);
-	if (lang >= 0) {
-		req->lang = (enum web_lang)lang;
+	lang = web_lang_find(req->server->langs, pref.lang);
+	if (lang != NULL) {
+		req->lang = lang;
 		req->lang_fixed = 1;
 	}
 }
@@ -250,17 +202,6 @@ static char *web_dup(const char *s)
 	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
 }
 
-void web_item_extra_clear(struct web_item_extra *x)
-{
-	free(x->diagnostic);
-	free(x->to);
-	free(x->date);
-	free(x->subject);
-	free(x->from);
-	free(x->report_html);
-	memset(x, 0, sizeof(*x));
-}
-
 /* web_item_extra_fill - what the page shows from the message's bytes:
    the classifier's reading and the report's text, escaped */
 static void web_item_extra_fill(struct web_item_extra *x,
@@ -311,7 +252,7 @@ static const struct web_item_extra *web_item_extra(struct web_thread *th,
 
 	if (x->id == rec->id && x->size == rec->size)
 		return x;
-	web_item_extra_clear(x);
+	web_thread_extra_clear(x);
 	if (th->store->v->item_get(th->store, rec->id, 1, &full, error_r) < 0)
 		return NULL;
 	if (full != NULL)
@@ -376,13 +317,13 @@ static enum web_text web_release_now(struct web_request *req,
 	return W_NOT_HELD;
 }
 
-/* web_request_one - record the owner's request for rec; a new one goes
+/* web_item_request_one - record the owner's request for rec; a new one goes
    into batch, for one mail to release_notify after the whole POST */
-static enum web_text web_request_one(struct web_request *req,
+static enum web_text web_item_request_one(struct web_request *req,
 				     struct store *st,
 				     const struct store_record *rec,
 				     const char *actor,
-				     struct web_request_batch *batch)
+				     struct web_notice_batch *batch)
 {
 	const char *err;
 	int created = 0;
@@ -396,7 +337,7 @@ static enum web_text web_request_one(struct web_request *req,
 	if (!created)
 		return W_REQ_PENDING;
 	log_info("id=%lld: release requested by %s", rec->id, actor);
-	web_request_batch_add(batch, rec->id, rec->recipient,
+	web_notice_add(batch, rec->id, rec->recipient,
 			      rec->orig_subject);
 	return W_REQUESTED;
 }
@@ -406,7 +347,7 @@ static enum web_text web_request_one(struct web_request *req,
 static enum web_text web_release_one(struct web_request *req,
 				     struct store *st, long long id,
 				     const char *mailbox,
-				     struct web_request_batch *batch,
+				     struct web_notice_batch *batch,
 				     char *doubt_id, size_t doubt_size)
 {
 	struct store_record *rec = NULL;
@@ -428,7 +369,7 @@ static enum web_text web_release_one(struct web_request *req,
 	state = rec->state ? rec->state : "";
 	if (req->server->request_mode)
 		result = strcmp(state, "held") == 0
-			? web_request_one(req, st, rec, actor, batch)
+			? web_item_request_one(req, st, rec, actor, batch)
 			: strcmp(state, "released") == 0 ? W_ALREADY
 			: W_NOT_HELD;
 	else if (strcmp(state, "held") == 0
@@ -527,14 +468,14 @@ void web_page_item(struct web_request *req, const char *id_text)
 	}
 	st = th->store;
 	if (req->is_post) {
-		struct web_request_batch *batch;
+		struct web_notice_batch *batch;
 
 		if (web_csrf_check(req, "item", id_text) < 0)
 			return;
 		batch = xcalloc(1, sizeof(*batch));
 		outcome = web_release_one(req, st, id, NULL, batch, doubt_id,
 					  sizeof(doubt_id));
-		web_request_batch_notify(req, st, batch);
+		web_notice_send(req, st, batch);
 		free(batch);
 		if (outcome == W_RELEASE_FAILED)
 			req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
@@ -592,11 +533,11 @@ void web_page_item(struct web_request *req, const char *id_text)
 	web_row(req, T(W_KIND), web_kind_text(req, rec->kind));
 	web_row(req, T(W_REPORTING), rec->reporting_mta);
 	web_row(req, T(W_STATUS), rec->status);
-	if (rec->reason != NULL && web_reason_text(req, rec->reason)) {
+	if (rec->reason != NULL && web_lang_reason(req->lang, rec->reason)) {
 		struct strbuf reason = STRBUF_INIT;
 
 		strbuf_printf(&reason, "%s (%s)",
-			      web_reason_text(req, rec->reason), rec->reason);
+			      web_lang_reason(req->lang, rec->reason), rec->reason);
 		web_row(req, T(W_REASON), strbuf_cstr(&reason));
 		strbuf_free(&reason);
 	} else {
@@ -623,7 +564,7 @@ void web_page_item(struct web_request *req, const char *id_text)
 	web_put(req, "</dl></div>\n");
 
 	if (may_release) {
-		token = web_arg(req, "t");
+		token = web_request_arg(req, "t");
 		strbuf_printf(&action, "/item/%lld?t=%s", id, token);
 		csrf = web_csrf_make(req, "item", id_text);
 		web_put(req, "<form method=\"post\" action=\"");
@@ -710,9 +651,9 @@ static void web_mailbox_post(struct web_request *req, struct store *st,
 			     const char *mailbox)
 {
 	unsigned int done = 0, skipped = 0, failed = 0, doubt = 0;
-	const char *what = web_field(req, "do");
+	const char *what = web_request_field(req, "do");
 	struct web_list *list = xcalloc(1, sizeof(*list));
-	struct web_request_batch *batch;
+	struct web_notice_batch *batch;
 	struct strbuf sb = STRBUF_INIT;
 	const char *err;
 
@@ -755,7 +696,7 @@ static void web_mailbox_post(struct web_request *req, struct store *st,
 		else
 			skipped++;
 	}
-	web_request_batch_notify(req, st, batch);
+	web_notice_send(req, st, batch);
 	free(batch);
 	strbuf_printf(&sb, "%s: %u", req->server->request_mode
 		      ? T(W_COUNT_REQUESTED) : T(W_COUNT_RELEASED), done);
@@ -775,9 +716,9 @@ static void web_mailbox_post(struct web_request *req, struct store *st,
 
 void web_page_mailbox(struct web_request *req)
 {
-	const char *mailbox = web_arg(req, "m");
-	const char *token = web_arg(req, "t");
-	const char *page_arg = web_arg(req, "p");
+	const char *mailbox = web_request_arg(req, "m");
+	const char *token = web_request_arg(req, "t");
+	const char *page_arg = web_request_arg(req, "p");
 	struct store_filter f = { .state = "held" };
 	struct web_list *list;
 	struct strbuf notes = STRBUF_INIT, url = STRBUF_INIT;
@@ -796,7 +737,7 @@ void web_page_mailbox(struct web_request *req)
 			return;
 		}
 	}
-	if ((st = web_store(req, &err)) == NULL) {
+	if ((st = web_thread_store(req, &err)) == NULL) {
 		web_fail(req, "open database", err);
 		return;
 	}
@@ -874,7 +815,7 @@ void web_page_mailbox(struct web_request *req)
 			web_put(req, " \xc2\xb7 ");
 			web_text(req, web_kind_text(req, r->kind));
 			if (r->reason) {
-				const char *why = web_reason_text(req,
+				const char *why = web_lang_reason(req->lang,
 								  r->reason);
 				web_put(req, " (");
 				web_text(req, why ? why : r->reason);
@@ -955,8 +896,8 @@ static void web_option(struct web_request *req, const char *value,
 
 void web_page_settings(struct web_request *req, int unsubscribe)
 {
-	const char *mailbox = web_arg(req, "m");
-	const char *token = web_arg(req, "t");
+	const char *mailbox = web_request_arg(req, "m");
+	const char *token = web_request_arg(req, "t");
 	struct store_pref pref;
 	struct strbuf url = STRBUF_INIT;
 	enum web_text note = W_COUNT;
@@ -966,7 +907,7 @@ void web_page_settings(struct web_request *req, int unsubscribe)
 
 	if (!web_token_ok(req, "settings", mailbox))
 		return;
-	if ((st = web_store(req, &err)) == NULL) {
+	if ((st = web_thread_store(req, &err)) == NULL) {
 		web_fail(req, "open database", err);
 		return;
 	}
@@ -976,7 +917,7 @@ void web_page_settings(struct web_request *req, int unsubscribe)
 	}
 	web_mailbox_lang(req, st, mailbox, NULL);
 	if (req->is_post) {
-		const char *one_click = web_field(req, "List-Unsubscribe");
+		const char *one_click = web_request_field(req, "List-Unsubscribe");
 
 		if (unsubscribe && one_click != NULL &&
 		    strcmp(one_click, "One-Click") == 0) {
@@ -985,8 +926,8 @@ void web_page_settings(struct web_request *req, int unsubscribe)
 			snprintf(pref.digest, sizeof(pref.digest), "never");
 			note = W_UNSUBSCRIBED;
 		} else {
-			const char *digest = web_field(req, "digest");
-			const char *lang = web_field(req, "lang");
+			const char *digest = web_request_field(req, "digest");
+			const char *lang = web_request_field(req, "lang");
 
 			if (web_csrf_check(req, "settings", mailbox) < 0)
 				return;
@@ -994,15 +935,14 @@ void web_page_settings(struct web_request *req, int unsubscribe)
 			    strcmp(digest, "storms") != 0 &&
 			    strcmp(digest, "never") != 0) ||
 			    (lang != NULL && *lang != '\0' &&
-			     web_lang_parse(lang) < 0)) {
+			     web_lang_find(req->server->langs, lang) == NULL)) {
 				req->status = MHD_HTTP_BAD_REQUEST;
 				return;
 			}
 			snprintf(pref.digest, sizeof(pref.digest), "%s", digest);
 			snprintf(pref.lang, sizeof(pref.lang), "%s",
-				 lang && *lang ? web_lang_code(
-					(enum web_lang)web_lang_parse(lang))
-				 : "");
+				 lang && *lang ? web_lang_code(web_lang_find(
+					req->server->langs, lang)) : "");
 			note = W_SAVED;
 		}
 		if (st->v->pref_set(st, mailbox, &pref, req->now, &err) < 0) {
@@ -1013,9 +953,11 @@ void web_page_settings(struct web_request *req, int unsubscribe)
 			 pref.digest, pref.lang[0] ? pref.lang : "auto",
 			 req->client);
 		if (pref.lang[0] != '\0') {
-			req->lang = (enum web_lang)web_lang_parse(pref.lang);
+			req->lang = web_lang_find(req->server->langs,
+						  pref.lang);
 		} else if (req->lang_fixed) {
-			req->lang = web_lang_accept(web_header(req,
+			req->lang = web_lang_accept(req->server->langs,
+						    web_request_header(req,
 				MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
 		}
 	}
@@ -1044,8 +986,11 @@ void web_page_settings(struct web_request *req, int unsubscribe)
 	web_text(req, T(W_LANG_Q));
 	web_put(req, " <select name=\"lang\">");
 	web_option(req, "", pref.lang, T(W_LANG_AUTO));
-	web_option(req, "en", pref.lang, "English");
-	web_option(req, "es", pref.lang, "Espa\xc3\xb1ol");
+	for (size_t i = 0; i < req->server->langs->count; i++) {
+		const struct web_lang *l = &req->server->langs->langs[i];
+
+		web_option(req, l->code, pref.lang, web_text_get(l, W_LANG_NAME));
+	}
 	web_put(req, "</select></label></div><button type=\"submit\">");
 	web_text(req, T(W_SAVE));
 	web_put(req, "</button></form>\n");
@@ -1059,55 +1004,6 @@ void web_page_home(struct web_request *req)
 	web_html_begin(req, T(W_SITE));
 	web_put(req, "<p>");
 	web_text(req, T(W_HOME_TEXT));
-	web_put(req, "</p>\n");
-	web_html_end(req);
-}
-
-void web_page_error(struct web_request *req, unsigned int status)
-{
-	enum web_text title, text;
-
-	switch (status) {
-	case MHD_HTTP_FORBIDDEN:
-		title = W_FORBIDDEN_TITLE;
-		text = W_FORBIDDEN_TEXT;
-		break;
-	case MHD_HTTP_NOT_FOUND:
-		title = W_NOTFOUND_TITLE;
-		text = W_NOTFOUND_TEXT;
-		break;
-	case MHD_HTTP_METHOD_NOT_ALLOWED:
-		title = W_ERROR_TITLE;
-		text = W_METHOD;
-		break;
-	case MHD_HTTP_UNAUTHORIZED:
-		title = W_ERROR_TITLE;
-		text = W_UNAUTHORIZED;
-		break;
-	case MHD_HTTP_CONTENT_TOO_LARGE:
-	case MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE:
-	case MHD_HTTP_URI_TOO_LONG:
-		title = W_ERROR_TITLE;
-		text = W_TOO_LARGE;
-		break;
-	case MHD_HTTP_TOO_MANY_REQUESTS:
-		title = W_ERROR_TITLE;
-		text = W_TOO_MANY;
-		break;
-	case MHD_HTTP_BAD_REQUEST:
-	case MHD_HTTP_UNSUPPORTED_MEDIA_TYPE:
-		title = W_ERROR_TITLE;
-		text = W_BAD_REQUEST;
-		break;
-	default:
-		title = W_ERROR_TITLE;
-		text = W_ERROR_TEXT;
-		break;
-	}
-	strbuf_reset(&req->out);
-	web_html_begin(req, T(title));
-	web_put(req, "<p>");
-	web_text(req, T(text));
 	web_put(req, "</p>\n");
 	web_html_end(req);
 }

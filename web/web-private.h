@@ -2,16 +2,27 @@
  * web-private.h - what the release page's files share
  *
  * web-server.c owns the server, the connections and the limits; it
- * turns each complete request into a struct web_request and hands it to
- * a page (web-pages.c, web-admin.c), which fills req->out and
- * req->status. Pages build HTML with web-html.c (escaped unless the
- * caller writes markup itself) and take their words from web-i18n.c.
+ * turns each complete request into a struct web_request and routes it
+ * to a page (web-pages.c, web-admin.c, web-stats.c, web-metrics.c),
+ * which fills req->out and req->status. Dependencies run one way: the
+ * server calls the pages, the pages call the helpers below them and
+ * never the server:
+ *
+ *	web-request.c	arguments, headers, form fields, same-origin
+ *	web-thread.c	a thread's database connection and cache
+ *	web-csrf.c	the anti-forgery field of forms that act
+ *	web-login.c	the admin's sign-in
+ *	web-notice.c	the postmaster notice of release requests
+ *	web-html.c	escaping and the page frame, error pages
+ *	web-lang.c	languages: message catalogs and page templates
+ *
+ * T(id) is a page's words for a text id in the request's language.
  */
 #ifndef NDRGUARD_WEB_PRIVATE_H
 #define NDRGUARD_WEB_PRIVATE_H
 
 #include "strbuf.h"
-#include "web-i18n.h"
+#include "web-lang.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -83,9 +94,8 @@ struct web_server {
 	unsigned int quarantine_days;
 	unsigned int request_size_limit;
 	char csp[256];
-	/* "reason = text" per language, from digest_templates/LANG/reasons */
-	struct web_field *reasons[WEB_LANG_COUNT];
-	size_t reason_count[WEB_LANG_COUNT];
+	/* the languages under digest_templates (web-lang.h) */
+	struct web_langs *langs;
 	/* the fields from the settings above: a request reads them, a
 	   reload (web_server_reload()) replaces them */
 	pthread_rwlock_t settings_lock;
@@ -145,7 +155,7 @@ struct web_request {
 	const char *path;
 	int is_post;
 	long long now;
-	enum web_lang lang;
+	const struct web_lang *lang;	/* set under the settings lock */
 	int lang_fixed;		/* set from the mailbox's preference */
 	int metrics_only;	/* came in on metrics_listen */
 	char client[64];	/* the client's address, for the audit log */
@@ -165,48 +175,59 @@ struct web_request {
 	int www_authenticate;		/* 401 with a Basic challenge */
 };
 
-/* web-server.c */
-const char *web_arg(struct web_request *req, const char *name);
-const char *web_header(struct web_request *req, const char *name);
-/* web_field - the first value of a form field, or NULL */
-const char *web_field(const struct web_request *req, const char *name);
+#define T(id) web_text_get(req->lang, (id))
+
+/* web-request.c */
+/* web_request_arg - a query argument; web_request_header - a header */
+const char *web_request_arg(struct web_request *req, const char *name);
+const char *web_request_header(struct web_request *req, const char *name);
+/* web_request_field - the first value of a form field, or NULL */
+const char *web_request_field(const struct web_request *req,
+			      const char *name);
+/* web_request_same_origin - 0 unless the POST came from a page of ours */
+int web_request_same_origin(struct web_request *req);
+/* web_request_parse_form - req's fields from a urlencoded body */
+void web_request_parse_form(struct web_request *req, const char *body,
+			    size_t len);
+
+/* web-thread.c */
 /* web_thread_get - this thread's state, its database opened on first
    use; NULL with *error_r */
 struct web_thread *web_thread_get(struct web_request *req,
 				  const char **error_r);
-/* web_store - this thread's database connection; NULL with *error_r */
-struct store *web_store(struct web_request *req, const char **error_r);
-/* web_reason_text - the user's words for a reason name, or NULL */
-const char *web_reason_text(const struct web_request *req,
-			    const char *reason);
-/* web_same_origin - 0 unless the POST came from a page of ours */
-int web_same_origin(struct web_request *req);
-void web_parse_form(struct web_request *req, const char *body, size_t len);
+/* web_thread_store - this thread's database connection; NULL with
+   *error_r */
+struct store *web_thread_store(struct web_request *req, const char **error_r);
+/* web_thread_extra_clear - empty a cache slot */
+void web_thread_extra_clear(struct web_item_extra *x);
+/* web_thread_free_all - every thread's state (at stop) */
+void web_thread_free_all(struct web_server *server);
+
+/* web-csrf.c: the anti-forgery form field; web_csrf_check() prepares a
+   403 page and returns -1 when it is missing or bad */
+char *web_csrf_make(const struct web_request *req, const char *scope,
+		    const char *subject);
+int web_csrf_check(struct web_request *req, const char *scope,
+		   const char *subject);
+
+/* web-login.c */
+/*
+ * web_login_auth - 1 when the request carries admin_user's credentials
+ * (admin_user and admin_password_hash must be set); else 0 with
+ * req->status set: 401 with a challenge, 429 when the client's network
+ * or the user name failed too often, 503 when another check is running
+ */
+int web_login_auth(struct web_request *req);
+
 
 /* web-pages.c */
 void web_page_item(struct web_request *req, const char *id_text);
 void web_page_mailbox(struct web_request *req);
 void web_page_settings(struct web_request *req, int unsubscribe);
 void web_page_home(struct web_request *req);
-/* web_item_extra_clear - empty a cache slot */
-void web_item_extra_clear(struct web_item_extra *x);
-/* web_page_error - a plain page for status that reveals nothing */
-void web_page_error(struct web_request *req, unsigned int status);
-/* web_csrf_make / web_csrf_check - the anti-forgery form field */
-char *web_csrf_make(const struct web_request *req, const char *scope,
-		    const char *subject);
-int web_csrf_check(struct web_request *req, const char *scope,
-		   const char *subject);
 
 /* web-admin.c */
 void web_page_admin(struct web_request *req);
-/*
- * web_admin_auth - 1 when the request carries admin_user's credentials
- * (admin_user and admin_password_hash must be set); else 0 with
- * req->status set: 401 with a challenge, 429 when the client's network
- * or the user name failed too often, 503 when another check is running
- */
-int web_admin_auth(struct web_request *req);
 
 /* web-admission.c: clients, their networks, and what they may hold */
 int web_admission_create(const struct settings *set,
@@ -240,24 +261,24 @@ int web_buckets_use(struct web_buckets *b, const char *key, int take);
 void web_page_metrics(struct web_request *req);
 /* web-stats.c: /admin/stats, graphs as inline SVG */
 void web_page_stats(struct web_request *req);
-/* web-notify.c: the mail to release_notify about owners' requests. One
+/* web-notice.c: the mail to release_notify about owners' requests. One
    POST's new requests go into one batch and one mail; a mailbox gets at
-   most WEB_NOTIFY_PER_HOUR such mails an hour (the requests are recorded
+   most WEB_NOTICE_PER_HOUR such mails an hour (the requests are recorded
    and listed on /admin all the same) */
-#define WEB_NOTIFY_PER_HOUR 6
+#define WEB_NOTICE_PER_HOUR 6
 #define WEB_BATCH_MAX 500
-struct web_request_batch {
+struct web_notice_batch {
 	char mailbox[320];
 	unsigned int count;
 	long long ids[WEB_BATCH_MAX];
 	char *subjects[WEB_BATCH_MAX];
 };
-/* web_request_batch_add - one new request (items of one mailbox only) */
-void web_request_batch_add(struct web_request_batch *batch, long long id,
+/* web_notice_add - one new request (items of one mailbox only) */
+void web_notice_add(struct web_notice_batch *batch, long long id,
 			   const char *mailbox, const char *subject);
-/* web_request_batch_notify - the batch's one mail, then empty it */
-void web_request_batch_notify(struct web_request *req, struct store *st,
-			      struct web_request_batch *batch);
+/* web_notice_send - the batch's one mail, then empty it */
+void web_notice_send(struct web_request *req, struct store *st,
+			      struct web_notice_batch *batch);
 
 /* web-html.c */
 extern const char web_css[];
@@ -265,6 +286,8 @@ void web_html_escape(struct strbuf *out, const char *s);
 void web_html_escape_len(struct strbuf *out, const char *s, size_t len);
 void web_html_begin(struct web_request *req, const char *title);
 void web_html_end(struct web_request *req);
+/* web_html_error - a plain page for status that reveals nothing */
+void web_html_error(struct web_request *req, unsigned int status);
 /* web_put - markup as it is (never text from a message or a client) */
 void web_put(struct web_request *req, const char *markup);
 /* web_text - text, escaped */

@@ -68,9 +68,6 @@ struct web_rate {
 
 static void web_settings_lock_init(struct web_server *server);
 
-static __thread struct web_thread *web_tls_thread;
-static __thread const struct web_server *web_tls_owner;
-
 static double web_monotonic(void)
 {
 	struct timespec ts;
@@ -108,152 +105,6 @@ static int web_rate_allow(struct web_rate *rate, const char *addr)
 		slot->tokens -= 1;
 	pthread_mutex_unlock(&rate->lock);
 	return ok;
-}
-
-const char *web_arg(struct web_request *req, const char *name)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
-					   name);
-}
-
-const char *web_header(struct web_request *req, const char *name)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-const char *web_field(const struct web_request *req, const char *name)
-{
-	for (size_t i = 0; i < req->field_count; i++)
-		if (strcmp(req->fields[i].name, name) == 0)
-			return req->fields[i].value;
-	return NULL;
-}
-
-static int web_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* web_form_decode - application/x-www-form-urlencoded text to bytes */
-static char *web_form_decode(const char *s, size_t len)
-{
-	char *out = xmalloc(len + 1), *o = out;
-
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '+') {
-			*o++ = ' ';
-		} else if (s[i] == '%' && i + 2 < len &&
-			   web_hex(s[i + 1]) >= 0 && web_hex(s[i + 2]) >= 0) {
-			char c = (char)(web_hex(s[i + 1]) << 4 | web_hex(s[i + 2]));
-
-			*o++ = c == '\0' ? ' ' : c;
-			i += 2;
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
-/* web_parse_form - the fields of a urlencoded body, in order */
-void web_parse_form(struct web_request *req, const char *body, size_t len)
-{
-	const char *p = body, *end = body + len;
-
-	while (p < end) {
-		const char *amp = memchr(p, '&', (size_t)(end - p));
-		const char *stop = amp ? amp : end;
-		const char *eq = memchr(p, '=', (size_t)(stop - p));
-
-		if (stop > p && req->field_count < 1024) {
-			struct web_field *f;
-
-			req->fields = xrealloc(req->fields,
-				(req->field_count + 1) * sizeof(*req->fields));
-			f = &req->fields[req->field_count++];
-			f->name = web_form_decode(p, (size_t)((eq ? eq : stop) - p));
-			f->value = eq ? web_form_decode(eq + 1,
-						(size_t)(stop - eq - 1))
-				: xstrdup("");
-		}
-		p = stop + 1;
-	}
-}
-
-/* web_thread_get - this thread's state; the database is opened once */
-struct web_thread *web_thread_get(struct web_request *req,
-				  const char **error_r)
-{
-	struct web_server *server = req->server;
-	struct store_options opts = {
-		.busy_timeout_ms = server->busy_timeout_ms,
-		.create = 0,
-	};
-	struct web_thread *th;
-	struct store *st;
-
-	if (web_tls_thread != NULL && web_tls_owner == server)
-		return web_tls_thread;
-	if (store_open(server->database, &opts, &st, error_r) < 0)
-		return NULL;
-	th = xcalloc(1, sizeof(*th));
-	th->store = st;
-	pthread_mutex_lock(&server->threads_lock);
-	server->threads = xrealloc(server->threads, (server->thread_count + 1) *
-				   sizeof(*server->threads));
-	server->threads[server->thread_count++] = th;
-	pthread_mutex_unlock(&server->threads_lock);
-	web_tls_thread = th;
-	web_tls_owner = server;
-	return th;
-}
-
-struct store *web_store(struct web_request *req, const char **error_r)
-{
-	struct web_thread *th = web_thread_get(req, error_r);
-
-	return th != NULL ? th->store : NULL;
-}
-
-/*
- * web_same_origin - did this POST come from one of our pages? Browsers
- * say where a request comes from in Sec-Fetch-Site and Origin; Origin is
- * "null" for our own forms, as the pages are served with
- * Referrer-Policy: no-referrer. A client that sends neither (curl, a
- * mail client's one-click unsubscribe) is let through: the token and the
- * anti-forgery field are what protect the action.
- */
-int web_same_origin(struct web_request *req)
-{
-	const char *site = web_header(req, "Sec-Fetch-Site");
-	const char *origin = web_header(req, "Origin");
-	const char *host = web_header(req, "Host");
-
-	if (site != NULL && (strcasecmp(site, "cross-site") == 0 ||
-			     strcasecmp(site, "same-site") == 0))
-		return 0;
-	if (origin == NULL || strcmp(origin, "null") == 0)
-		return 1;
-	if (strcasecmp(origin, req->server->origin) == 0)
-		return 1;
-	if (host != NULL) {
-		const char *rest = NULL;
-
-		if (strncasecmp(origin, "http://", 7) == 0)
-			rest = origin + 7;
-		else if (strncasecmp(origin, "https://", 8) == 0)
-			rest = origin + 8;
-		if (rest != NULL && strcasecmp(rest, host) == 0)
-			return 1;
-	}
-	return 0;
 }
 
 /* web_address - the client's address of conn as text, or "local" */
@@ -478,7 +329,7 @@ static int web_client_address(struct web_request *req)
 	req->who.counted = 0;
 	req->who.reserved = 0;
 	if (wc->via_proxy) {
-		xff = web_header(req, "X-Forwarded-For");
+		xff = web_request_header(req, "X-Forwarded-For");
 		req->via_proxy = web_client_forwarded(server->admission, xff,
 						      &req->who) == 0;
 		pthread_mutex_lock(&server->conns_lock);
@@ -491,13 +342,13 @@ static int web_client_address(struct web_request *req)
 	return 0;
 }
 
-/* web_request_has_body - does the request announce a body to read? */
-static int web_request_has_body(struct web_request *req)
+/* web_server_has_body - does the request announce a body to read? */
+static int web_server_has_body(struct web_request *req)
 {
-	const char *clen = web_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *clen = web_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
 	return (clen != NULL && strtoull(clen, NULL, 10) > 0) ||
-		web_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+		web_request_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
 }
 
 struct web_header_size {
@@ -515,15 +366,15 @@ static enum MHD_Result web_count_header(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
-/* web_request_new - the request's state, and what its headers decide */
-static struct web_request *web_request_new(struct web_server *server,
+/* web_server_request_new - the request's state, and what its headers decide */
+static struct web_request *web_server_request_new(struct web_server *server,
 					   struct MHD_Connection *conn,
 					   const char *url, const char *method,
 					   int metrics_only)
 {
 	struct web_request *req = xcalloc(1, sizeof(*req));
 	struct web_header_size hs = { 0, 0 };
-	const char *accept, *clen;
+	const char *clen;
 	int over;
 
 	req->server = server;
@@ -542,12 +393,10 @@ static struct web_request *web_request_new(struct web_server *server,
 	req->is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 	strbuf_init(&req->body);
 	strbuf_init(&req->out);
-	accept = web_header(req, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
-	req->lang = web_lang_accept(accept);
 	over = web_client_address(req) < 0;
 
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, web_count_header, &hs);
-	clen = web_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	clen = web_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0 && !req->is_post)
 		req->status = MHD_HTTP_METHOD_NOT_ALLOWED;
@@ -562,7 +411,7 @@ static struct web_request *web_request_new(struct web_server *server,
 	return req;
 }
 
-static void web_request_free(struct web_request *req)
+static void web_server_request_free(struct web_request *req)
 {
 	web_admission_release(req->server->admission, &req->who);
 	web_admission_leave(req->server->admission, &req->who);
@@ -600,7 +449,7 @@ static void web_parse_one_click(struct web_request *req)
 		}
 	}
 	if (p != NULL && end - p >= 9 && strncmp(p, "One-Click", 9) == 0)
-		web_parse_form(req, "List-Unsubscribe=One-Click", 26);
+		web_request_parse_form(req, "List-Unsubscribe=One-Click", 26);
 }
 
 /* web_route - run the page for the request's path */
@@ -616,7 +465,7 @@ static void web_route(struct web_request *req)
 		return;
 	}
 	if (req->is_post) {
-		const char *type = web_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+		const char *type = web_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
 
 		if (type != NULL && strcmp(path, "/unsubscribe") == 0 &&
 		    strncasecmp(type, "multipart/form-data", 19) == 0) {
@@ -626,7 +475,7 @@ static void web_route(struct web_request *req)
 			req->status = MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
 			return;
 		} else {
-			web_parse_form(req, strbuf_cstr(&req->body),
+			web_request_parse_form(req, strbuf_cstr(&req->body),
 				       req->body.len);
 		}
 	}
@@ -697,7 +546,7 @@ static enum MHD_Result web_respond(struct web_request *req)
 	if (req->status == 0)
 		req->status = MHD_HTTP_OK;
 	if (req->status >= 400 && req->out.len == 0)
-		web_page_error(req, req->status);
+		web_html_error(req, req->status);
 	/* an answer stays in memory until the client has read it */
 	if (web_admission_reserve(req->server->admission, &req->who,
 				  req->out.len) < 0) {
@@ -705,7 +554,7 @@ static enum MHD_Result web_respond(struct web_request *req)
 		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		req->content_type = NULL;
 		req->www_authenticate = 0;
-		web_page_error(req, req->status);
+		web_html_error(req, req->status);
 		web_admission_reserve(req->server->admission, &req->who,
 				      req->out.len);
 	}
@@ -737,6 +586,8 @@ static enum MHD_Result web_answer(struct web_request *req, int route)
 	enum MHD_Result ret;
 
 	pthread_rwlock_rdlock(&server->settings_lock);
+	req->lang = web_lang_accept(server->langs, web_request_header(req,
+					MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
 	if (route && req->status == 0)
 		web_route(req);
 	ret = web_respond(req);
@@ -754,13 +605,13 @@ static enum MHD_Result web_access(void *cls, struct MHD_Connection *conn,
 	struct web_request *req = *con_cls;
 
 	if (req == NULL) {
-		req = web_request_new(server, conn, url, method,
+		req = web_server_request_new(server, conn, url, method,
 				      listener->metrics_only);
 		*con_cls = req;
 		/* refused on its headers: answer now, read no body */
 		if (req->status != 0) {
 			req->answered = 1;
-			if (!web_request_has_body(req))
+			if (!web_server_has_body(req))
 				web_conn_mark(server, conn, 1);
 			return web_answer(req, 0);
 		}
@@ -799,7 +650,7 @@ static void web_completed(void *cls, struct MHD_Connection *conn,
 	struct web_request *req = *con_cls;
 
 	if (req != NULL)
-		web_request_free(req);
+		web_server_request_free(req);
 	*con_cls = NULL;
 	/* on a kept-alive connection, the wait for the next request counts */
 	web_conn_mark(server, conn, 0);
@@ -837,15 +688,7 @@ static char *web_dup(const char *s)
 
 static void web_server_free(struct web_server *server)
 {
-	for (size_t i = 0; i < server->thread_count; i++) {
-		struct web_thread *th = server->threads[i];
-
-		store_close(&th->store);
-		for (size_t j = 0; j < WEB_CACHE_SLOTS; j++)
-			web_item_extra_clear(&th->cache[j]);
-		free(th);
-	}
-	free(server->threads);
+	web_thread_free_all(server);
 	free(server->database);
 	free(server->base_url);
 	free(server->origin);
@@ -859,69 +702,13 @@ static void web_server_free(struct web_server *server)
 	web_buckets_destroy(&server->login_net);
 	web_buckets_destroy(&server->login_user);
 	pthread_mutex_destroy(&server->login_lock);
-	for (int lang = 0; lang < WEB_LANG_COUNT; lang++) {
-		for (size_t i = 0; i < server->reason_count[lang]; i++) {
-			free(server->reasons[lang][i].name);
-			free(server->reasons[lang][i].value);
-		}
-		free(server->reasons[lang]);
-	}
+	web_langs_free(&server->langs);
 	pthread_mutex_destroy(&server->release_lock);
 	pthread_mutex_destroy(&server->threads_lock);
 	pthread_mutex_destroy(&server->conns_lock);
 	pthread_cond_destroy(&server->sweep_cond);
 	pthread_rwlock_destroy(&server->settings_lock);
 	free(server);
-}
-
-/*
- * web_reasons_load - the digest's "reasons" file of each language (name =
- * text lines, # comments), so the page words a reason as the digest does;
- * a missing file leaves the reason names as they are
- */
-static void web_reasons_load(struct web_server *server, const char *dir)
-{
-	for (int lang = 0; dir != NULL && lang < WEB_LANG_COUNT; lang++) {
-		char path[1024], line[512];
-		FILE *fp;
-
-		snprintf(path, sizeof(path), "%s/%s/reasons", dir,
-			 web_lang_code((enum web_lang)lang));
-		if ((fp = fopen(path, "r")) == NULL)
-			continue;
-		while (fgets(line, sizeof(line), fp) != NULL) {
-			char *eq = strchr(line, '='), *name = line, *text, *end;
-			struct web_field *f;
-
-			if (line[0] == '#' || eq == NULL)
-				continue;
-			*eq = '\0';
-			text = eq + 1;
-			name[strcspn(name, " \t")] = '\0';
-			text += strspn(text, " \t");
-			end = text + strcspn(text, "\r\n");
-			*end = '\0';
-			if (*name == '\0' || *text == '\0')
-				continue;
-			server->reasons[lang] = xrealloc(server->reasons[lang],
-				(server->reason_count[lang] + 1) * sizeof(*f));
-			f = &server->reasons[lang][server->reason_count[lang]++];
-			f->name = xstrdup(name);
-			f->value = xstrdup(text);
-		}
-		fclose(fp);
-	}
-}
-
-const char *web_reason_text(const struct web_request *req,
-			    const char *reason)
-{
-	const struct web_server *server = req->server;
-
-	for (size_t i = 0; reason && i < server->reason_count[req->lang]; i++)
-		if (strcmp(server->reasons[req->lang][i].name, reason) == 0)
-			return server->reasons[req->lang][i].value;
-	return NULL;
 }
 
 /* web_listen - bind http_listen; the descriptor, or -1 with *error_r */
@@ -984,7 +771,6 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 	server->quarantine_days = set->quarantine_days;
 	server->request_size_limit = set->http_request_size_limit;
 	web_csp_hash(server->csp, sizeof(server->csp));
-	web_reasons_load(server, set->digest_templates);
 	pthread_mutex_init(&server->release_lock, NULL);
 	pthread_mutex_init(&server->threads_lock, NULL);
 	pthread_mutex_init(&server->login_lock, NULL);
@@ -994,7 +780,9 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 					       WEB_LOGIN_NET_BURST);
 	server->login_user = web_buckets_create(WEB_LOGIN_USER_PER_MINUTE,
 						WEB_LOGIN_USER_BURST);
-	if (web_admission_create(set, &server->admission, error_r) < 0) {
+	if (web_langs_load(set->digest_templates, &server->langs,
+			   error_r) < 0 ||
+	    web_admission_create(set, &server->admission, error_r) < 0) {
 		web_server_free(server);
 		return -1;
 	}
@@ -1066,30 +854,19 @@ static void web_replace(char **field, const char *value)
 	*field = web_dup(value);
 }
 
-/* web_reasons_swap - exchange the reason texts of a and b */
-static void web_reasons_swap(struct web_server *a, struct web_server *b)
-{
-	for (int lang = 0; lang < WEB_LANG_COUNT; lang++) {
-		struct web_field *f = a->reasons[lang];
-		size_t n = a->reason_count[lang];
-
-		a->reasons[lang] = b->reasons[lang];
-		a->reason_count[lang] = b->reason_count[lang];
-		b->reasons[lang] = f;
-		b->reason_count[lang] = n;
-	}
-}
-
 void web_server_reload(struct web_server *server, const struct settings *set)
 {
-	struct web_server *old = xcalloc(1, sizeof(*old));
+	struct web_langs *langs = NULL;
+	const char *err;
 	char *base = xstrdup(set->base_url ? set->base_url : "");
 	size_t len = strlen(base);
 
 	while (len > 0 && base[len - 1] == '/')
 		base[--len] = '\0';
-	/* read the reason files before taking the lock */
-	web_reasons_load(old, set->digest_templates);
+	/* read the catalogs before taking the lock; a broken one leaves
+	   the page speaking as before */
+	if (web_langs_load(set->digest_templates, &langs, &err) < 0)
+		log_warning("reload: the page keeps its languages: %s", err);
 	pthread_rwlock_wrlock(&server->settings_lock);
 	free(server->base_url);
 	server->base_url = base;
@@ -1104,16 +881,14 @@ void web_server_reload(struct web_server *server, const struct settings *set)
 	server->request_mode = set->release_mode != NULL &&
 		strcmp(set->release_mode, "request") == 0;
 	server->quarantine_days = set->quarantine_days;
-	web_reasons_swap(server, old);
-	pthread_rwlock_unlock(&server->settings_lock);
-	for (int lang = 0; lang < WEB_LANG_COUNT; lang++) {
-		for (size_t i = 0; i < old->reason_count[lang]; i++) {
-			free(old->reasons[lang][i].name);
-			free(old->reasons[lang][i].value);
-		}
-		free(old->reasons[lang]);
+	if (langs != NULL) {
+		struct web_langs *was = server->langs;
+
+		server->langs = langs;
+		langs = was;
 	}
-	free(old);
+	pthread_rwlock_unlock(&server->settings_lock);
+	web_langs_free(&langs);
 }
 
 unsigned int web_server_port(const struct web_server *server)

@@ -35,7 +35,6 @@
 #include <string.h>
 #include <time.h>
 
-#define T(id) web_text_get(req->lang, (id))
 
 #define STATS_STATES 4
 #define STATS_MAX_BUCKETS 48
@@ -485,13 +484,13 @@ void web_page_stats(struct web_request *req)
 		req->status = MHD_HTTP_NOT_FOUND;
 		return;
 	}
-	if (!web_admin_auth(req))
+	if (!web_login_auth(req))
 		return;
 	if (req->is_post) {
 		req->status = MHD_HTTP_METHOD_NOT_ALLOWED;
 		return;
 	}
-	if ((st = web_store(req, &err)) == NULL) {
+	if ((st = web_thread_store(req, &err)) == NULL) {
 		log_warning("http: stats: %s", err);
 		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		return;

@@ -79,11 +79,11 @@ int web_server_start_metrics(struct web_server *server,
 unsigned int web_server_port(const struct web_server *server);
 
 /*
- * web_password_hash - "pbkdf2-sha256$ITER$SALT$HASH" for password (the
+ * web_login_hash - "pbkdf2-sha256$ITER$SALT$HASH" for password (the
  * admin_password_hash form); caller frees. NULL if randomness failed.
  */
-char *web_password_hash(const char *password);
-/* web_password_check - 1 if password matches hash, else 0 */
-int web_password_check(const char *password, const char *hash);
+char *web_login_hash(const char *password);
+/* web_login_verify - 1 if password matches hash, else 0 */
+int web_login_verify(const char *password, const char *hash);
 
 #endif

@@ -17,34 +17,86 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* the languages of the repository's templates folder */
+static struct web_langs *test_langs(void)
+{
+	struct web_langs *langs;
+	const char *err = NULL;
+
+	ck_assert_msg(web_langs_load(TOP_SRCDIR "/templates", &langs, &err)
+		      == 0, "%s", err);
+	return langs;
+}
+
+#define CODE(h) web_lang_code(web_lang_accept(langs, (h)))
 
 START_TEST(accept_language)
 {
-	ck_assert_int_eq(web_lang_accept(NULL), WEB_LANG_EN);
-	ck_assert_int_eq(web_lang_accept(""), WEB_LANG_EN);
-	ck_assert_int_eq(web_lang_accept("es"), WEB_LANG_ES);
-	ck_assert_int_eq(web_lang_accept("es-MX,es;q=0.9,en;q=0.8"), WEB_LANG_ES);
-	ck_assert_int_eq(web_lang_accept("en-US,en;q=0.9,es;q=0.8"), WEB_LANG_EN);
-	ck_assert_int_eq(web_lang_accept("fr-FR, es;q=0.5, en;q=0.4"), WEB_LANG_ES);
-	ck_assert_int_eq(web_lang_accept("es;q=0, en;q=0.1"), WEB_LANG_EN);
-	ck_assert_int_eq(web_lang_accept("de, fr;q=0.9"), WEB_LANG_EN);
-	ck_assert_int_eq(web_lang_accept("*;q=0.5, ES-es;q=0.6"), WEB_LANG_ES);
-	ck_assert_int_eq(web_lang_accept(";;;,,,q=="), WEB_LANG_EN);
-	ck_assert_int_eq(web_lang_parse("eS"), WEB_LANG_ES);
-	ck_assert_int_eq(web_lang_parse("esperanto"), -1);
-	ck_assert_int_eq(web_lang_parse(""), -1);
+	struct web_langs *langs = test_langs();
+
+	ck_assert_str_eq(CODE(NULL), "en");
+	ck_assert_str_eq(CODE(""), "en");
+	ck_assert_str_eq(CODE("es"), "es");
+	ck_assert_str_eq(CODE("es-MX,es;q=0.9,en;q=0.8"), "es");
+	ck_assert_str_eq(CODE("en-US,en;q=0.9,es;q=0.8"), "en");
+	ck_assert_str_eq(CODE("fr-FR, es;q=0.5, en;q=0.4"), "es");
+	ck_assert_str_eq(CODE("es;q=0, en;q=0.1"), "en");
+	ck_assert_str_eq(CODE("fr, it;q=0.9"), "en");
+	ck_assert_str_eq(CODE("de-AT, en;q=0.9"), "de");
+	ck_assert_str_eq(CODE("*;q=0.5, ES-es;q=0.6"), "es");
+	ck_assert_str_eq(CODE(";;;,,,q=="), "en");
+	ck_assert_ptr_nonnull(web_lang_find(langs, "eS"));
+	ck_assert_ptr_null(web_lang_find(langs, "esperanto"));
+	ck_assert_ptr_null(web_lang_find(langs, ""));
+	web_langs_free(&langs);
+	ck_assert_ptr_null(langs);
 }
 END_TEST
 
 START_TEST(every_text_translated)
 {
+	struct web_langs *langs = test_langs();
+
+	ck_assert_uint_ge(langs->count, 3);
 	for (int id = 0; id < W_COUNT; id++)
-		for (int lang = 0; lang < WEB_LANG_COUNT; lang++) {
-			const char *t = web_text_get((enum web_lang)lang,
+		for (size_t i = 0; i < langs->count; i++) {
+			const char *t = web_text_get(&langs->langs[i],
 						     (enum web_text)id);
-			ck_assert_msg(t != NULL && *t != '\0',
-				      "text %d missing in language %d", id, lang);
+			ck_assert_msg(t != NULL && strcmp(t, web_text_key(
+				(enum web_text)id)) != 0,
+				"%s missing in %s", web_text_key(
+					(enum web_text)id), langs->langs[i].code);
 		}
+	web_langs_free(&langs);
+}
+END_TEST
+
+/* a catalog without a key the page uses is refused, naming the key */
+START_TEST(missing_key_refused)
+{
+	char dir[] = "/tmp/test-web-langXXXXXX", path[256];
+	struct web_langs *langs;
+	const char *err = NULL;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/xx", dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/xx/messages", dir);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs("# only one\nweb.site = Site\n", fp);
+	fclose(fp);
+	ck_assert_int_eq(web_langs_load(dir, &langs, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "missing"));
+	ck_assert_ptr_nonnull(strstr(err, " web.item_title"));
+	ck_assert_ptr_null(strstr(err, " web.site "));
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/xx", dir);
+	rmdir(path);
+	rmdir(dir);
 }
 END_TEST
 
@@ -71,16 +123,16 @@ START_TEST(form_fields)
 		"&bad=%zz%4&nul=%00x&&=v";
 
 	memset(&req, 0, sizeof(req));
-	web_parse_form(&req, body, sizeof(body) - 1);
-	ck_assert_str_eq(web_field(&req, "csrf"), "ab-_");
-	ck_assert_str_eq(web_field(&req, "id"), "1");
-	ck_assert_str_eq(web_field(&req, "empty"), "");
-	ck_assert_str_eq(web_field(&req, "flag"), "");
-	ck_assert_str_eq(web_field(&req, "q"), "a b c=&");
-	ck_assert_str_eq(web_field(&req, "bad"), "%zz%4");
-	ck_assert_str_eq(web_field(&req, "nul"), " x");
-	ck_assert_str_eq(web_field(&req, ""), "v");
-	ck_assert_ptr_null(web_field(&req, "absent"));
+	web_request_parse_form(&req, body, sizeof(body) - 1);
+	ck_assert_str_eq(web_request_field(&req, "csrf"), "ab-_");
+	ck_assert_str_eq(web_request_field(&req, "id"), "1");
+	ck_assert_str_eq(web_request_field(&req, "empty"), "");
+	ck_assert_str_eq(web_request_field(&req, "flag"), "");
+	ck_assert_str_eq(web_request_field(&req, "q"), "a b c=&");
+	ck_assert_str_eq(web_request_field(&req, "bad"), "%zz%4");
+	ck_assert_str_eq(web_request_field(&req, "nul"), " x");
+	ck_assert_str_eq(web_request_field(&req, ""), "v");
+	ck_assert_ptr_null(web_request_field(&req, "absent"));
 	ck_assert_uint_eq(req.field_count, 9);
 	ck_assert_str_eq(req.fields[2].value, "22");
 	for (size_t i = 0; i < req.field_count; i++) {
@@ -93,22 +145,22 @@ END_TEST
 
 START_TEST(password_hash)
 {
-	char *h = web_password_hash("s3cret pass");
-	char *h2 = web_password_hash("s3cret pass");
+	char *h = web_login_hash("s3cret pass");
+	char *h2 = web_login_hash("s3cret pass");
 
 	ck_assert_ptr_nonnull(h);
 	ck_assert(strncmp(h, "pbkdf2-sha256$210000$", 21) == 0);
 	ck_assert_str_ne(h, h2);
-	ck_assert_int_eq(web_password_check("s3cret pass", h), 1);
-	ck_assert_int_eq(web_password_check("s3cret pass", h2), 1);
-	ck_assert_int_eq(web_password_check("s3cret pasS", h), 0);
-	ck_assert_int_eq(web_password_check("", h), 0);
-	ck_assert_int_eq(web_password_check("s3cret pass", NULL), 0);
-	ck_assert_int_eq(web_password_check("s3cret pass", "plain"), 0);
-	ck_assert_int_eq(web_password_check("x", "pbkdf2-sha256$5$AA==$AA=="), 0);
-	ck_assert_int_eq(web_password_check("x", "pbkdf2-sha256$1000$$"), 0);
+	ck_assert_int_eq(web_login_verify("s3cret pass", h), 1);
+	ck_assert_int_eq(web_login_verify("s3cret pass", h2), 1);
+	ck_assert_int_eq(web_login_verify("s3cret pasS", h), 0);
+	ck_assert_int_eq(web_login_verify("", h), 0);
+	ck_assert_int_eq(web_login_verify("s3cret pass", NULL), 0);
+	ck_assert_int_eq(web_login_verify("s3cret pass", "plain"), 0);
+	ck_assert_int_eq(web_login_verify("x", "pbkdf2-sha256$5$AA==$AA=="), 0);
+	ck_assert_int_eq(web_login_verify("x", "pbkdf2-sha256$1000$$"), 0);
 	h[strlen(h) - 3] = h[strlen(h) - 3] == 'A' ? 'B' : 'A';
-	ck_assert_int_eq(web_password_check("s3cret pass", h), 0);
+	ck_assert_int_eq(web_login_verify("s3cret pass", h), 0);
 	free(h);
 	free(h2);
 }
@@ -437,6 +489,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, accept_language);
+	tcase_add_test(tc, missing_key_refused);
 	tcase_add_test(tc, every_text_translated);
 	tcase_add_test(tc, html_escape);
 	tcase_add_test(tc, form_fields);

@@ -1,9 +1,9 @@
 /*
- * web-notify.c - tell release_notify that a mailbox owner asks for release
+ * web-notice.c - the postmaster notice: a mailbox owner asks for release
  *
  * With release_mode = request, one POST may ask for up to 500 items. They
  * make one mail listing them all, not one mail each, and a mailbox gets
- * at most WEB_NOTIFY_PER_HOUR mails an hour: an owner (or whoever holds
+ * at most WEB_NOTICE_PER_HOUR mails an hour: an owner (or whoever holds
  * the owner's link) clicking all day must not flood the postmaster. The
  * count is kept in the store (request_notice), so every web process and
  * host sharing it counts together. A request over the cap is recorded
@@ -24,7 +24,7 @@
 
 #define WEB_NOTIFY_SUBJECT_MAX 200
 
-void web_request_batch_add(struct web_request_batch *batch, long long id,
+void web_notice_add(struct web_notice_batch *batch, long long id,
 			   const char *mailbox, const char *subject)
 {
 	if (batch->count >= WEB_BATCH_MAX)
@@ -37,9 +37,9 @@ void web_request_batch_add(struct web_request_batch *batch, long long id,
 	batch->count++;
 }
 
-/* web_notify_text - s with line breaks and controls made spaces, at most
+/* web_notice_text - s with line breaks and controls made spaces, at most
    max bytes (not splitting a UTF-8 character) */
-static void web_notify_text(struct strbuf *out, const char *s, size_t max)
+static void web_notice_text(struct strbuf *out, const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
@@ -52,9 +52,9 @@ static void web_notify_text(struct strbuf *out, const char *s, size_t max)
 		strbuf_putc(out, (unsigned char)s[i] < 0x20 ? ' ' : s[i]);
 }
 
-/* web_notify_message - the mail for batch, headers and body */
-static void web_notify_message(const struct web_request *req,
-			       const struct web_request_batch *batch,
+/* web_notice_message - the mail for batch, headers and body */
+static void web_notice_message(const struct web_request *req,
+			       const struct web_notice_batch *batch,
 			       struct strbuf *msg)
 {
 	const struct web_server *server = req->server;
@@ -81,12 +81,12 @@ static void web_notify_message(const struct web_request *req,
 		      "MIME-Version: 1.0\r\nContent-Type: text/plain; "
 		      "charset=utf-8\r\n\r\nThe owner of ", date, batch->ids[0],
 		      req->now, batch->count, host);
-	web_notify_text(msg, batch->mailbox, 320);
+	web_notice_text(msg, batch->mailbox, 320);
 	strbuf_printf(msg, " asks for %u held message%s to be released:"
 		      "\r\n\r\n", batch->count, batch->count == 1 ? "" : "s");
 	for (unsigned int i = 0; i < batch->count; i++) {
 		strbuf_printf(msg, "  %lld  ", batch->ids[i]);
-		web_notify_text(msg, batch->subjects[i], WEB_NOTIFY_SUBJECT_MAX);
+		web_notice_text(msg, batch->subjects[i], WEB_NOTIFY_SUBJECT_MAX);
 		strbuf_puts(msg, "\r\n");
 	}
 	strbuf_printf(msg, "\r\nApprove or refuse at %s/admin\r\n"
@@ -94,29 +94,29 @@ static void web_notify_message(const struct web_request *req,
 		      server->base_url);
 }
 
-/* web_request_batch_clear - forget the batch's requests */
-static void web_request_batch_clear(struct web_request_batch *batch)
+/* web_notice_clear - forget the batch's requests */
+static void web_notice_clear(struct web_notice_batch *batch)
 {
 	for (unsigned int i = 0; i < batch->count; i++)
 		free(batch->subjects[i]);
 	batch->count = 0;
 }
 
-void web_request_batch_notify(struct web_request *req, struct store *st,
-			      struct web_request_batch *batch)
+void web_notice_send(struct web_request *req, struct store *st,
+			      struct web_notice_batch *batch)
 {
 	const char *rcpt = req->server->release_notify, *err;
 	struct strbuf msg = STRBUF_INIT;
 	int allowed = 0;
 
 	if (batch->count == 0 || rcpt == NULL) {
-		web_request_batch_clear(batch);
+		web_notice_clear(batch);
 		return;
 	}
 	/* counted before it is sent: a failing relay is no way around
 	   the cap */
 	if (st->v->notice_take(st, batch->mailbox, req->now - 3600,
-			       WEB_NOTIFY_PER_HOUR, batch->count, req->now,
+			       WEB_NOTICE_PER_HOUR, batch->count, req->now,
 			       &allowed, &err) < 0)
 		log_warning("could not count the mails about %s's requests, "
 			    "%s not told of %u: %s", batch->mailbox, rcpt,
@@ -125,9 +125,9 @@ void web_request_batch_notify(struct web_request *req, struct store *st,
 		log_info("%s: %u release request(s) not mailed to %s: %d "
 			 "mails this hour already; they are listed on /admin",
 			 batch->mailbox, batch->count, rcpt,
-			 WEB_NOTIFY_PER_HOUR);
+			 WEB_NOTICE_PER_HOUR);
 	else {
-		web_notify_message(req, batch, &msg);
+		web_notice_message(req, batch, &msg);
 		if (reinject_message(req->server->reinject, "", &rcpt, 1,
 				     msg.data, msg.len, &err) < 0)
 			log_warning("could not tell %s of %u release "
@@ -135,5 +135,5 @@ void web_request_batch_notify(struct web_request *req, struct store *st,
 				    batch->mailbox, err);
 	}
 	strbuf_free(&msg);
-	web_request_batch_clear(batch);
+	web_notice_clear(batch);
 }
