@@ -53,7 +53,6 @@
 #include "token.h"
 #include "web.h"
 
-
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
