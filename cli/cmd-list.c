@@ -157,7 +157,7 @@ int cmd_list(int argc, char **argv, const struct cli_context *ctx)
 		return cli_usage_error("list", "unexpected argument '%s'", argv[optind]);
 	if ((status = cli_store_open("list", ctx, &st)) != EX_OK)
 		return status;
-	if (st->v->item_list(st, &filter, list_print, &json, &error) < 0) {
+	if (store_item_list(st, &filter, list_print, &json, &error) < 0) {
 		fprintf(stderr, "ndrguard list: %s\n", error);
 		status = EX_TEMPFAIL;
 	}
@@ -230,7 +230,7 @@ int cmd_show(int argc, char **argv, const struct cli_context *ctx)
 		return EX_USAGE;
 	if ((status = cli_store_open("show", ctx, &st)) != EX_OK)
 		return status;
-	if (st->v->item_get(st, id, raw, &rec, &error) < 0) {
+	if (store_item_get(st, id, raw, &rec, &error) < 0) {
 		fprintf(stderr, "ndrguard show: %s\n", error);
 		status = EX_TEMPFAIL;
 	} else if (rec == NULL) {

@@ -29,8 +29,8 @@ static int cmd_purge_batch(struct store *st, long long before, long long now,
 {
 	if (store_begin(st, error_r) < 0)
 		return -1;
-	if (st->v->item_expire(st, before, PURGE_BATCH, now, count_r,
-			       error_r) < 0
+	if (store_item_expire(st, before, PURGE_BATCH, now, count_r,
+			      error_r) < 0
 	    || store_commit(st, error_r) < 0) {
 		store_rollback(st);
 		return -1;
@@ -67,7 +67,7 @@ int cmd_purge(int argc, char **argv, const struct cli_context *ctx)
 		if (tty && n > 0)
 			printf("\rexpired %llu", total), fflush(stdout);
 	} while (n == PURGE_BATCH);
-	if (st->v->reclaim(st, &error) < 0)
+	if (store_reclaim(st, &error) < 0)
 		fprintf(stderr, "ndrguard purge: %s\n", error);
 	store_close(&st);
 	printf("%sexpired %llu message%s older than %u days\n", tty ? "\r" : "",

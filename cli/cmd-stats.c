@@ -97,9 +97,9 @@ static int stats_section(struct store *st, struct stats_out *o,
 		strbuf_printf(&o->buf, "%s\n", title);
 	o->first = 1;
 	ret = which < 0
-		? st->v->stats_kinds(st, stats_kind_row, o, error_r)
-		: st->v->stats_top(st, which, since, top, stats_top_row, o,
-				   error_r);
+		? store_stats_kinds(st, stats_kind_row, o, error_r)
+		: store_stats_top(st, which, since, top, stats_top_row, o,
+				  error_r);
 	if (o->json)
 		strbuf_putc(&o->buf, ']');
 	return ret;
@@ -108,7 +108,7 @@ static int stats_section(struct store *st, struct stats_out *o,
 static int stats_run(struct store *st, struct stats_out *o, long long since,
 		     unsigned int top, const char **error_r)
 {
-	if (st->v->storm_list(st, 0, 0, stats_storm_count, o, error_r) < 0)
+	if (store_storm_list(st, 0, 0, stats_storm_count, o, error_r) < 0)
 		return -1;
 	if (o->json)
 		strbuf_printf(&o->buf, "{\"storms_active\":%lld,"
@@ -249,6 +249,6 @@ int cmd_storms(int argc, char **argv, const struct cli_context *ctx)
 		return cli_usage_error("storms", "unexpected argument '%s'", argv[optind]);
 	if ((status = cli_store_open("storms", ctx, &st)) != EX_OK)
 		return status;
-	return stats_finish("storms", st->v->storm_list(st, active, limit,
-			    storms_row, &o, &error), error, &o, &st);
+	return stats_finish("storms", store_storm_list(st, active, limit,
+						       storms_row, &o, &error), error, &o, &st);
 }

@@ -53,8 +53,6 @@
 #include "token.h"
 #include "web.h"
 
-#include <sqlite3.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -350,9 +348,6 @@ int main(int argc, char **argv)
 	const char *error;
 	sigset_t block;
 
-	/* before any SQLite use: no global lock per allocation for the
-	   counters nobody reads */
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	/* nothing made later is for other users: the database, the key and
 	   the unix sockets get their modes explicitly, this is the floor */
 	umask(027);

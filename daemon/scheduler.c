@@ -92,15 +92,15 @@ static int scheduler_purge_batches(struct store *st, long long before,
 	do {
 		if (store_begin(st, error_r) < 0)
 			return -1;
-		if (st->v->item_expire(st, before, SCHEDULER_PURGE_BATCH, now,
-				       &n, error_r) < 0
+		if (store_item_expire(st, before, SCHEDULER_PURGE_BATCH, now,
+				      &n, error_r) < 0
 		    || store_commit(st, error_r) < 0) {
 			store_rollback(st);
 			return -1;
 		}
 		*total_r += n;
 	} while (n == SCHEDULER_PURGE_BATCH);
-	return st->v->reclaim(st, error_r);
+	return store_reclaim(st, error_r);
 }
 
 static void scheduler_purge(long long now)

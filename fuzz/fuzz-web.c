@@ -148,7 +148,7 @@ static void fuzz_web_store(const char *path)
 			.raw = fuzz_web_dsn,
 			.size = sizeof(fuzz_web_dsn) - 1 - (size_t)i,
 		};
-		if (st->v->item_add(st, &item, &id, &dup, &error) < 0)
+		if (store_item_add(st, &item, &id, &dup, &error) < 0)
 			fuzz_web_die("item_add", error);
 	}
 	store_close(&st);

@@ -8,6 +8,7 @@
  */
 #include "autoconfig.h"
 #include "config.h"
+#include "store.h"
 #include "config-table.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -394,15 +395,32 @@ static int config_check_dir(const char *what, const char *path,
 	return config_check_mode(what, dir, S_IWOTH, "o-w", error_r);
 }
 
-static int config_check_database(const char *db, const char **error_r)
+/*
+ * config_check_database - a SQLite file and its directory must not be
+ * others' to change; a server URI that carries a password must not sit in
+ * a config file others can read (the password belongs in a passfile)
+ */
+static int config_check_database(const char *db, const char *config_path,
+				 const char **error_r)
 {
 	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	const char *file = store_location_file(db);
 	char path[4096];
+	int has_password;
 
-	if (config_check_dir("the directory of database", db, error_r) < 0)
+	if (file == NULL) {
+		store_location_check(db, &has_password);
+		if (!has_password || config_path == NULL)
+			return 0;
+		return config_check_mode("config file (its database URI "
+					 "carries a password; better: a "
+					 "passfile)", config_path,
+					 S_IROTH | S_IWOTH, "o-rw", error_r);
+	}
+	if (config_check_dir("the directory of database", file, error_r) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", db, suffixes[i]);
+		snprintf(path, sizeof(path), "%s%s", file, suffixes[i]);
 		if (config_check_mode("database", path, S_IWOTH, "o-w",
 				      error_r) < 0)
 			return -1;
@@ -418,7 +436,7 @@ int config_check_files(const struct settings *set, const char *config_path,
 			      error_r) < 0)
 		return -1;
 	if (set->database != NULL &&
-	    config_check_database(set->database, error_r) < 0)
+	    config_check_database(set->database, config_path, error_r) < 0)
 		return -1;
 	if (set->secret_file == NULL)
 		return 0;

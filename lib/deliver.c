@@ -35,82 +35,6 @@ static int deliver_open_store(struct deliver_env *env, const char **error_r)
 	return store_open(env->database, &opts, &env->store, error_r);
 }
 
-/*
- * deliver_count_arrival - record this arrival, unless that would change
- * nothing: the meter keeps a mailbox's newest storm_keep_count() arrival
- * times, to the second. When the oldest of those is already this second,
- * adding one more and pruning the oldest leaves the same times. In a
- * storm of hundreds a second that is nearly every arrival, and skipping
- * it spares the arrival table and its indexes a write in every commit.
- */
-static int deliver_count_arrival(struct store *st,
-				 const struct storm_params *p,
-				 const struct deliver_request *req,
-				 const char *key, const char **error_r)
-{
-	long long oldest_kept;
-
-	if (st->v->arrival_nth_recent(st, key, storm_keep_count(p),
-				      &oldest_kept, error_r) < 0)
-		return -1;
-	if (oldest_kept >= req->now)
-		return 0;
-	if (st->v->arrival_add(st, key, req->queue_id, req->now, error_r) < 0)
-		return -1;
-	return st->v->arrival_prune(st, key, storm_keep_since(p, req->now),
-				    storm_keep_count(p), error_r);
-}
-
-/* deliver_meter - count this arrival and decide, inside the transaction */
-static int deliver_meter(struct deliver_env *env,
-			 const struct deliver_request *req, const char *key,
-			 struct store_storm *storm,
-			 struct storm_decision *decision,
-			 unsigned int *count_r, const char **error_r)
-{
-	struct store *st = env->store;
-	const struct storm_params *p = &env->storm;
-	struct storm_input in = { .now = req->now };
-
-	if (deliver_count_arrival(st, p, req, key, error_r) < 0
-	    || st->v->arrival_count(st, key, req->now - p->window,
-				    p->threshold, &in.window_count,
-				    error_r) < 0
-	    || st->v->storm_get_open(st, key, storm, error_r) < 0)
-		return -1;
-	in.open = storm->id != 0;
-	in.last_seen = storm->last_seen;
-	/* +1: the newest arrival is this one */
-	if (in.open && st->v->arrival_nth_recent(st, key,
-			storm_calm_level(p) + 1, &in.calm_anchor, error_r) < 0)
-		return -1;
-	storm_decide(p, &in, decision);
-	*count_r = in.window_count;
-	return 0;
-}
-
-/* deliver_storm_update - apply a decision to the storm rows */
-static int deliver_storm_update(struct deliver_env *env,
-				const struct deliver_request *req,
-				const char *key, struct store_storm *storm,
-				const struct storm_decision *d,
-				const char **error_r)
-{
-	struct store *st = env->store;
-
-	if (d->end_open) {
-		if (st->v->storm_end(st, storm->id, d->ended_at, error_r) < 0)
-			return -1;
-		storm->id = 0;
-	}
-	if (d->start && st->v->storm_start(st, key, req->now, &storm->id,
-					   error_r) < 0)
-		return -1;
-	if (d->hold)
-		return st->v->storm_hit(st, storm->id, req->now, error_r);
-	return 0;
-}
-
 static int deliver_hold(struct deliver_env *env,
 			const struct deliver_request *req,
 			const struct classify_result *cr, const char *rcpt,
@@ -138,28 +62,28 @@ static int deliver_hold(struct deliver_env *env,
 		.size = req->len,
 	};
 
-	return env->store->v->item_add(env->store, &item, &o->item_id,
-				       &o->duplicate, error_r);
+	return store_item_add(env->store, &item, &o->item_id,
+			      &o->duplicate, error_r);
 }
 
+/* deliver_decide_one - meter one recipient's arrival; hold it if so */
 static int deliver_decide_one(struct deliver_env *env,
 			      const struct deliver_request *req,
 			      const struct classify_result *cr,
 			      struct deliver_outcome *o, const char **error_r)
 {
-	struct store_storm storm;
-	struct storm_decision d;
+	struct store_meter m;
 	char *key = deliver_mailbox_key(o->recipient);
 	int ret = -1;
 
-	if (deliver_meter(env, req, key, &storm, &d, &o->window_count,
-			  error_r) == 0
-	    && deliver_storm_update(env, req, key, &storm, &d, error_r) == 0) {
+	if (store_meter_arrival(env->store, key, req->queue_id, req->now,
+				&env->storm, &m, error_r) == 0) {
 		o->metered = 1;
-		o->storm_started = d.start;
-		o->action = d.hold ? DELIVER_HOLD : DELIVER_PASS;
-		ret = d.hold ? deliver_hold(env, req, cr, o->recipient,
-					    storm.id, o, error_r) : 0;
+		o->window_count = m.window_count;
+		o->storm_started = m.started;
+		o->action = m.hold ? DELIVER_HOLD : DELIVER_PASS;
+		ret = m.hold ? deliver_hold(env, req, cr, o->recipient,
+					    m.storm_id, o, error_r) : 0;
 	}
 	free(key);
 	return ret;

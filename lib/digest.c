@@ -28,7 +28,6 @@
 #include <limits.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/file.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -318,7 +317,7 @@ static char *digest_bounced_to(struct store *st, long long id)
 	const char *error;
 	char *to = NULL;
 
-	if (st->v->item_get(st, id, 1, &rec, &error) < 0 || rec == NULL
+	if (store_item_get(st, id, 1, &rec, &error) < 0 || rec == NULL
 	    || rec->raw == NULL || rec->size == 0)
 		goto out;
 	if (classify_message(rec->raw, (size_t)rec->size, NULL, &cr,
@@ -561,8 +560,8 @@ static void digest_resend_pending(struct digest_pass *p)
 	const char *error;
 	char reply[512];
 
-	if (p->st->v->digest_pending(p->st, p->opts->mailbox,
-				     digest_copy_pending, &l, &error) < 0) {
+	if (store_digest_pending(p->st, p->opts->mailbox,
+				 digest_copy_pending, &l, &error) < 0) {
 		p->stats->errors++;
 		digest_report(p, DIGEST_EVENT_ERROR, p->opts->mailbox
 			      ? p->opts->mailbox : "*", NULL, 0, error, NULL, 0);
@@ -588,8 +587,8 @@ static void digest_resend_pending(struct digest_pass *p)
 			if (p->opts->accepted)
 				p->opts->accepted(c->message_id,
 						  p->opts->context);
-			if (p->st->v->digest_sent(p->st, c->id, p->now,
-						  &error) < 0) {
+			if (store_digest_sent(p->st, c->id, p->now,
+					      &error) < 0) {
 				p->stats->errors++;
 				digest_report(p, DIGEST_EVENT_ERROR, c->mailbox,
 					      c->message_id, c->items, error,
@@ -602,7 +601,7 @@ static void digest_resend_pending(struct digest_pass *p)
 			digest_report(p, DIGEST_EVENT_RESENT, c->mailbox,
 				      c->message_id, c->items, reply, NULL, 0);
 		} else {
-			p->st->v->digest_attempted(p->st, c->id, &error);
+			store_digest_attempted(p->st, c->id, &error);
 			p->stats->deferred++;
 			digest_report(p, r == DIGEST_SMTP_UNKNOWN
 				      ? DIGEST_EVENT_UNKNOWN
@@ -631,8 +630,8 @@ static int digest_record_one(struct digest_pass *p,
 
 	if (store_begin(p->st, error_r) < 0)
 		return -1;
-	if (p->st->v->digest_add(p->st, &sd, o->ids, o->count, &o->id,
-				 error_r) < 0
+	if (store_digest_add(p->st, &sd, o->ids, o->count, &o->id,
+			     error_r) < 0
 	    || store_commit(p->st, error_r) < 0) {
 		store_rollback(p->st);
 		o->id = 0;
@@ -661,8 +660,8 @@ static void digest_record_batch(struct digest_pass *p)
 				.created = p->now, .message = o->message,
 				.size = strlen(o->message),
 			};
-			if (p->st->v->digest_add(p->st, &sd, o->ids, o->count,
-						 &o->id, &error) < 0)
+			if (store_digest_add(p->st, &sd, o->ids, o->count,
+					     &o->id, &error) < 0)
 				break;
 		}
 		if (i == p->out_count && store_commit(p->st, &error) == 0)
@@ -717,8 +716,8 @@ static void digest_flush(struct digest_pass *p)
 	for (size_t i = 0; in_txn && i < p->out_count; i++) {
 		struct digest_outgoing *o = &p->out[i];
 		if (o->id != 0 && msgs[o->msg].result == DIGEST_SMTP_SENT) {
-			if (p->st->v->digest_sent(p->st, o->id, p->now,
-						  &error) < 0)
+			if (store_digest_sent(p->st, o->id, p->now,
+					      &error) < 0)
 				in_txn = 0;
 			sent++;
 		}
@@ -751,7 +750,7 @@ static void digest_flush(struct digest_pass *p)
 			break;
 		case DIGEST_SMTP_REFUSED:
 			/* the relay cannot have it: uncover its messages */
-			if (p->st->v->digest_drop(p->st, o->id, &error) < 0) {
+			if (store_digest_drop(p->st, o->id, &error) < 0) {
 				p->stats->errors++;
 				digest_report(p, DIGEST_EVENT_ERROR, o->mailbox,
 					      o->message_id, items, error,
@@ -762,7 +761,7 @@ static void digest_flush(struct digest_pass *p)
 				      o->message_id, items, m->reply, NULL, 0);
 			break;
 		case DIGEST_SMTP_UNKNOWN:
-			p->st->v->digest_attempted(p->st, o->id, &error);
+			store_digest_attempted(p->st, o->id, &error);
 			p->stats->deferred++;
 			digest_report(p, DIGEST_EVENT_UNKNOWN, o->mailbox,
 				      o->message_id, items, m->reply, NULL, 0);
@@ -820,9 +819,9 @@ static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
 			      "not an address a digest can go to", NULL, 0);
 		return;
 	}
-	if (st->v->pref_get(st, mailbox, &pref, &error) < 0
-	    || st->v->digest_time_get(st, mailbox, own_time, &error) < 0
-	    || st->v->digest_last_sent(st, mailbox, &last, &error) < 0)
+	if (store_pref_get(st, mailbox, &pref, &error) < 0
+	    || store_digest_time_get(st, mailbox, own_time, &error) < 0
+	    || store_digest_last_sent(st, mailbox, &last, &error) < 0)
 		goto fail;
 	when = own_time[0] != '\0' ? own_time : set->digest_time;
 	if (strcmp(pref.digest, "never") == 0) {
@@ -834,10 +833,10 @@ static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
 	c.max_items = set->digest_max_items;
 	c.listed = xcalloc(c.max_items, sizeof(*c.listed));
 	c.since = last;
-	if (st->v->digest_items(st, mailbox, digest_collect_item, &c,
-				&error) < 0
-	    || st->v->digest_storms(st, mailbox, LLONG_MAX,
-				    digest_collect_storm, &c, &error) < 0)
+	if (store_digest_items(st, mailbox, digest_collect_item, &c,
+			       &error) < 0
+	    || store_digest_storms(st, mailbox, LLONG_MAX,
+				   digest_collect_storm, &c, &error) < 0)
 		goto fail;
 	if (c.count == 0)
 		goto out;
@@ -886,39 +885,6 @@ out:
 	digest_collect_free(&c);
 }
 
-/*
- * digest_lock - one pass at a time per database (cron and ndrguardd may
- * both run them): a pass must be able to tell a pending digest that
- * another live pass is sending from one left by a crash, and with the
- * lock every pending digest it sees is the latter. The kernel drops the
- * lock when its holder dies. Returns 1 with *fd_r locked, 0 when another
- * pass holds it, -1 with *error_r.
- */
-static int digest_lock(const char *database, int *fd_r, const char **error_r)
-{
-	struct strbuf path = STRBUF_INIT;
-	int fd;
-
-	strbuf_printf(&path, "%s.digest-lock", database);
-	fd = open(strbuf_cstr(&path), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int busy = fd >= 0 && errno == EWOULDBLOCK;
-		if (!busy) {
-			snprintf(digest_error_buf, sizeof(digest_error_buf),
-				 "lock %s: %s", strbuf_cstr(&path),
-				 strerror(errno));
-			*error_r = digest_error_buf;
-		}
-		if (fd >= 0)
-			close(fd);
-		strbuf_free(&path);
-		return busy ? 0 : -1;
-	}
-	strbuf_free(&path);
-	*fd_r = fd;
-	return 1;
-}
-
 struct digest_mailboxes {
 	char **v;
 	size_t count;
@@ -948,29 +914,31 @@ int digest_run(struct digest *dg, long long now,
 		.dg = dg, .opts = opts, .stats = stats, .now = now,
 	};
 	struct digest_mailboxes m = { NULL, 0 };
-	int lock_fd = -1;
+	int locked;
 
 	memset(stats, 0, sizeof(*stats));
-	if (access(set->database, F_OK) < 0)
+	if (!store_exists(set->database))
 		return 0;		/* nothing was ever held */
-	switch (digest_lock(set->database, &lock_fd, error_r)) {
-	case -1:
+	if (store_open(set->database, &so, &p.st, error_r) < 0)
 		return -1;
-	case 0:
+	/* one pass at a time over the store, from cron, ndrguardd or any
+	   host: with the lock every pending digest it sees is one a crash
+	   left, never one another live pass is sending */
+	locked = store_digest_lock(p.st, error_r);
+	if (locked <= 0) {
+		store_close(&p.st);
+		if (locked < 0)
+			return -1;
 		stats->skipped++;
 		digest_report(&p, DIGEST_EVENT_SKIPPED, "*", NULL, 0,
 			      "another digest run is in progress", NULL, 0);
 		return 0;
 	}
-	if (store_open(set->database, &so, &p.st, error_r) < 0) {
-		close(lock_fd);
-		return -1;
-	}
 	digest_resend_pending(&p);
-	if (p.st->v->digest_mailboxes(p.st, opts->mailbox, digest_copy_mailbox,
-				      &m, error_r) < 0) {
+	if (store_digest_mailboxes(p.st, opts->mailbox, digest_copy_mailbox,
+				   &m, error_r) < 0) {
+		store_digest_unlock(p.st);
 		store_close(&p.st);
-		close(lock_fd);
 		return -1;
 	}
 	stats->mailboxes = (unsigned int)m.count;
@@ -989,8 +957,8 @@ int digest_run(struct digest *dg, long long now,
 	for (size_t i = 0; i < p.busy_count; i++)
 		free(p.busy[i]);
 	free(p.busy);
+	store_digest_unlock(p.st);
 	store_close(&p.st);
-	close(lock_fd);
 	return 0;
 }
 
@@ -1033,7 +1001,7 @@ int digest_set_time(const struct settings *set, const char *mailbox,
 	}
 	if (store_open(set->database, &so, &st, error_r) < 0)
 		return -1;
-	ret = st->v->digest_time_set(st, mailbox, hhmm, now, error_r);
+	ret = store_digest_time_set(st, mailbox, hhmm, now, error_r);
 	store_close(&st);
 	return ret;
 }

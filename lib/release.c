@@ -155,8 +155,8 @@ static int release_take(struct store *st, long long id, const char *owner,
 	release_copy(c.actor, sizeof(c.actor), actor);
 	if (store_begin(st, error_r) < 0)
 		return -1;
-	if (st->v->claim_take(st, &c, prev_owner, force, taken_r,
-			      error_r) < 0 || store_commit(st, error_r) < 0) {
+	if (store_claim_take(st, &c, prev_owner, force, taken_r,
+			     error_r) < 0 || store_commit(st, error_r) < 0) {
 		store_rollback(st);
 		return -1;
 	}
@@ -173,10 +173,10 @@ static int release_finish(struct store *st, long long id, const char *owner,
 
 	if (store_begin(st, error_r) < 0)
 		return -1;
-	if ((reply != NULL && st->v->claim_update(st, id, owner, 0, reply,
-						  &changed, error_r) < 0)
-	    || st->v->item_set_state(st, id, "releasing", "released", actor,
-				     now, &changed, error_r) < 0
+	if ((reply != NULL && store_claim_update(st, id, owner, 0, reply,
+						 &changed, error_r) < 0)
+	    || store_item_set_state(st, id, "releasing", "released", actor,
+				    now, &changed, error_r) < 0
 	    || store_commit(st, error_r) < 0) {
 		store_rollback(st);
 		return -1;
@@ -194,8 +194,8 @@ static int release_save_reply(struct store *st, long long id,
 
 	if (store_begin(st, error_r) < 0)
 		return -1;
-	if (st->v->claim_update(st, id, owner, 0, reply, &changed,
-				error_r) < 0 || store_commit(st, error_r) < 0) {
+	if (store_claim_update(st, id, owner, 0, reply, &changed,
+			       error_r) < 0 || store_commit(st, error_r) < 0) {
 		store_rollback(st);
 		return -1;
 	}
@@ -233,8 +233,8 @@ static void release_let_go(struct store *st, long long id, const char *owner)
 	const char *err;
 
 	if (store_begin(st, &err) == 0
-	    && st->v->claim_expire(st, id, owner, (long long)time(NULL),
-				   &err) == 0
+	    && store_claim_expire(st, id, owner, (long long)time(NULL),
+				  &err) == 0
 	    && store_commit(st, &err) == 0)
 		return;
 	store_rollback(st);
@@ -248,7 +248,7 @@ static void release_drop(struct store *st, long long id, const char *owner)
 
 	for (int i = 0; i < RELEASE_DROP_TRIES; i++) {
 		if (store_begin(st, &err) == 0
-		    && st->v->claim_drop(st, id, owner, &changed, &err) == 0
+		    && store_claim_drop(st, id, owner, &changed, &err) == 0
 		    && store_commit(st, &err) == 0)
 			return;
 		store_rollback(st);
@@ -273,9 +273,9 @@ static int release_handing(void *context, const char **error_r)
 
 	if (store_begin(h->st, error_r) < 0)
 		return -1;
-	if (h->st->v->claim_update(h->st, h->id, h->owner,
-				   (long long)time(NULL), NULL, &changed,
-				   error_r) < 0
+	if (store_claim_update(h->st, h->id, h->owner,
+			       (long long)time(NULL), NULL, &changed,
+			       error_r) < 0
 	    || store_commit(h->st, error_r) < 0) {
 		store_rollback(h->st);
 		return -1;
@@ -330,7 +330,7 @@ static int release_claimed(struct store *st, const struct store_record *rec,
 			   const char **error_r)
 {
 	*takeable_r = 0;
-	if (st->v->claim_get(st, rec->id, c, error_r) < 0)
+	if (store_claim_get(st, rec->id, c, error_r) < 0)
 		return -1;
 	release_copy(res->owner, sizeof(res->owner), c->owner);
 	release_copy(res->actor, sizeof(res->actor), c->actor);
@@ -376,7 +376,7 @@ static int release_try(struct store *st, const char *reinject, long long id,
 	int taken = 0, takeable = 1, ret = 0;
 
 	*again_r = 0;
-	if (st->v->item_get(st, id, 1, &rec, error_r) < 0)
+	if (store_item_get(st, id, 1, &rec, error_r) < 0)
 		return -1;
 	if (rec == NULL) {
 		res->outcome = RELEASE_NOT_FOUND;
@@ -450,7 +450,7 @@ static int release_mark(struct store *st, long long id, const char *actor,
 	int takeable, ret;
 
 	memset(res, 0, sizeof(*res));
-	if (st->v->item_get(st, id, 0, &rec, error_r) < 0)
+	if (store_item_get(st, id, 0, &rec, error_r) < 0)
 		return -1;
 	if (rec == NULL) {
 		res->outcome = RELEASE_NOT_FOUND;
@@ -497,7 +497,7 @@ int release_look(struct store *st, long long id, long long now,
 	int takeable, ret = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (st->v->item_get(st, id, 1, &rec, error_r) < 0)
+	if (store_item_get(st, id, 1, &rec, error_r) < 0)
 		return -1;
 	if (rec == NULL) {
 		res->outcome = RELEASE_NOT_FOUND;
@@ -525,7 +525,7 @@ int release_delete(struct store *st, long long id, const char *actor,
 	struct store_record *rec;
 	int changed;
 
-	if (st->v->item_get(st, id, 0, &rec, error_r) < 0)
+	if (store_item_get(st, id, 0, &rec, error_r) < 0)
 		return -1;
 	if (rec == NULL) {
 		*outcome_r = RELEASE_NOT_FOUND;
@@ -534,8 +534,8 @@ int release_delete(struct store *st, long long id, const char *actor,
 	store_record_free(&rec);
 	if (store_begin(st, error_r) < 0)
 		return -1;
-	if (st->v->item_set_state(st, id, "held", "deleted", actor, now,
-				  &changed, error_r) < 0
+	if (store_item_set_state(st, id, "held", "deleted", actor, now,
+				 &changed, error_r) < 0
 	    || store_commit(st, error_r) < 0) {
 		store_rollback(st);
 		return -1;

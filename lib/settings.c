@@ -10,6 +10,7 @@
 #include "endpoint.h"
 #include "relays.h"
 #include "reinject.h"
+#include "store.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -93,6 +94,17 @@ static const char *settings_check_path(const char *value)
 	if (value == NULL)
 		return "must not be empty";
 	return value[0] == '/' ? NULL : "must be an absolute path";
+}
+
+/* settings_check_database - an absolute path, sqlite:/path or a libpq
+   URI (postgresql://, postgres://) */
+static const char *settings_check_database(const char *value)
+{
+	int has_password;
+
+	if (value == NULL)
+		return "must not be empty";
+	return store_location_check(value, &has_password);
 }
 
 static const char *settings_check_path_or_empty(const char *value)
@@ -310,7 +322,7 @@ static const char *settings_check_facility(const char *value)
 
 const struct config_param config_table[] = {
 	{ "database", CONFIG_STRING, LOCALSTATEDIR "/lib/ndrguard/quarantine.db",
-	  OFF(database), 0, 0, settings_check_path, CONFIG_RESTART },
+	  OFF(database), 0, 0, settings_check_database, CONFIG_RESTART },
 	{ "lmtp_listen", CONFIG_STRING, "inet:127.0.0.1:10024",
 	  OFF(lmtp_listen), 0, 0, settings_check_listener, CONFIG_RESTART },
 	{ "http_listen", CONFIG_STRING, "inet:127.0.0.1:8480",

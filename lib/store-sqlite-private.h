@@ -10,6 +10,7 @@
 #define NDRGUARD_STORE_SQLITE_PRIVATE_H
 
 #include "store.h"
+#include "store-private.h"
 
 #include <sqlite3.h>
 

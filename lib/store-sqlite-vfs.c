@@ -40,8 +40,13 @@ static int sqlite_vfs_open(sqlite3_vfs *vfs, const char *name,
 	return real->xOpen(real, name, file, flags, out_flags);
 }
 
+/* sqlite_vfs_register - set SQLite up once per process, before its
+   first use: without memory statistics its allocations take no global
+   lock, which the threads of ndrguardd and ndrguard-web would contend
+   for; then our VFS */
 static void sqlite_vfs_register(void)
 {
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	sqlite_vfs_real = sqlite3_vfs_find(NULL);
 	if (sqlite_vfs_real == NULL)
 		return;

@@ -13,16 +13,19 @@
  */
 #include "autoconfig.h"
 #include "store.h"
+#include "store-private.h"
 #include "migrations.h"
 #include "store-sqlite-digest.h"
 #include "store-sqlite-private.h"
 #include "xalloc.h"
 
 #include <sqlite3.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,6 +125,8 @@ static const char *const sqlite_sql[STMT_COUNT] = {
 struct store_sqlite {
 	struct store store;
 	sqlite3 *db;
+	char *path;
+	int digest_fd;		/* the digest lock's file; -1: not held */
 	unsigned int busy_timeout_ms;
 	struct timespec busy_since;
 	sqlite3_stmt *stmts[STMT_COUNT];
@@ -659,13 +664,66 @@ static int sqlite_reclaim(struct store *st, const char **error_r)
 	return 0;
 }
 
+/* sqlite_meter_lock - nothing to do: BEGIN IMMEDIATE already keeps
+   every other writer out until commit */
+static int sqlite_meter_lock(struct store *st, const char *mailbox,
+			     const char **error_r)
+{
+	(void)st;
+	(void)mailbox;
+	(void)error_r;
+	return 0;
+}
+
+/*
+ * sqlite_digest_lock - a flock() on a file beside the database: every
+ * process sharing the file shares the lock, and the kernel drops it when
+ * its holder dies. Not a database row: a pass holds it for minutes while
+ * pipe agents must keep writing.
+ */
+static int sqlite_digest_lock(struct store *st, const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	char path[4200];
+	int fd;
+
+	if (s->digest_fd >= 0)
+		return 1;
+	snprintf(path, sizeof(path), "%s.digest-lock", s->path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		s->digest_fd = fd;
+		return 1;
+	}
+	int busy = fd >= 0 && errno == EWOULDBLOCK;
+	if (!busy) {
+		snprintf(s->error, sizeof(s->error), "lock %.400s: %s", path,
+			 strerror(errno));
+		*error_r = s->error;
+	}
+	if (fd >= 0)
+		close(fd);
+	return busy ? 0 : -1;
+}
+
+static void sqlite_digest_unlock(struct store *st)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+
+	if (s->digest_fd >= 0)
+		close(s->digest_fd);
+	s->digest_fd = -1;
+}
+
 static void sqlite_close(struct store *st)
 {
 	struct store_sqlite *s = (struct store_sqlite *)st;
 
+	sqlite_digest_unlock(st);
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
 	sqlite3_close(s->db);
+	free(s->path);
 	free(s);
 }
 
@@ -674,6 +732,7 @@ static const struct store_vfuncs sqlite_vfuncs = {
 	.begin = sqlite_begin,
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
+	.meter_lock = sqlite_meter_lock,
 	.arrival_add = sqlite_arrival_add,
 	.arrival_prune = sqlite_arrival_prune,
 	.arrival_count = sqlite_arrival_count,
@@ -717,6 +776,8 @@ static const struct store_vfuncs sqlite_vfuncs = {
 	.claim_update = store_sqlite_claim_update,
 	.claim_expire = store_sqlite_claim_expire,
 	.claim_drop = store_sqlite_claim_drop,
+	.digest_lock = sqlite_digest_lock,
+	.digest_unlock = sqlite_digest_unlock,
 	.notice_take = store_sqlite_notice_take,
 };
 
@@ -983,6 +1044,8 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 	const char *err;
 
 	s->store.v = &sqlite_vfuncs;
+	s->digest_fd = -1;
+	s->path = xstrdup(path);
 	if (opts->create)
 		sqlite_create_private(path);
 	if (sqlite3_open_v2(path, &s->db, flags, store_sqlite_vfs())
@@ -996,6 +1059,7 @@ int store_sqlite_open(const char *path, const struct store_options *opts,
 		 path, err);
 	*error_r = open_error;
 	sqlite3_close(s->db);
+	free(s->path);
 	free(s);
 	return -1;
 }

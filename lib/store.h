@@ -1,9 +1,11 @@
 /*
  * store.h - the quarantine store: held messages, storm meter data, audit
  *
- * Callers see only this interface; a backend (store-sqlite.c today, a
- * shared PostgreSQL store for several MX hosts later) fills in struct
- * store_vfuncs. Every function returns 0 on success or -1 with *error_r
+ * Callers see only these functions; the backend (store-sqlite*.c, one
+ * file shared by the processes of one host, or store-pgsql*.c, one
+ * PostgreSQL database shared by several MX hosts) is chosen by the
+ * location's form and stays behind them (store-private.h). Every
+ * function returns 0 on success or -1 with *error_r
  * (valid until the next call on the same store). A failure means "try
  * again later": callers tempfail, they never bounce.
  *
@@ -152,190 +154,11 @@ typedef int store_mailbox_cb(const char *mailbox, unsigned int count,
 typedef int store_storm_cb(const struct store_storm *storm, long long ended,
 			   void *context);
 
-struct store_vfuncs {
-	void (*close)(struct store *st);
-	int (*begin)(struct store *st, const char **error_r);
-	int (*commit)(struct store *st, const char **error_r);
-	void (*rollback)(struct store *st);
-	int (*arrival_add)(struct store *st, const char *mailbox,
-			   const char *queue_id, long long now,
-			   const char **error_r);
-	/* forget arrivals before `before`, and all but the newest keep */
-	int (*arrival_prune)(struct store *st, const char *mailbox,
-			     long long before, unsigned int keep,
-			     const char **error_r);
-	/* arrivals after `since`, counted up to cap at most */
-	int (*arrival_count)(struct store *st, const char *mailbox,
-			     long long since, unsigned int cap,
-			     unsigned int *count_r, const char **error_r);
-	int (*arrival_nth_recent)(struct store *st, const char *mailbox,
-				  unsigned int n, long long *when_r,
-				  const char **error_r);
-	int (*storm_get_open)(struct store *st, const char *mailbox,
-			      struct store_storm *storm_r,
-			      const char **error_r);
-	int (*storm_start)(struct store *st, const char *mailbox,
-			   long long now, long long *id_r,
-			   const char **error_r);
-	int (*storm_hit)(struct store *st, long long id, long long now,
-			 const char **error_r);
-	int (*storm_end)(struct store *st, long long id, long long ended,
-			 const char **error_r);
-	int (*item_add)(struct store *st, const struct store_item *item,
-			long long *id_r, int *duplicate_r,
-			const char **error_r);
-	/* newest first */
-	int (*item_list)(struct store *st, const struct store_filter *filter,
-			 store_record_cb *cb, void *context,
-			 const char **error_r);
-	/* *rec_r is NULL when there is no such id */
-	int (*item_get)(struct store *st, long long id, int want_raw,
-			struct store_record **rec_r, const char **error_r);
-	/* change the state only if it is from_state; *changed_r says if it
-	   was, and an audit line records who did it */
-	int (*item_set_state)(struct store *st, long long id,
-			      const char *from_state, const char *to_state,
-			      const char *actor, long long now, int *changed_r,
-			      const char **error_r);
-	/* expire up to batch held items that arrived before `before`: the
-	   row and its audit trail stay, the message bytes go */
-	int (*item_expire)(struct store *st, long long before,
-			   unsigned int batch, long long now,
-			   unsigned int *count_r, const char **error_r);
-	/* give freed pages back to the file system, a few at a time */
-	int (*reclaim)(struct store *st, const char **error_r);
-	/* statistics (store-sqlite-stats.c): held messages by kind and
-	   state; the most targeted mailboxes (or domains) by messages held
-	   since `since`, at most limit; storms, newest first */
-	int (*stats_kinds)(struct store *st, store_count_cb *cb, void *context,
-			   const char **error_r);
-	int (*stats_top)(struct store *st, int by_domain, long long since,
-			 unsigned int limit, store_count_cb *cb, void *context,
-			 const char **error_r);
-	int (*storm_list)(struct store *st, int active_only, unsigned int limit,
-			  store_storm_row_cb *cb, void *context,
-			  const char **error_r);
-	/* for /metrics: (group, name, value) rows: "audit" by action,
-	   "storm" "active", "digest" "sent"/"pending"/"failed_sends",
-	   "database" "bytes" */
-	int (*stats_totals)(struct store *st, store_count_cb *cb,
-			    void *context, const char **error_r);
-	/* messages held since `since`, by state, in buckets of step
-	   seconds from since; buckets without messages are left out */
-	int (*stats_series)(struct store *st, long long since,
-			    unsigned int step, store_series_cb *cb,
-			    void *context, const char **error_r);
-	/* storms still going or that ended at or after since, oldest
-	   first, at most limit */
-	int (*storm_since)(struct store *st, long long since,
-			   unsigned int limit, store_storm_row_cb *cb,
-			   void *context, const char **error_r);
-	/* digests (sql/0002-digest.sql). Mailboxes (all, or only mailbox
-	   when not NULL) with held messages no digest covers yet */
-	int (*digest_mailboxes)(struct store *st, const char *mailbox,
-				store_mailbox_cb *cb, void *context,
-				const char **error_r);
-	/* those messages of one mailbox: verdict legit, then unknown,
-	   then backscatter; newest first within each */
-	int (*digest_items)(struct store *st, const char *mailbox,
-			    store_record_cb *cb, void *context,
-			    const char **error_r);
-	/* when the newest sent digest to mailbox went out (0: never) */
-	int (*digest_last_sent)(struct store *st, const char *mailbox,
-				long long *sent_r, const char **error_r);
-	/* record a pending digest (with its bytes) covering items[];
-	   fails if one of them is covered already. Call it inside a
-	   transaction: the digest and its items go in together */
-	int (*digest_add)(struct store *st, const struct store_digest *dg,
-			  const long long *items, size_t count,
-			  long long *id_r, const char **error_r);
-	/* pending digests (of mailbox, or all), oldest first */
-	int (*digest_pending)(struct store *st, const char *mailbox,
-			      store_digest_cb *cb, void *context,
-			      const char **error_r);
-	/* the relay accepted it: pending -> sent, its bytes dropped */
-	int (*digest_sent)(struct store *st, long long id, long long now,
-			   const char **error_r);
-	/* a send of a pending digest failed: count it, keep the digest */
-	int (*digest_attempted)(struct store *st, long long id,
-				const char **error_r);
-	/* the relay refused a first send: forget the pending digest and
-	   its items, so the next run lists them again */
-	int (*digest_drop)(struct store *st, long long id,
-			   const char **error_r);
-	/* the mailbox's storms that held messages no digest covers yet,
-	   or that started at or after since; oldest first */
-	int (*digest_storms)(struct store *st, const char *mailbox,
-			     long long since, store_storm_cb *cb,
-			     void *context, const char **error_r);
-	/* the mailbox's own digest time, "HH:MM" (sql/0004-digest-time.sql);
-	   time_r[0] is '\0' when it has none */
-	int (*digest_time_get)(struct store *st, const char *mailbox,
-			       char time_r[6], const char **error_r);
-	/* set it, or with hhmm NULL go back to digest_time */
-	int (*digest_time_set)(struct store *st, const char *mailbox,
-			       const char *hhmm, long long now,
-			       const char **error_r);
-	/* the mailbox's preferences; the defaults when it has none */
-	int (*pref_get)(struct store *st, const char *mailbox,
-			struct store_pref *pref_r, const char **error_r);
-	int (*pref_set)(struct store *st, const char *mailbox,
-			const struct store_pref *pref, long long now,
-			const char **error_r);
-	/* record a pending request unless one is pending: *created_r */
-	int (*request_add)(struct store *st, long long quarantine_id,
-			   const char *actor, long long now, int *created_r,
-			   const char **error_r);
-	/* the item's newest request (req_r->id == 0 when none) */
-	int (*request_get)(struct store *st, long long quarantine_id,
-			   struct store_request *req_r, const char **error_r);
-	/* requests in state (NULL: all), oldest first */
-	int (*request_list)(struct store *st, const char *state,
-			    unsigned int limit, store_request_cb *cb,
-			    void *context, const char **error_r);
-	/* pending -> to_state; *changed_r is 0 if it was not pending */
-	int (*request_decide)(struct store *st, long long request_id,
-			      const char *to_state, const char *actor,
-			      long long now, int *changed_r,
-			      const char **error_r);
-	/* release claims (store-sqlite-release.c); the caller wraps each
-	   write in store_begin()/store_commit(). The item's claim
-	   (claim_r->quarantine_id == 0 when none) */
-	int (*claim_get)(struct store *st, long long id,
-			 struct store_claim *claim_r, const char **error_r);
-	/* held -> releasing under claim (prev_owner NULL), or take over
-	   the claim of prev_owner: only one never handed on unless force;
-	   *taken_r is 0 when the item or claim was not as expected */
-	int (*claim_take)(struct store *st, const struct store_claim *claim,
-			  const char *prev_owner, int force, int *taken_r,
-			  const char **error_r);
-	/* set handed (when > 0) and reply (when not NULL) of owner's claim;
-	   *changed_r is 0 when owner holds no claim on id */
-	int (*claim_update)(struct store *st, long long id, const char *owner,
-			    long long handed, const char *reply,
-			    int *changed_r, const char **error_r);
-	/* owner's attempt ended with the claim left (in doubt, or not put
-	   back): its lease ends now, so others need not wait for it */
-	int (*claim_expire)(struct store *st, long long id, const char *owner,
-			    long long now, const char **error_r);
-	/* releasing -> held, forgetting owner's claim */
-	int (*claim_drop)(struct store *st, long long id, const char *owner,
-			  int *changed_r, const char **error_r);
-	/* record a mail to release_notify for mailbox's request of count
-	   items unless cap mails went out since `since`: *allowed_r */
-	int (*notice_take)(struct store *st, const char *mailbox,
-			   long long since, unsigned int cap,
-			   unsigned int count, long long now, int *allowed_r,
-			   const char **error_r);
-};
-
-struct store {
-	const struct store_vfuncs *v;
-};
-
 /*
- * store_open - open the store named by location (a file path for SQLite),
- * creating and migrating it when opts->create is set.
+ * store_open - open the store named by location: a file path or
+ * "sqlite:/path" (SQLite), or a libpq URI "postgresql://..." or
+ * "postgres://..." (PostgreSQL, when built with libpq); create (SQLite)
+ * and migrate the schema when opts->create is set.
  */
 int store_open(const char *location, const struct store_options *opts,
 	       struct store **store_r, const char **error_r);
@@ -351,17 +174,207 @@ void store_record_free(struct store_record **_rec);
 void store_raw_hash(const char *raw, size_t size,
 		    char out[STORE_RAW_HASH_LEN]);
 
-/* store_sqlite_open - the SQLite backend (store-sqlite.c) */
-int store_sqlite_open(const char *path, const struct store_options *opts,
-		      struct store **store_r, const char **error_r);
-/* store_sqlite_schema_version - newest schema version this build knows */
-int store_sqlite_schema_version(void);
+/*
+ * store_begin, store_commit, store_rollback - a write transaction.
+ * store_commit() returns once it is durable; store_rollback() is safe
+ * after any failed step, and a no-op outside a transaction.
+ */
+int store_begin(struct store *st, const char **error_r);
+int store_commit(struct store *st, const char **error_r);
+void store_rollback(struct store *st);
 
-static inline int store_begin(struct store *st, const char **error_r)
-{ return st->v->begin(st, error_r); }
-static inline int store_commit(struct store *st, const char **error_r)
-{ return st->v->commit(st, error_r); }
-static inline void store_rollback(struct store *st)
-{ st->v->rollback(st); }
+/* what store_meter_arrival() decided for one arrival */
+struct store_meter {
+	unsigned int window_count;	/* arrivals in the window, capped at
+					   the threshold */
+	int hold;			/* hold this message */
+	int started;			/* ... which opened a new storm */
+	long long storm_id;		/* the storm it counts in; 0: none */
+};
+
+/*
+ * store_meter_arrival - count one backscatter arrival for mailbox (the
+ * lower-cased address) and decide, under storm_decide()'s rules, whether
+ * it is held; open, count or end the mailbox's storm to match. Call it
+ * inside store_begin()/store_commit(). It is one step for every writer
+ * of the store: two processes, or two hosts on a shared database,
+ * metering the same mailbox at once see each other's arrivals, never a
+ * count taken before the other's write.
+ */
+struct storm_params;
+int store_meter_arrival(struct store *st, const char *mailbox,
+			const char *queue_id, long long now,
+			const struct storm_params *params,
+			struct store_meter *meter_r, const char **error_r);
+
+/*
+ * store_digest_lock - one digest pass (or purge) at a time over the whole
+ * store, whichever process or host runs it: a pass must tell a pending
+ * digest another live pass is sending from one a crash left. Returns 1
+ * when the lock is now held, 0 when another holder has it, -1 with
+ * *error_r. The lock goes when its holder's process dies or its
+ * connection ends. store_digest_unlock() releases it (a no-op when not
+ * held).
+ */
+int store_digest_lock(struct store *st, const char **error_r);
+void store_digest_unlock(struct store *st);
+
+/*
+ * store_location_file - the SQLite file a `database` value names (the
+ * value itself, or what follows "sqlite:"), or NULL when it names a
+ * server (postgresql://, postgres://). Points into location.
+ */
+const char *store_location_file(const char *location);
+/*
+ * store_location_check - NULL when location is a form store_open()
+ * takes, else why not; *has_password_r says whether it carries a
+ * password that whoever reads the config file can read too.
+ */
+const char *store_location_check(const char *location, int *has_password_r);
+/* store_exists - 0 when location is a SQLite file not made yet (nothing
+   was ever held), else 1: a server is asked when opened */
+int store_exists(const char *location);
+
+int store_item_add(struct store *st, const struct store_item *item,
+		   long long *id_r, int *duplicate_r, const char **error_r);
+/* newest first */
+int store_item_list(struct store *st, const struct store_filter *filter,
+		    store_record_cb *cb, void *context, const char **error_r);
+/* *rec_r is NULL when there is no such id */
+int store_item_get(struct store *st, long long id, int want_raw,
+		   struct store_record **rec_r, const char **error_r);
+/* change the state only if it is from_state; *changed_r says if it
+   was, and an audit line records who did it */
+int store_item_set_state(struct store *st, long long id,
+			 const char *from_state, const char *to_state,
+			 const char *actor, long long now, int *changed_r,
+			 const char **error_r);
+/* expire up to batch held items that arrived before `before`: the
+   row and its audit trail stay, the message bytes go */
+int store_item_expire(struct store *st, long long before, unsigned int batch,
+		      long long now, unsigned int *count_r,
+		      const char **error_r);
+/* give freed pages back to the file system, a few at a time */
+int store_reclaim(struct store *st, const char **error_r);
+/* statistics (store-sqlite-stats.c): held messages by kind and
+   state; the most targeted mailboxes (or domains) by messages held
+   since `since`, at most limit; storms, newest first */
+int store_stats_kinds(struct store *st, store_count_cb *cb, void *context,
+		      const char **error_r);
+int store_stats_top(struct store *st, int by_domain, long long since,
+		    unsigned int limit, store_count_cb *cb, void *context,
+		    const char **error_r);
+int store_storm_list(struct store *st, int active_only, unsigned int limit,
+		     store_storm_row_cb *cb, void *context,
+		     const char **error_r);
+/* for /metrics: (group, name, value) rows: "audit" by action,
+   "storm" "active", "digest" "sent"/"pending"/"failed_sends",
+   "database" "bytes" */
+int store_stats_totals(struct store *st, store_count_cb *cb, void *context,
+		       const char **error_r);
+/* messages held since `since`, by state, in buckets of step
+   seconds from since; buckets without messages are left out */
+int store_stats_series(struct store *st, long long since, unsigned int step,
+		       store_series_cb *cb, void *context,
+		       const char **error_r);
+/* storms still going or that ended at or after since, oldest
+   first, at most limit */
+int store_storm_since(struct store *st, long long since, unsigned int limit,
+		      store_storm_row_cb *cb, void *context,
+		      const char **error_r);
+/* digests (sql/0002-digest.sql). Mailboxes (all, or only mailbox
+   when not NULL) with held messages no digest covers yet */
+int store_digest_mailboxes(struct store *st, const char *mailbox,
+			   store_mailbox_cb *cb, void *context,
+			   const char **error_r);
+/* those messages of one mailbox: verdict legit, then unknown,
+   then backscatter; newest first within each */
+int store_digest_items(struct store *st, const char *mailbox,
+		       store_record_cb *cb, void *context,
+		       const char **error_r);
+/* when the newest sent digest to mailbox went out (0: never) */
+int store_digest_last_sent(struct store *st, const char *mailbox,
+			   long long *sent_r, const char **error_r);
+/* record a pending digest (with its bytes) covering items[];
+   fails if one of them is covered already. Call it inside a
+   transaction: the digest and its items go in together */
+int store_digest_add(struct store *st, const struct store_digest *dg,
+		     const long long *items, size_t count, long long *id_r,
+		     const char **error_r);
+/* pending digests (of mailbox, or all), oldest first */
+int store_digest_pending(struct store *st, const char *mailbox,
+			 store_digest_cb *cb, void *context,
+			 const char **error_r);
+/* the relay accepted it: pending -> sent, its bytes dropped */
+int store_digest_sent(struct store *st, long long id, long long now,
+		      const char **error_r);
+/* a send of a pending digest failed: count it, keep the digest */
+int store_digest_attempted(struct store *st, long long id,
+			   const char **error_r);
+/* the relay refused a first send: forget the pending digest and
+   its items, so the next run lists them again */
+int store_digest_drop(struct store *st, long long id, const char **error_r);
+/* the mailbox's storms that held messages no digest covers yet,
+   or that started at or after since; oldest first */
+int store_digest_storms(struct store *st, const char *mailbox, long long since,
+			store_storm_cb *cb, void *context,
+			const char **error_r);
+/* the mailbox's own digest time, "HH:MM" (sql/0004-digest-time.sql);
+   time_r[0] is '\0' when it has none */
+int store_digest_time_get(struct store *st, const char *mailbox,
+			  char time_r[6], const char **error_r);
+/* set it, or with hhmm NULL go back to digest_time */
+int store_digest_time_set(struct store *st, const char *mailbox,
+			  const char *hhmm, long long now,
+			  const char **error_r);
+/* the mailbox's preferences; the defaults when it has none */
+int store_pref_get(struct store *st, const char *mailbox,
+		   struct store_pref *pref_r, const char **error_r);
+int store_pref_set(struct store *st, const char *mailbox,
+		   const struct store_pref *pref, long long now,
+		   const char **error_r);
+/* record a pending request unless one is pending: *created_r */
+int store_request_add(struct store *st, long long quarantine_id,
+		      const char *actor, long long now, int *created_r,
+		      const char **error_r);
+/* the item's newest request (req_r->id == 0 when none) */
+int store_request_get(struct store *st, long long quarantine_id,
+		      struct store_request *req_r, const char **error_r);
+/* requests in state (NULL: all), oldest first */
+int store_request_list(struct store *st, const char *state, unsigned int limit,
+		       store_request_cb *cb, void *context,
+		       const char **error_r);
+/* pending -> to_state; *changed_r is 0 if it was not pending */
+int store_request_decide(struct store *st, long long request_id,
+			 const char *to_state, const char *actor,
+			 long long now, int *changed_r, const char **error_r);
+/* release claims (store-sqlite-release.c); the caller wraps each
+   write in store_begin()/store_commit(). The item's claim
+   (claim_r->quarantine_id == 0 when none) */
+int store_claim_get(struct store *st, long long id,
+		    struct store_claim *claim_r, const char **error_r);
+/* held -> releasing under claim (prev_owner NULL), or take over
+   the claim of prev_owner: only one never handed on unless force;
+   *taken_r is 0 when the item or claim was not as expected */
+int store_claim_take(struct store *st, const struct store_claim *claim,
+		     const char *prev_owner, int force, int *taken_r,
+		     const char **error_r);
+/* set handed (when > 0) and reply (when not NULL) of owner's claim;
+   *changed_r is 0 when owner holds no claim on id */
+int store_claim_update(struct store *st, long long id, const char *owner,
+		       long long handed, const char *reply, int *changed_r,
+		       const char **error_r);
+/* owner's attempt ended with the claim left (in doubt, or not put
+   back): its lease ends now, so others need not wait for it */
+int store_claim_expire(struct store *st, long long id, const char *owner,
+		       long long now, const char **error_r);
+/* releasing -> held, forgetting owner's claim */
+int store_claim_drop(struct store *st, long long id, const char *owner,
+		     int *changed_r, const char **error_r);
+/* record a mail to release_notify for mailbox's request of count
+   items unless cap mails went out since `since`: *allowed_r */
+int store_notice_take(struct store *st, const char *mailbox, long long since,
+		      unsigned int cap, unsigned int count, long long now,
+		      int *allowed_r, const char **error_r);
 
 #endif

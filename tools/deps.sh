@@ -29,6 +29,12 @@
 #	  curl			the release-page tests speak HTTP with it
 #	  python3		test helpers: an LMTP client, parsing received
 #				digests, the corpus scorer
+#	  libpq-dev		the PostgreSQL store backend (database =
+#				postgresql://...), several MX hosts sharing one
+#				quarantine and storm meter
+#	  postgresql		initdb and pg_ctl for the tests' private
+#				servers (tests/pg-fixture.sh); the system's
+#				cluster is never used
 #	  clang			libFuzzer: CI's short run of every fuzz target
 #	  valgrind		CI runs the daemon's integration tests under
 #				memcheck (tools/test-valgrind.sh)
@@ -46,6 +52,8 @@ PACKAGES="$PACKAGES chromium"
 PACKAGES="$PACKAGES curl python3"
 # CI's short fuzz runs (fuzz/run.sh: libFuzzer) and its memcheck stage
 PACKAGES="$PACKAGES clang valgrind"
+# the shared store of several MX hosts, and its tests' private servers
+PACKAGES="$PACKAGES libpq-dev postgresql"
 
 missing=
 for p in $PACKAGES; do

@@ -56,7 +56,6 @@
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,13 +134,17 @@ static int web_main_link(const struct settings *set,
  * before it exists the directory it is to be made in? daemon_user could
  * open it neither to read nor to create it
  */
-static int web_main_quarantine_root(const char *database)
+static int web_main_quarantine_root(const char *location)
 {
-	const char *slash = strrchr(database, '/');
+	const char *database = store_location_file(location);
+	const char *slash;
 	struct stat st;
 	char *dir;
 	int ret;
 
+	if (database == NULL)
+		return 0;	/* a server's: nothing here belongs to root */
+	slash = strrchr(database, '/');
 	if (stat(database, &st) == 0)
 		return st.st_uid == 0;
 	if (errno != ENOENT)
@@ -304,9 +307,6 @@ int main(int argc, char **argv)
 	struct passwd *pw;
 	const char *err;
 
-	/* before SQLite starts: without memory statistics, its allocations
-	   take no global lock, which the server threads would contend for */
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
 			config_path = argv[++i];

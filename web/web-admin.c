@@ -67,7 +67,7 @@ static void web_admin_decide(struct web_request *req, struct store *st,
 	}
 	approve = strcmp(what, "approve") == 0;
 	snprintf(actor, sizeof(actor), "admin:%s", user);
-	if (st->v->request_get(st, id, &rq, &err) < 0) {
+	if (store_request_get(st, id, &rq, &err) < 0) {
 		log_warning("http: admin: %s", err);
 		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		return;
@@ -102,8 +102,8 @@ static void web_admin_decide(struct web_request *req, struct store *st,
 			log_info("id=%lld: released by %s: %s", id, actor,
 				 r.reply);
 	}
-	if (st->v->request_decide(st, rq.id, approve ? "approved" : "refused",
-				  actor, req->now, &changed, &err) < 0) {
+	if (store_request_decide(st, rq.id, approve ? "approved" : "refused",
+				 actor, req->now, &changed, &err) < 0) {
 		log_warning("http: admin: %s", err);
 		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		return;
@@ -142,8 +142,8 @@ void web_page_admin(struct web_request *req)
 			return;
 	}
 	list = xcalloc(1, sizeof(*list));
-	if (st->v->request_list(st, "pending", WEB_ADMIN_LIST_MAX,
-				web_admin_list_cb, list, &err) < 0) {
+	if (store_request_list(st, "pending", WEB_ADMIN_LIST_MAX,
+			       web_admin_list_cb, list, &err) < 0) {
 		log_warning("http: admin: %s", err);
 		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 		free(list);
@@ -168,8 +168,8 @@ void web_page_admin(struct web_request *req)
 		char item[32];
 		char *link;
 
-		if (st->v->item_get(st, list->reqs[i].quarantine_id, 0, &rec,
-				    &err) < 0 || rec == NULL) {
+		if (store_item_get(st, list->reqs[i].quarantine_id, 0, &rec,
+				   &err) < 0 || rec == NULL) {
 			store_record_free(&rec);
 			continue;
 		}

@@ -161,8 +161,8 @@ static int web_metrics_text(struct store *st, struct strbuf *out,
 	memset(&t, 0, sizeof(t));
 	web_metrics_head(out, "ndrguard_messages", "gauge",
 			 "Messages in the quarantine by kind and state.");
-	if (st->v->stats_kinds(st, web_metrics_kind_row, out, error_r) < 0 ||
-	    st->v->stats_totals(st, web_metrics_total_row, &t, error_r) < 0)
+	if (store_stats_kinds(st, web_metrics_kind_row, out, error_r) < 0 ||
+	    store_stats_totals(st, web_metrics_total_row, &t, error_r) < 0)
 		return -1;
 	for (int i = 0; i < 4; i++) {
 		char name[64];

@@ -115,9 +115,9 @@ void web_notice_send(struct web_request *req, struct store *st,
 	}
 	/* counted before it is sent: a failing relay is no way around
 	   the cap */
-	if (st->v->notice_take(st, batch->mailbox, req->now - 3600,
-			       WEB_NOTICE_PER_HOUR, batch->count, req->now,
-			       &allowed, &err) < 0)
+	if (store_notice_take(st, batch->mailbox, req->now - 3600,
+			      WEB_NOTICE_PER_HOUR, batch->count, req->now,
+			      &allowed, &err) < 0)
 		log_warning("could not count the mails about %s's requests, "
 			    "%s not told of %u: %s", batch->mailbox, rcpt,
 			    batch->count, err);

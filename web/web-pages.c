@@ -74,7 +74,7 @@ static void web_mailbox_lang(struct web_request *req, struct store *st,
 	const struct web_lang *lang;
 	const char *err;
 
-	if (st->v->pref_get(st, mailbox, &pref, &err) < 0)
+	if (store_pref_get(st, mailbox, &pref, &err) < 0)
 		return;
 	if (pref_r != NULL)
 		*pref_r = pref;
@@ -253,7 +253,7 @@ static const struct web_item_extra *web_item_extra(struct web_thread *th,
 	if (x->id == rec->id && x->size == rec->size)
 		return x;
 	web_thread_extra_clear(x);
-	if (th->store->v->item_get(th->store, rec->id, 1, &full, error_r) < 0)
+	if (store_item_get(th->store, rec->id, 1, &full, error_r) < 0)
 		return NULL;
 	if (full != NULL)
 		web_item_extra_fill(x, full);
@@ -328,8 +328,8 @@ static enum web_text web_item_request_one(struct web_request *req,
 	const char *err;
 	int created = 0;
 
-	if (st->v->request_add(st, rec->id, actor, req->now, &created,
-			       &err) < 0) {
+	if (store_request_add(st, rec->id, actor, req->now, &created,
+			      &err) < 0) {
 		log_warning("id=%lld: release request failed: %s", rec->id,
 			    err);
 		return W_RELEASE_FAILED;
@@ -356,7 +356,7 @@ static enum web_text web_release_one(struct web_request *req,
 	char actor[96];
 
 	snprintf(actor, sizeof(actor), "web:%s", req->client);
-	if (st->v->item_get(st, id, 0, &rec, &err) < 0) {
+	if (store_item_get(st, id, 0, &rec, &err) < 0) {
 		log_warning("id=%lld: release from the web failed: %s", id,
 			    err);
 		return W_RELEASE_FAILED;
@@ -415,7 +415,7 @@ static void web_item_request_state(struct web_request *req, struct store *st,
 	struct store_request rq;
 	const char *err;
 
-	if (st->v->request_get(st, id, &rq, &err) < 0 || rq.id == 0)
+	if (store_request_get(st, id, &rq, &err) < 0 || rq.id == 0)
 		return;
 	if (strcmp(rq.state, "pending") == 0)
 		web_note(req, "warn", T(W_REQ_PENDING));
@@ -480,7 +480,7 @@ void web_page_item(struct web_request *req, const char *id_text)
 		if (outcome == W_RELEASE_FAILED)
 			req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 	}
-	if (st->v->item_get(st, id, 0, &rec, &err) < 0) {
+	if (store_item_get(st, id, 0, &rec, &err) < 0) {
 		web_fail(req, "read item", err);
 		return;
 	}
@@ -661,7 +661,7 @@ static void web_mailbox_post(struct web_request *req, struct store *st,
 		struct store_filter f = { .mailbox = mailbox, .state = "held" };
 
 		list->only_verdict = "legit";
-		if (st->v->item_list(st, &f, web_list_cb, list, &err) < 0) {
+		if (store_item_list(st, &f, web_list_cb, list, &err) < 0) {
 			web_fail(req, "list items", err);
 			free(list);
 			return;
@@ -763,7 +763,7 @@ void web_page_mailbox(struct web_request *req)
 	f.mailbox = mailbox;
 	f.limit = WEB_PAGE_SIZE + 1;
 	f.offset = (unsigned int)(page * WEB_PAGE_SIZE);
-	if (st->v->item_list(st, &f, web_list_cb, list, &err) < 0) {
+	if (store_item_list(st, &f, web_list_cb, list, &err) < 0) {
 		web_fail(req, "list items", err);
 		strbuf_free(&notes);
 		free(list);
@@ -911,7 +911,7 @@ void web_page_settings(struct web_request *req, int unsubscribe)
 		web_fail(req, "open database", err);
 		return;
 	}
-	if (st->v->pref_get(st, mailbox, &pref, &err) < 0) {
+	if (store_pref_get(st, mailbox, &pref, &err) < 0) {
 		web_fail(req, "read preferences", err);
 		return;
 	}
@@ -945,7 +945,7 @@ void web_page_settings(struct web_request *req, int unsubscribe)
 					req->server->langs, lang)) : "");
 			note = W_SAVED;
 		}
-		if (st->v->pref_set(st, mailbox, &pref, req->now, &err) < 0) {
+		if (store_pref_set(st, mailbox, &pref, req->now, &err) < 0) {
 			web_fail(req, "save preferences", err);
 			return;
 		}

@@ -454,14 +454,14 @@ static int stats_load(struct store *st, struct web_request *req,
 	days->step = 86400;
 	days->buckets = 30;
 	days->start = (req->now / 86400 - 29) * 86400;
-	if (st->v->stats_series(st, hours->start, hours->step,
-				stats_series_row, hours, error_r) < 0 ||
-	    st->v->stats_series(st, days->start, days->step,
-				stats_series_row, days, error_r) < 0 ||
-	    st->v->storm_since(st, storm_since, STATS_STORMS,
-			       stats_storm_row, storms, error_r) < 0 ||
-	    st->v->stats_top(st, 0, days->start, STATS_TOP, stats_top_row,
-			     top, error_r) < 0)
+	if (store_stats_series(st, hours->start, hours->step,
+			       stats_series_row, hours, error_r) < 0 ||
+	    store_stats_series(st, days->start, days->step,
+			       stats_series_row, days, error_r) < 0 ||
+	    store_storm_since(st, storm_since, STATS_STORMS,
+			      stats_storm_row, storms, error_r) < 0 ||
+	    store_stats_top(st, 0, days->start, STATS_TOP, stats_top_row,
+			    top, error_r) < 0)
 		return -1;
 	return 0;
 }

@@ -31,9 +31,7 @@
  *	and web_server_start(set, key, fd, &server, &err). At exit:
  *	web_server_stop(&server), token_key_free(&key). Link with
  *	web/libndrguardweb.a lib/libndrguard-crypto.a lib/libndrguard.a
- *	$(MHD_LIBS) $(CRYPTO_LIBS). Calling sqlite3_config(
- *	SQLITE_CONFIG_MEMSTATUS, 0) first thing in main() spares the
- *	server threads a global lock per SQLite allocation.
+ *	$(MHD_LIBS) $(CRYPTO_LIBS) (and $(PQ_LIBS) where built with libpq).
  *
  * OWNERSHIP
  *	web_server_stop() stops the threads, closes the listener and the

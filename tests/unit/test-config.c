@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int parse(struct settings *set, const char *text, const char **err)
@@ -195,6 +196,76 @@ START_TEST(load_file_errors)
 }
 END_TEST
 
+/* database names its backend: a path, sqlite:/path or a libpq URI;
+   nothing else */
+START_TEST(database_forms)
+{
+	static const char *const good[] = {
+		"database = /var/lib/ndrguard/q.db\n",
+		"database = sqlite:/var/lib/ndrguard/q.db\n",
+		"database = postgresql://ndrguard@/ndrguard?host=/run/postgresql\n",
+		"database = postgres://ndrguard@db.example.test/ndrguard\n",
+	};
+	static const char *const bad[] = {
+		"database = q.db\n",
+		"database = sqlite:q.db\n",
+		"database = mysql://x/y\n",
+	};
+	struct settings set;
+	const char *err = NULL;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_msg(parse(&set, good[i], &err) == 0, "%s: %s",
+			      good[i], err);
+		settings_free(&set);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(parse(&set, bad[i], &err) == -1, "%s", bad[i]);
+		ck_assert(strstr(err, "absolute path") != NULL);
+		settings_free(&set);
+	}
+}
+END_TEST
+
+/* check_uri_in - config_check_files() on a config file of mode holding
+   database = uri */
+static int check_uri_in(const char *uri, mode_t mode, const char **err)
+{
+	char path[] = "/tmp/ndrguard-test-XXXXXX";
+	struct settings set;
+	int fd = mkstemp(path), ret;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert(dprintf(fd, "database = %s\n", uri) > 0);
+	close(fd);
+	ck_assert_int_eq(chmod(path, mode), 0);
+	ck_assert_msg(config_load(&set, path, err) == 0, "%s", *err);
+	ret = config_check_files(&set, path, err);
+	settings_free(&set);
+	unlink(path);
+	return ret;
+}
+
+/* a password in the URI only in a file others cannot read; without one
+   (a passfile, or peer authentication) any mode will do */
+START_TEST(database_password_needs_private_config)
+{
+	const char *err = NULL;
+
+	ck_assert_int_eq(check_uri_in("postgresql://nd:secret@/nd?host=/tmp",
+				      0644, &err), -1);
+	ck_assert_msg(strstr(err, "password") != NULL, "%s", err);
+	ck_assert_int_eq(check_uri_in("postgresql:///nd?host=/tmp&password=s",
+				      0644, &err), -1);
+	ck_assert_int_eq(check_uri_in("postgresql://nd:secret@/nd?host=/tmp",
+				      0640, &err), 0);
+	ck_assert_int_eq(check_uri_in("postgresql://nd@/nd?passfile=/etc/p",
+				      0644, &err), 0);
+	ck_assert_int_eq(check_uri_in("postgres://nd@db:5432/nd", 0644,
+				      &err), 0);
+}
+END_TEST
+
 START_TEST(good_values)
 {
 	static const char *const good[] = {
@@ -279,6 +350,8 @@ int main(void)
 	tcase_add_test(tc, print_only_changed);
 	tcase_add_test(tc, load_file_errors);
 	tcase_add_test(tc, good_values);
+	tcase_add_test(tc, database_forms);
+	tcase_add_test(tc, database_password_needs_private_config);
 	tcase_add_test(tc, keep_restart_values);
 	tcase_add_test(tc, durations);
 	suite_add_tcase(s, tc);

@@ -47,7 +47,7 @@ static long long add(const char *rcpt, const char *verdict, long long at,
 	int dup;
 	const char *err = NULL;
 
-	ck_assert_msg(st->v->item_add(st, &it, &id, &dup, &err) == 0, "%s", err);
+	ck_assert_msg(store_item_add(st, &it, &id, &dup, &err) == 0, "%s", err);
 	return id;
 }
 
@@ -86,14 +86,14 @@ START_TEST(uncovered_items_by_mailbox_and_verdict)
 
 	add("bob@x.test", "backscatter", 100, "Q5");
 	memset(&s, 0, sizeof(s));
-	ck_assert_int_eq(st->v->digest_mailboxes(st, NULL, mailbox_cb, &s, &err), 0);
+	ck_assert_int_eq(store_digest_mailboxes(st, NULL, mailbox_cb, &s, &err), 0);
 	ck_assert_int_eq(s.n, 2);
 	ck_assert_str_eq(s.names[0], "Alice@X.test");
 	ck_assert_uint_eq(s.counts[0], 4);
 	ck_assert_uint_eq(s.counts[1], 1);
 
 	memset(&s, 0, sizeof(s));
-	ck_assert_int_eq(st->v->digest_items(st, "alice@x.test", item_cb, &s, &err), 0);
+	ck_assert_int_eq(store_digest_items(st, "alice@x.test", item_cb, &s, &err), 0);
 	ck_assert_int_eq(s.n, 4);
 	ck_assert_int_eq(s.ids[0], l1);
 	ck_assert_int_eq(s.ids[1], u1);
@@ -115,37 +115,37 @@ START_TEST(covered_once_dropped_uncovers_sent_is_final)
 	ids[0] = add("alice@x.test", "backscatter", 100, "Q1");
 	ids[1] = add("alice@x.test", "backscatter", 101, "Q2");
 	ck_assert_int_eq(store_begin(st, &err), 0);
-	ck_assert_int_eq(st->v->digest_add(st, &dg, ids, 2, &id, &err), 0);
+	ck_assert_int_eq(store_digest_add(st, &dg, ids, 2, &id, &err), 0);
 	ck_assert_int_eq(store_commit(st, &err), 0);
 
 	/* nothing left to cover; a second digest of the same item fails */
 	memset(&s, 0, sizeof(s));
-	st->v->digest_mailboxes(st, NULL, mailbox_cb, &s, &err);
+	store_digest_mailboxes(st, NULL, mailbox_cb, &s, &err);
 	ck_assert_int_eq(s.n, 0);
 	dg.message_id = "<2@x>";
 	dg.mailbox = "carol@x.test";
 	ck_assert_int_eq(store_begin(st, &err), 0);
-	ck_assert_int_eq(st->v->digest_add(st, &dg, ids, 1, &id2, &err), -1);
+	ck_assert_int_eq(store_digest_add(st, &dg, ids, 1, &id2, &err), -1);
 	store_rollback(st);
 
 	/* refused: the items are listed again */
-	ck_assert_int_eq(st->v->digest_drop(st, id, &err), 0);
+	ck_assert_int_eq(store_digest_drop(st, id, &err), 0);
 	memset(&s, 0, sizeof(s));
-	st->v->digest_mailboxes(st, NULL, mailbox_cb, &s, &err);
+	store_digest_mailboxes(st, NULL, mailbox_cb, &s, &err);
 	ck_assert_int_eq(s.n, 1);
 	ck_assert_uint_eq(s.counts[0], 2);
 
 	/* sent: final, dropping it does nothing */
 	dg.mailbox = "alice@x.test";
-	ck_assert_int_eq(st->v->digest_add(st, &dg, ids, 2, &id, &err), 0);
-	ck_assert_int_eq(st->v->digest_last_sent(st, "alice@x.test", &last, &err), 0);
+	ck_assert_int_eq(store_digest_add(st, &dg, ids, 2, &id, &err), 0);
+	ck_assert_int_eq(store_digest_last_sent(st, "alice@x.test", &last, &err), 0);
 	ck_assert_int_eq(last, 0);
-	ck_assert_int_eq(st->v->digest_sent(st, id, 777, &err), 0);
-	ck_assert_int_eq(st->v->digest_drop(st, id, &err), 0);
-	ck_assert_int_eq(st->v->digest_last_sent(st, "ALICE@x.test", &last, &err), 0);
+	ck_assert_int_eq(store_digest_sent(st, id, 777, &err), 0);
+	ck_assert_int_eq(store_digest_drop(st, id, &err), 0);
+	ck_assert_int_eq(store_digest_last_sent(st, "ALICE@x.test", &last, &err), 0);
 	ck_assert_int_eq(last, 777);
 	memset(&s, 0, sizeof(s));
-	st->v->digest_mailboxes(st, NULL, mailbox_cb, &s, &err);
+	store_digest_mailboxes(st, NULL, mailbox_cb, &s, &err);
 	ck_assert_int_eq(s.n, 0);
 }
 END_TEST
@@ -173,12 +173,12 @@ START_TEST(one_pending_digest_per_mailbox)
 		.message = "bytes", .size = 5,
 	};
 
-	ck_assert_int_eq(st->v->digest_add(st, &dg, &a, 1, &id, &err), 0);
+	ck_assert_int_eq(store_digest_add(st, &dg, &a, 1, &id, &err), 0);
 	dg.message_id = "<q@x>";
-	ck_assert_int_eq(st->v->digest_add(st, &dg, &b, 1, &id2, &err), -1);
-	ck_assert_int_eq(st->v->digest_attempted(st, id, &err), 0);
+	ck_assert_int_eq(store_digest_add(st, &dg, &b, 1, &id2, &err), -1);
+	ck_assert_int_eq(store_digest_attempted(st, id, &err), 0);
 	memset(&s, 0, sizeof(s));
-	ck_assert_int_eq(st->v->digest_pending(st, NULL, pending_cb, &s, &err), 0);
+	ck_assert_int_eq(store_digest_pending(st, NULL, pending_cb, &s, &err), 0);
 	ck_assert_int_eq(s.n, 1);
 	ck_assert_uint_eq(s.counts[0], 1);
 }
@@ -189,16 +189,16 @@ START_TEST(own_digest_time)
 	const char *err = NULL;
 	char t[6];
 
-	ck_assert_int_eq(st->v->digest_time_get(st, "pat@x.test", t, &err), 0);
+	ck_assert_int_eq(store_digest_time_get(st, "pat@x.test", t, &err), 0);
 	ck_assert_str_eq(t, "");
-	ck_assert_int_eq(st->v->digest_time_set(st, "pat@x.test", "22:30", 1, &err), 0);
-	ck_assert_int_eq(st->v->digest_time_set(st, "PAT@x.test", "05:15", 2, &err), 0);
-	ck_assert_int_eq(st->v->digest_time_get(st, "Pat@X.test", t, &err), 0);
+	ck_assert_int_eq(store_digest_time_set(st, "pat@x.test", "22:30", 1, &err), 0);
+	ck_assert_int_eq(store_digest_time_set(st, "PAT@x.test", "05:15", 2, &err), 0);
+	ck_assert_int_eq(store_digest_time_get(st, "Pat@X.test", t, &err), 0);
 	ck_assert_str_eq(t, "05:15");
-	ck_assert_int_eq(st->v->digest_time_set(st, "pat@x.test", "24:00", 3, &err), -1);
-	ck_assert_int_eq(st->v->digest_time_set(st, "pat@x.test", "7:00", 3, &err), -1);
-	ck_assert_int_eq(st->v->digest_time_set(st, "pat@x.test", NULL, 4, &err), 0);
-	ck_assert_int_eq(st->v->digest_time_get(st, "pat@x.test", t, &err), 0);
+	ck_assert_int_eq(store_digest_time_set(st, "pat@x.test", "24:00", 3, &err), -1);
+	ck_assert_int_eq(store_digest_time_set(st, "pat@x.test", "7:00", 3, &err), -1);
+	ck_assert_int_eq(store_digest_time_set(st, "pat@x.test", NULL, 4, &err), 0);
+	ck_assert_int_eq(store_digest_time_get(st, "pat@x.test", t, &err), 0);
 	ck_assert_str_eq(t, "");
 }
 END_TEST

@@ -192,50 +192,50 @@ START_TEST(store_prefs_and_requests)
 	snprintf(path, sizeof(path), "%s/q.db", dir);
 	ck_assert_msg(store_open(path, &opts, &st, &err) == 0, "%s", err);
 
-	ck_assert_int_eq(st->v->pref_get(st, "a@example.test", &pref, &err), 0);
+	ck_assert_int_eq(store_pref_get(st, "a@example.test", &pref, &err), 0);
 	ck_assert_str_eq(pref.digest, "daily");
 	ck_assert_str_eq(pref.lang, "");
 	strcpy(pref.digest, "storms");
 	strcpy(pref.lang, "es");
-	ck_assert_int_eq(st->v->pref_set(st, "a@example.test", &pref, 5, &err), 0);
+	ck_assert_int_eq(store_pref_set(st, "a@example.test", &pref, 5, &err), 0);
 	strcpy(pref.digest, "never");
 	pref.lang[0] = '\0';
-	ck_assert_int_eq(st->v->pref_set(st, "b@example.test", &pref, 5, &err), 0);
-	ck_assert_int_eq(st->v->pref_get(st, "A@Example.TEST", &pref, &err), 0);
+	ck_assert_int_eq(store_pref_set(st, "b@example.test", &pref, 5, &err), 0);
+	ck_assert_int_eq(store_pref_get(st, "A@Example.TEST", &pref, &err), 0);
 	ck_assert_str_eq(pref.digest, "storms");
 	ck_assert_str_eq(pref.lang, "es");
 	strcpy(pref.digest, "hourly");
-	ck_assert_int_eq(st->v->pref_set(st, "a@example.test", &pref, 6, &err), -1);
+	ck_assert_int_eq(store_pref_set(st, "a@example.test", &pref, 6, &err), -1);
 
 	ck_assert_int_eq(store_begin(st, &err), 0);
-	ck_assert_int_eq(st->v->item_add(st, &item, &id, &dup, &err), 0);
+	ck_assert_int_eq(store_item_add(st, &item, &id, &dup, &err), 0);
 	ck_assert_int_eq(store_commit(st, &err), 0);
-	ck_assert_int_eq(st->v->request_get(st, id, &rq, &err), 0);
+	ck_assert_int_eq(store_request_get(st, id, &rq, &err), 0);
 	ck_assert_int_eq(rq.id, 0);
-	ck_assert_int_eq(st->v->request_add(st, id, "web:1", 10, &created, &err), 0);
+	ck_assert_int_eq(store_request_add(st, id, "web:1", 10, &created, &err), 0);
 	ck_assert_int_eq(created, 1);
-	ck_assert_int_eq(st->v->request_add(st, id, "web:2", 11, &created, &err), 0);
+	ck_assert_int_eq(store_request_add(st, id, "web:2", 11, &created, &err), 0);
 	ck_assert_int_eq(created, 0);
-	ck_assert_int_eq(st->v->request_get(st, id, &rq, &err), 0);
+	ck_assert_int_eq(store_request_get(st, id, &rq, &err), 0);
 	ck_assert_str_eq(rq.state, "pending");
 	ck_assert_str_eq(rq.requested_by, "web:1");
-	ck_assert_int_eq(st->v->request_list(st, "pending", 0, count_cb, &n, &err), 0);
+	ck_assert_int_eq(store_request_list(st, "pending", 0, count_cb, &n, &err), 0);
 	ck_assert_int_eq(n, 1);
-	ck_assert_int_eq(st->v->request_decide(st, rq.id, "refused", "admin:x", 12,
-					       &changed, &err), 0);
+	ck_assert_int_eq(store_request_decide(st, rq.id, "refused", "admin:x", 12,
+					      &changed, &err), 0);
 	ck_assert_int_eq(changed, 1);
-	ck_assert_int_eq(st->v->request_decide(st, rq.id, "approved", "admin:x", 13,
-					       &changed, &err), 0);
+	ck_assert_int_eq(store_request_decide(st, rq.id, "approved", "admin:x", 13,
+					      &changed, &err), 0);
 	ck_assert_int_eq(changed, 0);
-	ck_assert_int_eq(st->v->request_get(st, id, &rq, &err), 0);
+	ck_assert_int_eq(store_request_get(st, id, &rq, &err), 0);
 	ck_assert_str_eq(rq.state, "refused");
 	ck_assert_str_eq(rq.decided_by, "admin:x");
 	ck_assert_int_eq(rq.decided, 12);
 	/* refused: the owner may ask again */
-	ck_assert_int_eq(st->v->request_add(st, id, "web:3", 14, &created, &err), 0);
+	ck_assert_int_eq(store_request_add(st, id, "web:3", 14, &created, &err), 0);
 	ck_assert_int_eq(created, 1);
 	n = 0;
-	ck_assert_int_eq(st->v->request_list(st, NULL, 0, count_cb, &n, &err), 0);
+	ck_assert_int_eq(store_request_list(st, NULL, 0, count_cb, &n, &err), 0);
 	ck_assert_int_eq(n, 2);
 	store_close(&st);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -278,12 +278,12 @@ START_TEST(item_list_offset)
 			.verdict = "unknown", .raw = "x", .size = 1,
 		};
 		snprintf(qid, sizeof(qid), "Q%d", i);
-		ck_assert_int_eq(st->v->item_add(st, &item, &id, &dup, &err), 0);
+		ck_assert_int_eq(store_item_add(st, &item, &id, &dup, &err), 0);
 	}
 	ck_assert_int_eq(store_commit(st, &err), 0);
 	struct id_page pg = { { 0 }, 0 };
 	struct store_filter f = { .mailbox = "a@x.test", .limit = 3, .offset = 3 };
-	ck_assert_int_eq(st->v->item_list(st, &f, page_cb, &pg, &err), 0);
+	ck_assert_int_eq(store_item_list(st, &f, page_cb, &pg, &err), 0);
 	ck_assert_int_eq(pg.n, 3);
 	ck_assert_int_eq(pg.ids[0], 4);
 	ck_assert_int_eq(pg.ids[2], 2);
