@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* deliver_read_stdin - the whole message; -1 on a read error */
+/* cmd_deliver_read - the whole message; -1 on a read error */
 static int cmd_deliver_read(struct strbuf *msg)
 {
 	char buf[65536];

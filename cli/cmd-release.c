@@ -37,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* release_actor - "cli:USER", for the audit log */
+/* cmd_release_actor - "cli:USER", for the audit log */
 static const char *cmd_release_actor(char *buf, size_t size)
 {
 	struct passwd *pw = getpwuid(getuid());

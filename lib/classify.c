@@ -119,7 +119,7 @@ void classify_add_recipient(struct classify_ctx *ctx, const char *address,
 	r->remote_mta = classify_strdup_clean(remote_mta);
 }
 
-/* classify_report_type - report-type parameter of a multipart/report */
+/* classify_note_report - note a multipart/report and its report-type */
 static void classify_note_report(struct classify_ctx *ctx,
 				 const struct mime_part *part)
 {
@@ -149,8 +149,9 @@ static void classify_take_text(struct classify_ctx *ctx,
 }
 
 /*
- * classify_walk - find the report parts and gather the text, without
- * entering the returned original (its text is the spammer's, not the MTA's)
+ * classify_walk_x - find the report parts and, with take_text, gather the
+ * text, without entering the returned original (its text is the
+ * spammer's, not the MTA's)
  */
 static void classify_walk_x(struct classify_ctx *ctx, struct mime_part *part,
 			    int take_text)
@@ -193,6 +194,7 @@ static void classify_walk_x(struct classify_ctx *ctx, struct mime_part *part,
 		classify_take_text(ctx, part);
 }
 
+/* classify_walk - find the report parts and gather the report text */
 static void classify_walk(struct classify_ctx *ctx, struct mime_part *part)
 {
 	classify_walk_x(ctx, part, 1);
@@ -573,7 +575,7 @@ static void classify_fallback_recipient(struct classify_ctx *ctx)
 	free(addr);
 }
 
-/* classify_fill_reasons - a reason for the result from its recipients */
+/* classify_fill_reason - a reason for the result from its recipients */
 static void classify_fill_reason(struct classify_ctx *ctx)
 {
 	struct classify_result *res = ctx->res;
