@@ -13,7 +13,6 @@ set -u
 : "${NDRGUARDD:?}" "${top_srcdir:?}"
 SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
 [ -x "$SINK" ] || { echo "SKIP: smtp-sink not installed (Debian package postfix)"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
 command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
 CLIENT="python3 $top_srcdir/tests/lmtp-client.py"
 
@@ -80,15 +79,10 @@ start_daemon()
 }
 # lmtp SCRIPT-LINES... - run the client, replies on stdout as they come
 lmtp() { printf '%s\n' "$@" | PYTHONUNBUFFERED=1 $CLIENT 127.0.0.1:$LPORT; }
-sql()
-{
-	if [ "$(id -u)" = 0 ]; then
-		runuser -u "$RUNAS" -- sqlite3 -batch "$T/db/q.db" "$1"
-	else
-		sqlite3 -batch "$T/db/q.db" "$1"
-	fi
-}
-held() { sql "SELECT count(*) FROM quarantine WHERE recipient='$1'"; }
+# the store as the daemon's user sees it (lib.sh's helpers)
+NDRG_CONF=$T/nd.conf
+[ "$(id -u)" = 0 ] && NDRG_USER=$RUNAS
+held() { held_count recipient="$1"; }
 sunk() { sleep 0.3; find "$T/sink" -type f | wc -l; }
 # expect_replies NAME GOT WANT - as many lines, each WANT line a prefix
 expect_replies()
@@ -229,10 +223,10 @@ cat "$T/ndr/ndr-0012.eml" "$T/odd.eml" > "$T/oddndr.eml"
 got=$(lmtp '<' '> LHLO c' '<' '> MAIL FROM:<>' '<' '> RCPT TO:<alice@example.test>' '<' \
 	'> DATA' '<' "data $T/oddndr.eml" '<' '> QUIT' '<' | tail -2 | head -1)
 id=${got##* }
-sql "SELECT writefile('$T/db/held.eml', raw) FROM quarantine WHERE id=$id" >/dev/null
-if cmp -s "$T/db/held.eml" "$T/oddndr.eml"; then ok "held copy byte for byte (CR, NUL, dots, long line)"
+item_raw "$id" > "$T/held.eml"
+if cmp -s "$T/held.eml" "$T/oddndr.eml"; then ok "held copy byte for byte (CR, NUL, dots, long line)"
 else fail "held copy differs ($got)"; fi
-sql "DELETE FROM quarantine WHERE id=$id; DELETE FROM audit WHERE quarantine_id=$id"
+ndrg delete "$id" >/dev/null || fail "delete $id"
 
 # 4. mixed outcomes in one transaction: alice (storm) held, bob passed
 rm -f "$T/sink"/*
@@ -309,7 +303,7 @@ for try in 1 2; do
 		'> MAIL FROM:<>' '<' '> RCPT TO:<alice@example.test>' '<' '> DATA' '<' \
 		"data $T/ndr/ndr-0009.eml" '<' '> QUIT' '<' > "$T/xf.$try"
 done
-[ "$(sql "SELECT count(*) FROM quarantine WHERE queue_id='4XFW12AB'")" = 1 ] &&
+[ "$(list_count queue_id=4XFW12AB)" = 1 ] &&
 	ok "a retried delivery is held once" || fail "retry held twice"
 if grep -q ': 4XFW12AB: to=<alice@example.test>.*action=quarantine' "$T/nd.log" &&
 	grep -q '4XFW12AB: .*already held' "$T/nd.log"; then ok "log keyed by the XFORWARD queue id"
@@ -339,7 +333,7 @@ echo "$got" | head -1 | grep -q '^220 ' && ok "served again below the limit" || 
 
 # 11b. ndrguardd serves the release page too (web.h), from the same config
 if command -v curl >/dev/null && [ -x "$top_builddir/web/ndrguard-web" ]; then
-	id=$(sqlite3 "$T/db/q.db" "SELECT max(id) FROM quarantine WHERE state='held'")
+	id=$(list_field id state=held | tail -1)
 	url=$("$top_builddir/web/ndrguard-web" -c "$T/nd.conf" --link item "$id")
 	code=$(curl -s -o "$T/page" -D "$T/hdr" -w '%{http_code}' "$url")
 	[ "$code" = 200 ] && grep -qi '^content-security-policy:' "$T/hdr" \
