@@ -23,11 +23,8 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
+. "$top_srcdir/tests/lib.sh"
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 SPORT=$(free_port)
 mkdir -p "$T/sink" && chmod 777 "$T/sink"
 "$SINK" -4 -u nobody -d "$T/sink/%H%M%S." 127.0.0.1:$SPORT 64 &
@@ -62,7 +59,7 @@ done
 NDRG_CONF=$T/web.conf
 I1=$(list_field id | head -1)
 I2=$((I1 + 1))
-"$WEB" -c "$T/web.conf" > "$T/out" 2> "$T/web.log" &
+"$WEB" -c "$T/web.conf" -f > "$T/out" 2> "$T/web.log" &
 WEBPID=$!
 for _ in $(seq 50); do URL=$(sed -n 's/^listening on //p' "$T/out"); [ -n "$URL" ] && break; sleep 0.1; done
 [ -n "$URL" ] || { echo "ndrguard-web did not start"; cat "$T/web.log"; exit 99; }

@@ -67,7 +67,7 @@ write_conf() {	# write_conf FILE [extra lines...]
 # start_web CONF - run ndrguard-web, set URL to where it listens
 start_web() {
 	local out=$T/web.$RANDOM
-	"$WEB" -c "$1" > "$out" 2>> "$T/web.log" &
+	"$WEB" -c "$1" -f > "$out" 2>> "$T/web.log" &
 	WEBPIDS="$WEBPIDS $!"
 	for _ in $(seq $((${NDRGUARD_TEST_WAIT:-5} * 10))); do
 		URL=$(sed -n 's/^listening on //p' "$out")

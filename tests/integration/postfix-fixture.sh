@@ -120,6 +120,7 @@ our_relays = mx.$PF_DOMAIN 192.0.2.0/24
 our_domains = $PF_DOMAIN
 EOF
 	chmod 644 "$D/etc/ndrguard.conf"
+	pf_store_env
 
 	sh "$top_srcdir/tools/postfix-instance.sh" -p "$PORT" -r "$REPORT" \
 		-b "$D/bin/ndrguard" -c "$D/etc/ndrguard.conf" -u "$PF_USER" \
