@@ -263,7 +263,8 @@ int classify_text_has(const char *hay, size_t len, const char *const *needles)
 }
 
 /* classify_text_header_lower - lower-case copy of a top header, "" if absent */
-char *classify_text_header_lower(const struct classify_ctx *ctx, const char *name)
+char *classify_text_header_lower(const struct classify_ctx *ctx,
+				 const char *name)
 {
 	const char *v = mime_part_header(ctx->root, name);
 	char *s = xstrdup(v == NULL ? "" : v);

@@ -35,7 +35,7 @@ static const char *format_dsn_last_status(const char *text, size_t *len_r)
  * else the first; copied, or NULL
  */
 static char *format_dsn_text_status(const struct classify_ctx *ctx,
-				  const char *addr, char cls)
+				    const char *addr, char cls)
 {
 	const char *text = ctx->text.data, *first = NULL;
 	size_t len = ctx->error_len, pos = 0, n, first_n = 0;

@@ -244,7 +244,8 @@ static enum classify_kind format_other_kind(struct classify_ctx *ctx)
 }
 
 /* format_other_read - the kind of whatever the bounce formats left */
-static int format_other_read(struct classify_ctx *ctx, enum classify_kind *kind_r)
+static int format_other_read(struct classify_ctx *ctx,
+			     enum classify_kind *kind_r)
 {
 	*kind_r = format_other_kind(ctx);
 	return 1;

@@ -56,8 +56,7 @@ static void format_ses_unwrap(const char *text, size_t len, struct strbuf *out)
 }
 
 /* format_ses_within - no deeper and no more values than the limits */
-static int format_ses_within(json_t *v, unsigned int depth,
-			     unsigned int *nodes)
+static int format_ses_within(json_t *v, unsigned int depth, unsigned int *nodes)
 {
 	const char *key;
 	json_t *item;

@@ -55,8 +55,8 @@ static size_t format_text_addr_unprefix(const char *text, size_t s, size_t at)
 }
 
 /* format_text_addr_at - the address around the '@' at text[at], or 0 */
-static int format_text_addr_at(const char *text, size_t len, size_t line, size_t at,
-			struct format_text_addr *a)
+static int format_text_addr_at(const char *text, size_t len, size_t line,
+			       size_t at, struct format_text_addr *a)
 {
 	size_t s = at, e = at + 1, dots = 0;
 
@@ -108,7 +108,8 @@ static int format_text_prefix_ends(const char *p, size_t len, const char *w)
 }
 
 /* format_text_addr_classify - strong (1), weak (0) or excluded (-1) context */
-static int format_text_addr_classify(const struct classify_ctx *ctx, struct format_text_addr *a)
+static int format_text_addr_classify(const struct classify_ctx *ctx,
+				     struct format_text_addr *a)
 {
 	const char *lower = ctx->lower.data;
 	size_t plen = a->start - a->line;
@@ -131,8 +132,8 @@ static int format_text_addr_classify(const struct classify_ctx *ctx, struct form
 }
 
 /* format_text_addr_excluded - the sender side of the bounce, never a recipient */
-static int format_text_addr_excluded(const struct classify_ctx *ctx, const char *addr,
-			      int listed)
+static int format_text_addr_excluded(const struct classify_ctx *ctx,
+				     const char *addr, int listed)
 {
 	static const char *const locals[] = {
 		"mailer-daemon@", "postmaster@", "abuse@", "hostmaster@",
@@ -203,17 +204,35 @@ static char *format_text_smtp_line(const char *text, size_t len)
 	return NULL;
 }
 
+/*
+ * format_text_add - add addr with diag: the status is the first code in
+ * diag, else the first in the report's text
+ */
+static void format_text_add(struct classify_ctx *ctx, const char *addr,
+			    const char *diag, const char *action)
+{
+	const char *st;
+	char *status = NULL;
+	size_t n;
+
+	st = diag == NULL ? NULL : dsn_status_find(diag, strlen(diag), &n);
+	if (st == NULL)
+		st = dsn_status_find(ctx->text.data, ctx->error_len, &n);
+	if (st != NULL)
+		status = xstrndup(st, n);
+	classify_add_recipient(ctx, addr, status, action, diag, NULL);
+	free(status);
+}
+
 /* format_text_add_found - add one recipient with its paragraph as diagnostic */
-static void format_text_add_found(struct classify_ctx *ctx, const struct format_text_addr *a,
-			   const char *action)
+static void format_text_add_found(struct classify_ctx *ctx,
+				  const struct format_text_addr *a,
+				  const char *action)
 {
 	const char *text = ctx->text.data;
 	size_t end = format_text_block_end(text, ctx->error_len, a->line);
 	char *addr = xstrndup(text + a->end - (a->end - a->start), a->end - a->start);
 	char *diag = xstrndup(text + a->end, end > a->end ? end - a->end : 0);
-	const char *st;
-	char *status = NULL;
-	size_t n;
 
 	for (char *q = strchr(addr, '@'); *q != '\0'; q++)
 		*q = (char)tolower((unsigned char)*q);
@@ -225,14 +244,7 @@ static void format_text_add_found(struct classify_ctx *ctx, const struct format_
 		diag = format_text_smtp_line(text, ctx->error_len);
 		skip = 0;
 	}
-	const char *d = diag == NULL ? NULL : diag + skip;
-	st = d == NULL ? NULL : dsn_status_find(d, strlen(d), &n);
-	if (st == NULL)
-		st = dsn_status_find(text, ctx->error_len, &n);
-	if (st != NULL)
-		status = xstrndup(st, n);
-	classify_add_recipient(ctx, addr, status, action, d, NULL);
-	free(status);
+	format_text_add(ctx, addr, diag == NULL ? NULL : diag + skip, action);
 	free(addr);
 	free(diag);
 }
@@ -253,7 +265,7 @@ static size_t format_text_indent(const char *text, size_t len, size_t line)
  * ...\n    host ...: 550 5.2.1 ..."), joined; NULL if not so listed
  */
 static char *format_text_listed_block(const struct classify_ctx *ctx,
-			       const char *address)
+				      const char *address)
 {
 	const char *lower = ctx->lower.data, *text = ctx->text.data, *p = lower;
 	size_t len = ctx->error_len, n = strlen(address);
@@ -297,7 +309,8 @@ static char *format_text_listed_block(const struct classify_ctx *ctx,
  * format_text_failed_header - Exim and Google name the failed recipients in an
  * X-Failed-Recipients header; the most reliable source when present
  */
-static int format_text_failed_header(struct classify_ctx *ctx, const char *action)
+static int format_text_failed_header(struct classify_ctx *ctx,
+				     const char *action)
 {
 	const char *v = mime_part_header(ctx->root, "X-Failed-Recipients");
 	char *copy, *tok, *save = NULL;
@@ -309,9 +322,7 @@ static int format_text_failed_header(struct classify_ctx *ctx, const char *actio
 	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
 	     tok = strtok_r(NULL, ", \t", &save)) {
 		char *addr = dsn_address_clean(tok);
-		char *diag = NULL, *status = NULL;
-		const char *st;
-		size_t len;
+		char *diag = NULL;
 
 		if (addr == NULL)
 			continue;
@@ -323,15 +334,9 @@ static int format_text_failed_header(struct classify_ctx *ctx, const char *actio
 		diag = format_text_listed_block(ctx, addr);
 		if (diag == NULL)
 			diag = format_text_smtp_line(ctx->text.data, ctx->error_len);
-		st = diag == NULL ? NULL : dsn_status_find(diag, strlen(diag), &len);
-		if (st == NULL)
-			st = dsn_status_find(ctx->text.data, ctx->error_len, &len);
-		if (st != NULL)
-			status = xstrndup(st, len);
-		classify_add_recipient(ctx, addr, status, action, diag, NULL);
+		format_text_add(ctx, addr, diag, action);
 		free(addr);
 		free(diag);
-		free(status);
 		n++;
 	}
 	free(copy);
@@ -467,7 +472,8 @@ static int format_text_names_failure(const struct classify_ctx *ctx)
  * format_text_read - text the mail system wrote as a bounce, naming what
  * failed (a message that only talks of delivery is left to the others)
  */
-static int format_text_read(struct classify_ctx *ctx, enum classify_kind *kind_r)
+static int format_text_read(struct classify_ctx *ctx,
+			    enum classify_kind *kind_r)
 {
 	enum classify_kind kind;
 

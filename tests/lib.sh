@@ -114,3 +114,37 @@ sqlite_check()
 		[ "$lib_got" = "$3" ] && ok "$4" || fail "$4: $lib_got"
 	fi
 }
+
+# An ndrguardd under test, in $T, run as $RUNAS:
+#
+#	lmtp_test_setup		LPORT (LMTP), SPORT (the re-injection
+#				hop), HPORT (HTTP), all free; $T/db owned by
+#				$RUNAS, $T/sink writable by all
+#	lmtp_test_conf [LINE]...  $T/nd.conf for them, the LINEs last
+lmtp_test_setup()
+{
+	LPORT=$(free_port)
+	SPORT=$(free_port)
+	[ "$SPORT" != "$LPORT" ] || SPORT=$(free_port)
+	HPORT=$(free_port)
+	mkdir -p "$T/sink" "$T/db" && chmod 777 "$T/sink" && chown "$RUNAS" "$T/db"
+}
+lmtp_test_conf()
+{
+	{
+		cat <<CONF
+database = $T/db/q.db
+lmtp_listen = inet:127.0.0.1:$LPORT
+reinject = smtp:127.0.0.1:$SPORT
+daemon_user = $RUNAS
+pid_file = $T/db/nd.pid
+http_listen = inet:127.0.0.1:$HPORT
+base_url = http://127.0.0.1:$HPORT
+secret_file = $T/secret
+digest_templates = $top_srcdir/templates
+# digests are test-digest.sh's business: here they go nowhere
+digest_relay = smtp:127.0.0.1:9
+CONF
+		for l; do echo "$l"; done
+	} > "$T/nd.conf"
+}

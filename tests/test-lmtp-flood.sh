@@ -38,26 +38,9 @@ cleanup()
 trap cleanup EXIT INT TERM
 . "$top_srcdir/tests/lib.sh"
 
-LPORT=$(free_port)
-SPORT=$(free_port)
-[ "$SPORT" != "$LPORT" ] || SPORT=$(free_port)
-HPORT=$(free_port)
-mkdir -p "$T/sink" "$T/db" && chmod 777 "$T/sink" && chown "$RUNAS" "$T/db"
-cat > "$T/nd.conf" <<EOF
-database = $T/db/q.db
-lmtp_listen = inet:127.0.0.1:$LPORT
-reinject = smtp:127.0.0.1:$SPORT
-lmtp_max_connections = 110
-lmtp_command_timeout = 2s
-lmtp_idle_timeout = 3s
-daemon_user = $RUNAS
-pid_file = $T/db/nd.pid
-http_listen = inet:127.0.0.1:$HPORT
-base_url = http://127.0.0.1:$HPORT
-secret_file = $T/secret
-digest_templates = $top_srcdir/templates
-digest_relay = smtp:127.0.0.1:9
-EOF
+lmtp_test_setup
+lmtp_test_conf "lmtp_max_connections = 110" "lmtp_command_timeout = 2s" \
+	"lmtp_idle_timeout = 3s"
 "$SINK" -4 -u nobody -d "$T/sink/%H%M%S." 127.0.0.1:$SPORT 64 &
 SINKPID=$!
 wait_port $SPORT

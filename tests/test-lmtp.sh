@@ -28,15 +28,7 @@ cleanup()
 trap cleanup EXIT INT TERM
 . "$top_srcdir/tests/lib.sh"
 
-free_port()
-{
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-LPORT=$(free_port)
-SPORT=$(free_port)
-[ "$SPORT" != "$LPORT" ] || SPORT=$(free_port)
-HPORT=$(free_port)
-mkdir -p "$T/sink" "$T/db" && chmod 777 "$T/sink" && chown "$RUNAS" "$T/db"
+lmtp_test_setup
 
 start_sink()
 {
@@ -48,28 +40,11 @@ stop_sink() { kill "$SINKPID" 2>/dev/null; wait "$SINKPID" 2>/dev/null; SINKPID=
 
 write_conf()
 {
-	cat > "$T/nd.conf" <<EOF
-database = $T/db/q.db
-lmtp_listen = inet:127.0.0.1:$LPORT
-reinject = smtp:127.0.0.1:$SPORT
-storm_threshold = ${1:-3}
-storm_window = 10m
-busy_timeout = 5s
-message_size_limit = 20k
-lmtp_recipient_limit = 3
-lmtp_line_length_limit = 512
-lmtp_max_connections = 4
-lmtp_command_timeout = 2s
-lmtp_idle_timeout = 3s
-daemon_user = $RUNAS
-pid_file = $T/db/nd.pid
-http_listen = inet:127.0.0.1:$HPORT
-base_url = http://127.0.0.1:$HPORT
-secret_file = $T/secret
-digest_templates = $top_srcdir/templates
-# digests are test-digest.sh's business: here they go nowhere
-digest_relay = smtp:127.0.0.1:9
-EOF
+	lmtp_test_conf "storm_threshold = ${1:-3}" "storm_window = 10m" \
+		"busy_timeout = 5s" "message_size_limit = 20k" \
+		"lmtp_recipient_limit = 3" "lmtp_line_length_limit = 512" \
+		"lmtp_max_connections = 4" "lmtp_command_timeout = 2s" \
+		"lmtp_idle_timeout = 3s"
 }
 start_daemon()
 {

@@ -107,16 +107,25 @@ static void env_init(struct deliver_env *env, const struct relays *relays)
 	env->classify_limit = 1024 * 1024;
 }
 
-/* deliver_one - one message for alice; returns deliver_message()'s value */
-static int deliver_one(struct deliver_env *env, const char *qid,
-		       const char *msg, long long now,
-		       enum deliver_action *action_r)
+/* request_for_alice - msg from the null sender to alice at now */
+static struct deliver_request request_for_alice(const char *qid,
+						const char *msg, long long now)
 {
 	struct deliver_request req = {
 		.queue_id = qid, .sender = "", .recipients = alice,
 		.recipient_count = 1, .msg = msg, .len = strlen(msg),
 		.now = now,
 	};
+
+	return req;
+}
+
+/* deliver_one - one message for alice; returns deliver_message()'s value */
+static int deliver_one(struct deliver_env *env, const char *qid,
+		       const char *msg, long long now,
+		       enum deliver_action *action_r)
+{
+	struct deliver_request req = request_for_alice(qid, msg, now);
 	struct deliver_result res;
 	const char *error = NULL;
 	int ret = deliver_message(env, &req, &res, &error);
@@ -243,11 +252,8 @@ END_TEST
 START_TEST(retry_of_a_queue_id_is_stored_once)
 {
 	struct deliver_env env;
-	struct deliver_request req = {
-		.queue_id = "RETRY", .sender = "", .recipients = alice,
-		.recipient_count = 1, .msg = backscatter,
-		.len = sizeof(backscatter) - 1, .now = 1010,
-	};
+	struct deliver_request req =
+		request_for_alice("RETRY", backscatter, 1010);
 	struct deliver_result res;
 	const char *error = NULL;
 
@@ -276,11 +282,8 @@ END_TEST
 START_TEST(too_big_is_passed_on_unexamined)
 {
 	struct deliver_env env;
-	struct deliver_request req = {
-		.queue_id = "BIG", .sender = "", .recipients = alice,
-		.recipient_count = 1, .msg = backscatter,
-		.len = sizeof(backscatter) - 1, .now = 1000,
-	};
+	struct deliver_request req =
+		request_for_alice("BIG", backscatter, 1000);
 	struct deliver_result res;
 
 	env_init(&env, NULL);
@@ -319,11 +322,8 @@ START_TEST(decide_holds_inside_the_callers_transaction)
 {
 	struct store_options opts = { .busy_timeout_ms = 200, .create = 1 };
 	struct deliver_env env;
-	struct deliver_request req = {
-		.queue_id = "T1", .sender = "", .recipients = alice,
-		.recipient_count = 1, .msg = backscatter,
-		.len = sizeof(backscatter) - 1, .now = 1000,
-	};
+	struct deliver_request req =
+		request_for_alice("T1", backscatter, 1000);
 	struct deliver_result res;
 	struct store *st = NULL;
 	const char *err = NULL;
