@@ -117,17 +117,29 @@ sqlite_check()
 
 # An ndrguardd under test, in $T, run as $RUNAS:
 #
-#	lmtp_test_setup		LPORT (LMTP), SPORT (the re-injection
-#				hop), HPORT (HTTP), all free; $T/db owned by
-#				$RUNAS, $T/sink writable by all
+#	lmtp_test_setup NAME	T, a new /tmp/ndrg-NAME.XXXXXX removed at
+#				exit (the daemon $DPID and sink $SINKPID
+#				stopped first); RUNAS=nobody; LPORT (LMTP),
+#				SPORT (the re-injection hop), HPORT (HTTP),
+#				all free; $T/db owned by $RUNAS, $T/sink
+#				writable by all
 #	lmtp_test_conf [LINE]...  $T/nd.conf for them, the LINEs last
 lmtp_test_setup()
 {
+	T=$(mktemp -d "/tmp/ndrg-$1.XXXXXX") && chmod 755 "$T" || exit 99
+	RUNAS=nobody DPID='' SINKPID=''
+	trap lmtp_test_cleanup EXIT INT TERM
 	LPORT=$(free_port)
 	SPORT=$(free_port)
 	[ "$SPORT" != "$LPORT" ] || SPORT=$(free_port)
 	HPORT=$(free_port)
 	mkdir -p "$T/sink" "$T/db" && chmod 777 "$T/sink" && chown "$RUNAS" "$T/db"
+}
+lmtp_test_cleanup()
+{
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	[ -n "$SINKPID" ] && kill "$SINKPID" 2>/dev/null
+	rm -rf "$T"
 }
 lmtp_test_conf()
 {

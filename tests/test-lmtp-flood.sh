@@ -26,19 +26,8 @@ command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; 
 CLIENT="python3 $top_srcdir/tests/lmtp-client.py"
 FLOOD="python3 $top_srcdir/tests/lmtp-flood.py"
 
-T=$(mktemp -d /tmp/ndrg-flood.XXXXXX) && chmod 755 "$T"
-RUNAS=nobody
-DPID='' SINKPID=''
-cleanup()
-{
-	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	[ -n "$SINKPID" ] && kill "$SINKPID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
 . "$top_srcdir/tests/lib.sh"
-
-lmtp_test_setup
+lmtp_test_setup flood
 lmtp_test_conf "lmtp_max_connections = 110" "lmtp_command_timeout = 2s" \
 	"lmtp_idle_timeout = 3s"
 "$SINK" -4 -u nobody -d "$T/sink/%H%M%S." 127.0.0.1:$SPORT 64 &

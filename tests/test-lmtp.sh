@@ -16,19 +16,8 @@ SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
 command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
 CLIENT="python3 $top_srcdir/tests/lmtp-client.py"
 
-T=$(mktemp -d /tmp/ndrg-lmtp.XXXXXX) && chmod 755 "$T"
-RUNAS=nobody
-DPID='' SINKPID=''
-cleanup()
-{
-	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	[ -n "$SINKPID" ] && kill "$SINKPID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
 . "$top_srcdir/tests/lib.sh"
-
-lmtp_test_setup
+lmtp_test_setup lmtp
 
 start_sink()
 {
