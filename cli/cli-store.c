@@ -18,7 +18,7 @@ int cli_store_open(const char *verb, const struct cli_context *ctx,
 	/* never create it here: a database made by root would lock out the
 	   pipe agent's own user */
 	struct store_options opts = {
-		.busy_timeout_ms = ctx->set->busy_timeout * 1000,
+		.busy_timeout_ms = settings_busy_timeout_ms(ctx->set),
 		.create = 0,
 	};
 	const char *error;

@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* deliver_read_stdin - the whole message; -1 on a read error */
+/* cmd_deliver_read - the whole message; -1 on a read error */
 static int cmd_deliver_read(struct strbuf *msg)
 {
 	char buf[65536];
@@ -82,14 +82,7 @@ static int cmd_deliver_run(const struct cli_context *ctx,
 			   struct deliver_request *req)
 {
 	const struct settings *set = ctx->set;
-	struct deliver_env env = {
-		.database = set->database,
-		.busy_timeout_ms = set->busy_timeout * 1000,
-		.reinject = set->reinject,
-		.storm = { set->storm_threshold, set->storm_window,
-			   set->storm_cooldown },
-		.classify_limit = set->message_size_limit,
-	};
+	struct deliver_env env;
 	struct deliver_result res;
 	struct strbuf msg = STRBUF_INIT;
 	struct relays *relays;
@@ -101,7 +94,7 @@ static int cmd_deliver_run(const struct cli_context *ctx,
 		printf("4.3.5 ndrguard: our_relays/our_domains: %s\n", error);
 		return EX_CONFIG;
 	}
-	env.relays = relays;
+	deliver_env_init(&env, set, relays);
 	if (cmd_deliver_read(&msg) < 0) {
 		status = cmd_deliver_tempfail(req->queue_id,
 					      "cannot read the message");

@@ -32,12 +32,13 @@
 
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
-/* release_actor - "cli:USER", for the audit log */
+/* cmd_release_actor - "cli:USER", for the audit log */
 static const char *cmd_release_actor(char *buf, size_t size)
 {
 	struct passwd *pw = getpwuid(getuid());
@@ -180,7 +181,9 @@ static int cmd_release_run(const char *verb, int argc, char **argv,
 	for (int i = first; i < argc; i++)
 		if (cli_parse_id(verb, argv[i], &id) < 0)
 			return EX_USAGE;
-	log_init(ctx->set->syslog_name, ctx->set->syslog_facility, 0);
+	/* NDRGUARD_LOG_STDERR: the log line also on stderr, as deliver does */
+	log_init(ctx->set->syslog_name, ctx->set->syslog_facility,
+		 getenv("NDRGUARD_LOG_STDERR") != NULL);
 	if ((status = cli_store_open(verb, ctx, &st)) != EX_OK)
 		return status;
 	cmd_release_actor(actor, sizeof(actor));

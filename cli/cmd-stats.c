@@ -83,6 +83,20 @@ static int stats_storm_count(const struct store_storm_row *row, void *context)
 	return 0;
 }
 
+/* stats_total_row - one store total, {"group":..,"name":..,"count":N} */
+static int stats_total_row(const char *group, const char *name, long long n,
+			   void *context)
+{
+	struct stats_out *o = context;
+
+	strbuf_puts(&o->buf, o->first ? "{\"group\":" : ",{\"group\":");
+	json_append_string(&o->buf, group);
+	json_append_member(&o->buf, 0, "name", name);
+	strbuf_printf(&o->buf, ",\"count\":%lld}", n);
+	o->first = 0;
+	return 0;
+}
+
 /* stats_section - a titled list (text) or a named array (JSON) */
 static int stats_section(struct store *st, struct stats_out *o,
 			 const char *title, const char *key, int which,
@@ -123,8 +137,14 @@ static int stats_run(struct store *st, struct stats_out *o, long long since,
 	    || stats_section(st, o, "most targeted domains:", "domains", 1,
 			     since, top, error_r) < 0)
 		return -1;
-	if (o->json)
-		strbuf_puts(&o->buf, "}\n");
+	/* the totals /metrics shows (audit actions, digests), for scripts */
+	if (o->json) {
+		strbuf_puts(&o->buf, ",\"totals\":[");
+		o->first = 1;
+		if (store_stats_totals(st, stats_total_row, o, error_r) < 0)
+			return -1;
+		strbuf_puts(&o->buf, "]}\n");
+	}
 	return 0;
 }
 

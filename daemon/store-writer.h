@@ -25,8 +25,9 @@ void store_writer_start(const char *database, unsigned int busy_timeout_ms);
 /*
  * store_writer_expect - announce a job that is on its way (a connection
  * has begun to receive a message): a commit starting meanwhile waits a
- * moment for it. Every announcement ends with exactly one
- * store_writer_decide(item, 1) or store_writer_unexpect().
+ * moment for it. Every announcement ends with exactly one item counted
+ * in the announced argument of store_writer_decide_many(), or with one
+ * store_writer_unexpect().
  */
 void store_writer_expect(void);
 void store_writer_unexpect(void);

@@ -19,7 +19,8 @@
  * starts with a three-digit code and a space or dash, and holds no other
  * CR, LF or NUL (a client splits replies on those); and when the session
  * ends, every store_writer_expect() it made was answered by exactly one
- * store_writer_unexpect() or announced store_writer_decide().
+ * store_writer_unexpect() or by an announced item of
+ * store_writer_decide_many().
  */
 #include "autoconfig.h"
 #include "config.h"

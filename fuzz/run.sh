@@ -56,6 +56,8 @@ obj()
 BASE="lib/strbuf.c lib/xalloc.c"
 RECOG="lib/mime.c lib/dsn.c lib/json.c lib/relays.c lib/classify.c
 	lib/classify-text.c lib/classify-original.c lib/classify-verdict.c
+	lib/format-registry.c lib/format-arf.c lib/format-mdn.c
+	lib/format-ses.c lib/format-dsn.c lib/format-text.c lib/format-other.c
 	lib/reason.c lib/reason-phrases.c"
 CONF="lib/config.c lib/settings.c lib/endpoint.c lib/reinject.c lib/relays.c"
 STORE="lib/store.c lib/store-sqlite.c lib/store-sqlite-util.c
@@ -71,7 +73,7 @@ build()
 {
 	libs=
 	case $1 in
-	classify) srcs="$BASE $RECOG" ;;
+	classify) srcs="$BASE $RECOG"; libs=-ljansson ;;
 	lmtp) srcs="$BASE lib/config.c lib/settings.c lib/endpoint.c
 		lib/reinject.c lib/relays.c daemon/lmtp-session.c
 		daemon/lmtp-commands.c daemon/lmtp-deliver.c"
@@ -80,7 +82,7 @@ build()
 	template) srcs="$BASE lib/template.c" ;;
 	token) srcs="$BASE lib/token.c lib/links.c"; libs=-lcrypto ;;
 	web) srcs="$BASE $RECOG $CONF $STORE $WEB"
-		libs="-lmicrohttpd -lsqlite3 -lcrypto -lpthread" ;;
+		libs="-lmicrohttpd -lsqlite3 -ljansson -lcrypto -lpthread" ;;
 	*) echo "run.sh: no target $1" >&2; return 1 ;;
 	esac
 	obj $srcs || return 1

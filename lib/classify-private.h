@@ -1,10 +1,13 @@
 /*
  * classify-private.h - what the parts of the recognition engine share
  *
- * classify.c drives the work; classify-text.c reads non-standard (plain
- * text) bounces; classify-original.c finds and reads the returned
- * original; classify-verdict.c judges it against our relays; reason.c
- * names the reason. Not installed, not for other modules.
+ * classify.c drives the work: it walks the MIME structure, gathers the
+ * report's text and asks the bounce formats (format.h, one file each:
+ * format-dsn.c, format-text.c, ...) which of them it is; classify-text.c
+ * holds what tells prose from a bounce, shared by the formats;
+ * classify-original.c finds and reads the returned original;
+ * classify-verdict.c judges it against our relays; reason.c names the
+ * reason. Not installed, not for other modules.
  */
 #ifndef NDRGUARD_CLASSIFY_PRIVATE_H
 #define NDRGUARD_CLASSIFY_PRIVATE_H
@@ -49,12 +52,10 @@ struct classify_ctx {
 };
 
 /* classify-text.c */
-void classify_text_recipients(struct classify_ctx *ctx);
 int classify_text_is_bounce(struct classify_ctx *ctx);
 /* the mail system's own From address and a bounce's subject */
 int classify_text_system_bounce(struct classify_ctx *ctx);
 int classify_text_is_delay(struct classify_ctx *ctx);
-enum classify_kind classify_text_other_kind(struct classify_ctx *ctx);
 int classify_text_has(const char *hay, size_t len, const char *const *needles);
 /* the text classify_text_has() is mostly asked about: indexed until _end */
 void classify_text_index_begin(const char *hay, size_t len);
@@ -66,10 +67,13 @@ char *classify_text_reporting_mta(struct classify_ctx *ctx);
 int classify_text_person_sent(struct classify_ctx *ctx);
 /* an address that only the mail system sends from (mailer-daemon@, ...) */
 int classify_text_machine_address(const char *addr);
-/* a complaint report that is not ARF (Microsoft JMRP, AOL SCOMP) */
-int classify_text_is_complaint(struct classify_ctx *ctx);
-/* an Amazon SES JSON notification: 1 and *kind_r, recipients added */
-int classify_text_ses(struct classify_ctx *ctx, enum classify_kind *kind_r);
+/* a top header lower-cased ("" when absent); the caller frees it */
+char *classify_text_header_lower(const struct classify_ctx *ctx,
+				 const char *name);
+/* an empty Return-Path; a From naming a mailer daemon; "Re: ..." */
+int classify_text_null_sender(const struct classify_ctx *ctx);
+int classify_text_daemon_sender(const struct classify_ctx *ctx);
+int classify_text_reply_subject(const char *subj);
 
 /* classify-original.c */
 void classify_original_find(struct classify_ctx *ctx);
@@ -85,6 +89,8 @@ const char *reason_find(enum classify_kind kind, const char *status,
 			const char *diagnostic, const char *text);
 
 /* classify.c helpers used by the others */
+/* a bounce forwarded as text: parse the quoted report, read its DSN */
+void classify_read_inner(struct classify_ctx *ctx);
 void classify_add_recipient(struct classify_ctx *ctx, const char *address,
 			    const char *status, const char *action,
 			    const char *diagnostic, const char *remote_mta);

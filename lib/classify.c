@@ -13,6 +13,7 @@
  */
 #include "autoconfig.h"
 #include "classify-private.h"
+#include "format.h"
 #include "json.h"
 #include "relays.h"
 #include "xalloc.h"
@@ -119,7 +120,7 @@ void classify_add_recipient(struct classify_ctx *ctx, const char *address,
 	r->remote_mta = classify_strdup_clean(remote_mta);
 }
 
-/* classify_report_type - report-type parameter of a multipart/report */
+/* classify_note_report - note a multipart/report and its report-type */
 static void classify_note_report(struct classify_ctx *ctx,
 				 const struct mime_part *part)
 {
@@ -149,8 +150,9 @@ static void classify_take_text(struct classify_ctx *ctx,
 }
 
 /*
- * classify_walk - find the report parts and gather the text, without
- * entering the returned original (its text is the spammer's, not the MTA's)
+ * classify_walk_x - find the report parts and, with take_text, gather the
+ * text, without entering the returned original (its text is the
+ * spammer's, not the MTA's)
  */
 static void classify_walk_x(struct classify_ctx *ctx, struct mime_part *part,
 			    int take_text)
@@ -193,6 +195,7 @@ static void classify_walk_x(struct classify_ctx *ctx, struct mime_part *part,
 		classify_take_text(ctx, part);
 }
 
+/* classify_walk - find the report parts and gather the report text */
 static void classify_walk(struct classify_ctx *ctx, struct mime_part *part)
 {
 	classify_walk_x(ctx, part, 1);
@@ -237,155 +240,6 @@ static void classify_read_top(struct classify_ctx *ctx)
 	classify_lower(ctx->subject, strlen(ctx->subject));
 }
 
-/* classify_last_status - the last RFC 3463 code in text, or NULL */
-static const char *classify_last_status(const char *text, size_t *len_r)
-{
-	const char *last = NULL, *p = text;
-	size_t len = strlen(text), n;
-
-	while ((p = dsn_status_find(p, len - (size_t)(p - text), &n)) != NULL) {
-		last = p;
-		*len_r = n;
-		p += n;
-	}
-	return last;
-}
-
-/*
- * classify_text_status - a specific code (not x.0.0) of class cls (any
- * if 0) in the report's text: on a line naming addr if there is one,
- * else the first; copied, or NULL
- */
-static char *classify_text_status(const struct classify_ctx *ctx,
-				  const char *addr, char cls)
-{
-	const char *text = ctx->text.data, *first = NULL;
-	size_t len = ctx->error_len, pos = 0, n, first_n = 0;
-
-	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t eol = nl == NULL ? len : (size_t)(nl - text);
-		const char *p = text + pos;
-
-		while ((p = dsn_status_find(p, eol - (size_t)(p - text), &n)) != NULL) {
-			int generic = n == 5 && memcmp(p + 1, ".0.0", 4) == 0;
-
-			if ((cls == 0 || p[0] == cls) && !generic) {
-				if (memmem(text + pos, eol - pos, addr,
-					   strlen(addr)) != NULL)
-					return xstrndup(p, n);
-				if (first == NULL) {
-					first = p;
-					first_n = n;
-				}
-			}
-			p += n;
-		}
-		pos = eol + 1;
-	}
-	return first == NULL ? NULL : xstrndup(first, first_n);
-}
-
-/* classify_dsn_recipients - one recipient per DSN recipient block */
-static void classify_dsn_recipients(struct classify_ctx *ctx)
-{
-	for (size_t i = 0; i < ctx->dsn.recipient_count; i++) {
-		const struct dsn_recipient *r = &ctx->dsn.recipients[i];
-		const char *addr = r->final_recipient != NULL ?
-			r->final_recipient : r->original_recipient;
-		const char *status = r->status;
-		size_t n;
-		char *found = NULL;
-
-		/*
-		 * The remote server's own code, in the diagnostic, is more
-		 * precise than the reporting MTA's Status (often x.0.0, or a
-		 * generic 4.4.7 wrapped around a 4.4.2); the last one there
-		 * is the innermost cause. Both are literally in the message.
-		 */
-		if (r->diagnostic != NULL) {
-			const char *p = classify_last_status(r->diagnostic, &n);
-			/* "Action: failed" with a 4.x.x Status: the remote's
-			   permanent 5.x.x agrees with the Action */
-			int failed = r->action != NULL &&
-				strcmp(r->action, "failed") == 0 &&
-				status != NULL && status[0] == '4' &&
-				p != NULL && p[0] == '5';
-
-			if (p != NULL && (status == NULL || p[0] == status[0] ||
-					  failed))
-				status = found = xstrndup(p, n);
-		}
-		/*
-		 * A generic x.0.0 with nothing better in the diagnostic: the
-		 * report's text may quote the remote reply (OpenSMTPD, the
-		 * Sendmail transcript); the recipient's own line first.
-		 */
-		if (addr != NULL && found == NULL &&
-		    ctx->res->recipient_count < CLASSIFY_MAX_RECIPIENTS &&
-		    (status == NULL || strcmp(status + 1, ".0.0") == 0) &&
-		    (found = classify_text_status(ctx, addr,
-						  status == NULL ? 0 : status[0])) != NULL)
-			status = found;
-		if (addr != NULL)
-			classify_add_recipient(ctx, addr, status, r->action,
-					       r->diagnostic, r->remote_mta);
-		free(found);
-	}
-}
-
-/*
- * classify_dsn_status_carry - recipients read from the text of a report
- * whose recipient blocks name no address (Exim's "Final-Recipient:
- * rfc822;/path/to/mailbox"): with as many blocks as recipients, each
- * block's Status is the recipient's, where the text gave none
- */
-static void classify_dsn_status_carry(struct classify_ctx *ctx)
-{
-	struct classify_result *res = ctx->res;
-
-	if (res->recipient_count != ctx->dsn.recipient_count)
-		return;
-	for (size_t i = 0; i < res->recipient_count; i++) {
-		if (res->recipients[i].status == NULL &&
-		    ctx->dsn.recipients[i].status != NULL)
-			res->recipients[i].status =
-				xstrdup(ctx->dsn.recipients[i].status);
-	}
-}
-
-/* classify_dsn_kind - the kind told by the DSN's Action fields */
-static enum classify_kind classify_dsn_kind(const struct classify_ctx *ctx)
-{
-	int failed = 0, delayed = 0, success = 0;
-
-	for (size_t i = 0; i < ctx->dsn.recipient_count; i++) {
-		const struct dsn_recipient *r = &ctx->dsn.recipients[i];
-		const char *a = r->action != NULL ? r->action : "";
-		char cls = r->status != NULL ? r->status[0] : '\0';
-
-		if (strcmp(a, "failed") == 0 || (*a == '\0' && cls == '5'))
-			failed++;
-		else if (strncmp(a, "delay", 5) == 0 || (*a == '\0' && cls == '4'))
-			delayed++;
-		else if (strcmp(a, "delivered") == 0 || strcmp(a, "relayed") == 0 ||
-			 strcmp(a, "deliverable") == 0 ||
-			 strcmp(a, "expanded") == 0 || (*a == '\0' && cls == '2'))
-			success++;
-		else if (cls == '5')
-			failed++;
-		else if (cls == '4')
-			delayed++;
-	}
-	if (failed)
-		return CLASSIFY_NDR_FAILED;
-	if (delayed)
-		return CLASSIFY_NDR_DELAYED;
-	if (success)
-		return CLASSIFY_DSN_SUCCESS;
-	return CLASSIFY_NOT_BOUNCE;
-}
-
 /* classify_read_dsn - parse the delivery-status part, if there is one */
 static void classify_read_dsn(struct classify_ctx *ctx)
 {
@@ -404,7 +258,7 @@ static void classify_read_dsn(struct classify_ctx *ctx)
  * classify_read_inner - a bounce forwarded as text (a report quoted whole,
  * MIME structure and all): parse the quoted message and read its DSN
  */
-static void classify_read_inner(struct classify_ctx *ctx)
+void classify_read_inner(struct classify_ctx *ctx)
 {
 	const char *ct;
 	struct mime_part *saved_orig = ctx->orig_part;
@@ -424,129 +278,15 @@ static void classify_read_inner(struct classify_ctx *ctx)
 	classify_read_dsn(ctx);
 }
 
-/*
- * classify_text_names_failure - does a prose bounce show what failed: a
- * recipient, a returned original, or a status or SMTP reply code? A
- * quota warning, a parcel or fax notice and the like talk of delivery
- * in the same words, but name no failed message.
- */
-static int classify_text_names_failure(const struct classify_ctx *ctx)
-{
-	const char *text = ctx->text.data;
-	size_t len = ctx->error_len, n;
-
-	if (ctx->res->recipient_count > 0 || ctx->orig_part != NULL ||
-	    ctx->orig_inline)
-		return 1;
-	if (dsn_status_find(text, len, &n) != NULL)
-		return 1;
-	for (size_t i = 0; i + 4 <= len; i++) {
-		if ((text[i] == '4' || text[i] == '5') &&
-		    (i == 0 || !isalnum((unsigned char)text[i - 1])) &&
-		    isdigit((unsigned char)text[i + 1]) &&
-		    isdigit((unsigned char)text[i + 2]) &&
-		    (text[i + 3] == ' ' || text[i + 3] == '-'))
-			return 1;
-	}
-	return 0;
-}
-
-/* classify_mdn_field - a copy of field name's value in an MDN, or NULL */
-static char *classify_mdn_field(const char *text, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = text; p != NULL && *p != '\0';
-	     p = strchr(p, '\n'), p = p == NULL ? NULL : p + 1) {
-		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
-			const char *v = p + n + 1;
-
-			while (*v == ' ' || *v == '\t')
-				v++;
-			return xstrndup(v, strcspn(v, "\n"));
-		}
-	}
-	return NULL;
-}
-
-/*
- * classify_mdn_rejected - an MDN that is a refusal: a Sieve "reject"
- * (RFC 5429) answers with an MDN whose disposition is automatic and
- * "deleted" (or an older "rejected"/"failed"), explained in its text.
- * That is a non-delivery report: the Final-Recipient is the recipient
- * whose filter refused the message.
- */
-static int classify_mdn_rejected(struct classify_ctx *ctx)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char *disp, *rcpt, *addr = NULL;
-	int ret = 0;
-
-	if (ctx->mdn_part == NULL)
-		return 0;
-	mime_part_decoded(ctx->mdn_part, &sb);
-	disp = classify_mdn_field(strbuf_cstr(&sb), "Disposition");
-	rcpt = classify_mdn_field(strbuf_cstr(&sb), "Final-Recipient");
-	if (disp != NULL && rcpt != NULL) {
-		classify_lower(disp, strlen(disp));
-		addr = dsn_address_clean(rcpt);
-	}
-	if (addr != NULL && strstr(disp, "automatic-action") != NULL &&
-	    (strstr(disp, "deleted") != NULL || strstr(disp, "rejected") != NULL ||
-	     strstr(disp, "failed") != NULL)) {
-		classify_add_recipient(ctx, addr, NULL, "failed",
-				       ctx->text.data, NULL);
-		ret = 1;
-	}
-	free(addr);
-	free(disp);
-	free(rcpt);
-	strbuf_free(&sb);
-	return ret;
-}
-
-/* classify_decide - the kind, and the recipients it implies */
+/* classify_decide - the kind, from the first format that claims it */
 static enum classify_kind classify_decide(struct classify_ctx *ctx)
 {
-	enum classify_kind kind;
+	enum classify_kind kind = CLASSIFY_NOT_BOUNCE;
 
-	if (ctx->is_arf)
-		return CLASSIFY_FEEDBACK_ARF;
-	if (ctx->is_mdn)
-		return classify_mdn_rejected(ctx) ? CLASSIFY_NDR_FAILED :
-			CLASSIFY_MDN;
-	if (ctx->dsn_part == NULL && classify_text_ses(ctx, &kind))
-		return kind;
-	if (ctx->dsn_part == NULL && classify_text_is_bounce(ctx))
-		classify_read_inner(ctx);
-	if (ctx->dsn.recipient_count == 0 && ctx->dsn_part == NULL &&
-	    classify_text_is_bounce(ctx)) {
-		/* DSN fields written into a text part */
-		dsn_parse(ctx->text.data, ctx->error_len, &ctx->dsn);
-	}
-	kind = classify_dsn_kind(ctx);
-	if (kind != CLASSIFY_NOT_BOUNCE) {
-		if (kind == CLASSIFY_NDR_FAILED && ctx->dsn_part == NULL &&
-		    classify_text_is_delay(ctx))
-			kind = CLASSIFY_NDR_DELAYED;
-		classify_dsn_recipients(ctx);
-		/* a report whose recipient fields name no address (Sendmail's
-		   "Final-Recipient: RFC822; @host"): the text names them */
-		if (ctx->res->recipient_count == 0) {
-			classify_text_recipients(ctx);
-			classify_dsn_status_carry(ctx);
-		}
-		return kind;
-	}
-	if (ctx->dsn_part != NULL || classify_text_is_bounce(ctx)) {
-		kind = classify_text_is_delay(ctx) ? CLASSIFY_NDR_DELAYED :
-			CLASSIFY_NDR_FAILED;
-		classify_text_recipients(ctx);
-		if (ctx->dsn_part != NULL || classify_text_names_failure(ctx) ||
-		    classify_text_system_bounce(ctx))
+	for (size_t i = 0; format_registry[i] != NULL; i++)
+		if (format_registry[i]->read(ctx, &kind))
 			return kind;
-	}
-	return classify_text_other_kind(ctx);
+	return CLASSIFY_NOT_BOUNCE;
 }
 
 /*
@@ -573,7 +313,7 @@ static void classify_fallback_recipient(struct classify_ctx *ctx)
 	free(addr);
 }
 
-/* classify_fill_reasons - a reason for the result from its recipients */
+/* classify_fill_reason - a reason for the result from its recipients */
 static void classify_fill_reason(struct classify_ctx *ctx)
 {
 	struct classify_result *res = ctx->res;

@@ -4,6 +4,7 @@
 #include "autoconfig.h"
 #include "deliver.h"
 #include "reinject.h"
+#include "settings.h"
 #include "store.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -12,6 +13,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* deliver_env_init - the env the settings describe (deliver.h) */
+void deliver_env_init(struct deliver_env *env, const struct settings *set,
+		      const struct relays *relays)
+{
+	memset(env, 0, sizeof(*env));
+	env->database = set->database;
+	env->busy_timeout_ms = settings_busy_timeout_ms(set);
+	env->reinject = set->reinject;
+	env->storm.threshold = set->storm_threshold;
+	env->storm.window = set->storm_window;
+	env->storm.cooldown = set->storm_cooldown;
+	env->relays = relays;
+	env->classify_limit = set->message_size_limit;
+}
 
 /* deliver_mailbox_key - the meter's key: the address, lower-cased */
 static char *deliver_mailbox_key(const char *recipient)

@@ -26,6 +26,7 @@
 #include "classify.h"
 #include "storm.h"
 
+struct settings;
 struct store;
 struct strbuf;
 
@@ -72,6 +73,13 @@ struct deliver_result {
 	size_t outcome_count;
 };
 
+/*
+ * deliver_env_init - the env the settings describe (database, reinject,
+ * storm_*, message_size_limit), with relays (may be NULL) and no store
+ * open yet; it points into set and relays, which must outlive it
+ */
+void deliver_env_init(struct deliver_env *env, const struct settings *set,
+		      const struct relays *relays);
 int deliver_message(struct deliver_env *env, const struct deliver_request *req,
 		    struct deliver_result *result_r, const char **error_r);
 void deliver_result_free(struct deliver_result *result);

@@ -908,7 +908,7 @@ int digest_run(struct digest *dg, long long now,
 	/* never create the database: made here, by root from cron, it
 	   would be one the pipe agents cannot write */
 	struct store_options so = {
-		.busy_timeout_ms = set->busy_timeout * 1000, .create = 0,
+		.busy_timeout_ms = settings_busy_timeout_ms(set), .create = 0,
 	};
 	struct digest_pass p = {
 		.dg = dg, .opts = opts, .stats = stats, .now = now,
@@ -990,7 +990,7 @@ int digest_set_time(const struct settings *set, const char *mailbox,
 		    const char *hhmm, long long now, const char **error_r)
 {
 	struct store_options so = {
-		.busy_timeout_ms = set->busy_timeout * 1000, .create = 0,
+		.busy_timeout_ms = settings_busy_timeout_ms(set), .create = 0,
 	};
 	struct store *st;
 	int ret;

@@ -192,10 +192,12 @@ static const char *settings_check_admin_user(const char *value)
 	return NULL;
 }
 
-static const char *settings_check_relays(const char *value)
+/* settings_relays_error - why relays_create() refuses the lists, or NULL */
+static const char *settings_relays_error(const char *relays,
+					 const char *domains)
 {
 	const char *error;
-	struct relays *r = relays_create(value, NULL, &error);
+	struct relays *r = relays_create(relays, domains, &error);
 
 	if (r == NULL)
 		return error;
@@ -203,15 +205,16 @@ static const char *settings_check_relays(const char *value)
 	return NULL;
 }
 
+/* settings_check_relays - our_relays: host patterns, addresses, networks */
+static const char *settings_check_relays(const char *value)
+{
+	return settings_relays_error(value, NULL);
+}
+
+/* settings_check_domains - our_domains: domain names */
 static const char *settings_check_domains(const char *value)
 {
-	const char *error;
-	struct relays *r = relays_create(NULL, value, &error);
-
-	if (r == NULL)
-		return error;
-	relays_destroy(&r);
-	return NULL;
+	return settings_relays_error(NULL, value);
 }
 
 /* settings_check_proxies - addresses and networks only, no host names */

@@ -65,4 +65,10 @@ struct settings {
 	unsigned int digest_timeout;	/* seconds, per SMTP step */
 };
 
+/* settings_busy_timeout_ms - busy_timeout as the store takes it */
+static inline unsigned int settings_busy_timeout_ms(const struct settings *set)
+{
+	return set->busy_timeout * 1000;
+}
+
 #endif

@@ -22,7 +22,7 @@ set -u
 : "${NDRGUARD:?}" "${NDRGUARDD:?}" "${top_srcdir:?}" "${top_builddir:?}"
 SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
 [ -x "$SINK" ] || { echo "SKIP: smtp-sink not installed (Debian package postfix)"; exit 77; }
-for c in python3 curl sqlite3; do
+for c in python3 curl; do
 	command -v $c >/dev/null || { echo "SKIP: $c not installed"; exit 77; }
 done
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (ndrguardd drops to daemon_user)"; exit 77; }
@@ -82,7 +82,7 @@ wait_port $SPORT
 wait_port $LPORT; wait_port $HPORT
 
 lmtp() { printf '%s\n' "$@" | $CLIENT 127.0.0.1:$LPORT; }
-sql() { sqlite3 -batch "$T/db/q.db" "$1"; }
+NDRG_CONF=$T/nd.conf
 alive() { lmtp '<' '> NOOP' '<' '> QUIT' '<' | grep '^250 2.0.0' >/dev/null; }
 # valid_json FILE - strict UTF-8 and JSON, as a consumer would parse it
 valid_json() { python3 -c 'import json,sys; json.loads(open(sys.argv[1],"rb").read().decode("utf-8"))' "$1" 2>&1; }
@@ -142,8 +142,8 @@ nheld=$(grep -c '^250 2.0.0 <r[0-9]*@example.test> held' "$T/rcpts.out")
 [ "$nheld" = 1000 ] && tail -1 "$T/rcpts.out" | grep -q '^221' &&
 	ok "one reply per accepted recipient after DATA (1000), then 221 (${secs}s)" ||
 	fail "after DATA: $nheld per-recipient replies; last: $(tail -1 "$T/rcpts.out")"
-[ "$(sql "SELECT count(*) FROM quarantine WHERE recipient LIKE 'r%@example.test'")" = 1000 ] &&
-	ok "1000 copies held" || fail "held: $(sql "SELECT count(*) FROM quarantine WHERE recipient LIKE 'r%'")"
+[ "$(list_count 'recipient~r*@example.test')" = 1000 ] &&
+	ok "1000 copies held" || fail "held: $(list_count 'recipient~r*@example.test')"
 
 # --- 2. a 1 MB header line, 10,000 levels of MIME nesting ----------------
 for f in long deep; do
@@ -176,7 +176,7 @@ rm -f "$T/sink"/*
 "$NDRGUARD" -c "$T/small.conf" deliver -f '' -q BIGD -- big@example.test < "$T/big.eml" > "$T/out"; rc=$?
 sleep 0.3
 [ $rc -eq 0 ] && [ "$(ls "$T/sink" | wc -l)" = 1 ] &&
-	[ "$(sql "SELECT count(*) FROM quarantine WHERE recipient='big@example.test'")" = 0 ] &&
+	[ "$(list_count recipient=big@example.test)" = 0 ] &&
 	ok "deliver, 120 kB over a 20k limit: passed on unclassified, not held" ||
 	fail "deliver over the limit: exit $rc, sink $(ls "$T/sink" | wc -l), $(cat "$T/out")"
 
@@ -195,7 +195,7 @@ sys.exit(0 if s and 'HOSTILE' in s and 'caf' in s and '<b>x</b>' in s
 PY
 got=$(deliver_lmtp bytes@example.test "$T/bytes.eml")
 case $got in "250 2.0.0 <bytes@example.test> held"*) ok "LMTP: held ($got)";; *) fail "LMTP bytes.eml: $got";; esac
-BID=$(sql "SELECT max(id) FROM quarantine WHERE recipient='bytes@example.test'")
+BID=$(list_field id recipient=bytes@example.test | tail -1)
 "$NDRGUARD" -c "$T/nd.conf" list --json --mailbox bytes@example.test > "$T/list.json"; rc=$?
 err=$(python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1],"rb").read().decode("utf-8").splitlines()]' "$T/list.json" 2>&1)
 [ $rc -eq 0 ] && [ -z "$err" ] && ok "list --json: valid JSON lines" || fail "list --json: exit $rc $err"
@@ -238,9 +238,9 @@ rm -f "$T/sink"/*
 bash "$top_srcdir/tests/integration/gen-mail.sh" ordinary "$T/plain.eml" bob@example.test >/dev/null
 "$NDRGUARD" -c "$T/nd.conf" deliver -f $'x@example.net\r\nRCPT TO:<evil@example.test>' -q CRLF1 -- bob@example.test \
 	< "$T/ndr/ndr-0003.eml" > "$T/out"; rc=$?
-[ $rc -eq 75 ] && grep -q '^4\.' "$T/out" && [ "$(sql "SELECT count(*) FROM quarantine WHERE queue_id='CRLF1'")" = 0 ] &&
+[ $rc -eq 75 ] && grep -q '^4\.' "$T/out" && [ "$(list_count queue_id=CRLF1)" = 0 ] &&
 	ok "deliver -f with CR LF: 75, $(head -1 "$T/out"), nothing stored" ||
-	fail "deliver -f with CR LF: exit $rc, $(cat "$T/out"), rows $(sql "SELECT count(*) FROM quarantine WHERE queue_id='CRLF1'")"
+	fail "deliver -f with CR LF: exit $rc, $(cat "$T/out"), rows $(list_count queue_id=CRLF1)"
 "$NDRGUARD" -c "$T/nd.conf" deliver -f '' -q CRLF2 -- $'bob@example.test\r\nRCPT TO:<evil@example.test>' \
 	< "$T/plain.eml" > "$T/out"; rc=$?
 sleep 0.3
@@ -254,7 +254,7 @@ for a in "$EVIL1" "$EVIL2"; do
 	got=$(deliver_lmtp "$a" "$T/ndr/ndr-0003.eml")
 	case $got in "250 2.0.0 <$a> held"*) ok "LMTP RCPT TO:<$a>: held";; *) fail "RCPT TO:<$a>: $got";; esac
 done
-[ "$(sql "SELECT count(*) FROM quarantine WHERE recipient = '\"x''; DROP TABLE quarantine; --\"@example.test'")" = 1 ] &&
+[ "$(list_count recipient="$EVIL1")" = 1 ] &&
 	ok "stored literally, the table still there" || fail "metacharacter address not stored literally"
 "$NDRGUARD" -c "$T/nd.conf" list --json --mailbox "$EVIL2" > "$T/list.json"
 python3 - "$T/list.json" "$EVIL2" <<'PY' && ok "list --json shows $EVIL2 literally" || fail "list --mailbox $EVIL2: $(cat "$T/list.json")"
@@ -322,8 +322,8 @@ done
 # POSTs too: a release without a valid token does nothing
 code=$(curl -s -o "$T/page" -w '%{http_code}' -H 'Content-Type: application/x-www-form-urlencoded' \
 	--data "action=release&csrf=x" "$(forge "$I")")
-[ "$code" = 403 ] && [ "$(sql "SELECT state FROM quarantine WHERE id=$AID")" = held ] &&
-	ok "POST release with a forged token: 403, still held" || fail "forged POST: $code $(sql "SELECT state FROM quarantine WHERE id=$AID")"
+[ "$code" = 403 ] && [ "$(item_state "$AID")" = held ] &&
+	ok "POST release with a forged token: 403, still held" || fail "forged POST: $code $(item_state "$AID")"
 no_data "admin, no credentials" "$BASE/admin"
 no_data "admin, wrong password" "$BASE/admin" -u 'admin:wrong horse'
 no_data "admin/stats, no credentials" "$BASE/admin/stats"
@@ -345,7 +345,7 @@ head -c 600 "$T/ndr/ndr-0003.eml" | sed 's/$/\r/' > "$T/half"
 got=$(lmtp '<' '> LHLO c' '<' '> MAIL FROM:<>' '<' '> RCPT TO:<slow@example.test>' '<' '> DATA' '<' \
 	"file $T/half" 'sleep 3' '<' 2>&1 | tail -1)
 sleep 0.3
-case $got in "421 4.4.2"*) [ "$(sql "SELECT count(*) FROM quarantine WHERE recipient='slow@example.test'")" = 0 ] &&
+case $got in "421 4.4.2"*) [ "$(list_count recipient=slow@example.test)" = 0 ] &&
 	ok "stalled DATA: $got, nothing held" || fail "stalled DATA: a row was held";;
 	*) fail "stalled DATA: $got";; esac
 alive && ok "daemon still answers after the slow clients" || fail "daemon gone"

@@ -8,7 +8,6 @@ set -u
 : "${NDRGUARD:?}" "${top_srcdir:?}"
 SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
 [ -x "$SINK" ] || { echo "smtp-sink not installed (Debian package postfix)"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "sqlite3 not installed"; exit 77; }
 command -v python3 >/dev/null || { echo "python3 not installed"; exit 77; }
 
 T=$(mktemp -d /tmp/ndrg-cli.XXXXXX) && chmod 755 "$T"
@@ -34,7 +33,6 @@ storm_threshold = 1
 quarantine_days = 14
 EOF
 ng() { "$NDRGUARD" -c "$T/ndrguard.conf" "$@"; }
-q() { sqlite3 "$T/q.db" "$1"; }
 
 # before anything was held
 expect_rc 66 "list without a database" -- ng list
@@ -90,7 +88,7 @@ PY
 expect_rc 64 "stats --top 0" -- ng stats --top 0
 
 # show
-id=$(q "SELECT id FROM quarantine WHERE queue_id='Q3'")
+id=$(list_field id queue_id=Q3)
 expect_rc 0 "show" -- ng show "$id"
 grep -q '^queue_id: *Q3$' "$T/out" && grep -q '^sender: *<>$' "$T/out" && ok "show has the envelope" || fail "show: $(cat "$T/out")"
 expect_rc 0 "show --raw" -- ng show --raw "$id"
@@ -100,7 +98,7 @@ expect_rc 64 "show of a non-number" -- ng show 12abc
 expect_rc 64 "show of a negative id" -- ng show -- -5
 
 # release
-expect_rc 0 "release" -- ng release "$id"
+NDRGUARD_LOG_STDERR=1 expect_rc 0 "release" -- ng release "$id"
 sleep 0.3
 f=$(ls "$T/sink" | head -1)
 if [ -n "$f" ]; then
@@ -111,35 +109,39 @@ if [ -n "$f" ]; then
 else
 	fail "nothing reached the sink"
 fi
-[ "$(q "SELECT state FROM quarantine WHERE id=$id")" = released ] && ok "state released" || fail "state: $(q "SELECT state FROM quarantine WHERE id=$id")"
-q "SELECT actor FROM audit WHERE quarantine_id=$id AND action='released'" | grep -q '^cli:' && ok "audit names the releaser" || fail "audit"
+[ "$(item_state "$id")" = released ] && ok "state released" || fail "state: $(item_state "$id")"
+grep -q "id=$id: released by cli:" "$T/err" && [ "$(store_total audit released)" = 1 ] &&
+	ok "audited, the log names the releaser" || fail "audit: $(store_total audit released) $(cat "$T/err")"
 expect_rc 66 "second release" -- ng release "$id"
 grep -q 'not held any more' "$T/err" || fail "second release message: $(cat "$T/err")"
 [ "$(ls "$T/sink" | wc -l)" -eq 1 ] && ok "second release re-injected nothing" || fail "second release re-injected"
 
 # release while the next hop is down: stays held
-id2=$(q "SELECT id FROM quarantine WHERE queue_id='Q4'")
+id2=$(list_field id queue_id=Q4)
 kill "$SINKPID"; wait "$SINKPID" 2>/dev/null; SINKPID=
 expect_rc 75 "release with the next hop down" -- ng release "$id2"
-[ "$(q "SELECT state FROM quarantine WHERE id=$id2")" = held ] && ok "still held" || fail "state changed without delivery"
+[ "$(item_state "$id2")" = held ] && ok "still held" || fail "state changed without delivery"
 
 # delete
 expect_rc 0 "delete" -- ng delete "$id2"
-[ "$(q "SELECT state FROM quarantine WHERE id=$id2")" = deleted ] && ok "state deleted" || fail "delete"
+[ "$(item_state "$id2")" = deleted ] && ok "state deleted" || fail "delete"
 expect_rc 66 "delete of an unknown id among good ones" -- ng delete 424242
 expect_rc 64 "release without ids" -- ng release
 
 # purge: two messages made 20 days old expire, the others stay
-q "UPDATE quarantine SET arrived = arrived - 20*86400 WHERE queue_id IN ('Q1','Q2')"
+# (a fixture write: the store has no clock of its own to turn back)
+sqlite_fixture "$T/q.db" "UPDATE quarantine SET arrived = arrived - 20*86400 WHERE queue_id IN ('Q1','Q2')"
 expect_rc 0 "purge" -- ng purge
 grep -q 'expired 2 messages older than 14 days' "$T/out" && ok "purge says 2 expired" || fail "purge: $(cat "$T/out")"
-[ "$(q "SELECT count(*) FROM quarantine WHERE state='expired' AND length(raw)=0")" -eq 2 ] && ok "expired bytes dropped" || fail "expire"
-[ "$(q "SELECT count(*) FROM audit WHERE action='expired'")" -eq 2 ] && ok "expiry audited" || fail "expiry audit"
-[ "$(q "SELECT count(*) FROM quarantine WHERE state='held'")" -eq 2 ] && ok "younger ones still held" || fail "held after purge"
+nraw=0
+for e in $(list_field id state=expired); do nraw=$((nraw + $(item_raw "$e" | wc -c))); done
+[ "$(list_count state=expired)" = 2 ] && [ $nraw -eq 0 ] && ok "expired bytes dropped" || fail "expire: $nraw bytes left"
+[ "$(store_total audit expired)" = 2 ] && ok "expiry audited" || fail "expiry audit: $(store_total audit expired)"
+[ "$(held_count)" = 2 ] && ok "younger ones still held" || fail "held after purge: $(held_count)"
 expect_rc 0 "purge again" -- ng purge
 grep -q 'expired 0 messages' "$T/out" || fail "second purge: $(cat "$T/out")"
-[ "$(q 'PRAGMA integrity_check')" = ok ] && ok "integrity_check ok" || fail "integrity"
-[ "$(q 'PRAGMA auto_vacuum')" = 2 ] && ok "incremental auto_vacuum" || fail "auto_vacuum $(q 'PRAGMA auto_vacuum')"
+sqlite_check "$T/q.db" 'PRAGMA integrity_check' ok "integrity_check ok"
+sqlite_check "$T/q.db" 'PRAGMA auto_vacuum' 2 "incremental auto_vacuum"
 
 for v in deliver inspect config list show release delete purge stats storms digest; do
 	out=$(ng $v --help </dev/null 2>&1); rc=$?

@@ -46,7 +46,8 @@ for m in "$T"/ndr/*.eml; do
 	runuser -u nobody -- "$NDRGUARD" -c "$T/nd.conf" deliver -f '' -q "Q${m##*-}" -- alice@example.test < "$m" \
 		|| fail "deliver $m"
 done
-sqlite3 "$T/db/q.db" "UPDATE quarantine SET arrived = arrived - 3600"
+# a fixture write: held an hour ago, before the digest_time of this minute
+sqlite_fixture "$T/db/q.db" "UPDATE quarantine SET arrived = arrived - 3600"
 
 start_daemon() {
 	"$NDRGUARDD" -c "$T/nd.conf" -f 2>>"$T/daemon.log" & DPID=$!

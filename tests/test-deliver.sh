@@ -10,7 +10,6 @@ set -u
 : "${NDRGUARD:?}" "${top_srcdir:?}"
 SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
 [ -x "$SINK" ] || { echo "smtp-sink not installed (Debian package postfix)"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "sqlite3 not installed"; exit 77; }
 
 T=$(mktemp -d /tmp/ndrg-deliver.XXXXXX) && chmod 755 "$T"
 SINKPID=
@@ -37,7 +36,6 @@ EOF
 deliver() { "$NDRGUARD" -c "$T/ndrguard.conf" deliver "$@"; }
 # body_of FILE - what smtp-sink received, without the lines it added
 body_of() { sed '1,/^Received: from/d' "$1" | sed -e '1,2{/^	/d}' -e '${/^$/d}'; }
-held() { sqlite3 "$T/q.db" "SELECT count(*) FROM quarantine WHERE state='held' $1"; }
 sunk() { sleep 0.3; ls "$T/sink" | wc -l; }
 
 start_sink
@@ -68,18 +66,18 @@ for m in "$T"/ndr/*.eml; do
 done
 n=$(sunk)
 [ "$n" -eq 2 ] && ok "2 NDRs below the threshold passed" || fail "$n NDRs passed, expected 2"
-[ "$(held "AND recipient='alice@example.test'")" = 4 ] && ok "4 NDRs held" || fail "held: $(held '')"
-sqlite3 "$T/q.db" "SELECT writefile('$T/raw6', raw) FROM quarantine WHERE queue_id='NDR6'" >/dev/null
+[ "$(held_count recipient=alice@example.test)" = 4 ] && ok "4 NDRs held" || fail "held: $(held_count)"
+item_raw "$(list_field id queue_id=NDR6)" > "$T/raw6"
 cmp -s "$T/ndr/ndr-0006.eml" "$T/raw6" && ok "held copy is the exact bytes" || fail "held copy differs"
 
 # 3. a retry of a held message is not stored twice
 deliver -f '' -q NDR6 -- alice@example.test < "$T/ndr/ndr-0006.eml" >/dev/null; rc=$?
-[ $rc -eq 0 ] && [ "$(held "AND queue_id='NDR6'")" = 1 ] && ok "retry stored once" \
-	|| fail "retry: exit $rc, rows $(held "AND queue_id='NDR6'")"
+[ $rc -eq 0 ] && [ "$(held_count queue_id=NDR6)" = 1 ] && ok "retry stored once" \
+	|| fail "retry: exit $rc, rows $(held_count queue_id=NDR6)"
 
 # 4. mail to another mailbox is not affected by alice's storm
 deliver -f '' -q BOB1 -- bob@example.test < "$T/ndr/ndr-0001.eml" >/dev/null || fail "bob's NDR"
-[ "$(held "AND recipient='bob@example.test'")" = 0 ] && [ "$(sunk)" -eq 3 ] && ok "bob's NDR passed" || fail "bob's NDR not passed"
+[ "$(held_count recipient=bob@example.test)" = 0 ] && [ "$(sunk)" -eq 3 ] && ok "bob's NDR passed" || fail "bob's NDR not passed"
 
 # 4b. a bounce of mail that really left through our relay is delivered
 #     even in alice's storm; without our_relays it would have been held
@@ -92,7 +90,7 @@ out=$("$NDRGUARD" -c "$T/relays.conf" inspect --json "$T/legit.eml")
 case $out in *'"verdict":"legit"'*) ok "inspect: legit";; *) fail "inspect verdict: $out";; esac
 before=$(sunk)
 NDRGUARD_LOG_STDERR=1 "$NDRGUARD" -c "$T/relays.conf" deliver -f '' -q LEGIT1 -- alice@example.test < "$T/legit.eml" 2> "$T/legit.log"; rc=$?
-[ $rc -eq 0 ] && [ "$(sunk)" -eq $((before + 1)) ] && [ "$(held "AND queue_id='LEGIT1'")" = 0 ] \
+[ $rc -eq 0 ] && [ "$(sunk)" -eq $((before + 1)) ] && [ "$(held_count queue_id=LEGIT1)" = 0 ] \
 	&& ok "legit bounce delivered during the storm" || fail "legit bounce: exit $rc, $(cat "$T/legit.log")"
 grep -q 'LEGIT1: to=<alice@example.test>, from=<>, kind=ndr_failed, verdict=legit, action=pass' "$T/legit.log" \
 	&& ok "log line keyed by queue id says legit, pass" || fail "log line: $(cat "$T/legit.log")"

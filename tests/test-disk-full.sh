@@ -5,12 +5,11 @@
 # The quarantine lives on a 1 MB tmpfs. A storm is delivered with
 # `ndrguard deliver` until the file system is full: every message is
 # either held (exit 0) or deferred with exit 75 and a 4.x.x diagnostic
-# naming the cause. The database passes PRAGMA integrity_check. Then the
+# naming the cause. The database passes PRAGMA integrity_check (SQLite). Then the
 # file system grows, the deferred messages are retried as Postfix would,
 # and every message is held exactly once.
 set -u
 : "${NDRGUARD:?}" "${top_srcdir:?}"
-command -v sqlite3 >/dev/null || { echo "sqlite3 not installed"; exit 77; }
 [ "$(id -u)" = 0 ] || { echo "needs root to mount a tmpfs"; exit 77; }
 
 T=$(mktemp -d /tmp/ndrg-full.XXXXXX) && chmod 755 "$T"
@@ -19,6 +18,7 @@ cleanup() { umount "$T/db" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT INT TERM
 mount -t tmpfs -o size=1m,mode=755 tmpfs "$T/db" || { echo "cannot mount a tmpfs here"; exit 77; }
 . "$top_srcdir/tests/lib.sh"
+NDRG_CONF=$T/nd.conf
 
 cat > "$T/nd.conf" <<EOF
 database = $T/db/q.db
@@ -47,9 +47,9 @@ echo "held $held, deferred $deferred, other $other"
 [ "$deferred" -gt 0 ] && ok "a full disk defers ($deferred of $N)" || fail "the disk never filled: raise N"
 grep -qE '^4\.[0-9]\.[0-9] .*(full|disk)' "$T/last-defer" && ok "says why: $(cat "$T/last-defer")" \
 	|| fail "diagnostic: $(cat "$T/last-defer" 2>/dev/null)"
-[ "$(sqlite3 "$T/db/q.db" 'PRAGMA integrity_check')" = ok ] && ok "integrity_check ok while full" || fail "integrity"
-[ "$(sqlite3 "$T/db/q.db" 'SELECT count(*) FROM quarantine')" -eq "$held" ] \
-	&& ok "exactly the acknowledged ones are held" || fail "rows differ from acknowledgements"
+sqlite_check "$T/db/q.db" 'PRAGMA integrity_check' ok "integrity_check ok while full"
+[ "$(list_count)" = "$held" ] \
+	&& ok "exactly the acknowledged ones are held" || fail "$(list_count) held, $held acknowledged"
 
 # space again: Postfix's retries go through, none twice
 mount -o remount,size=8m "$T/db"
@@ -58,10 +58,10 @@ while read -r id m; do
 done < "$T/deferred"
 # and one acknowledged message retried (a lost exit status): not twice
 deliver Q0001 "$T/ndr/ndr-0001.eml" >/dev/null || fail "retry of an acknowledged one"
-[ "$(sqlite3 "$T/db/q.db" 'SELECT count(*) FROM quarantine')" -eq $N ] \
-	&& ok "all $N held once after the retries" || fail "$(sqlite3 "$T/db/q.db" 'SELECT count(*) FROM quarantine') rows"
-[ "$(sqlite3 "$T/db/q.db" 'SELECT count(DISTINCT queue_id) FROM quarantine')" -eq $N ] || fail "duplicates"
-[ "$(sqlite3 "$T/db/q.db" 'PRAGMA integrity_check')" = ok ] && ok "integrity_check ok after" || fail "integrity after"
+[ "$(list_count)" = $N ] \
+	&& ok "all $N held once after the retries" || fail "$(list_count) held"
+[ "$(list_field queue_id | sort -u | wc -l)" -eq $N ] || fail "duplicates"
+sqlite_check "$T/db/q.db" 'PRAGMA integrity_check' ok "integrity_check ok after"
 
 [ $fails -eq 0 ] || { echo "$fails failures"; exit 1; }
 exit 0

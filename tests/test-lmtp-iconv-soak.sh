@@ -26,37 +26,9 @@ command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; 
 BURST="python3 $top_srcdir/tests/lmtp-charset-burst.py"
 CYCLES=5
 
-T=$(mktemp -d /tmp/ndrg-soak.XXXXXX) && chmod 755 "$T"
-RUNAS=nobody
-DPID='' SINKPID=''
-cleanup()
-{
-	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	[ -n "$SINKPID" ] && kill "$SINKPID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
 . "$top_srcdir/tests/lib.sh"
-
-LPORT=$(free_port)
-SPORT=$(free_port)
-[ "$SPORT" != "$LPORT" ] || SPORT=$(free_port)
-HPORT=$(free_port)
-mkdir -p "$T/sink" "$T/db" && chmod 777 "$T/sink" && chown "$RUNAS" "$T/db"
-cat > "$T/nd.conf" <<EOF
-database = $T/db/q.db
-lmtp_listen = inet:127.0.0.1:$LPORT
-reinject = smtp:127.0.0.1:$SPORT
-storm_threshold = 1000000
-lmtp_thread_idle_timeout = 2s
-daemon_user = $RUNAS
-pid_file = $T/db/nd.pid
-http_listen = inet:127.0.0.1:$HPORT
-base_url = http://127.0.0.1:$HPORT
-secret_file = $T/secret
-digest_templates = $top_srcdir/templates
-digest_relay = smtp:127.0.0.1:9
-EOF
+lmtp_test_setup soak
+lmtp_test_conf "storm_threshold = 1000000" "lmtp_thread_idle_timeout = 2s"
 # the sink throws the mail away: only the daemon's memory matters here
 "$SINK" -4 -u nobody 127.0.0.1:$SPORT 64 &
 SINKPID=$!

@@ -13,31 +13,11 @@ set -u
 : "${NDRGUARDD:?}" "${top_srcdir:?}"
 SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
 [ -x "$SINK" ] || { echo "SKIP: smtp-sink not installed (Debian package postfix)"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 77; }
 command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 77; }
 CLIENT="python3 $top_srcdir/tests/lmtp-client.py"
 
-T=$(mktemp -d /tmp/ndrg-lmtp.XXXXXX) && chmod 755 "$T"
-RUNAS=nobody
-DPID='' SINKPID=''
-cleanup()
-{
-	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	[ -n "$SINKPID" ] && kill "$SINKPID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
 . "$top_srcdir/tests/lib.sh"
-
-free_port()
-{
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-LPORT=$(free_port)
-SPORT=$(free_port)
-[ "$SPORT" != "$LPORT" ] || SPORT=$(free_port)
-HPORT=$(free_port)
-mkdir -p "$T/sink" "$T/db" && chmod 777 "$T/sink" && chown "$RUNAS" "$T/db"
+lmtp_test_setup lmtp
 
 start_sink()
 {
@@ -49,28 +29,11 @@ stop_sink() { kill "$SINKPID" 2>/dev/null; wait "$SINKPID" 2>/dev/null; SINKPID=
 
 write_conf()
 {
-	cat > "$T/nd.conf" <<EOF
-database = $T/db/q.db
-lmtp_listen = inet:127.0.0.1:$LPORT
-reinject = smtp:127.0.0.1:$SPORT
-storm_threshold = ${1:-3}
-storm_window = 10m
-busy_timeout = 5s
-message_size_limit = 20k
-lmtp_recipient_limit = 3
-lmtp_line_length_limit = 512
-lmtp_max_connections = 4
-lmtp_command_timeout = 2s
-lmtp_idle_timeout = 3s
-daemon_user = $RUNAS
-pid_file = $T/db/nd.pid
-http_listen = inet:127.0.0.1:$HPORT
-base_url = http://127.0.0.1:$HPORT
-secret_file = $T/secret
-digest_templates = $top_srcdir/templates
-# digests are test-digest.sh's business: here they go nowhere
-digest_relay = smtp:127.0.0.1:9
-EOF
+	lmtp_test_conf "storm_threshold = ${1:-3}" "storm_window = 10m" \
+		"busy_timeout = 5s" "message_size_limit = 20k" \
+		"lmtp_recipient_limit = 3" "lmtp_line_length_limit = 512" \
+		"lmtp_max_connections = 4" "lmtp_command_timeout = 2s" \
+		"lmtp_idle_timeout = 3s"
 }
 start_daemon()
 {
@@ -80,15 +43,10 @@ start_daemon()
 }
 # lmtp SCRIPT-LINES... - run the client, replies on stdout as they come
 lmtp() { printf '%s\n' "$@" | PYTHONUNBUFFERED=1 $CLIENT 127.0.0.1:$LPORT; }
-sql()
-{
-	if [ "$(id -u)" = 0 ]; then
-		runuser -u "$RUNAS" -- sqlite3 -batch "$T/db/q.db" "$1"
-	else
-		sqlite3 -batch "$T/db/q.db" "$1"
-	fi
-}
-held() { sql "SELECT count(*) FROM quarantine WHERE recipient='$1'"; }
+# the store as the daemon's user sees it (lib.sh's helpers)
+NDRG_CONF=$T/nd.conf
+[ "$(id -u)" = 0 ] && NDRG_USER=$RUNAS
+held() { held_count recipient="$1"; }
 sunk() { sleep 0.3; find "$T/sink" -type f | wc -l; }
 # expect_replies NAME GOT WANT - as many lines, each WANT line a prefix
 expect_replies()
@@ -229,10 +187,10 @@ cat "$T/ndr/ndr-0012.eml" "$T/odd.eml" > "$T/oddndr.eml"
 got=$(lmtp '<' '> LHLO c' '<' '> MAIL FROM:<>' '<' '> RCPT TO:<alice@example.test>' '<' \
 	'> DATA' '<' "data $T/oddndr.eml" '<' '> QUIT' '<' | tail -2 | head -1)
 id=${got##* }
-sql "SELECT writefile('$T/db/held.eml', raw) FROM quarantine WHERE id=$id" >/dev/null
-if cmp -s "$T/db/held.eml" "$T/oddndr.eml"; then ok "held copy byte for byte (CR, NUL, dots, long line)"
+item_raw "$id" > "$T/held.eml"
+if cmp -s "$T/held.eml" "$T/oddndr.eml"; then ok "held copy byte for byte (CR, NUL, dots, long line)"
 else fail "held copy differs ($got)"; fi
-sql "DELETE FROM quarantine WHERE id=$id; DELETE FROM audit WHERE quarantine_id=$id"
+ndrg delete "$id" >/dev/null || fail "delete $id"
 
 # 4. mixed outcomes in one transaction: alice (storm) held, bob passed
 rm -f "$T/sink"/*
@@ -309,7 +267,7 @@ for try in 1 2; do
 		'> MAIL FROM:<>' '<' '> RCPT TO:<alice@example.test>' '<' '> DATA' '<' \
 		"data $T/ndr/ndr-0009.eml" '<' '> QUIT' '<' > "$T/xf.$try"
 done
-[ "$(sql "SELECT count(*) FROM quarantine WHERE queue_id='4XFW12AB'")" = 1 ] &&
+[ "$(list_count queue_id=4XFW12AB)" = 1 ] &&
 	ok "a retried delivery is held once" || fail "retry held twice"
 if grep -q ': 4XFW12AB: to=<alice@example.test>.*action=quarantine' "$T/nd.log" &&
 	grep -q '4XFW12AB: .*already held' "$T/nd.log"; then ok "log keyed by the XFORWARD queue id"
@@ -339,7 +297,7 @@ echo "$got" | head -1 | grep -q '^220 ' && ok "served again below the limit" || 
 
 # 11b. ndrguardd serves the release page too (web.h), from the same config
 if command -v curl >/dev/null && [ -x "$top_builddir/web/ndrguard-web" ]; then
-	id=$(sqlite3 "$T/db/q.db" "SELECT max(id) FROM quarantine WHERE state='held'")
+	id=$(list_field id state=held | tail -1)
 	url=$("$top_builddir/web/ndrguard-web" -c "$T/nd.conf" --link item "$id")
 	code=$(curl -s -o "$T/page" -D "$T/hdr" -w '%{http_code}' "$url")
 	[ "$code" = 200 ] && grep -qi '^content-security-policy:' "$T/hdr" \

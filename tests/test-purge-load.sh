@@ -26,7 +26,8 @@ bash "$top_srcdir/tests/integration/gen-mail.sh" ndr $NEW "$T/ndr" alice@example
 # one real delivery creates and migrates the database; its row is the
 # model for the old ones
 "$NDRGUARD" -c "$T/nd.conf" deliver -f '' -q SEED -- bob@example.test < "$T/ndr/ndr-0001.eml" || fail "seed"
-sqlite3 "$T/q.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $OLD)
+# a fixture write: 20,000 rows older than the clock can make them
+sqlite_fixture "$T/q.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $OLD)
 	INSERT INTO quarantine (queue_id, sender, recipient, arrived, kind, verdict, state, state_changed, size, raw)
 	SELECT 'OLD' || i, '', 'bob@example.test', arrived - 20 * 86400 - i, kind, verdict, 'held', arrived, size, raw
 	FROM n, quarantine WHERE queue_id = 'SEED'" || fail "making old rows"
@@ -40,14 +41,21 @@ wait $loadpid
 cat "$T/purge.out"
 
 [ ! -s "$T/failed" ] && ok "all $NEW deliveries exited 0 during the purge" || fail "deliveries failed: $(head -3 "$T/failed")"
-q() { sqlite3 "$T/q.db" "$1"; }
-[ "$(q "SELECT count(*) FROM quarantine WHERE queue_id LIKE 'OLD%' AND state='expired' AND length(raw)=0")" -eq $OLD ] \
-	&& ok "all $OLD old messages expired" || fail "expired: $(q "SELECT state, count(*) FROM quarantine GROUP BY state")"
-[ "$(q "SELECT count(*) FROM quarantine WHERE queue_id LIKE 'N%' AND state='held'")" -eq $NEW ] \
-	&& ok "all $NEW new messages held" || fail "new held: $(q "SELECT count(*) FROM quarantine WHERE queue_id LIKE 'N%'")"
-[ "$(q "SELECT count(*) FROM audit WHERE action='expired'")" -eq $OLD ] && ok "one audit line per expiry" || fail "audit"
+NDRG_CONF=$T/nd.conf
+list_json > "$T/all.json" || fail "list"
+count() { lib_list_select count "$@" < "$T/all.json"; }
+# the bytes gone: the oldest, the newest and one between of the old ones
+nraw=0
+for e in $(lib_list_select id 'queue_id~OLD*' < "$T/all.json" | sed -n '1p;9999p;$p'); do
+	nraw=$((nraw + $(item_raw "$e" | wc -c)))
+done
+[ "$(count 'queue_id~OLD*' state=expired)" -eq $OLD ] && [ $nraw -eq 0 ] \
+	&& ok "all $OLD old messages expired" || fail "expired: $(count 'queue_id~OLD*' state=expired), $nraw bytes left"
+[ "$(count 'queue_id~N*' state=held)" -eq $NEW ] \
+	&& ok "all $NEW new messages held" || fail "new held: $(count 'queue_id~N*' state=held)"
+[ "$(store_total audit expired)" -eq $OLD ] && ok "one audit line per expiry" || fail "audit: $(store_total audit expired)"
 grep -q "expired $OLD messages" "$T/purge.out" && ok "purge reports the count" || fail "purge output"
-[ "$(q 'PRAGMA integrity_check')" = ok ] && ok "integrity_check ok" || fail "integrity"
+sqlite_check "$T/q.db" 'PRAGMA integrity_check' ok "integrity_check ok"
 
 [ $fails -eq 0 ] || { echo "$fails failures"; exit 1; }
 exit 0

@@ -44,7 +44,7 @@
 set -u
 : "${NDRGUARD:?}" "${NDRGUARDD:?}" "${top_srcdir:?}"
 PATH=$PATH:/usr/sbin:/sbin
-for p in smtp-source smtp-sink sqlite3 python3; do
+for p in smtp-source smtp-sink python3; do
 	command -v $p >/dev/null 2>&1 || { echo "SKIP: $p is not installed"; exit 77; }
 done
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (daemon_user)"; exit 77; }
@@ -72,6 +72,7 @@ cleanup()
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
+. "$top_srcdir/tests/lib.sh"	# the store helpers; the rest is redefined here
 log() { printf '%s: %s\n' "${0##*/}" "$*"; }
 fail() { log "FAIL: $*"; exit 1; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -83,7 +84,7 @@ wait_port()
 	done
 	fail "nothing listens on port $1"
 }
-sql() { runuser -u nobody -- sqlite3 -batch -noheader "$T/db/q.db" "$1"; }
+NDRG_CONF=$T/nd.conf NDRG_USER=nobody
 
 LPORT=$(free_port) RPORT=$(free_port) DPORT=$(free_port)
 mkdir -p "$T/db" "$T/reinject" "$T/digest" "$T/probe"
@@ -137,7 +138,8 @@ kill "$DPID"; wait "$DPID" || fail "ndrguardd exited with status $? on SIGTERM"
 DPID=
 
 # the storm is held
-held=$(sql "SELECT count(*) FROM quarantine WHERE recipient = '$ALICE' AND state = 'held'")
+list_json > "$T/held.json" || fail "ndrguard list failed"
+held=$(lib_list_select count recipient="$ALICE" state=held < "$T/held.json")
 [ "$held" -eq $(( N - THRESHOLD + 1 )) ] ||
 	fail "$held held for alice, expected $(( N - THRESHOLD + 1 ))"
 passed=$(grep -l "^X-Rcpt-Args: <$ALICE>" "$T"/reinject/* 2>/dev/null | wc -l)
@@ -147,7 +149,7 @@ log "alice: $held held, $passed passed on"
 
 # ordinary mail: all passed on, unchanged, none held
 nprobe=$(wc -l < "$T/probe/latency.txt")
-[ "$(sql "SELECT count(*) FROM quarantine WHERE recipient <> '$ALICE'")" -eq 0 ] ||
+[ "$(lib_list_select count < "$T/held.json")" -eq "$(lib_list_select count recipient="$ALICE" < "$T/held.json")" ] ||
 	fail "ordinary mail was held"
 python3 - "$T/probe" "$T/reinject" <<'PY' || fail "ordinary mail did not reach the re-injection server unchanged"
 import os, re, sys
@@ -226,7 +228,6 @@ cat "$T/digest.check"
 [ "$size" -le $DIGEST_BOUND ] || fail "the digest is $size bytes, bound $DIGEST_BOUND"
 log "digest for $held held: $size bytes (bound $DIGEST_BOUND), built and sent in ${digest_s}s"
 
-ic=$(sql "PRAGMA integrity_check")
-[ "$ic" = ok ] || fail "integrity_check: $ic"
+sqlite_check "$T/db/q.db" "PRAGMA integrity_check" ok "integrity_check"	# fail exits
 log "PASS: $N NDRs, $held held, $nprobe ordinary messages passed on during the storm, digest $size bytes"
 exit 0

@@ -67,7 +67,7 @@ write_conf() {	# write_conf FILE [extra lines...]
 # start_web CONF - run ndrguard-web, set URL to where it listens
 start_web() {
 	local out=$T/web.$RANDOM
-	"$WEB" -c "$1" > "$out" 2>> "$T/web.log" &
+	"$WEB" -c "$1" -f > "$out" 2>> "$T/web.log" &
 	WEBPIDS="$WEBPIDS $!"
 	for _ in $(seq $((${NDRGUARD_TEST_WAIT:-5} * 10))); do
 		URL=$(sed -n 's/^listening on //p' "$out")
@@ -78,7 +78,14 @@ start_web() {
 }
 # link KIND SUBJECT [--expires T] - the link's path and query
 link() { local l; l=$("$WEB" -c "$T/web.conf" --link "$@") || return 1; echo "${l#"$BASE_URL"}"; }
-state() { sqlite3 "$T/q.db" "SELECT state FROM quarantine WHERE id = $1"; }
+NDRG_CONF=$T/web.conf
+state() { item_state "$1"; }
+# pref MAILBOX - "DIGEST LANG" as the mailbox's settings page shows them
+pref() {
+	curl -s -o "$T/pref.body" "$URL$(link settings "$1")"
+	echo "$(sed -n 's/.*name="digest" value="\([a-z]*\)" checked.*/\1/p' "$T/pref.body")" \
+		"$(grep -o '<option value="[a-z]*" selected' "$T/pref.body" | sed 's/.*value="\([a-z]*\)".*/\1/')"
+}
 # get PATH [curl args] - body to $T/body, headers to $T/hdr, prints status
 get() { local p=$1; shift; curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@" "$URL$p"; }
 post() { local p=$1; shift; get "$p" -H 'Content-Type: application/x-www-form-urlencoded' "$@"; }
@@ -118,9 +125,9 @@ for d in a b c; do
 			|| fail "deliver $m"
 	done
 done
-held=$(sqlite3 "$T/q.db" "SELECT count(*) FROM quarantine WHERE state = 'held'")
+held=$(held_count)
 [ "$held" = 36 ] || { echo "expected 36 held, got $held"; exit 99; }
-A1=$(sqlite3 "$T/q.db" "SELECT min(id) FROM quarantine WHERE recipient = 'alice@example.test'")
+A1=$(list_field id recipient=alice@example.test | head -1)
 A4=$((A1 + 3)); B1=$((A1 + 4))
 start_sink
 start_web "$T/web.conf"
@@ -176,8 +183,8 @@ grep -q '^X-Rcpt-Args: <alice@example.test>' "$f" && ok "to its mailbox" || fail
 grep -q '^X-Mail-Args: <>' "$f" && ok "with the null sender" || fail "sender changed"
 expect "second POST" 200 "$(post "$IT" -d "csrf=$CSRF")"
 has "Already released" && [ "$(sunk)" = 1 ] && ok "double POST re-injects once" || fail "double POST: sink has $(sunk)"
-[ "$(sqlite3 "$T/q.db" "SELECT actor FROM audit WHERE quarantine_id = $A1 AND action = 'released'")" = web:127.0.0.1 ] \
-	&& ok "audit names the web client" || fail "audit line missing"
+grep -q "id=$A1: released by web:127.0.0.1" "$T/web.log" && [ "$(store_total audit released)" = 1 ] \
+	&& ok "audited once, the log names the web client" || fail "audit: $(store_total audit released), $(grep "id=$A1:" "$T/web.log")"
 expect "released item page" 200 "$(get "$IT")"
 has "has been released" && ! has 'method="post"' && ok "page shows released, no button" || fail "released page"
 
@@ -229,11 +236,12 @@ expect "release selected" 200 "$(post "$MB" -d "csrf=$C&do=selected&id=$c1&id=$c
 [ $(($(sunk) - before)) = 2 ] && ok "two re-injected" || fail "sink grew by $(($(sunk) - before))"
 has "Released: 2" || fail "no count of released"
 # release all that look legitimate
-sqlite3 "$T/q.db" "UPDATE quarantine SET verdict = 'legit' WHERE recipient = 'carol@example.test' AND state = 'held' AND id % 7 = 0"
-nlegit=$(sqlite3 "$T/q.db" "SELECT count(*) FROM quarantine WHERE recipient = 'carol@example.test' AND state = 'held' AND verdict = 'legit'")
+# (a fixture write: a bounce of our own mail is never held, so none is)
+sqlite_fixture "$T/q.db" "UPDATE quarantine SET verdict = 'legit' WHERE recipient = 'carol@example.test' AND state = 'held' AND id % 7 = 0"
+nlegit=$(held_count recipient=carol@example.test verdict=legit)
 before=$(sunk)
 expect "release all legitimate" 200 "$(post "$MB" -d "csrf=$C&do=legit")"
-[ "$(sqlite3 "$T/q.db" "SELECT count(*) FROM quarantine WHERE recipient = 'carol@example.test' AND state = 'held' AND verdict = 'legit'")" = 0 ] \
+[ "$nlegit" -gt 0 ] && [ "$(held_count recipient=carol@example.test verdict=legit)" = 0 ] \
 	&& [ $(($(sunk) - before)) = "$nlegit" ] && ok "all $nlegit legitimate released, nothing else" || fail "legit release"
 expect "mailbox POST, nothing selected" 200 "$(post "$MB" -d "csrf=$C&do=selected")"
 has "Nothing was selected" || fail "no 'nothing selected' note"
@@ -246,21 +254,23 @@ C=$(csrf_of)
 expect "settings POST without the field" 403 "$(post "$ST" -d "digest=never")"
 expect "settings POST, bad value" 400 "$(post "$ST" -d "csrf=$C&digest=hourly")"
 expect "settings POST" 200 "$(post "$ST" -d "csrf=$C&digest=storms&lang=es")"
-[ "$(sqlite3 "$T/q.db" "SELECT digest || ' ' || lang FROM mailbox_pref WHERE mailbox = 'bob@example.test'")" = "storms es" ] \
+[ "$(pref bob@example.test)" = "storms es" ] \
 	&& ok "preference stored" || fail "preference not stored"
 has "Guardado" && ok "saved, now in the mailbox's language" || fail "not in Spanish after choosing it"
 get "$(link item "$B1")" -H 'Accept-Language: en' >/dev/null
 has 'lang="es"' && ok "the mailbox's language wins over the browser's" || fail "mailbox language ignored"
 UN=$(link unsubscribe bob@example.test)
 expect "unsubscribe page (GET)" 200 "$(get "$UN")"
-[ "$(sqlite3 "$T/q.db" "SELECT digest FROM mailbox_pref WHERE mailbox = 'bob@example.test'")" = storms ] \
+[ "$(pref bob@example.test)" = "storms es" ] \
 	&& ok "GET unsubscribe changes nothing" || fail "GET unsubscribed"
 expect "one-click unsubscribe (RFC 8058)" 200 "$(post "$UN" -d "List-Unsubscribe=One-Click")"
-[ "$(sqlite3 "$T/q.db" "SELECT digest FROM mailbox_pref WHERE mailbox = 'bob@example.test'")" = never ] \
+[ "$(pref bob@example.test)" = "never es" ] \
 	&& ok "unsubscribed" || fail "one-click did not unsubscribe"
-sqlite3 "$T/q.db" "UPDATE mailbox_pref SET digest = 'daily' WHERE mailbox = 'bob@example.test'"
+C=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$T/pref.body" | head -1)
+expect "settings POST, daily again" 200 "$(post "$ST" -d "csrf=$C&digest=daily&lang=es")"
+[ "$(pref bob@example.test)" = "daily es" ] || fail "daily again: $(pref bob@example.test)"
 expect "one-click unsubscribe as multipart/form-data" 200 "$(get "$UN" -F "List-Unsubscribe=One-Click")"
-[ "$(sqlite3 "$T/q.db" "SELECT digest FROM mailbox_pref WHERE mailbox = 'bob@example.test'")" = never ] \
+[ "$(pref bob@example.test)" = "never es" ] \
 	&& ok "unsubscribed (multipart)" || fail "multipart one-click did not unsubscribe"
 expect "unsubscribe with a forged token" 403 "$(post "$(forge "$UN")" -d "List-Unsubscribe=One-Click")"
 

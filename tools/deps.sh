@@ -18,7 +18,10 @@
 #	  pkg-config		configure finds each library through it
 #	  libsqlite3-dev	the quarantine store (libsqlite3.a is linked
 #				into the per-message pipe agent)
-#	  sqlite3		looking into the quarantine; the tests count rows
+#	  libjansson-dev	Amazon SES JSON notifications (libjansson.a,
+#				linked in for the same reason)
+#	  sqlite3		looking into the quarantine; the tests' fixture
+#				writes and integrity checks
 #	  check			unit test framework (prints its own totals)
 #	  libmicrohttpd-dev	the release page's HTTP server in ndrguardd
 #	  libesmtp-dev		sending the daily digest over SMTP
@@ -45,7 +48,7 @@
 set -eu
 
 PACKAGES="build-essential autoconf automake pkg-config libsqlite3-dev sqlite3
-check libmicrohttpd-dev libesmtp-dev libssl-dev postfix swaks"
+libjansson-dev check libmicrohttpd-dev libesmtp-dev libssl-dev postfix swaks"
 # the release page's browser test (tests/browser) runs headless Chromium
 # (and the digest's HTML is checked at 375 and 1280 px in it)
 PACKAGES="$PACKAGES chromium"

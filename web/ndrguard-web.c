@@ -240,7 +240,7 @@ static int web_main_serve(struct settings *set, const char *config_path,
 			  const struct passwd *pw)
 {
 	struct store_options opts = {
-		.busy_timeout_ms = set->busy_timeout * 1000, .create = 1 };
+		.busy_timeout_ms = settings_busy_timeout_ms(set), .create = 1 };
 	struct web_server *server;
 	struct store *st;
 	const char *err;

@@ -767,7 +767,7 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 	server->admin_password_hash = web_dup(set->admin_password_hash);
 	server->request_mode = set->release_mode != NULL &&
 		strcmp(set->release_mode, "request") == 0;
-	server->busy_timeout_ms = set->busy_timeout * 1000;
+	server->busy_timeout_ms = settings_busy_timeout_ms(set);
 	server->quarantine_days = set->quarantine_days;
 	server->request_size_limit = set->http_request_size_limit;
 	web_csp_hash(server->csp, sizeof(server->csp));

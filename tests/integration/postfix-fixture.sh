@@ -72,7 +72,6 @@ pf_require()
 {
 	command -v postfix >/dev/null 2>&1 || pf_skip "postfix is not installed"
 	command -v swaks >/dev/null 2>&1 || pf_skip "swaks is not installed"
-	command -v sqlite3 >/dev/null 2>&1 || pf_skip "sqlite3 is not installed"
 	[ "$(id -u)" = 0 ] || pf_skip "needs root (Postfix runs pipe(8) as $PF_USER)"
 	id postfix >/dev/null 2>&1 || pf_skip "no postfix user"
 	[ -x "$NDRGUARD" ] || pf_fail "$NDRGUARD is not built"
@@ -121,6 +120,7 @@ our_relays = mx.$PF_DOMAIN 192.0.2.0/24
 our_domains = $PF_DOMAIN
 EOF
 	chmod 644 "$D/etc/ndrguard.conf"
+	pf_store_env
 
 	sh "$top_srcdir/tools/postfix-instance.sh" -p "$PORT" -r "$REPORT" \
 		-b "$D/bin/ndrguard" -c "$D/etc/ndrguard.conf" -u "$PF_USER" \
@@ -245,22 +245,49 @@ pf_delivered()
 	fi
 }
 
-# pf_sql - run one SQL statement against the quarantine database
-#
-# As the pipe user, never as root: a WAL database gets -wal and -shm files
+# The quarantine, asked through ndrguard itself (tests/lib.sh's helpers:
+# list_count, list_field, item_raw), with the instance's config and as
+# the pipe user, never as root: a WAL database gets -wal and -shm files
 # beside it, and root-owned ones would lock ndrguard out afterwards.
-pf_sql()
+. "${top_srcdir:-.}/tests/lib.sh"
+pf_store_env()
 {
-	runuser -u "$PF_USER" -- sqlite3 -batch -noheader "$D/db/quarantine.db" "$1"
+	NDRG_CONF=$D/etc/ndrguard.conf NDRG_USER=$PF_USER
 }
 
 # pf_held - number of quarantined ('held') messages for RECIPIENT
 pf_held()
 {
 	if [ -f "$D/db/quarantine.db" ]; then
-		pf_sql "SELECT count(*) FROM quarantine WHERE recipient='$1' AND state='held'"
+		pf_store_env
+		held_count recipient="$1"
 	else
 		echo 0
+	fi
+}
+
+# pf_held_files DIR [F=V]... - each matching item's bytes as DIR/ID.eml
+pf_held_files()
+{
+	local dir=$1 id
+	shift
+	pf_store_env
+	mkdir -p "$dir" && chown "$PF_USER" "$dir"
+	for id in $(list_field id "$@"); do
+		[ "$id" = list-failed ] && return 1
+		item_raw "$id" > "$dir/$id.eml" || return 1
+	done
+}
+
+# pf_integrity - the SQLite file's integrity_check ("ok"); "ok" too on
+# a store that is not a SQLite file, or without sqlite3 to ask
+pf_integrity()
+{
+	if head -c 16 "$D/db/quarantine.db" 2>/dev/null | grep -q '^SQLite format 3' &&
+	   command -v sqlite3 >/dev/null 2>&1; then
+		runuser -u "$PF_USER" -- sqlite3 -batch -noheader "$D/db/quarantine.db" "PRAGMA integrity_check"
+	else
+		echo ok
 	fi
 }
 

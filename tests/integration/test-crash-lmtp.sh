@@ -131,7 +131,7 @@ alice=$(grep -hi -m1 '^message-id:' "$(pf_maildir alice)"/* | sort -u | wc -l)
 	pf_fail "alice has $alice distinct messages, expected $(( THRESHOLD - 1 )) (less at most $(( KILLS * LIMIT )) in flight at the kills)"
 [ "$(pf_held "$ALICE")" -eq $(( NALICE - alice + both )) ] ||
 	pf_fail "$(pf_held "$ALICE") held for alice, expected $NALICE - $alice delivered + $both both"
-ic=$(pf_sql "PRAGMA integrity_check")
+ic=$(pf_integrity)
 [ "$ic" = ok ] || pf_fail "integrity_check: $ic"
 
 pf_log "PASS: $N messages, $KILLS kills, $(pf_held "$ALICE") held once each, $(( $(pf_delivered alice) + $(pf_delivered bob) )) delivery files, integrity ok"

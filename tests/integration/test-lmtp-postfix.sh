@@ -71,9 +71,7 @@ pf_wait_idle 120
 for f in "$D"/sent/ndr-*.eml "$D"/bob/*.eml "$D"/down/ndr-*.eml "$D"/downbob/ndr-*.eml; do
 	printf '%s %s\n' "$(pf_msgid "$f")" "$f"
 done > "$D/sent.idx"
-mkdir -p "$D/held"
-chown "$PF_USER" "$D/held"
-pf_sql "SELECT writefile('$D/held/' || id || '.eml', raw) FROM quarantine" >/dev/null ||
+pf_held_files "$D/held" ||
 	pf_fail "cannot read raw messages from the quarantine"
 : > "$D/seen.ids"
 for f in "$(pf_maildir alice)"/* "$(pf_maildir bob)"/* "$D"/held/*.eml; do
@@ -92,8 +90,8 @@ total=$(wc -l < "$D/sent.idx")
 # each held row: the queue id of an LMTP delivery Postfix logged to ndrguardd
 # (Postfix reuses queue ids once a queue file is gone, so two rows may
 # share one; each row must have one)
-pf_sql "SELECT queue_id FROM quarantine" | sort -u > "$D/held.qids"
-[ "$(pf_sql "SELECT count(*) FROM quarantine WHERE queue_id IS NOT NULL")" -eq $(( N - THRESHOLD + 1 + 30 )) ] ||
+list_field queue_id | sort -u > "$D/held.qids"
+[ "$(list_field queue_id | grep -c .)" -eq $(( N - THRESHOLD + 1 + 30 )) ] ||
 	pf_fail "held rows do not each carry a queue id"
 grep -oE 'postfix/ndrguard-lmtp/lmtp\[[0-9]+\]: [0-9A-Za-z]+: to=<[^>]*>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:'"$LMTP_PORT"'.*status=sent' "$D/maillog" |
 	sed -E 's/^[^ ]+ ([0-9A-Za-z]+):.*/\1/' | sort -u > "$D/lmtp.qids"

@@ -47,10 +47,7 @@ for f in "$D"/sent/ndr-*.eml; do
 done > "$D/sent.idx"
 
 # Held messages as files, named by row id.
-mkdir -p "$D/held"
-chown "$PF_USER" "$D/held"
-pf_sql "SELECT writefile('$D/held/' || id || '.eml', raw) FROM quarantine
-	WHERE recipient='$RCPT' AND state='held'" >/dev/null ||
+pf_held_files "$D/held" recipient="$RCPT" state=held ||
 	pf_fail "cannot read raw messages from the quarantine"
 
 # Every delivered or held message is byte for byte one that was sent.
@@ -73,7 +70,7 @@ uniq_ids=$(sort -u "$D/seen.ids" | wc -l)
 [ "$uniq_ids" -eq $N ] || pf_fail "only $uniq_ids of $N messages accounted for"
 
 # Each held row names the Postfix queue id of a pipe delivery to alice.
-pf_sql "SELECT queue_id FROM quarantine WHERE recipient='$RCPT' AND state='held'" |
+list_field queue_id recipient="$RCPT" state=held |
 while read -r qid; do
 	grep -q "postfix/pipe\[[0-9]*\]: $qid: to=<$RCPT>, relay=ndrguard" "$D/maillog" ||
 		pf_fail "held row has queue id '$qid', which ndrguard never received"

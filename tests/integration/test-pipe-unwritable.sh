@@ -86,7 +86,8 @@ fi
 	for f in "$(pf_maildir alice)"/*; do
 		pf_msgid "$f"
 	done
-	pf_sql "SELECT CAST(raw AS TEXT) FROM quarantine WHERE recipient='$RCPT'" |
+	pf_held_files "$D/held" recipient="$RCPT" || pf_fail "cannot read the quarantine"
+	cat "$D"/held/*.eml 2>/dev/null |
 		awk 'tolower($0) ~ /^message-id: <ndr\./ { print $2 }'
 } | sort > "$D/seen.ids"
 for f in "$D"/sent/ndr-*.eml; do
@@ -96,7 +97,7 @@ cmp -s "$D/seen.ids" "$D/sent.ids" || {
 	diff "$D/sent.ids" "$D/seen.ids"
 	pf_fail "delivered + held is not exactly the set sent"
 }
-rows=$(pf_sql "SELECT count(*) FROM quarantine WHERE recipient='$RCPT'")
+rows=$(list_count recipient="$RCPT")
 [ "$rows" -eq "$held" ] || pf_fail "$rows quarantine rows, $held of them held"
 
 pf_log "PASS: deferred while read-only, then $delivered delivered + $held held, none lost or twice"

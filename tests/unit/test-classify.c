@@ -405,6 +405,54 @@ START_TEST(test_ses_json)
 }
 END_TEST
 
+/* ses_nested - a Bounce notification inside depth arrays around it */
+static char *ses_nested(int depth)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_puts(&sb, "From: SES <no-reply@sns.amazonaws.com>\n"
+		    "Subject: x\n\n{\"notificationType\":\"Bounce\",\"x\":");
+	for (int i = 0; i < depth; i++)
+		strbuf_putc(&sb, '[');
+	for (int i = 0; i < depth; i++)
+		strbuf_putc(&sb, ']');
+	strbuf_puts(&sb, ",\"bounce\":{\"bouncedRecipients\":"
+		    "[\"deep@example.net\"]}}\n");
+	return strbuf_steal(&sb);
+}
+
+START_TEST(test_ses_lenient_and_bounded)
+{
+	/* a line the mail system wrapped inside a string, a raw tab */
+	static const char wrapped[] =
+		"From: SES <no-reply@sns.amazonaws.com>\nSubject: x\n\n"
+		"{\"notificationType\":\"Bounce\",\"bounce\":{"
+		"\"bouncedRecipients\":[{\"emailAddress\":\"gone@exam\n"
+		"   ple.net\",\"diagnosticCode\":\"smtp;\t550 5.1.1 no\"}]}}\n";
+	struct classify_result *res = classify(wrapped, strlen(wrapped), NULL);
+	char *msg;
+
+	ck_assert_int_eq(res->kind, CLASSIFY_NDR_FAILED);
+	ck_assert_uint_eq(res->recipient_count, 1);
+	ck_assert_str_eq(res->recipients[0].address, "gone@example.net");
+	ck_assert_str_eq(res->recipients[0].diagnostic, "smtp; 550 5.1.1 no");
+	ck_assert_str_eq(res->recipients[0].status, "5.1.1");
+	classify_result_free(&res);
+	/* nested 31 deep it is read; 40 deep it is not a notification */
+	msg = ses_nested(31);
+	res = classify(msg, strlen(msg), NULL);
+	ck_assert_int_eq(res->kind, CLASSIFY_NDR_FAILED);
+	classify_result_free(&res);
+	free(msg);
+	msg = ses_nested(40);
+	res = classify(msg, strlen(msg), NULL);
+	ck_assert_int_ne(res->kind, CLASSIFY_NDR_FAILED);
+	ck_assert_uint_eq(res->recipient_count, 0);
+	classify_result_free(&res);
+	free(msg);
+}
+END_TEST
+
 START_TEST(test_recipients_found)
 {
 	struct classify_result *res = classify(mbox_two, strlen(mbox_two), NULL);
@@ -589,6 +637,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, test_lookalikes);
 	tcase_add_test(tc, test_sieve_and_kinds);
 	tcase_add_test(tc, test_system_names_nothing);
+	tcase_add_test(tc, test_ses_lenient_and_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }

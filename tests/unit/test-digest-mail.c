@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* no_bare_lf - every LF is preceded by CR, every CR followed by LF */
+/* crlf_only - every LF is preceded by CR, every CR followed by LF */
 static int crlf_only(const char *s)
 {
 	for (const char *p = s; *p; p++) {

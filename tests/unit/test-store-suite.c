@@ -164,7 +164,7 @@ static long long hold_one(struct store *st, const char *queue_id)
 	return id;
 }
 
-/* claim_take - in its own transaction, as release.c does */
+/* take - claim an item in its own transaction, as release.c does */
 static int take(struct store *st, long long id, const char *owner,
 		const char *prev, int force)
 {
