@@ -99,7 +99,9 @@ struct server_service {
 	 */
 	void *(*on_accept)(struct server_conn *c, unsigned int open);
 	/* on_input - consume c's input as far as it goes (and c->out
-	   allows: server_conn_congested()), queueing replies */
+	   allows: server_conn_congested()), queueing replies; what it
+	   cannot use yet (half a line) it copies out, keeping back in c->in
+	   only a few bytes: a full c->in reads as the end of input */
 	enum server_step (*on_input)(struct server_conn *c);
 	/* waiting - what c waits for now */
 	enum server_wait (*waiting)(const struct server_conn *c);
