@@ -58,7 +58,7 @@ static int echo_line(struct server_conn *c, char *line, size_t size)
 	size_t n;
 
 	if (lf == NULL)
-		return 0;	/* the rest stays in c->in */
+		return 0;	/* short lines: half of one may stay in c->in */
 	n = (size_t)(lf - start);
 	ck_assert_uint_lt(n, size);
 	memcpy(line, start, n);
