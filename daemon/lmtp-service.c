@@ -92,6 +92,7 @@ static void lmtp_service_job_done(struct server_conn *c)
 	lmtp_session_reset(c->context);
 }
 
+/* lmtp_service_timeout - 421 4.4.2, the session ends */
 static void lmtp_service_timeout(struct server_conn *c)
 {
 	lmtp_session_timeout(c->context);

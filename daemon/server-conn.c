@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* server_conn_init - see server.h; c->in starts empty */
 void server_conn_init(struct server_conn *c, int fd)
 {
 	c->fd = fd;
@@ -28,6 +29,7 @@ void server_conn_init(struct server_conn *c, int fd)
 	c->write_failed = 0;
 }
 
+/* server_conn_free - the output buffer goes */
 void server_conn_free(struct server_conn *c)
 {
 	strbuf_free(&c->out);
@@ -46,6 +48,7 @@ static void server_conn_compact(struct server_conn *c)
 	c->out_pos = 0;
 }
 
+/* server_conn_send - see server.h */
 int server_conn_send(struct server_conn *c)
 {
 	c->out_moved = 0;
@@ -71,16 +74,19 @@ int server_conn_send(struct server_conn *c)
 	return 1;
 }
 
+/* server_conn_unsent - see server.h */
 size_t server_conn_unsent(const struct server_conn *c)
 {
 	return c->out.len - c->out_pos;
 }
 
+/* server_conn_congested - see server.h */
 int server_conn_congested(const struct server_conn *c)
 {
 	return server_conn_unsent(c) >= SERVER_OUT_LIMIT;
 }
 
+/* server_conn_receive - see server.h */
 ssize_t server_conn_receive(struct server_conn *c)
 {
 	ssize_t n;

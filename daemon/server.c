@@ -104,6 +104,7 @@ static struct {
 	.shutdown_pipe = { -1, -1 },
 };
 
+/* server_now_ms - the monotonic clock, for deadlines */
 static long long server_now_ms(void)
 {
 	struct timespec ts;
@@ -211,6 +212,7 @@ static void server_decide(struct server_batch *b)
 	free(b);
 }
 
+/* server_thread_main - a decision thread: batches until none comes */
 static void *server_thread_main(void *arg)
 {
 	struct server_batch *b = arg;
@@ -299,6 +301,7 @@ static void server_threads_end(void)
 
 /* --- connections --- */
 
+/* server_watch - epoll waits for events on c (a call only on change) */
 static void server_watch(struct server_conn *c, unsigned int events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = c };
@@ -325,6 +328,7 @@ static void server_discard(struct server_conn *c)
 	free(c);
 }
 
+/* server_close - c ends: off the list, its service lets go, it goes */
 static void server_close(struct server_conn *c)
 {
 	for (unsigned int i = 0; i < server.conn_count; i++) {
@@ -457,6 +461,8 @@ static void server_list(struct server_conn *c)
 	c->listener->open++;
 }
 
+/* server_start_conn - a new connection on l: its service, then its
+   greeting written */
 static void server_start_conn(struct server_listener *l, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -490,6 +496,7 @@ static void server_start_conn(struct server_listener *l, int fd)
 	server_advance(c);
 }
 
+/* server_accept - every connection waiting on l */
 static void server_accept(struct server_listener *l)
 {
 	while (l->fd >= 0) {	/* closed when a stop came first */
@@ -611,6 +618,7 @@ int server_init(void)
 	return 0;
 }
 
+/* server_nonblock - fd never blocks (a listener from server_listen) */
 static int server_nonblock(int fd)
 {
 	int flags = fcntl(fd, F_GETFL);
@@ -618,6 +626,7 @@ static int server_nonblock(int fd)
 	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
+/* server_add - epoll reports fd readable, as tag */
 static int server_add(int fd, void *tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
