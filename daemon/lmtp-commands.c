@@ -86,7 +86,7 @@ static void lmtp_cmd_lhlo(struct lmtp_session *s, const char *args)
 	}
 	lmtp_session_reset(s);
 	s->lhlo_done = 1;
-	lmtp_session_reply(s, "250-%s", lmtp_server_hostname());
+	lmtp_session_reply(s, "250-%s", server_hostname());
 	lmtp_session_reply(s, "250-PIPELINING");
 	/* no fixed limit (RFC 1870): a message too big to examine is
 	   passed on, and a SIZE limit would make Postfix bounce it */

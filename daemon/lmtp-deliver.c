@@ -113,22 +113,6 @@ static void lmtp_deliver_clean(const char *in, char *out, size_t size)
 	out[n] = '\0';
 }
 
-static void lmtp_deliver_env(const struct lmtp_session *s,
-			     struct deliver_env *env)
-{
-	const struct settings *set = &s->cfg->set;
-
-	memset(env, 0, sizeof(*env));
-	env->database = set->database;
-	env->busy_timeout_ms = set->busy_timeout * 1000;
-	env->reinject = set->reinject;
-	env->storm.threshold = set->storm_threshold;
-	env->storm.window = set->storm_window;
-	env->storm.cooldown = set->storm_cooldown;
-	env->relays = s->cfg->relays;
-	env->classify_limit = set->message_size_limit;
-}
-
 /* lmtp_deliver_reply - the reply and maillog line for one recipient */
 static void lmtp_deliver_reply(struct lmtp_session *s,
 			       const struct deliver_env *env,
@@ -220,7 +204,7 @@ lmtp_deliver_begin(struct lmtp_session *s, struct deliver_batch_item **item_r)
 	if (d->req.queue_id == NULL)
 		d->req.queue_id = d->parsed_id =
 			lmtp_deliver_queue_id(d->req.msg, d->req.len);
-	lmtp_deliver_env(s, &d->env);
+	deliver_env_init(&d->env, &s->cfg->set, s->cfg->relays);
 	d->prepared = 1;
 	if (deliver_prepare(&d->env, &d->req, &d->res) > 0) {
 		d->item.env = &d->env;

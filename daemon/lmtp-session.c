@@ -1,18 +1,13 @@
 /*
  * lmtp-session.c - one LMTP connection: lines in, replies out
  *
- * The session never waits: lmtp_session_receive() takes what has
- * arrived, lmtp_session_step() turns it into commands and message data
- * as far as it goes, lmtp_session_send() writes what it can of the
- * replies. The event loop of lmtp-server.c calls them when the socket is
- * ready, and has finished messages decided (lmtp_deliver_batch) in a
- * thread of its own, since that waits for the disk and the
- * re-injection hop.
- *
- * Replies are collected in s->out and written when the session has
- * nothing left to read: with PIPELINING (RFC 2920) a client may send
- * many commands at once and gets their replies together, and a client
- * that waits for each reply gets it before we wait.
+ * The session never waits: server.c reads what has arrived into
+ * s->conn, lmtp_session_step() turns it into commands and message data
+ * as far as it goes, and server.c writes what it can of the replies,
+ * which collect in the connection's output meanwhile (PIPELINING, RFC
+ * 2920). A finished message is decided (lmtp_deliver_batch) in a
+ * decision thread, since that waits for the disk and the re-injection
+ * hop.
  *
  * The message data (RFC 5321 4.5.2) arrives dot-stuffed with CRLF line
  * ends; it is kept unstuffed with LF line ends, as Postfix keeps mail in
@@ -37,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 /* a message buffer bigger than this is freed, not kept, between
@@ -51,81 +45,9 @@ void lmtp_session_reply(struct lmtp_session *s, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	strbuf_vprintf(&s->out, fmt, ap);
+	strbuf_vprintf(&s->conn->out, fmt, ap);
 	va_end(ap);
-	strbuf_puts(&s->out, "\r\n");
-}
-
-/* lmtp_session_compact - drop the written part of the replies, so that
-   a client taking them slowly does not make the buffer grow past what
-   is unsent */
-static void lmtp_session_compact(struct lmtp_session *s)
-{
-	if (s->out_pos < s->out.len / 2)
-		return;
-	memmove(s->out.data, s->out.data + s->out_pos, s->out.len - s->out_pos);
-	s->out.len -= s->out_pos;
-	s->out.data[s->out.len] = '\0';
-	s->out_pos = 0;
-}
-
-/*
- * lmtp_session_send - write what it can of the pending replies without
- * waiting: 1 when all is written, 0 when the socket is full, -1 when the
- * client is gone
- */
-int lmtp_session_send(struct lmtp_session *s)
-{
-	s->out_moved = 0;
-	while (s->out_pos < s->out.len) {
-		ssize_t n = send(s->fd, s->out.data + s->out_pos,
-				 s->out.len - s->out_pos,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			lmtp_session_compact(s);
-			return 0;
-		}
-		if (n <= 0) {
-			s->write_failed = 1;
-			return -1;
-		}
-		s->out_pos += (size_t)n;
-		s->out_moved = 1;
-	}
-	strbuf_reset(&s->out);
-	s->out_pos = 0;
-	return 1;
-}
-
-size_t lmtp_session_unsent(const struct lmtp_session *s)
-{
-	return s->out.len - s->out_pos;
-}
-
-/*
- * lmtp_session_receive - read what has arrived, without waiting: the
- * number of bytes, 0 at the end of input, -1 when nothing is there yet,
- * -2 on an error. The unread rest is moved to the front first.
- */
-ssize_t lmtp_session_receive(struct lmtp_session *s)
-{
-	ssize_t n;
-
-	if (s->in_pos > 0) {
-		memmove(s->in, s->in + s->in_pos, s->in_len - s->in_pos);
-		s->in_len -= s->in_pos;
-		s->in_pos = 0;
-	}
-	do
-		n = recv(s->fd, s->in + s->in_len, sizeof(s->in) - s->in_len,
-			 MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : -2;
-	s->in_len += (size_t)n;
-	return n;
+	strbuf_puts(&s->conn->out, "\r\n");
 }
 
 /*
@@ -136,12 +58,12 @@ ssize_t lmtp_session_receive(struct lmtp_session *s)
 static int lmtp_session_take(struct lmtp_session *s, const char **start_r,
 			     size_t *n_r)
 {
-	const char *start = s->in + s->in_pos;
-	size_t avail = s->in_len - s->in_pos;
+	const char *start = s->conn->in + s->conn->in_pos;
+	size_t avail = s->conn->in_len - s->conn->in_pos;
 	const char *nl = memchr(start, '\n', avail);
 	size_t n = nl ? (size_t)(nl - start) : avail;
 
-	s->in_pos += nl ? n + 1 : n;
+	s->conn->in_pos += nl ? n + 1 : n;
 	*start_r = start;
 	*n_r = n;
 	return nl != NULL;
@@ -186,7 +108,7 @@ static void lmtp_session_spool_flush(struct lmtp_session *s)
 			continue;
 		if (n <= 0) {
 			log_warning("connection %lu: cannot spool an oversized "
-				    "message: %s", s->id,
+				    "message: %s", s->conn->id,
 				    n < 0 ? strerror(errno) : "short write");
 			s->spool_failed = 1;
 			break;
@@ -210,7 +132,7 @@ static int lmtp_session_spool_open(struct lmtp_session *s)
 	fd = mkostemp(path.data, O_CLOEXEC);
 	if (fd < 0) {
 		log_warning("connection %lu: cannot spool an oversized "
-			    "message: %s: %s", s->id, path.data,
+			    "message: %s: %s", s->conn->id, path.data,
 			    strerror(errno));
 	} else {
 		unlink(path.data);	/* it goes when it is closed */
@@ -257,7 +179,7 @@ const char *lmtp_session_spool_map(struct lmtp_session *s, size_t *len_r,
 	map = mmap(NULL, s->spool_len, PROT_READ, MAP_PRIVATE, s->spool_fd, 0);
 	if (map == MAP_FAILED) {
 		log_warning("connection %lu: mmap of the spooled message: %s",
-			    s->id, strerror(errno));
+			    s->conn->id, strerror(errno));
 		*error_r = "cannot read the spooled message";
 		return NULL;
 	}
@@ -281,12 +203,12 @@ enum lmtp_dot {
 	LMTP_DOT_MORE,		/* cannot tell yet */
 };
 
-/* lmtp_session_dot - what a line starting with "." at s->in_pos is */
+/* lmtp_session_dot - what a line starting with "." at the input is */
 static enum lmtp_dot lmtp_session_dot(const struct lmtp_session *s,
 				      size_t *end_len_r)
 {
-	const char *p = s->in + s->in_pos;
-	size_t avail = s->in_len - s->in_pos;
+	const char *p = s->conn->in + s->conn->in_pos;
+	size_t avail = s->conn->in_len - s->conn->in_pos;
 
 	if (avail < 2)
 		return LMTP_DOT_MORE;
@@ -344,17 +266,17 @@ static int lmtp_session_data(struct lmtp_session *s)
 {
 	size_t end_len;
 
-	while (s->in_pos < s->in_len) {
-		if (s->at_line_start && s->in[s->in_pos] == '.') {
+	while (s->conn->in_pos < s->conn->in_len) {
+		if (s->at_line_start && s->conn->in[s->conn->in_pos] == '.') {
 			switch (lmtp_session_dot(s, &end_len)) {
 			case LMTP_DOT_END:
-				s->in_pos += end_len;
+				s->conn->in_pos += end_len;
 				s->in_data = 0;
 				return 1;
 			case LMTP_DOT_MORE:
 				return 0;
 			case LMTP_DOT_STUFFED:
-				s->in_pos++;	/* the stuffed dot */
+				s->conn->in_pos++;	/* the stuffed dot */
 				break;
 			}
 		}
@@ -363,30 +285,30 @@ static int lmtp_session_data(struct lmtp_session *s)
 	return 0;
 }
 
-enum lmtp_step lmtp_session_step(struct lmtp_session *s)
+enum server_step lmtp_session_step(struct lmtp_session *s)
 {
-	while (!s->quit && !s->write_failed) {
+	while (!s->quit && !s->conn->write_failed) {
 		if (s->in_data) {
 			if (!lmtp_session_data(s))
-				return LMTP_STEP_INPUT;
-			return LMTP_STEP_MESSAGE;
+				return SERVER_STEP_INPUT;
+			return SERVER_STEP_JOB;
 		}
-		if (!s->line_open && lmtp_server_stopping()) {
+		if (!s->line_open && server_stopping()) {
 			/* a stopping daemon takes no new command, even one
 			   that is already waiting */
 			lmtp_session_reply(s, "421 4.3.0 %s Service shutting "
 					   "down, closing transmission channel",
-					   lmtp_server_hostname());
+					   server_hostname());
 			s->quit = 1;
 			break;
 		}
-		if (s->in_pos == s->in_len)
-			return LMTP_STEP_INPUT;
+		if (s->conn->in_pos == s->conn->in_len)
+			return SERVER_STEP_INPUT;
 		/* the next command waits until the client takes replies */
-		if (!s->line_open && lmtp_session_unsent(s) >= LMTP_OUT_LIMIT)
-			return LMTP_STEP_OUTPUT;
+		if (!s->line_open && server_conn_congested(s->conn))
+			return SERVER_STEP_OUTPUT;
 		if (!lmtp_session_line(s))
-			return LMTP_STEP_INPUT;
+			return SERVER_STEP_INPUT;
 		if (s->line_too_long)
 			lmtp_session_reply(s, "500 5.5.2 Error: line too long");
 		else
@@ -394,7 +316,7 @@ enum lmtp_step lmtp_session_step(struct lmtp_session *s)
 		strbuf_reset(&s->line);
 		s->line_too_long = 0;
 	}
-	return LMTP_STEP_CLOSE;
+	return SERVER_STEP_CLOSE;
 }
 
 /* lmtp_session_deliver - decide one complete message, reply, reset */
@@ -408,17 +330,17 @@ static void lmtp_session_deliver(struct lmtp_session *s)
 void lmtp_session_timeout(struct lmtp_session *s)
 {
 	lmtp_session_reply(s, "421 4.4.2 %s Error: timeout exceeded",
-			   lmtp_server_hostname());
+			   server_hostname());
 	log_info("timeout after %s from connection %lu",
 		 s->in_data ? "DATA" : s->mail_done ? "MAIL" : "command",
-		 s->id);
+		 s->conn->id);
 	s->quit = 1;
 }
 
 void lmtp_session_greet(struct lmtp_session *s)
 {
 	lmtp_session_reply(s, "220 %s LMTP ndrguardd ready",
-			   lmtp_server_hostname());
+			   server_hostname());
 }
 
 void lmtp_session_free(struct lmtp_session *s)
@@ -426,7 +348,6 @@ void lmtp_session_free(struct lmtp_session *s)
 	s->in_data = 0;
 	lmtp_session_reset(s);
 	strbuf_free(&s->msg);
-	strbuf_free(&s->out);
 	strbuf_free(&s->line);
 	free(s->rcpts);
 }
@@ -460,26 +381,26 @@ void lmtp_session_reset(struct lmtp_session *s)
  */
 void lmtp_session_run(struct lmtp_session *s)
 {
-	struct pollfd pfd = { .fd = s->fd };
+	struct pollfd pfd = { .fd = s->conn->fd };
 
 	lmtp_session_greet(s);
 	for (;;) {
-		enum lmtp_step step = lmtp_session_step(s);
+		enum server_step step = lmtp_session_step(s);
 		ssize_t n;
 
-		if (step == LMTP_STEP_MESSAGE) {
+		if (step == SERVER_STEP_JOB) {
 			lmtp_session_deliver(s);
 			continue;
 		}
-		while (lmtp_session_send(s) == 0) {
+		while (server_conn_send(s->conn) == 0) {
 			pfd.events = POLLOUT;
 			poll(&pfd, 1, -1);
 		}
-		if (step == LMTP_STEP_CLOSE || s->write_failed)
+		if (step == SERVER_STEP_CLOSE || s->conn->write_failed)
 			break;
-		if (step == LMTP_STEP_OUTPUT)
+		if (step == SERVER_STEP_OUTPUT)
 			continue;	/* commands are still waiting */
-		while ((n = lmtp_session_receive(s)) == -1) {
+		while ((n = server_conn_receive(s->conn)) == -1) {
 			pfd.events = POLLIN;
 			poll(&pfd, 1, -1);
 		}

@@ -1,67 +1,36 @@
 /*
- * lmtp.h - the LMTP server of ndrguardd: one session per connection
+ * lmtp.h - the LMTP service of ndrguardd: one session per connection
  *
- * lmtp-server.c is the event loop that owns every connection (at most
- * lmtp_max_connections), keeps their timeouts and hands complete
- * messages to decision threads; lmtp-session.c turns a connection's
- * bytes into command lines and message data and buffers its replies,
- * never waiting; lmtp-commands.c is RFC 2033's command set and its state
- * machine; lmtp-deliver.c turns a received message into one reply per
- * recipient through deliver.h and the store writer.
+ * server.c owns the connections (the event loop, the buffers, the
+ * limits and the decision threads); lmtp-service.c plugs LMTP into it
+ * (lmtp_service: the connection limit, the greeting, the timeouts);
+ * lmtp-session.c turns a connection's bytes into command lines and
+ * message data and queues its replies, never waiting; lmtp-commands.c
+ * is RFC 2033's command set and its state machine; lmtp-deliver.c turns
+ * a received message into one reply per recipient through deliver.h and
+ * the store writer.
  *
- * Ownership: a session belongs to the event loop, and to a decision
- * thread while s->busy (the loop does not touch it then). It holds a
- * reference to the config it took when its current transaction began.
+ * Ownership: a session is the context of its server_conn (s->conn) and
+ * goes with it (on_close). It holds a reference to the config it took
+ * when its current transaction began.
  */
 #ifndef NDRGUARD_LMTP_H
 #define NDRGUARD_LMTP_H
 
 #include <stddef.h>
-#include <sys/types.h>
+#include "server.h"
 #include "strbuf.h"
 
 struct daemon_config;
 
-#define LMTP_INBUF_SIZE 16384
-/*
- * Back-pressure: while more than this many bytes of replies wait for a
- * client that does not read them, its commands are left unread (the
- * kernel's socket buffers fill, then the client's sends block). Without
- * it a client pipelining NOOPs and never reading grew the daemon by the
- * size of its replies, without end.
- */
-#define LMTP_OUT_LIMIT 16384
-
-enum lmtp_step {
-	LMTP_STEP_INPUT,	/* all input used: wait for more */
-	LMTP_STEP_MESSAGE,	/* a message is complete: deliver it */
-	LMTP_STEP_CLOSE,	/* QUIT, or the session must end */
-	LMTP_STEP_OUTPUT,	/* replies over LMTP_OUT_LIMIT: send first */
-};
-
 struct lmtp_session {
-	struct lmtp_session *next;	/* lmtp-server.c's lists */
-	int fd;
-	unsigned long id;
+	struct lmtp_session *next;	/* a batch (lmtp_deliver_batch) */
+	struct server_conn *conn;	/* its socket and buffers */
 	struct daemon_config *cfg;
 
-	/* lmtp-server.c's */
-	int busy;		/* a thread is deciding its message */
-	unsigned int events;	/* what epoll waits for */
-	long long deadline;	/* monotonic ms */
-	long long line_started;
-	long long out_since;	/* last progress while replies wait, or 0 */
-	int input_waiting;	/* commands read, left for back-pressure */
-
-	char in[LMTP_INBUF_SIZE];
-	size_t in_pos, in_len;
-	struct strbuf out;	/* replies not yet written (pipelining) */
-	size_t out_pos;		/* of that, written */
-	int out_moved;		/* the last lmtp_session_send() wrote some */
 	struct strbuf line;	/* the current command line, no CRLF */
 	int line_open;		/* its end has not arrived yet */
 	int line_too_long;
-	int write_failed;
 	int in_data;		/* between 354 and the final "." */
 	int at_line_start, pending_cr;	/* unstuffing state */
 
@@ -85,27 +54,25 @@ struct lmtp_session {
 	int store_announced;	/* store_writer_expect() not yet answered */
 };
 
-/* lmtp-server.c */
-/* lmtp_server_init - before anything else here; -1 with errno */
-int lmtp_server_init(void);
-int lmtp_server_run(int listen_fd);
-void lmtp_server_stop(void);
-/* lmtp_server_stopping - the daemon stops: sessions take no new command */
-int lmtp_server_stopping(void);
-const char *lmtp_server_hostname(void);
+/* lmtp-service.c */
+/* lmtp_service - LMTP for server_listen() */
+extern const struct server_service lmtp_service;
 
 /* lmtp-session.c */
 void lmtp_session_greet(struct lmtp_session *s);
-ssize_t lmtp_session_receive(struct lmtp_session *s);
-enum lmtp_step lmtp_session_step(struct lmtp_session *s);
-int lmtp_session_send(struct lmtp_session *s);
-/* lmtp_session_unsent - bytes of replies not yet written */
-size_t lmtp_session_unsent(const struct lmtp_session *s);
+/*
+ * lmtp_session_step - the commands and message data in s->conn's input,
+ * as far as they go: SERVER_STEP_JOB when a message is complete (to be
+ * decided: lmtp_deliver_batch), SERVER_STEP_OUTPUT when replies over
+ * SERVER_OUT_LIMIT wait, SERVER_STEP_CLOSE after QUIT
+ */
+enum server_step lmtp_session_step(struct lmtp_session *s);
 /* lmtp_session_timeout - say 421 4.4.2 and end the session */
 void lmtp_session_timeout(struct lmtp_session *s);
 /* lmtp_session_free - what the session holds (not s, not its socket) */
 void lmtp_session_free(struct lmtp_session *s);
-/* lmtp_session_run - the whole session, blocking, in this thread */
+/* lmtp_session_run - the whole session on s->conn, blocking, in this
+   thread (no event loop, no timeouts) */
 void lmtp_session_run(struct lmtp_session *s);
 void lmtp_session_reply(struct lmtp_session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

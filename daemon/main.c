@@ -48,6 +48,7 @@
 #include "metrics.h"
 #include "privilege.h"
 #include "scheduler.h"
+#include "server.h"
 #include "store-writer.h"
 #include "strbuf.h"
 #include "token.h"
@@ -70,7 +71,6 @@ struct ndrguardd {
 	int foreground;
 	int check_only;
 	char ident[128];
-	int listen_fd;
 	int http_fd;		/* -1: no release page (http_listen empty) */
 	int metrics_fd;		/* < 0: /metrics on http_listen */
 	struct token_key *key;
@@ -129,19 +129,17 @@ static void ndrguardd_socket_open(const char *what, const char *spec)
 	}
 }
 
-static int ndrguardd_listen(const struct settings *set)
+/* ndrguardd_listen - each service's listener, bound as root; the server
+   (server.h) serves them once privileges are dropped */
+static void ndrguardd_listen(const struct settings *set)
 {
-	struct endpoint ep;
 	const char *error;
-	int fd;
 
-	if (endpoint_parse(set->lmtp_listen, &ep, &error) < 0
-	    || (fd = endpoint_listen(&ep, 128, &error)) < 0) {
+	if (server_listen(&lmtp_service, set->lmtp_listen, &error) < 0) {
 		log_error("lmtp_listen %s: %s", set->lmtp_listen, error);
 		exit(EX_OSERR);
 	}
 	ndrguardd_socket_open("lmtp_listen", set->lmtp_listen);
-	return fd;
 }
 
 /*
@@ -287,18 +285,18 @@ static void ndrguardd_reload(struct ndrguardd *d)
 		 d->config_path ? d->config_path : "(defaults)");
 }
 
-static void *ndrguardd_accept_main(void *arg)
+/* ndrguardd_server_main - the event loop of every listener */
+static void *ndrguardd_server_main(void *arg)
 {
-	const struct ndrguardd *d = arg;
-
-	lmtp_server_run(d->listen_fd);
+	(void)arg;
+	server_run();
 	return NULL;
 }
 
 /* ndrguardd_serve - run until SIGTERM; signals are taken here only */
 static void ndrguardd_serve(struct ndrguardd *d)
 {
-	pthread_t accept_thread;
+	pthread_t loop_thread;
 	sigset_t set;
 	int sig, rc;
 
@@ -306,9 +304,9 @@ static void ndrguardd_serve(struct ndrguardd *d)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
-	rc = pthread_create(&accept_thread, NULL, ndrguardd_accept_main, d);
+	rc = pthread_create(&loop_thread, NULL, ndrguardd_server_main, d);
 	if (rc != 0) {
-		log_error("cannot start the accept thread: %s", strerror(rc));
+		log_error("cannot start the event loop: %s", strerror(rc));
 		exit(EX_OSERR);
 	}
 	for (;;) {
@@ -319,10 +317,10 @@ static void ndrguardd_serve(struct ndrguardd *d)
 			continue;
 		}
 		log_info("stopping on signal %d", sig);
-		lmtp_server_stop();
+		server_stop();
 		break;
 	}
-	pthread_join(accept_thread, NULL);
+	pthread_join(loop_thread, NULL);
 }
 
 /* ndrguardd_check - -t: the checks start-up runs (daemon_config_load()) */
@@ -342,7 +340,7 @@ static int ndrguardd_check(struct ndrguardd *d, struct daemon_config **cfg_r)
 
 int main(int argc, char **argv)
 {
-	struct ndrguardd d = { .listen_fd = -1 };
+	struct ndrguardd d = { .http_fd = -1 };
 	struct daemon_config *cfg;
 	struct passwd *pw;
 	const char *error;
@@ -364,7 +362,7 @@ int main(int argc, char **argv)
 	log_init(d.ident, cfg->set.syslog_facility,
 		 d.foreground || getenv("NDRGUARD_LOG_STDERR") != NULL);
 
-	d.listen_fd = ndrguardd_listen(&cfg->set);
+	ndrguardd_listen(&cfg->set);
 	ndrguardd_web_prepare(&d, &cfg->set);
 	if (scheduler_prepare(&cfg->set, &error) < 0) {
 		log_error("digest: %s", error);
@@ -390,11 +388,12 @@ int main(int argc, char **argv)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, NULL);
-	if (lmtp_server_init() < 0) {
-		log_error("lmtp server: %s", strerror(errno));
+	if (server_init() < 0) {
+		log_error("event loop: %s", strerror(errno));
 		return EX_OSERR;
 	}
-	store_writer_start(cfg->set.database, cfg->set.busy_timeout * 1000);
+	store_writer_start(cfg->set.database,
+			   settings_busy_timeout_ms(&cfg->set));
 	metrics_enable();	/* /metrics shows the LMTP counters */
 	ndrguardd_web_start(&d, &cfg->set);
 	log_info("listening on %s, database %s", cfg->set.lmtp_listen,

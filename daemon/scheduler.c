@@ -107,7 +107,7 @@ static void scheduler_purge(long long now)
 {
 	const struct settings *set = sched.set;
 	struct store_options opts = {
-		.busy_timeout_ms = set->busy_timeout * 1000,
+		.busy_timeout_ms = settings_busy_timeout_ms(set),
 	};
 	unsigned long long total = 0;
 	struct store *st;

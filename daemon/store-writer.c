@@ -1,10 +1,14 @@
 /*
  * store-writer.c - group commit: one writer at a time, and its queue
  *
- * Jobs wait in a FIFO list. The connection that finds no commit under
- * way becomes the writer (the leader): it takes up to STORE_WRITER_BATCH
- * queued jobs, its own among them, decides them in one transaction and
- * wakes their connections; the jobs that queued up meanwhile go to the
+ * Jobs wait in a FIFO list. A job is typed (enum store_writer_kind): a
+ * message's decision today, a release or an index write later; the
+ * leader gives each kind's jobs of its batch to that kind's handler
+ * (store_writer_handlers), so that the jobs of one kind share one
+ * transaction. The connection that finds no commit under way becomes
+ * the writer (the leader): it takes up to STORE_WRITER_BATCH queued
+ * jobs, its own among them, decides them in one transaction and wakes
+ * their connections; the jobs that queued up meanwhile go to the
  * next leader, the first of them. The longer a commit takes, the more
  * connections queue behind it and share the next one, so the batch size
  * adapts to the load by itself. The leader is a connection thread, not a
@@ -38,12 +42,29 @@
    agent uses is for processes that open the database once each */
 #define STORE_WRITER_CHECKPOINT 1000
 
+/* what a job asks of the store; each kind has its handler below */
+enum store_writer_kind {
+	STORE_WRITER_DELIVERY,	/* a message's decision (deliver-batch.h) */
+	STORE_WRITER_KINDS
+};
+
 struct store_writer_job {
-	struct deliver_batch_item *item;
+	enum store_writer_kind kind;
+	union {
+		struct deliver_batch_item *delivery;
+	} u;
 	struct store_writer_job *next;
 	pthread_cond_t done_cond;
 	int done;
 };
+
+/*
+ * A handler does the jobs of its kind in a commit's batch, in their
+ * order; st is NULL when the store cannot be opened (error says why),
+ * and then it fails them.
+ */
+typedef void store_writer_handler(struct store *st, const char *error,
+				  struct store_writer_job **jobs, size_t n);
 
 static struct {
 	pthread_mutex_t lock;
@@ -94,17 +115,15 @@ static size_t store_writer_take(struct store_writer_job **jobs, size_t max)
 	return n;
 }
 
-static void store_writer_run_batch(struct store_writer_job **jobs, size_t n)
+/* store_writer_deliveries - decide messages in one transaction */
+static void store_writer_deliveries(struct store *st, const char *error,
+				    struct store_writer_job **jobs, size_t n)
 {
 	struct deliver_batch_item *items = xcalloc(n, sizeof(*items));
-	struct store *st;
-	const char *error;
 
 	for (size_t i = 0; i < n; i++)
-		items[i] = *jobs[i]->item;
-	st = store_writer_open(&error);
+		items[i] = *jobs[i]->u.delivery;
 	if (st == NULL) {
-		log_error("open %s: %s", store_writer.database, error);
 		for (size_t i = 0; i < n; i++) {
 			items[i].status = -1;
 			snprintf(items[i].error, sizeof(items[i].error),
@@ -114,8 +133,34 @@ static void store_writer_run_batch(struct store_writer_job **jobs, size_t n)
 		deliver_batch_decide(st, items, n);
 	}
 	for (size_t i = 0; i < n; i++)
-		*jobs[i]->item = items[i];
+		*jobs[i]->u.delivery = items[i];
 	free(items);
+}
+
+static store_writer_handler *const store_writer_handlers[STORE_WRITER_KINDS] = {
+	[STORE_WRITER_DELIVERY] = store_writer_deliveries,
+};
+
+/* store_writer_run_batch - each kind's jobs of the batch to its handler */
+static void store_writer_run_batch(struct store_writer_job **jobs, size_t n)
+{
+	struct store_writer_job **same = xcalloc(n, sizeof(*same));
+	const char *error = NULL;
+	struct store *st;
+
+	st = store_writer_open(&error);
+	if (st == NULL)
+		log_error("open %s: %s", store_writer.database, error);
+	for (unsigned int kind = 0; kind < STORE_WRITER_KINDS; kind++) {
+		size_t m = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (jobs[i]->kind == kind)
+				same[m++] = jobs[i];
+		if (m > 0)
+			store_writer_handlers[kind](st, error, same, m);
+	}
+	free(same);
 }
 
 /*
@@ -197,15 +242,16 @@ void store_writer_unexpect(void)
 	pthread_mutex_unlock(&store_writer.lock);
 }
 
-void store_writer_decide_many(struct deliver_batch_item **items, size_t n,
-			      unsigned int announced)
+/*
+ * store_writer_submit - queue n jobs, lead or wait until each is done;
+ * announced of them were announced (store_writer_expect())
+ */
+static void store_writer_submit(struct store_writer_job *jobs, size_t n,
+				unsigned int announced)
 {
-	struct store_writer_job *jobs = xcalloc(n, sizeof(*jobs));
-
 	pthread_mutex_lock(&store_writer.lock);
 	store_writer.expected -= announced;
 	for (size_t i = 0; i < n; i++) {
-		jobs[i].item = items[i];
 		pthread_cond_init(&jobs[i].done_cond, NULL);
 		*store_writer.tail = &jobs[i];
 		store_writer.tail = &jobs[i].next;
@@ -223,6 +269,18 @@ void store_writer_decide_many(struct deliver_batch_item **items, size_t n,
 	pthread_mutex_unlock(&store_writer.lock);
 	for (size_t i = 0; i < n; i++)
 		pthread_cond_destroy(&jobs[i].done_cond);
+}
+
+void store_writer_decide_many(struct deliver_batch_item **items, size_t n,
+			      unsigned int announced)
+{
+	struct store_writer_job *jobs = xcalloc(n, sizeof(*jobs));
+
+	for (size_t i = 0; i < n; i++) {
+		jobs[i].kind = STORE_WRITER_DELIVERY;
+		jobs[i].u.delivery = items[i];
+	}
+	store_writer_submit(jobs, n, announced);
 	free(jobs);
 }
 

@@ -6,7 +6,8 @@
  * is the writer: it takes everything that queued up while the previous
  * commit ran and decides it in one transaction (deliver-batch.h), so
  * concurrent connections share one fsync per commit instead of queueing
- * for the lock one by one.
+ * for the lock one by one. The queue holds typed jobs (store-writer.c):
+ * deliveries today, each kind with an entry point of its own here.
  *
  * Ownership: a job belongs to the connection that submits it; the writer
  * only fills in its batch item and wakes the connection up.

@@ -3,7 +3,8 @@
  *
  * Each input is what a client sends on one connection. It is written
  * into a socketpair, the write side shut, and the real session code
- * (lmtp-session.c: command lines, dot-unstuffing of the message data)
+ * (server-conn.c: the connection's buffers; lmtp-session.c: command
+ * lines, dot-unstuffing of the message data)
  * with the real command set (lmtp-commands.c: LHLO, MAIL FROM:<..>
  * SIZE= BODY=, RCPT TO:<..>, XFORWARD, ...) and lmtp-deliver.c (the
  * queue id from Received:) runs on the other end until EOF or QUIT.
@@ -56,12 +57,12 @@ void daemon_config_unref(struct daemon_config **_cfg)
 	*_cfg = NULL;
 }
 
-const char *lmtp_server_hostname(void)
+const char *server_hostname(void)
 {
 	return "mx.example.org";
 }
 
-int lmtp_server_stopping(void)
+int server_stopping(void)
 {
 	return 0;	/* the daemon never stops here */
 }
@@ -240,6 +241,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int initialised;
 	struct fuzz_lmtp_drain drain = { .fd = -1, .out = STRBUF_INIT };
 	struct lmtp_session s;
+	static struct server_conn conn;	/* its 16 kB buffer: not on the stack */
 	pthread_t thread;
 	int sv[2];
 	size_t done = 0;
@@ -268,13 +270,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 
 	memset(&s, 0, sizeof(s));
-	s.fd = sv[0];
-	s.id = 1;
+	memset(&conn, 0, sizeof(conn));
+	server_conn_init(&conn, sv[0]);
+	conn.id = 1;
+	conn.context = &s;
+	s.conn = &conn;
 	s.cfg = daemon_config_get();
-	strbuf_init(&s.out);
 	strbuf_init(&s.line);
 	strbuf_init(&s.msg);
 	lmtp_session_run(&s);
+	server_conn_free(&conn);
 	if (fuzz_lmtp_announced != 0) {
 		fprintf(stderr, "%d store_writer_expect() left unanswered\n",
 			fuzz_lmtp_announced);

@@ -75,8 +75,9 @@ build()
 	case $1 in
 	classify) srcs="$BASE $RECOG"; libs=-ljansson ;;
 	lmtp) srcs="$BASE lib/config.c lib/settings.c lib/endpoint.c
-		lib/reinject.c lib/relays.c daemon/lmtp-session.c
-		daemon/lmtp-commands.c daemon/lmtp-deliver.c"
+		lib/reinject.c lib/relays.c daemon/server-conn.c
+		daemon/lmtp-session.c daemon/lmtp-commands.c
+		daemon/lmtp-deliver.c"
 		libs=-lpthread ;;
 	config) srcs="$BASE $CONF" ;;
 	template) srcs="$BASE lib/template.c" ;;

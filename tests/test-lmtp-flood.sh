@@ -6,7 +6,7 @@
 # never read a reply. Each round asserts, through the daemon itself:
 #   - its peak resident size (VmHWM in /proc/PID/status) stays under
 #     32 MB: back-pressure stops reading a client whose unsent replies
-#     pass LMTP_OUT_LIMIT, so its commands wait in the kernel's buffers
+#     pass SERVER_OUT_LIMIT (server.h), so its commands wait in the kernel's buffers
 #     (and then in the client), not in the daemon;
 #   - every flooding connection is closed by the daemon: commands sent
 #     while replies wait do not move the deadline;
