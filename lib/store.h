@@ -106,6 +106,17 @@ struct store_claim {
 /* store_request_cb - called per listed request; return -1 to stop */
 typedef int store_request_cb(const struct store_request *req, void *context);
 
+/*
+ * When an open storm counts as over for what is shown: its last message
+ * came more than cooldown (storm_cooldown) seconds before now. The row
+ * stays open until the next message ends it (storm.c), but it ended then
+ * already: it is listed as ended at last_seen + cooldown.
+ */
+struct store_calm {
+	long long now;
+	unsigned int cooldown;
+};
+
 /* a storm as `ndrguard storms` lists it */
 struct store_storm_row {
 	long long id;
@@ -212,14 +223,16 @@ struct store_vfuncs {
 	int (*stats_top)(struct store *st, int by_domain, long long since,
 			 unsigned int limit, store_count_cb *cb, void *context,
 			 const char **error_r);
-	int (*storm_list)(struct store *st, int active_only, unsigned int limit,
+	int (*storm_list)(struct store *st, const struct store_calm *calm,
+			  int active_only, unsigned int limit,
 			  store_storm_row_cb *cb, void *context,
 			  const char **error_r);
 	/* for /metrics: (group, name, value) rows: "audit" by action,
 	   "storm" "active", "digest" "sent"/"pending"/"failed_sends",
 	   "database" "bytes" */
-	int (*stats_totals)(struct store *st, store_count_cb *cb,
-			    void *context, const char **error_r);
+	int (*stats_totals)(struct store *st, const struct store_calm *calm,
+			    store_count_cb *cb, void *context,
+			    const char **error_r);
 	/* messages held since `since`, by state, in buckets of step
 	   seconds from since; buckets without messages are left out */
 	int (*stats_series)(struct store *st, long long since,
@@ -227,8 +240,9 @@ struct store_vfuncs {
 			    void *context, const char **error_r);
 	/* storms still going or that ended at or after since, oldest
 	   first, at most limit */
-	int (*storm_since)(struct store *st, long long since,
-			   unsigned int limit, store_storm_row_cb *cb,
+	int (*storm_since)(struct store *st, const struct store_calm *calm,
+			   long long since, unsigned int limit,
+			   store_storm_row_cb *cb,
 			   void *context, const char **error_r);
 	/* digests (sql/0002-digest.sql). Mailboxes (all, or only mailbox
 	   when not NULL) with held messages no digest covers yet */

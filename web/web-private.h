@@ -81,6 +81,7 @@ struct web_server {
 	int request_mode;	/* release_mode = request */
 	unsigned int busy_timeout_ms;
 	unsigned int quarantine_days;
+	unsigned int storm_cooldown;	/* when a storm shows as over */
 	unsigned int request_size_limit;
 	char csp[256];
 	/* "reason = text" per language, from digest_templates/LANG/reasons */

@@ -982,6 +982,7 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 		strcmp(set->release_mode, "request") == 0;
 	server->busy_timeout_ms = set->busy_timeout * 1000;
 	server->quarantine_days = set->quarantine_days;
+	server->storm_cooldown = set->storm_cooldown;
 	server->request_size_limit = set->http_request_size_limit;
 	web_csp_hash(server->csp, sizeof(server->csp));
 	web_reasons_load(server, set->digest_templates);
@@ -1104,6 +1105,7 @@ void web_server_reload(struct web_server *server, const struct settings *set)
 	server->request_mode = set->release_mode != NULL &&
 		strcmp(set->release_mode, "request") == 0;
 	server->quarantine_days = set->quarantine_days;
+	server->storm_cooldown = set->storm_cooldown;
 	web_reasons_swap(server, old);
 	pthread_rwlock_unlock(&server->settings_lock);
 	for (int lang = 0; lang < WEB_LANG_COUNT; lang++) {
