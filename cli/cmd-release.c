@@ -180,7 +180,7 @@ static int cmd_release_run(const char *verb, int argc, char **argv,
 	for (int i = first; i < argc; i++)
 		if (cli_parse_id(verb, argv[i], &id) < 0)
 			return EX_USAGE;
-	log_init(ctx->set->syslog_name, ctx->set->syslog_facility, 0);
+	cli_log_init(ctx, 0);
 	if ((status = cli_store_open(verb, ctx, &st)) != EX_OK)
 		return status;
 	cmd_release_actor(actor, sizeof(actor));

@@ -8,6 +8,7 @@
 #include "autoconfig.h"
 #include "config-table.h"
 #include "endpoint.h"
+#include "log.h"
 #include "relays.h"
 #include "reinject.h"
 
@@ -343,6 +344,8 @@ const struct config_param config_table[] = {
 	  0, 0, settings_check_required, CONFIG_RESTART },
 	{ "syslog_facility", CONFIG_STRING, "mail", OFF(syslog_facility),
 	  0, 0, settings_check_facility, CONFIG_RESTART },
+	{ "log", CONFIG_STRING, "syslog", OFF(log), 0, 0, log_target_check,
+	  CONFIG_RESTART },
 	{ "daemon_user", CONFIG_STRING, "ndrguard", OFF(daemon_user),
 	  0, 0, settings_check_required, CONFIG_RESTART },
 	{ "pid_file", CONFIG_STRING, "/run/ndrguardd.pid", OFF(pid_file),

@@ -66,6 +66,11 @@ int store_sqlite_claim_expire(struct store *st, long long id,
 			      const char **error_r);
 int store_sqlite_claim_drop(struct store *st, long long id, const char *owner,
 			    int *changed_r, const char **error_r);
+/* store-sqlite-audit.c */
+int store_sqlite_audit_list(struct store *st,
+			    const struct store_filter *filter,
+			    store_audit_cb *cb, void *context,
+			    const char **error_r);
 int store_sqlite_notice_take(struct store *st, const char *mailbox,
 			     long long since, unsigned int cap,
 			     unsigned int count, long long now, int *allowed_r,

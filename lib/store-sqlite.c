@@ -718,6 +718,8 @@ static const struct store_vfuncs sqlite_vfuncs = {
 	.claim_expire = store_sqlite_claim_expire,
 	.claim_drop = store_sqlite_claim_drop,
 	.notice_take = store_sqlite_notice_take,
+	/* store-sqlite-audit.c */
+	.audit_list = store_sqlite_audit_list,
 };
 
 /* store_sqlite_db - the connection, for the backend's other files */

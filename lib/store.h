@@ -126,6 +126,19 @@ struct store_storm_row {
 	long long count;	/* messages held in it */
 };
 
+/* a line of the audit trail, with what it is about; strings may be NULL */
+struct store_audit {
+	long long id, at;
+	long long quarantine_id;
+	const char *action;	/* quarantined, released, deleted, expired */
+	const char *actor, *detail;
+	const char *mailbox, *sender, *queue_id;
+	const char *kind, *reason, *verdict;
+};
+
+/* store_audit_cb - called per audit line; return -1 to stop */
+typedef int store_audit_cb(const struct store_audit *line, void *context);
+
 /* store_count_cb - one (name, state, count) row of a statistic */
 typedef int store_count_cb(const char *name, const char *state,
 			   long long count, void *context);
@@ -341,6 +354,12 @@ struct store_vfuncs {
 			   long long since, unsigned int cap,
 			   unsigned int count, long long now, int *allowed_r,
 			   const char **error_r);
+	/* the audit trail (`ndrguard log`): decisions at or after
+	   filter->since about filter->mailbox's messages (NULL: all),
+	   oldest first; with a limit, the newest limit of them */
+	int (*audit_list)(struct store *st, const struct store_filter *filter,
+			  store_audit_cb *cb, void *context,
+			  const char **error_r);
 };
 
 struct store {
