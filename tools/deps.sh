@@ -32,6 +32,8 @@
 #	  clang			libFuzzer: CI's short run of every fuzz target
 #	  valgrind		CI runs the daemon's integration tests under
 #				memcheck (tools/test-valgrind.sh)
+#	  debhelper lintian	CI builds the Debian package (debian/) and
+#				checks it (tools/test-package.sh)
 #
 # DIAGNOSTICS
 #	Exits non-zero when a package is missing and we are not root, or
@@ -46,6 +48,8 @@ PACKAGES="$PACKAGES chromium"
 PACKAGES="$PACKAGES curl python3"
 # CI's short fuzz runs (fuzz/run.sh: libFuzzer) and its memcheck stage
 PACKAGES="$PACKAGES clang valgrind"
+# CI's package stage: dpkg-buildpackage with debhelper, then lintian
+PACKAGES="$PACKAGES debhelper lintian"
 
 missing=
 for p in $PACKAGES; do
