@@ -6,7 +6,8 @@
 # read it as a bounce listing failed recipients: `inspect --json` calls it
 # not_bounce, and `deliver` with the null sender passes it on while a
 # storm holds everything else for the mailbox. A bounce that merely
-# returns a digest's headers inside its report is still a bounce.
+# returns a digest's headers inside its report is still a bounce. And
+# tools/demo-links.sh finds the digest among newer mail.
 set -u
 : "${NDRGUARD:?}" "${top_srcdir:?}"
 SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
@@ -93,6 +94,17 @@ kind=$(ng inspect --json "$T/ret.eml" | field kind)
 [ "$kind" = ndr_failed ] && ok "inspect: a bounce returning a digest's headers is a bounce" \
 	|| fail "returned digest headers: $kind"
 
+
+# tools/demo-links.sh: the links of the newest digest, though a bounce
+# passed on to alice arrived after it
+mkdir -p "$T/maildir/new"
+cp "$T/digest.eml" "$T/maildir/new/1.digest"
+touch -d '1 minute ago' "$T/maildir/new/1.digest"
+cp "$B" "$T/maildir/new/2.bounce"
+sh "$top_srcdir/tools/demo-links.sh" "$T/maildir/new" > "$T/links" 2>&1
+grep -q '^https://q.example.test/item/[0-9]*?t=' "$T/links" \
+	&& ok "demo-links.sh: the digest's release links, not the newest mail's" \
+	|| fail "demo-links.sh: $(head -n 3 "$T/links")"
 
 echo "own-mail: $fails failed"
 [ $fails -eq 0 ]
