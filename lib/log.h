@@ -24,8 +24,6 @@ void log_init_at(const char *ident, const char *facility, int also_stderr,
  * go to syslog as before.
  */
 int log_target(const char *target, const char **error_r);
-/* log_target_check - NULL if target is one of those forms, else why */
-const char *log_target_check(const char *target);
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
