@@ -28,6 +28,7 @@ cli_verb_func cmd_release;
 cli_verb_func cmd_delete;
 cli_verb_func cmd_purge;
 cli_verb_func cmd_stats;
+cli_verb_func cmd_log;
 cli_verb_func cmd_storms;
 cli_verb_func cmd_digest;
 
@@ -42,6 +43,11 @@ int cli_parse_id(const char *verb, const char *arg, long long *id_r);
 /* cli_format_time - unix time as ISO 8601 UTC into buf */
 const char *cli_format_time(long long t, char *buf, size_t size);
 
+/* cli_parse_since - a duration back from now ("2h", "14d") or a UTC date
+   "YYYY-MM-DD[THH:MM[:SS]]"; -1 if it is neither */
+int cli_parse_since(const char *arg, long long *since_r);
+/* cli_log_init - log_init() and the `log` setting for a verb */
+void cli_log_init(const struct cli_context *ctx, int also_stderr);
 /* cli_usage_error - print "ndrguard VERB: message" and return EX_USAGE */
 int cli_usage_error(const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

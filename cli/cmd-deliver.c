@@ -119,8 +119,7 @@ int cmd_deliver(int argc, char **argv, const struct cli_context *ctx)
 	struct deliver_request req = { .sender = NULL };
 	int c;
 
-	log_init(ctx->set->syslog_name, ctx->set->syslog_facility,
-		 isatty(2) || getenv("NDRGUARD_LOG_STDERR") != NULL);
+	cli_log_init(ctx, isatty(2) || getenv("NDRGUARD_LOG_STDERR") != NULL);
 	optind = 1;
 	while ((c = getopt(argc, argv, "f:q:")) != -1) {
 		switch (c) {

@@ -30,24 +30,6 @@ static const char *const list_states[] = {
 	"held", "releasing", "released", "deleted", "expired", NULL
 };
 
-/* list_parse_since - "2h" back from now, or "YYYY-MM-DD" (UTC) */
-static int list_parse_since(const char *arg, long long *since_r)
-{
-	long long secs = config_parse_duration(arg);
-	struct tm tm;
-
-	if (secs >= 0) {
-		*since_r = (long long)time(NULL) - secs;
-		return 0;
-	}
-	memset(&tm, 0, sizeof(tm));
-	const char *end = strptime(arg, "%Y-%m-%d", &tm);
-	if (end == NULL || *end != '\0')
-		return -1;
-	*since_r = (long long)timegm(&tm);
-	return 0;
-}
-
 static void list_json(const struct store_record *r, struct strbuf *out)
 {
 	char t[32];
@@ -141,7 +123,7 @@ int cmd_list(int argc, char **argv, const struct cli_context *ctx)
 			filter.state = optarg;
 			break;
 		case 't':
-			if (list_parse_since(optarg, &filter.since) < 0)
+			if (cli_parse_since(optarg, &filter.since) < 0)
 				return cli_usage_error("list", "--since takes a duration (2h, 14d) or a date YYYY-MM-DD");
 			break;
 		case 'l': filter.limit = (unsigned int)strtoul(optarg, NULL, 10); break;
@@ -157,6 +139,9 @@ int cmd_list(int argc, char **argv, const struct cli_context *ctx)
 		return cli_usage_error("list", "unexpected argument '%s'", argv[optind]);
 	if ((status = cli_store_open("list", ctx, &st)) != EX_OK)
 		return status;
+	if (!json)
+		printf("%-8s %-20s %-8s %-12s %s %s\n", "ID", "ARRIVED", "STATE",
+		       "KIND", "RECIPIENT", "SUBJECT");
 	if (store_item_list(st, &filter, list_print, &json, &error) < 0) {
 		fprintf(stderr, "ndrguard list: %s\n", error);
 		status = EX_TEMPFAIL;

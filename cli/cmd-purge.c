@@ -53,7 +53,7 @@ int cmd_purge(int argc, char **argv, const struct cli_context *ctx)
 		return argc == 2 && argv[1][0] == '-' && argv[1][1] == 'h'
 			? EX_OK : EX_USAGE;
 	}
-	log_init(ctx->set->syslog_name, ctx->set->syslog_facility, 0);
+	cli_log_init(ctx, 0);
 	if ((status = cli_store_open("purge", ctx, &st)) != EX_OK)
 		return status;
 	do {

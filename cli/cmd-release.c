@@ -181,9 +181,8 @@ static int cmd_release_run(const char *verb, int argc, char **argv,
 	for (int i = first; i < argc; i++)
 		if (cli_parse_id(verb, argv[i], &id) < 0)
 			return EX_USAGE;
-	/* NDRGUARD_LOG_STDERR: the log line also on stderr, as deliver does */
-	log_init(ctx->set->syslog_name, ctx->set->syslog_facility,
-		 getenv("NDRGUARD_LOG_STDERR") != NULL);
+	/* NDRGUARD_LOG_STDERR: the log line on stderr too, as deliver does */
+	cli_log_init(ctx, getenv("NDRGUARD_LOG_STDERR") != NULL);
 	if ((status = cli_store_open(verb, ctx, &st)) != EX_OK)
 		return status;
 	cmd_release_actor(actor, sizeof(actor));

@@ -32,6 +32,7 @@ struct stats_out {
 	int json;
 	int first;
 	long long active, past;
+	struct store_calm calm;	/* storms quiet for the cooldown are over */
 };
 
 static int stats_kind_row(const char *kind, const char *state, long long n,
@@ -122,7 +123,8 @@ static int stats_section(struct store *st, struct stats_out *o,
 static int stats_run(struct store *st, struct stats_out *o, long long since,
 		     unsigned int top, const char **error_r)
 {
-	if (store_storm_list(st, 0, 0, stats_storm_count, o, error_r) < 0)
+	if (store_storm_list(st, &o->calm, 0, 0, stats_storm_count, o,
+			     error_r) < 0)
 		return -1;
 	if (o->json)
 		strbuf_printf(&o->buf, "{\"storms_active\":%lld,"
@@ -141,7 +143,8 @@ static int stats_run(struct store *st, struct stats_out *o, long long since,
 	if (o->json) {
 		strbuf_puts(&o->buf, ",\"totals\":[");
 		o->first = 1;
-		if (store_stats_totals(st, stats_total_row, o, error_r) < 0)
+		if (store_stats_totals(st, &o->calm, stats_total_row, o,
+				       error_r) < 0)
 			return -1;
 		strbuf_puts(&o->buf, "]}\n");
 	}
@@ -174,7 +177,8 @@ int cmd_stats(int argc, char **argv, const struct cli_context *ctx)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct stats_out o = { .buf = STRBUF_INIT };
+	struct stats_out o = { .buf = STRBUF_INIT,
+		.calm = { time(NULL), ctx->set->storm_cooldown } };
 	long long since = (long long)time(NULL) - 30 * 86400, secs;
 	unsigned int top = 10;
 	struct store *st;
@@ -246,7 +250,8 @@ int cmd_storms(int argc, char **argv, const struct cli_context *ctx)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct stats_out o = { .buf = STRBUF_INIT };
+	struct stats_out o = { .buf = STRBUF_INIT,
+		.calm = { time(NULL), ctx->set->storm_cooldown } };
 	unsigned int limit = 100;
 	int active = 0, c, status;
 	struct store *st;
@@ -269,6 +274,6 @@ int cmd_storms(int argc, char **argv, const struct cli_context *ctx)
 		return cli_usage_error("storms", "unexpected argument '%s'", argv[optind]);
 	if ((status = cli_store_open("storms", ctx, &st)) != EX_OK)
 		return status;
-	return stats_finish("storms", store_storm_list(st, active, limit,
-						       storms_row, &o, &error), error, &o, &st);
+	return stats_finish("storms", store_storm_list(st, &o.calm, active,
+			    limit, storms_row, &o, &error), error, &o, &st);
 }

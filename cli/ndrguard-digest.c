@@ -226,6 +226,8 @@ int main(int argc, char **argv)
 	}
 	digest_log_stderr = isatty(2) || getenv("NDRGUARD_LOG_STDERR") != NULL;
 	log_init(set.syslog_name, set.syslog_facility, digest_log_stderr);
+	if (log_target(set.log, &error) < 0)
+		fprintf(stderr, "ndrguard digest: log = %s: %s\n", set.log, error);
 	if (digest_drop_privileges(set.database) < 0) {
 		settings_free(&set);
 		return EX_TEMPFAIL;

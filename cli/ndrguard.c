@@ -20,12 +20,14 @@
 #include "autoconfig.h"
 #include "cli.h"
 #include "config.h"
+#include "log.h"
 #include "settings.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 struct cli_verb {
@@ -45,6 +47,7 @@ static const struct cli_verb cli_verbs[] = {
 	{ "purge", cmd_purge, "purge" },
 	{ "stats", cmd_stats, "stats [--since TIME] [--top N] [--json]" },
 	{ "storms", cmd_storms, "storms [--active] [--limit N] [--json]" },
+	{ "log", cmd_log, "log [--since TIME] [--mailbox ADDR] [--limit N] [--json]" },
 	{ "digest", cmd_digest, "digest [--dry-run] [--mailbox ADDR] [--now] | --mailbox ADDR --set-time HH:MM|default" },
 };
 
@@ -53,6 +56,42 @@ static void ndrguard_usage(FILE *fp)
 	fprintf(fp, "usage: ndrguard [-c FILE] VERB [ARGS...]\n\nverbs:\n");
 	for (size_t i = 0; i < sizeof(cli_verbs) / sizeof(cli_verbs[0]); i++)
 		fprintf(fp, "  ndrguard %s\n", cli_verbs[i].summary);
+}
+
+int cli_parse_since(const char *arg, long long *since_r)
+{
+	static const char *const forms[] = {
+		"%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S",
+		"%Y-%m-%dT%H:%M:%SZ", NULL
+	};
+	long long secs = config_parse_duration(arg);
+	struct tm tm;
+
+	if (secs >= 0) {
+		*since_r = (long long)time(NULL) - secs;
+		return 0;
+	}
+	for (int i = 0; forms[i]; i++) {
+		memset(&tm, 0, sizeof(tm));
+		const char *end = strptime(arg, forms[i], &tm);
+		if (end != NULL && *end == '\0') {
+			*since_r = (long long)timegm(&tm);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void cli_log_init(const struct cli_context *ctx, int also_stderr)
+{
+	const char *error;
+
+	log_init(ctx->set->syslog_name, ctx->set->syslog_facility,
+		 also_stderr);
+	/* a log file we cannot write is no reason to refuse mail */
+	if (log_target(ctx->set->log, &error) < 0)
+		fprintf(stderr, "ndrguard: log = %s: %s\n", ctx->set->log,
+			error);
 }
 
 int cli_usage_error(const char *verb, const char *fmt, ...)
@@ -139,7 +178,10 @@ int main(int argc, char **argv)
 	if (path == NULL)
 		config_defaults(&set);
 	else if (config_load(&set, path, &error) < 0) {
-		fprintf(stderr, "4.3.5 ndrguard: %s\n", error);
+		/* only the pipe agent's words go back to Postfix, with a
+		   status code; a postmaster at the shell gets the error */
+		fprintf(stderr, "%sndrguard: %s\n",
+			strcmp(argv[1], "deliver") == 0 ? "4.3.5 " : "", error);
 		settings_free(&set);
 		return EX_CONFIG;
 	}

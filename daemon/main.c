@@ -361,6 +361,12 @@ int main(int argc, char **argv)
 		 cfg->set.syslog_name);
 	log_init(d.ident, cfg->set.syslog_facility,
 		 d.foreground || getenv("NDRGUARD_LOG_STDERR") != NULL);
+	/* opened before privileges are dropped, like the listeners */
+	if (log_target(cfg->set.log, &error) < 0) {
+		fprintf(stderr, "ndrguardd: log = %s: %s\n", cfg->set.log,
+			error);
+		return EX_CONFIG;
+	}
 
 	ndrguardd_listen(&cfg->set);
 	ndrguardd_web_prepare(&d, &cfg->set);

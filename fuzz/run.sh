@@ -58,10 +58,11 @@ RECOG="lib/mime.c lib/dsn.c lib/json.c lib/relays.c lib/classify.c
 	lib/classify-text.c lib/classify-original.c lib/classify-verdict.c
 	lib/format-registry.c lib/format-arf.c lib/format-mdn.c
 	lib/format-ses.c lib/format-dsn.c lib/format-text.c lib/format-other.c
-	lib/reason.c lib/reason-phrases.c"
+	lib/classify-own.c lib/reason.c lib/reason-phrases.c"
 CONF="lib/config.c lib/settings.c lib/endpoint.c lib/reinject.c lib/relays.c"
 STORE="lib/store.c lib/store-sqlite.c lib/store-sqlite-util.c
-	lib/store-sqlite-stats.c lib/store-sqlite-release.c
+	lib/store-sqlite-stats.c lib/store-sqlite-audit.c lib/store-sqlite-release.c
+	lib/store-sqlite-vfs.c
 	lib/store-sqlite-digest.c $out/migrations.c"
 WEB="web/web-server.c web/web-pages.c web/web-admin.c web/web-notify.c
 	web/web-html.c web/web-i18n.c web/web-metrics.c web/web-stats.c

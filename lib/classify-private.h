@@ -80,6 +80,10 @@ void classify_original_find(struct classify_ctx *ctx);
 void classify_original_fill(struct classify_ctx *ctx);
 char *classify_original_sole_recipient(struct classify_ctx *ctx);
 
+/* classify-own.c: a few words naming ndrguard's own digest or release
+   request (its X-Ndrguard header), or NULL for any other message */
+const char *classify_own_notice(const struct mime_part *root);
+
 /* classify-verdict.c */
 void classify_verdict_judge(struct classify_ctx *ctx,
 			    const struct relays *relays);

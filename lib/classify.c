@@ -359,6 +359,7 @@ static struct classify_result *classify_one(const char *msg, size_t len,
 					    const char *sender)
 {
 	struct classify_ctx ctx;
+	const char *own;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.bounce_cache = ctx.delay_cache = -1;
@@ -366,6 +367,12 @@ static struct classify_result *classify_one(const char *msg, size_t len,
 	ctx.res = xcalloc(1, sizeof(*ctx.res));
 	ctx.mime = mime_parse(msg, len);
 	ctx.root = ctx.mime->root;
+	if ((own = classify_own_notice(ctx.root)) != NULL) {
+		/* never held, whatever it lists */
+		ctx.res->evidence = xstrdup(own);
+		mime_message_free(&ctx.mime);
+		return ctx.res;
+	}
 	classify_read_top(&ctx);
 	classify_walk(&ctx, ctx.root);
 	/* a person's message with a bounce attached forwards it: the

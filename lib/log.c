@@ -10,11 +10,15 @@
  * replaced at once, and a daemon that is not there is looked for again
  * at most every LOG_RETRY_SECS, its lines lost meanwhile as syslog(3)
  * loses them.
+ *
+ * `log = stderr` or `log = file:/path` (log_target()) sends the lines
+ * there instead, for a machine without a syslog daemon.
  */
 #include "autoconfig.h"
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <paths.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -43,6 +47,8 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_fd = -1;
 static int log_stream;		/* the daemon's socket is SOCK_STREAM */
 static time_t log_retry_at;
+/* log = stderr or file:/path: lines go to this descriptor, not syslog */
+static int log_out_fd = -1;
 
 static int log_facility_code(const char *name)
 {
@@ -144,6 +150,59 @@ void log_init_at(const char *ident, const char *facility, int also_stderr,
 	log_init(ident, facility, also_stderr);
 }
 
+int log_target(const char *target, const char **error_r)
+{
+	int fd;
+
+	/* the config checked the form (settings.c); a caller may not have */
+	if (target != NULL && strcmp(target, "syslog") != 0 &&
+	    strcmp(target, "stderr") != 0 &&
+	    (strncmp(target, "file:", 5) != 0 || target[5] != '/')) {
+		*error_r = "log takes syslog, stderr or file:/absolute/path";
+		return -1;
+	}
+	if (target == NULL || strcmp(target, "syslog") == 0) {
+		log_out_fd = -1;
+		return 0;
+	}
+	if (strcmp(target, "stderr") == 0) {
+		log_out_fd = STDERR_FILENO;
+		log_stderr = 0;		/* once is enough */
+		return 0;
+	}
+	fd = open(target + 5, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+		  O_NOCTTY, 0640);
+	if (fd < 0) {
+		*error_r = "cannot open the log file; logging to syslog";
+		return -1;
+	}
+	log_out_fd = fd;
+	return 0;
+}
+
+/* log_file_line - text (no ident) as one stamped line on log_out_fd */
+static void log_file_line(const char *text)
+{
+	char line[4200], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = snprintf(line, sizeof(line), "%s %s[%ld]: %s\n", stamp,
+		     log_ident, (long)log_pid, text);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	if (write(log_out_fd, line, (size_t)n) < 0) {
+		/* nowhere left to say it */
+	}
+}
+
 /* log_send - one datagram, or one NUL-terminated record on a stream */
 static int log_send(int fd, const char *line, size_t len)
 {
@@ -216,7 +275,10 @@ static void log_vmsg(int prio, const char *label, const char *fmt, va_list ap)
 		}
 	}
 	buf[len] = '\0';
-	log_syslog(prio, buf + (ident_len < len ? ident_len : len));
+	if (log_out_fd >= 0)
+		log_file_line(buf + (ident_len < len ? ident_len : len));
+	else
+		log_syslog(prio, buf + (ident_len < len ? ident_len : len));
 }
 
 void log_info(const char *fmt, ...)

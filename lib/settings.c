@@ -310,6 +310,17 @@ static const char *settings_check_locale(const char *value)
 	return NULL;
 }
 
+/* settings_check_log - the forms log_target() takes */
+static const char *settings_check_log(const char *value)
+{
+	if (value == NULL || strcmp(value, "syslog") == 0 ||
+	    strcmp(value, "stderr") == 0 ||
+	    (strncmp(value, "file:", 5) == 0 && value[5] == '/' &&
+	     value[6] != '\0'))
+		return NULL;
+	return "takes syslog, stderr or file:/absolute/path";
+}
+
 static const char *settings_check_facility(const char *value)
 {
 	static const char *const names[] = {
@@ -358,6 +369,8 @@ const struct config_param config_table[] = {
 	  0, 0, settings_check_required, CONFIG_RESTART },
 	{ "syslog_facility", CONFIG_STRING, "mail", OFF(syslog_facility),
 	  0, 0, settings_check_facility, CONFIG_RESTART },
+	{ "log", CONFIG_STRING, "syslog", OFF(log), 0, 0, settings_check_log,
+	  CONFIG_RESTART },
 	{ "daemon_user", CONFIG_STRING, "ndrguard", OFF(daemon_user),
 	  0, 0, settings_check_required, CONFIG_RESTART },
 	{ "pid_file", CONFIG_STRING, "/run/ndrguardd.pid", OFF(pid_file),

@@ -31,6 +31,7 @@ struct settings {
 	unsigned int message_size_limit;	/* bytes */
 	char *syslog_name;
 	char *syslog_facility;
+	char *log;		/* syslog, stderr or file:/path */
 	/* ndrguardd */
 	char *daemon_user;
 	char *pid_file;

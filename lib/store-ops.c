@@ -98,18 +98,21 @@ int store_stats_top(struct store *st, int by_domain, long long since,
 }
 
 /* store_storm_list - the backend's storm_list (store.h) */
-int store_storm_list(struct store *st, int active_only, unsigned int limit,
+int store_storm_list(struct store *st, const struct store_calm *calm,
+		     int active_only, unsigned int limit,
 		     store_storm_row_cb *cb, void *context,
 		     const char **error_r)
 {
-	return st->v->storm_list(st, active_only, limit, cb, context, error_r);
+	return st->v->storm_list(st, calm, active_only, limit, cb, context,
+				 error_r);
 }
 
 /* store_stats_totals - the backend's stats_totals (store.h) */
-int store_stats_totals(struct store *st, store_count_cb *cb, void *context,
+int store_stats_totals(struct store *st, const struct store_calm *calm,
+		       store_count_cb *cb, void *context,
 		       const char **error_r)
 {
-	return st->v->stats_totals(st, cb, context, error_r);
+	return st->v->stats_totals(st, calm, cb, context, error_r);
 }
 
 /* store_stats_series - the backend's stats_series (store.h) */
@@ -121,11 +124,13 @@ int store_stats_series(struct store *st, long long since, unsigned int step,
 }
 
 /* store_storm_since - the backend's storm_since (store.h) */
-int store_storm_since(struct store *st, long long since, unsigned int limit,
+int store_storm_since(struct store *st, const struct store_calm *calm,
+		      long long since, unsigned int limit,
 		      store_storm_row_cb *cb, void *context,
 		      const char **error_r)
 {
-	return st->v->storm_since(st, since, limit, cb, context, error_r);
+	return st->v->storm_since(st, calm, since, limit, cb, context,
+				  error_r);
 }
 
 /* store_digest_mailboxes - the backend's digest_mailboxes (store.h) */
@@ -304,4 +309,11 @@ int store_notice_take(struct store *st, const char *mailbox, long long since,
 {
 	return st->v->notice_take(st, mailbox, since, cap, count, now,
 				  allowed_r, error_r);
+}
+
+/* store_audit_list - the backend's audit_list (store.h) */
+int store_audit_list(struct store *st, const struct store_filter *filter,
+		     store_audit_cb *cb, void *context, const char **error_r)
+{
+	return st->v->audit_list(st, filter, cb, context, error_r);
 }

@@ -79,14 +79,16 @@ struct store_vfuncs {
 	int (*stats_top)(struct store *st, int by_domain, long long since,
 			 unsigned int limit, store_count_cb *cb, void *context,
 			 const char **error_r);
-	int (*storm_list)(struct store *st, int active_only, unsigned int limit,
+	int (*storm_list)(struct store *st, const struct store_calm *calm,
+			  int active_only, unsigned int limit,
 			  store_storm_row_cb *cb, void *context,
 			  const char **error_r);
 	/* for /metrics: (group, name, value) rows: "audit" by action,
 	   "storm" "active", "digest" "sent"/"pending"/"failed_sends",
 	   "database" "bytes" */
-	int (*stats_totals)(struct store *st, store_count_cb *cb,
-			    void *context, const char **error_r);
+	int (*stats_totals)(struct store *st, const struct store_calm *calm,
+			    store_count_cb *cb, void *context,
+			    const char **error_r);
 	/* messages held since `since`, by state, in buckets of step
 	   seconds from since; buckets without messages are left out */
 	int (*stats_series)(struct store *st, long long since,
@@ -94,9 +96,10 @@ struct store_vfuncs {
 			    void *context, const char **error_r);
 	/* storms still going or that ended at or after since, oldest
 	   first, at most limit */
-	int (*storm_since)(struct store *st, long long since,
-			   unsigned int limit, store_storm_row_cb *cb,
-			   void *context, const char **error_r);
+	int (*storm_since)(struct store *st, const struct store_calm *calm,
+			   long long since, unsigned int limit,
+			   store_storm_row_cb *cb, void *context,
+			   const char **error_r);
 	/* digests (sql/0002-digest.sql). Mailboxes (all, or only mailbox
 	   when not NULL) with held messages no digest covers yet */
 	int (*digest_mailboxes)(struct store *st, const char *mailbox,
@@ -197,6 +200,10 @@ struct store_vfuncs {
 			   long long since, unsigned int cap,
 			   unsigned int count, long long now, int *allowed_r,
 			   const char **error_r);
+	/* the audit trail: see store_audit_list() */
+	int (*audit_list)(struct store *st, const struct store_filter *filter,
+			  store_audit_cb *cb, void *context,
+			  const char **error_r);
 };
 
 struct store {

@@ -67,6 +67,11 @@ int store_sqlite_claim_expire(struct store *st, long long id,
 			      const char **error_r);
 int store_sqlite_claim_drop(struct store *st, long long id, const char *owner,
 			    int *changed_r, const char **error_r);
+/* store-sqlite-audit.c */
+int store_sqlite_audit_list(struct store *st,
+			    const struct store_filter *filter,
+			    store_audit_cb *cb, void *context,
+			    const char **error_r);
 int store_sqlite_notice_take(struct store *st, const char *mailbox,
 			     long long since, unsigned int cap,
 			     unsigned int count, long long now, int *allowed_r,
@@ -78,16 +83,19 @@ int store_sqlite_stats_kinds(struct store *st, store_count_cb *cb,
 int store_sqlite_stats_top(struct store *st, int by_domain, long long since,
 			   unsigned int limit, store_count_cb *cb,
 			   void *context, const char **error_r);
-int store_sqlite_storm_list(struct store *st, int active_only,
-			    unsigned int limit, store_storm_row_cb *cb,
-			    void *context, const char **error_r);
-int store_sqlite_stats_totals(struct store *st, store_count_cb *cb,
-			      void *context, const char **error_r);
+int store_sqlite_storm_list(struct store *st, const struct store_calm *calm,
+			    int active_only, unsigned int limit,
+			    store_storm_row_cb *cb, void *context,
+			    const char **error_r);
+int store_sqlite_stats_totals(struct store *st, const struct store_calm *calm,
+			      store_count_cb *cb, void *context,
+			      const char **error_r);
 int store_sqlite_stats_series(struct store *st, long long since,
 			      unsigned int step, store_series_cb *cb,
 			      void *context, const char **error_r);
-int store_sqlite_storm_since(struct store *st, long long since,
-			     unsigned int limit, store_storm_row_cb *cb,
-			     void *context, const char **error_r);
+int store_sqlite_storm_since(struct store *st, const struct store_calm *calm,
+			     long long since, unsigned int limit,
+			     store_storm_row_cb *cb, void *context,
+			     const char **error_r);
 
 #endif

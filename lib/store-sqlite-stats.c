@@ -59,6 +59,21 @@ int store_sqlite_stats_top(struct store *st, int by_domain, long long since,
 	return stats_rows(db, stmt, cb, context, error_r);
 }
 
+/*
+ * A storm row's end as shown (struct store_calm): ?8 is now, ?9 the
+ * cooldown. An open row whose last message is older than the cooldown
+ * ended at last_seen + cooldown, as the next message will record it.
+ */
+#define STORM_ENDED "coalesce(ended, CASE WHEN last_seen + ?9 < ?8" \
+	" THEN last_seen + ?9 END)"
+
+/* storm_bind_calm - ?8 and ?9 of a query that uses STORM_ENDED */
+static void storm_bind_calm(sqlite3_stmt *stmt, const struct store_calm *calm)
+{
+	sqlite3_bind_int64(stmt, 8, calm->now);
+	sqlite3_bind_int64(stmt, 9, calm->cooldown);
+}
+
 /* storm_rows - run stmt, hand its storm rows to cb, finalize */
 static int storm_rows(sqlite3 *db, sqlite3_stmt *stmt, store_storm_row_cb *cb,
 		      void *context, const char **error_r)
@@ -80,14 +95,15 @@ static int storm_rows(sqlite3 *db, sqlite3_stmt *stmt, store_storm_row_cb *cb,
 	return store_sqlite_finish(db, stmt, rc, "list storms", error_r);
 }
 
-int store_sqlite_storm_list(struct store *st, int active_only,
-			    unsigned int limit, store_storm_row_cb *cb,
-			    void *context, const char **error_r)
+int store_sqlite_storm_list(struct store *st, const struct store_calm *calm,
+			    int active_only, unsigned int limit,
+			    store_storm_row_cb *cb, void *context,
+			    const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
 	sqlite3_stmt *stmt = store_sqlite_prepare(db,
-		"SELECT id, mailbox, started, last_seen, ended, count FROM storm"
-		" WHERE (?1 = 0 OR ended IS NULL)"
+		"SELECT id, mailbox, started, last_seen, " STORM_ENDED ", count"
+		" FROM storm WHERE (?1 = 0 OR " STORM_ENDED " IS NULL)"
 		" ORDER BY started DESC, id DESC LIMIT ?2",
 		"list storms", error_r);
 
@@ -95,18 +111,21 @@ int store_sqlite_storm_list(struct store *st, int active_only,
 		return -1;
 	sqlite3_bind_int(stmt, 1, active_only);
 	sqlite3_bind_int64(stmt, 2, limit ? (long long)limit : -1);
+	storm_bind_calm(stmt, calm);
 	return storm_rows(db, stmt, cb, context, error_r);
 }
 
 /* the newest `limit` of them, handed over oldest first */
-int store_sqlite_storm_since(struct store *st, long long since,
-			     unsigned int limit, store_storm_row_cb *cb,
-			     void *context, const char **error_r)
+int store_sqlite_storm_since(struct store *st, const struct store_calm *calm,
+			     long long since, unsigned int limit,
+			     store_storm_row_cb *cb, void *context,
+			     const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
 	sqlite3_stmt *stmt = store_sqlite_prepare(db,
-		"SELECT * FROM (SELECT id, mailbox, started, last_seen, ended,"
-		" count FROM storm WHERE ended IS NULL OR ended >= ?1"
+		"SELECT * FROM (SELECT id, mailbox, started, last_seen, e, count"
+		" FROM (SELECT *, " STORM_ENDED " AS e FROM storm)"
+		" WHERE e IS NULL OR e >= ?1"
 		" ORDER BY started DESC, id DESC LIMIT ?2)"
 		" ORDER BY started, id",
 		"recent storms", error_r);
@@ -115,6 +134,7 @@ int store_sqlite_storm_since(struct store *st, long long since,
 		return -1;
 	sqlite3_bind_int64(stmt, 1, since);
 	sqlite3_bind_int64(stmt, 2, limit ? (long long)limit : -1);
+	storm_bind_calm(stmt, calm);
 	return storm_rows(db, stmt, cb, context, error_r);
 }
 
@@ -124,14 +144,15 @@ int store_sqlite_storm_since(struct store *st, long long since,
  * whole; both grow by a row per message or digest, which an aggregate
  * scans in well under a second even at millions of rows.
  */
-int store_sqlite_stats_totals(struct store *st, store_count_cb *cb,
-			      void *context, const char **error_r)
+int store_sqlite_stats_totals(struct store *st, const struct store_calm *calm,
+			      store_count_cb *cb, void *context,
+			      const char **error_r)
 {
 	sqlite3 *db = store_sqlite_db(st);
 	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"SELECT 'audit', action, count(*) FROM audit GROUP BY action"
 		" UNION ALL SELECT 'storm', 'active', count(*) FROM storm"
-		"  WHERE ended IS NULL"
+		"  WHERE " STORM_ENDED " IS NULL"
 		" UNION ALL SELECT 'storm', 'all', count(*) FROM storm"
 		" UNION ALL SELECT 'digest', 'sent', count(*) FROM digest"
 		"  WHERE state = 'sent'"
@@ -143,7 +164,10 @@ int store_sqlite_stats_totals(struct store *st, store_count_cb *cb,
 		"  FROM pragma_page_count() AS p, pragma_page_size() AS s",
 		"totals", error_r);
 
-	return stmt ? stats_rows(db, stmt, cb, context, error_r) : -1;
+	if (stmt == NULL)
+		return -1;
+	storm_bind_calm(stmt, calm);
+	return stats_rows(db, stmt, cb, context, error_r);
 }
 
 int store_sqlite_stats_series(struct store *st, long long since,

@@ -779,6 +779,8 @@ static const struct store_vfuncs sqlite_vfuncs = {
 	.digest_lock = sqlite_digest_lock,
 	.digest_unlock = sqlite_digest_unlock,
 	.notice_take = store_sqlite_notice_take,
+	/* store-sqlite-audit.c */
+	.audit_list = store_sqlite_audit_list,
 };
 
 /* store_sqlite_db - the connection, for the backend's other files */

@@ -108,6 +108,17 @@ struct store_claim {
 /* store_request_cb - called per listed request; return -1 to stop */
 typedef int store_request_cb(const struct store_request *req, void *context);
 
+/*
+ * When an open storm counts as over for what is shown: its last message
+ * came more than cooldown (storm_cooldown) seconds before now. The row
+ * stays open until the next message ends it (storm.c), but it ended then
+ * already: it is listed as ended at last_seen + cooldown.
+ */
+struct store_calm {
+	long long now;
+	unsigned int cooldown;
+};
+
 /* a storm as `ndrguard storms` lists it */
 struct store_storm_row {
 	long long id;
@@ -116,6 +127,19 @@ struct store_storm_row {
 	long long ended;	/* 0: still going */
 	long long count;	/* messages held in it */
 };
+
+/* a line of the audit trail, with what it is about; strings may be NULL */
+struct store_audit {
+	long long id, at;
+	long long quarantine_id;
+	const char *action;	/* quarantined, released, deleted, expired */
+	const char *actor, *detail;
+	const char *mailbox, *sender, *queue_id;
+	const char *kind, *reason, *verdict;
+};
+
+/* store_audit_cb - called per audit line; return -1 to stop */
+typedef int store_audit_cb(const struct store_audit *line, void *context);
 
 /* store_count_cb - one (name, state, count) row of a statistic */
 typedef int store_count_cb(const char *name, const char *state,
@@ -264,13 +288,15 @@ int store_stats_kinds(struct store *st, store_count_cb *cb, void *context,
 int store_stats_top(struct store *st, int by_domain, long long since,
 		    unsigned int limit, store_count_cb *cb, void *context,
 		    const char **error_r);
-int store_storm_list(struct store *st, int active_only, unsigned int limit,
+int store_storm_list(struct store *st, const struct store_calm *calm,
+		     int active_only, unsigned int limit,
 		     store_storm_row_cb *cb, void *context,
 		     const char **error_r);
 /* for /metrics: (group, name, value) rows: "audit" by action,
    "storm" "active", "digest" "sent"/"pending"/"failed_sends",
    "database" "bytes" */
-int store_stats_totals(struct store *st, store_count_cb *cb, void *context,
+int store_stats_totals(struct store *st, const struct store_calm *calm,
+		       store_count_cb *cb, void *context,
 		       const char **error_r);
 /* messages held since `since`, by state, in buckets of step
    seconds from since; buckets without messages are left out */
@@ -279,7 +305,8 @@ int store_stats_series(struct store *st, long long since, unsigned int step,
 		       const char **error_r);
 /* storms still going or that ended at or after since, oldest
    first, at most limit */
-int store_storm_since(struct store *st, long long since, unsigned int limit,
+int store_storm_since(struct store *st, const struct store_calm *calm,
+		      long long since, unsigned int limit,
 		      store_storm_row_cb *cb, void *context,
 		      const char **error_r);
 /* digests (sql/0002-digest.sql). Mailboxes (all, or only mailbox
@@ -376,5 +403,10 @@ int store_claim_drop(struct store *st, long long id, const char *owner,
 int store_notice_take(struct store *st, const char *mailbox, long long since,
 		      unsigned int cap, unsigned int count, long long now,
 		      int *allowed_r, const char **error_r);
+/* the audit trail (`ndrguard log`): decisions at or after
+   filter->since about filter->mailbox's messages (NULL: all), oldest
+   first; with a limit, the newest limit of them */
+int store_audit_list(struct store *st, const struct store_filter *filter,
+		     store_audit_cb *cb, void *context, const char **error_r);
 
 #endif

@@ -77,6 +77,9 @@ grep -q "Requested: 490" "$T/body" && ok "the page counts 490 requests" || fail 
 expect "mails to the postmaster for one POST" 1 "$(mails_to postmaster@example.test)"
 M=$(grep -l "RCPT TO:<postmaster@example.test>" "$T"/hop/msg-*.eml | head -1)
 grep -q "^Subject: Release requested for 490 held messages" "$M" && ok "the subject counts them" || fail "subject: $(grep '^Subject' "$M")"
+# the request lists held bounces' subjects: ndrguard knows it as its own
+"$NDRGUARD" inspect --json "$M" | grep -q '"kind":"not_bounce".*own release request' \
+	&& ok "inspect: the request mail is ndrguard's own" || fail "inspect: $("$NDRGUARD" inspect --json "$M" | cut -c1-200)"
 listed=0
 for i in "${DAVE[@]:0:490}"; do grep -q "^  $i  " "$M" && listed=$((listed + 1)); done
 expect "ids listed in the one mail" 490 "$listed"

@@ -41,6 +41,8 @@
 #	  clang			libFuzzer: CI's short run of every fuzz target
 #	  valgrind		CI runs the daemon's integration tests under
 #				memcheck (tools/test-valgrind.sh)
+#	  debhelper lintian	CI builds the Debian package (debian/) and
+#				checks it (tools/test-package.sh)
 #
 # DIAGNOSTICS
 #	Exits non-zero when a package is missing and we are not root, or
@@ -57,6 +59,8 @@ PACKAGES="$PACKAGES curl python3"
 PACKAGES="$PACKAGES clang valgrind"
 # the shared store of several MX hosts, and its tests' private servers
 PACKAGES="$PACKAGES libpq-dev postgresql"
+# CI's package stage: dpkg-buildpackage with debhelper, then lintian
+PACKAGES="$PACKAGES debhelper lintian"
 
 missing=
 for p in $PACKAGES; do

@@ -15,9 +15,15 @@
 #	   the null sender over LMTP to ndrguardd (doc/postfix/lmtp-*; the
 #	   pipe(8) transport of doc/postfix-pipe.md is defined beside it),
 #	   with an SQLite quarantine in $NDRGUARD_DEMO/db,
-#	5. starts ndrguardd (LMTP on 127.0.0.1:10024, the release page on
+#	5. installs the man pages (man ndrguard), and sets admin credentials
+#	   for /admin and /admin/stats (the password is made once and kept
+#	   in $NDRGUARD_DEMO/etc/admin-password),
+#	6. starts ndrguardd (LMTP on 127.0.0.1:10024, the release page on
 #	   http://127.0.0.1:8480, digests through the demo Postfix) and
-#	   Postfix, checks that mail flows, and prints how to use it.
+#	   Postfix, checks that mail flows, and prints how to use it: every
+#	   command with the one binary, $NDRGUARD_DEMO/bin/ndrguard. Its
+#	   decisions go to $NDRGUARD_DEMO/log/ndrguard.log (log = file:...),
+#	   so no syslog daemon is needed to follow them.
 #	Mailboxes alice@example.test and bob@example.test are Maildirs under
 #	$NDRGUARD_DEMO/postfix/mail.
 #
@@ -72,6 +78,13 @@ make -j"$(nproc)"
 [ -x cli/ndrguard ] || die "the build produced no cli/ndrguard"
 [ -x daemon/ndrguardd ] || die "the build produced no daemon/ndrguardd"
 
+say "Man pages (man ndrguard)"
+install -d /usr/local/share/man/man5 /usr/local/share/man/man8
+install -m 644 doc/ndrguard.8 doc/ndrguardd.8 doc/ndrguard-web.8 /usr/local/share/man/man8/
+install -m 644 doc/ndrguard.conf.5 /usr/local/share/man/man5/
+mandb -q /usr/local/share/man 2>/dev/null || true
+man -w ndrguard
+
 say "System user $PIPE_USER"
 if id "$PIPE_USER" >/dev/null 2>&1; then
 	echo "exists"
@@ -105,14 +118,31 @@ for p in $PORT $REINJECT_PORT $LMTP_PORT $WEB_PORT; do
 	fi
 done
 
-mkdir -p "$DEMO/bin" "$DEMO/etc" "$DEMO/db"
+mkdir -p "$DEMO/bin" "$DEMO/etc" "$DEMO/db" "$DEMO/log"
 chmod 755 "$DEMO" "$DEMO/bin" "$DEMO/etc"
-# A copy the pipe user can always execute, wherever the checkout is.
-install -m 755 cli/ndrguard "$DEMO/bin/ndrguard"
+# A copy the pipe user can always execute, wherever the checkout is;
+# `ndrguard digest` runs the ndrguard-digest beside it.
+NG=$DEMO/bin/ndrguard
+install -m 755 cli/ndrguard "$NG"
+install -m 755 cli/ndrguard-digest "$DEMO/bin/ndrguard-digest"
 install -m 755 daemon/ndrguardd "$DEMO/bin/ndrguardd"
 # SQLite's WAL needs the directory writable, not only the file.
 chown "$PIPE_USER:$PIPE_USER" "$DEMO/db"
 chmod 750 "$DEMO/db"
+# the pipe agents (user ndrguard) append to the log file too
+LOG=$DEMO/log/ndrguard.log
+touch "$LOG"
+chown "$PIPE_USER:$PIPE_USER" "$DEMO/log" "$LOG"
+chmod 755 "$DEMO/log"
+chmod 644 "$LOG"
+# the admin pages: a password made once, kept beside the config
+ADMIN_PW_FILE=$DEMO/etc/admin-password
+if [ ! -s "$ADMIN_PW_FILE" ]; then
+	(umask 077; head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$ADMIN_PW_FILE")
+fi
+ADMIN_PW=$(cat "$ADMIN_PW_FILE")
+ADMIN_HASH=$(printf '%s\n' "$ADMIN_PW" | web/ndrguard-web --hash-password) \
+	|| die "ndrguard-web --hash-password failed"
 cat > "$CONF" <<EOF
 # ndrguard.conf for the demo (tools/run.sh); see ndrguard.conf(5)
 database = $DEMO/db/quarantine.db
@@ -131,12 +161,17 @@ secret_file = $DEMO/db/secret
 digest_relay = smtp:127.0.0.1:$PORT
 digest_from = postmaster@example.test
 digest_templates = $top/templates
+# the decisions, without a syslog daemon (ndrguard log reads them back too)
+log = file:$LOG
+# /admin and /admin/stats (the password is in $ADMIN_PW_FILE)
+admin_user = admin
+admin_password_hash = $ADMIN_HASH
 EOF
 chmod 644 "$CONF"
 sh tools/postfix-instance.sh -p "$PORT" -r "$REINJECT_PORT" \
-	-b "$DEMO/bin/ndrguard" -c "$CONF" -u "$PIPE_USER" -m "$MBOX_USER" \
+	-b "$NG" -c "$CONF" -u "$PIPE_USER" -m "$MBOX_USER" \
 	-d example.test -l "$LMTP_PORT" "$PF"
-"$DEMO/bin/ndrguardd" -c "$CONF" || die "ndrguardd did not start (see the mail log: journalctl or /var/log/mail.log)"
+"$DEMO/bin/ndrguardd" -c "$CONF" || die "ndrguardd did not start (see $LOG)"
 echo "ndrguardd: LMTP on 127.0.0.1:$LMTP_PORT, release page on http://127.0.0.1:$WEB_PORT"
 postfix -c "$PF/etc" check
 postfix -c "$PF/etc" start
@@ -170,11 +205,6 @@ while [ "$(find "$PF/mail/bob/new" -type f 2>/dev/null | wc -l)" -le "$before" ]
 done
 grep "ndrguard" "$PF/maillog" | grep "status=sent" | tail -n 1
 
-list_hint=
-if "$DEMO/bin/ndrguard" -c "$CONF" 2>&1 | grep -q 'ndrguard list'; then
-	list_hint="  $DEMO/bin/ndrguard -c $CONF list"
-fi
-
 cat <<EOF
 
 ndrguard is running behind a private Postfix on 127.0.0.1:$PORT: null-sender
@@ -189,14 +219,19 @@ Or one message by hand:
 Ordinary mail (not through ndrguard):
   swaks --server 127.0.0.1:$PORT -f carol@example.net -t alice@example.test
 
+The ndrguard command (the same binary Postfix runs):  $NG
 What Postfix did:     tail -f $PF/maillog
+What ndrguard did:    tail -f $LOG
+                      $NG -c $CONF log
 alice's mailbox:      ls $PF/mail/alice/new
-The quarantine:
-  sqlite3 $DEMO/db/quarantine.db "SELECT id, queue_id, recipient, state FROM quarantine ORDER BY id"
-$list_hint
+The quarantine:       $NG -c $CONF list
+Storms:               $NG -c $CONF stats
 alice's digest now (it lands in her Maildir, with release links to the page):
-  $top/cli/ndrguard -c $CONF digest --now --mailbox alice@example.test
+  $NG -c $CONF digest --now --mailbox alice@example.test
   sh $top/tools/demo-links.sh
+The admin pages:      http://127.0.0.1:$WEB_PORT/admin/stats
+                      user admin, password $ADMIN_PW
+Manual pages:         man ndrguard; man ndrguard.conf
 Stop:   postfix -c $PF/etc stop; kill \$(cat $DEMO/ndrguardd.pid)
 Start again: sh $top/tools/run.sh
 EOF

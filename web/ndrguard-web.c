@@ -333,6 +333,11 @@ int main(int argc, char **argv)
 	}
 	log_init(set.syslog_name, set.syslog_facility,
 		 foreground || link_what != NULL);
+	if (log_target(set.log, &err) < 0) {
+		fprintf(stderr, "ndrguard-web: log = %s: %s\n", set.log, err);
+		settings_free(&set);
+		return EX_CONFIG;
+	}
 	if (link_what == NULL && set.http_listen == NULL) {
 		fprintf(stderr, "ndrguard-web: http_listen is empty: "
 			"nothing to serve\n");

@@ -147,8 +147,8 @@ static void web_metrics_daemon(struct strbuf *out)
 }
 
 /* web_metrics_text - the whole exposition into out; -1 with *error_r */
-static int web_metrics_text(struct store *st, struct strbuf *out,
-			    const char **error_r)
+static int web_metrics_text(struct store *st, const struct store_calm *calm,
+			    struct strbuf *out, const char **error_r)
 {
 	struct web_metrics_totals t;
 	static const char *const help[4] = {
@@ -162,7 +162,8 @@ static int web_metrics_text(struct store *st, struct strbuf *out,
 	web_metrics_head(out, "ndrguard_messages", "gauge",
 			 "Messages in the quarantine by kind and state.");
 	if (store_stats_kinds(st, web_metrics_kind_row, out, error_r) < 0 ||
-	    store_stats_totals(st, web_metrics_total_row, &t, error_r) < 0)
+	    store_stats_totals(st, calm, web_metrics_total_row, &t,
+				error_r) < 0)
 		return -1;
 	for (int i = 0; i < 4; i++) {
 		char name[64];
@@ -201,6 +202,7 @@ static int web_metrics_text(struct store *st, struct strbuf *out,
 
 void web_page_metrics(struct web_request *req)
 {
+	struct store_calm calm = { req->now, req->server->storm_cooldown };
 	struct store *st;
 	const char *err;
 
@@ -219,7 +221,7 @@ void web_page_metrics(struct web_request *req)
 		return;
 	}
 	if ((st = web_thread_store(req, &err)) == NULL ||
-	    web_metrics_text(st, &req->out, &err) < 0) {
+	    web_metrics_text(st, &calm, &req->out, &err) < 0) {
 		log_warning("http: metrics: %s", err);
 		strbuf_reset(&req->out);
 		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;

@@ -78,6 +78,7 @@ static void web_notice_message(const struct web_request *req,
 			      "messages\r\n", batch->count);
 	strbuf_printf(msg, "Date: %s\r\nMessage-ID: <ndrguard-request-%lld-"
 		      "%lld-%u@%s>\r\nAuto-Submitted: auto-generated\r\n"
+		      "X-Ndrguard: release-request\r\n"
 		      "MIME-Version: 1.0\r\nContent-Type: text/plain; "
 		      "charset=utf-8\r\n\r\nThe owner of ", date, batch->ids[0],
 		      req->now, batch->count, host);

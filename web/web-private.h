@@ -92,6 +92,7 @@ struct web_server {
 	int request_mode;	/* release_mode = request */
 	unsigned int busy_timeout_ms;
 	unsigned int quarantine_days;
+	unsigned int storm_cooldown;	/* when a storm shows as over */
 	unsigned int request_size_limit;
 	char csp[256];
 	/* the languages under digest_templates (web-lang.h) */

@@ -769,6 +769,7 @@ int web_server_start(const struct settings *set, const struct token_key *key,
 		strcmp(set->release_mode, "request") == 0;
 	server->busy_timeout_ms = settings_busy_timeout_ms(set);
 	server->quarantine_days = set->quarantine_days;
+	server->storm_cooldown = set->storm_cooldown;
 	server->request_size_limit = set->http_request_size_limit;
 	web_csp_hash(server->csp, sizeof(server->csp));
 	pthread_mutex_init(&server->release_lock, NULL);
@@ -881,6 +882,7 @@ void web_server_reload(struct web_server *server, const struct settings *set)
 	server->request_mode = set->release_mode != NULL &&
 		strcmp(set->release_mode, "request") == 0;
 	server->quarantine_days = set->quarantine_days;
+	server->storm_cooldown = set->storm_cooldown;
 	if (langs != NULL) {
 		struct web_langs *was = server->langs;
 

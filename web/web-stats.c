@@ -448,6 +448,8 @@ static int stats_load(struct store *st, struct web_request *req,
 		      struct stats_storms *storms, struct stats_top *top,
 		      long long storm_since, const char **error_r)
 {
+	struct store_calm calm = { req->now, req->server->storm_cooldown };
+
 	hours->step = 3600;
 	hours->buckets = 48;
 	hours->start = (req->now / 3600 - 47) * 3600;
@@ -455,13 +457,13 @@ static int stats_load(struct store *st, struct web_request *req,
 	days->buckets = 30;
 	days->start = (req->now / 86400 - 29) * 86400;
 	if (store_stats_series(st, hours->start, hours->step,
-			       stats_series_row, hours, error_r) < 0 ||
+				stats_series_row, hours, error_r) < 0 ||
 	    store_stats_series(st, days->start, days->step,
-			       stats_series_row, days, error_r) < 0 ||
-	    store_storm_since(st, storm_since, STATS_STORMS,
-			      stats_storm_row, storms, error_r) < 0 ||
+				stats_series_row, days, error_r) < 0 ||
+	    store_storm_since(st, &calm, storm_since, STATS_STORMS,
+			       stats_storm_row, storms, error_r) < 0 ||
 	    store_stats_top(st, 0, days->start, STATS_TOP, stats_top_row,
-			    top, error_r) < 0)
+			     top, error_r) < 0)
 		return -1;
 	return 0;
 }

@@ -568,6 +568,8 @@ START_TEST(statistics_series_totals_storms)
 	static const long long arrived[] = { 3600, 7199, 3 * 3600 + 5, 100 };
 	long long id, s1, s2, s3;
 	int dup, changed;
+	/* the last storm (6000) goes on at 9000, is over at 20000 */
+	const struct store_calm going = { 9000, 3600 }, quiet = { 20000, 3600 };
 
 	memset(&seen, 0, sizeof(seen));
 	ck_assert(store_begin(st, &err) == 0);
@@ -591,8 +593,8 @@ START_TEST(statistics_series_totals_storms)
 	ck_assert_int_eq(seen.buckets[2][1], 1);	/* released */
 	ck_assert_int_eq(seen.buckets[2][0], 0);
 
-	ck_assert_msg(store_stats_totals(st, stats_totals_cb, &seen,
-					 &err) == 0, "%s", err);
+	ck_assert_msg(store_stats_totals(st, &going, stats_totals_cb, &seen,
+					  &err) == 0, "%s", err);
 	ck_assert_int_eq(seen.audit_quarantined, 4);
 	ck_assert_int_eq(seen.storms_active, 1);
 	ck_assert_int_eq(seen.storms_all, 3);
@@ -607,17 +609,39 @@ START_TEST(statistics_series_totals_storms)
 		ck_assert_int_gt(seen.db_bytes, 0);
 
 	/* ended at or after 1000, or still going: oldest first */
-	ck_assert(store_storm_since(st, 1000, 0, stats_storm_cb, &seen,
-				    &err) == 0);
+	ck_assert(store_storm_since(st, &going, 1000, 0, stats_storm_cb, &seen,
+				     &err) == 0);
 	ck_assert_uint_eq(seen.storm_count, 2);
 	ck_assert_int_eq(seen.storm_ids[0], s2);
 	ck_assert_int_eq(seen.storm_ids[1], s3);
 	/* a limit keeps the newest */
 	seen.storm_count = 0;
-	ck_assert(store_storm_since(st, 0, 1, stats_storm_cb, &seen,
-				    &err) == 0);
+	ck_assert(store_storm_since(st, &going, 0, 1, stats_storm_cb, &seen,
+				     &err) == 0);
 	ck_assert_uint_eq(seen.storm_count, 1);
 	ck_assert_int_eq(seen.storm_ids[0], s3);
+
+	/* c@x's storm, open in the table, quiet for longer than the
+	   cooldown: over everywhere, ended at its last message + cooldown */
+	memset(&seen, 0, sizeof(seen));
+	ck_assert(st->v->stats_totals(st, &quiet, stats_totals_cb, &seen,
+				      &err) == 0);
+	ck_assert_int_eq(seen.storms_active, 0);
+	ck_assert_int_eq(seen.storms_all, 3);
+	ck_assert(st->v->storm_since(st, &quiet, 9500, 0, stats_storm_cb,
+				     &seen, &err) == 0);
+	ck_assert_uint_eq(seen.storm_count, 1);
+	ck_assert_int_eq(seen.storm_ids[0], s3);
+	seen.storm_count = 0;
+	ck_assert(st->v->storm_since(st, &quiet, 9700, 0, stats_storm_cb,
+				     &seen, &err) == 0);
+	ck_assert_uint_eq(seen.storm_count, 0);
+	ck_assert(st->v->storm_list(st, &quiet, 1, 0, stats_storm_cb, &seen,
+				    &err) == 0);
+	ck_assert_uint_eq(seen.storm_count, 0);
+	ck_assert(st->v->storm_list(st, &going, 1, 0, stats_storm_cb, &seen,
+				    &err) == 0);
+	ck_assert_uint_eq(seen.storm_count, 1);
 	store_close(&st);
 }
 END_TEST
