@@ -6,7 +6,7 @@
  *	ndrguard-digest [-c FILE] --mailbox ADDR --set-time HH:MM|default
  *
  * DESCRIPTION
- *	One pass of the digest engine (lib/digest.h): each mailbox with
+ *	One pass of the digest engine (lib/digest/digest.h): each mailbox with
  *	held messages that no digest covered yet and whose digest is due
  *	gets one, through digest_relay. `ndrguard digest` execs this
  *	program, so that the per-message pipe agent never loads libESMTP

@@ -160,6 +160,17 @@ void deliver_format_log(const struct deliver_env *env,
 		      outcome->recipient, req->sender);
 }
 
+void deliver_env_init(struct deliver_env *env, const struct settings *set,
+		      const struct relays *relays)
+{
+	memset(env, 0, sizeof(*env));
+	env->database = set->database;
+	env->reinject = set->reinject;
+	env->storm.threshold = set->storm_threshold;
+	env->relays = relays;
+	env->classify_limit = set->message_size_limit;
+}
+
 void deliver_result_free(struct deliver_result *result)
 {
 	free(result->outcomes);

@@ -29,10 +29,12 @@ mkdir -p "$out/obj"
 	sql/[0-9][0-9][0-9][0-9]-*.sql)
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-CFLAGS="-g -O1 $SAN -I$out -I$top/lib -I$top/daemon -I$top/web -DFUZZ_TOP=\"$top\""
+# one -I per lib/ folder, as the build has them
+LIBINC=$(for d in "$top"/lib/*/; do printf ' -I%s' "${d%/}"; done)
+CFLAGS="-g -O1 $SAN -I$out$LIBINC -I$top/daemon -I$top/web -DFUZZ_TOP=\"$top\""
 
 # the newest header: an object older than it is rebuilt
-newest_h=$(ls -t "$top"/lib/*.h "$top"/daemon/*.h "$top"/web/*.h | head -n 1)
+newest_h=$(ls -t "$top"/lib/*/*.h "$top"/daemon/*.h "$top"/web/*.h | head -n 1)
 
 # obj SOURCE... - compile each (relative to $top) once into $out/obj
 obj()
@@ -53,21 +55,29 @@ obj()
 	done
 }
 
-BASE="lib/strbuf.c lib/xalloc.c"
-RECOG="lib/mime.c lib/dsn.c lib/json.c lib/relays.c lib/classify.c
-	lib/classify-text.c lib/classify-original.c lib/classify-verdict.c
-	lib/format-registry.c lib/format-arf.c lib/format-mdn.c
-	lib/format-ses.c lib/format-dsn.c lib/format-text.c lib/format-other.c
-	lib/classify-own.c lib/reason.c lib/reason-phrases.c"
-CONF="lib/config.c lib/settings.c lib/endpoint.c lib/reinject.c lib/relays.c"
-STORE="lib/store.c lib/store-sqlite.c lib/store-sqlite-util.c
-	lib/store-sqlite-stats.c lib/store-sqlite-audit.c lib/store-sqlite-release.c
-	lib/store-sqlite-vfs.c
-	lib/store-sqlite-digest.c $out/migrations.c"
-WEB="web/web-server.c web/web-pages.c web/web-admin.c web/web-notify.c
-	web/web-html.c web/web-i18n.c web/web-metrics.c web/web-stats.c
-	web/web-admission.c lib/release.c
-	lib/metrics.c lib/log.c lib/token.c lib/links.c"
+BASE="lib/util/strbuf.c lib/util/xalloc.c"
+RECOG="lib/mail/mime.c lib/mail/dsn.c lib/util/json.c
+	lib/classify/relays.c lib/classify/classify.c
+	lib/classify/classify-text.c lib/classify/classify-original.c
+	lib/classify/classify-verdict.c lib/classify/format-registry.c
+	lib/classify/format-arf.c lib/classify/format-mdn.c
+	lib/classify/format-ses.c lib/classify/format-dsn.c
+	lib/classify/format-text.c lib/classify/format-other.c
+	lib/classify/classify-own.c lib/classify/reason.c
+	lib/classify/reason-phrases.c"
+CONF="lib/config/config.c lib/config/settings.c lib/util/endpoint.c
+	lib/mail/reinject.c lib/classify/relays.c"
+STORE="lib/store/store.c lib/store/store-sqlite.c lib/store/store-sqlite-util.c
+	lib/store/store-sqlite-stats.c lib/store/store-sqlite-release.c
+	lib/store/store-sqlite-audit.c lib/store/store-sqlite-vfs.c
+	lib/store/store-ops.c lib/store/store-pgsql-none.c
+	lib/store/store-location.c lib/store/store-sqlite-digest.c
+	lib/deliver/storm.c $out/migrations.c"
+WEB="web/web-server.c web/web-pages.c web/web-admin.c web/web-admission.c
+	web/web-csrf.c web/web-html.c web/web-lang.c web/web-login.c
+	web/web-metrics.c web/web-notice.c web/web-request.c web/web-stats.c
+	web/web-thread.c lib/util/catalog.c lib/release/release.c
+	lib/util/metrics.c lib/util/log.c lib/release/token.c lib/release/links.c"
 
 # build TARGET - $out/fuzz-TARGET
 build()
@@ -75,14 +85,15 @@ build()
 	libs=
 	case $1 in
 	classify) srcs="$BASE $RECOG"; libs=-ljansson ;;
-	lmtp) srcs="$BASE lib/config.c lib/settings.c lib/endpoint.c
-		lib/reinject.c lib/relays.c daemon/server-conn.c
+	lmtp) srcs="$BASE lib/config/config.c lib/config/settings.c
+		lib/util/endpoint.c lib/mail/reinject.c lib/classify/relays.c
+		daemon/server-conn.c
 		daemon/lmtp-session.c daemon/lmtp-commands.c
-		daemon/lmtp-deliver.c"
+		daemon/lmtp-deliver.c lib/store/store-location.c"
 		libs=-lpthread ;;
-	config) srcs="$BASE $CONF" ;;
-	template) srcs="$BASE lib/template.c" ;;
-	token) srcs="$BASE lib/token.c lib/links.c"; libs=-lcrypto ;;
+	config) srcs="$BASE $CONF lib/store/store-location.c" ;;
+	template) srcs="$BASE lib/digest/template.c" ;;
+	token) srcs="$BASE lib/release/token.c lib/release/links.c"; libs=-lcrypto ;;
 	web) srcs="$BASE $RECOG $CONF $STORE $WEB"
 		libs="-lmicrohttpd -lsqlite3 -ljansson -lcrypto -lpthread" ;;
 	*) echo "run.sh: no target $1" >&2; return 1 ;;
@@ -115,7 +126,7 @@ seed()
 		# the parameter names as settings.c has them today
 		{ cat "$top/fuzz/config.dict"
 		  sed -n 's/^[[:space:]]*{ \("[a-z_]*"\),.*/\1/p' \
-			"$top/lib/settings.c"; } > "$out/config.dict" ;;
+			"$top/lib/config/settings.c"; } > "$out/config.dict" ;;
 	esac
 }
 

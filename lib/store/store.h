@@ -243,6 +243,9 @@ int store_meter_arrival(struct store *st, const char *mailbox,
 int store_digest_lock(struct store *st, const char **error_r);
 void store_digest_unlock(struct store *st);
 
+/* store_location_is_server - a libpq URI rather than a file
+   (store-location.c, as the three below) */
+int store_location_is_server(const char *location);
 /*
  * store_location_file - the SQLite file a `database` value names (the
  * value itself, or what follows "sqlite:"), or NULL when it names a

@@ -8,11 +8,11 @@
  * then asks each format of format_registry[] in turn; the first that
  * claims the message decides it.
  *
- * Adding a format: one file lib/format-NAME.c defining
+ * Adding a format: one file lib/classify/format-NAME.c defining
  * `const struct classify_format format_NAME`, its line in
  * format-registry.c (where in the order is part of the decision: a
  * format is only asked when those before it declined), its line in
- * lib/recognition.am, and its test messages in tests/messages with
+ * lib/classify/classify.am, and its test messages in tests/messages with
  * their expectations in tests/messages/expected.tsv.
  */
 #ifndef NDRGUARD_FORMAT_H
