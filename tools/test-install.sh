@@ -37,8 +37,10 @@ done
 check "installed ndrguard reads its installed config" \
 	"$dest/usr/local/bin/ndrguard" -c "$dest/usr/local/etc/ndrguard/ndrguard.conf" config -n
 # the sample config with a user every machine has (ndrguard is made by
-# tools/run.sh or the postmaster, not by make install)
-{ cat "$dest/usr/local/etc/ndrguard/ndrguard.conf"; echo "daemon_user = nobody"; } > "$dest/t.conf"
+# tools/run.sh or the postmaster, not by make install), and the staged
+# templates: -t loads them, and under DESTDIR they are not at the prefix
+{ cat "$dest/usr/local/etc/ndrguard/ndrguard.conf"; echo "daemon_user = nobody"
+  echo "digest_templates = $dest/usr/local/share/ndrguard/templates"; } > "$dest/t.conf"
 check "installed ndrguardd accepts its installed config" \
 	"$dest/usr/local/sbin/ndrguardd" -t -c "$dest/t.conf"
 rm -rf "$dest"
