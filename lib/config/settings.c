@@ -334,6 +334,24 @@ static const char *settings_check_facility(const char *value)
 	return "unknown syslog facility (mail, daemon, user, local0..local7)";
 }
 
+/* settings_check_dkim_keys - dkim_keys: selector=/path/to/key.pem, ... */
+static const char *settings_check_dkim_keys(const char *value)
+{
+	const char *p = value;
+
+	while (p != NULL && *p != '\0') {
+		size_t n = strcspn(p, ", \t");
+		const char *eq = memchr(p, '=', n);
+
+		if (n > 0 && (eq == NULL || eq == p || eq[1] != '/'))
+			return "expected selector=/absolute/path/to/public-key.pem";
+		p += n;
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+	}
+	return NULL;
+}
+
 const struct config_param config_table[] = {
 	{ "database", CONFIG_STRING, LOCALSTATEDIR "/lib/ndrguard/quarantine.db",
 	  OFF(database), 0, 0, settings_check_database, CONFIG_RESTART },
@@ -431,6 +449,15 @@ const struct config_param config_table[] = {
 	  OFF(digest_templates), 0, 0, settings_check_path, CONFIG_LIVE },
 	{ "digest_timeout", CONFIG_DURATION, "5m", OFF(digest_timeout),
 	  1, 3600, NULL, CONFIG_LIVE },
+	/* the outbound side (ndrguard-milter, lib/deliver/deliver-outbound.c) */
+	{ "milter_listen", CONFIG_STRING, "inet:127.0.0.1:10026",
+	  OFF(milter_listen), 0, 0, settings_check_listener, CONFIG_RESTART },
+	{ "outbound_days", CONFIG_UINT, "30", OFF(outbound_days),
+	  1, 3650, NULL, CONFIG_LIVE },
+	{ "dkim_keys", CONFIG_STRING, "", OFF(dkim_keys), 0, 0,
+	  settings_check_dkim_keys, CONFIG_LIVE },
+	{ "dkim_required", CONFIG_BOOL, "no", OFF(dkim_required), 0, 1, NULL,
+	  CONFIG_LIVE },
 	{ NULL, CONFIG_STRING, NULL, 0, 0, 0, NULL, 0 },
 };
 

@@ -64,6 +64,11 @@ struct settings {
 	unsigned int digest_max_items;	/* items listed, then "and N more" */
 	char *digest_templates;		/* one folder per language */
 	unsigned int digest_timeout;	/* seconds, per SMTP step */
+	/* the outbound side */
+	char *milter_listen;		/* ndrguard-milter's socket */
+	unsigned int outbound_days;	/* outbound index records kept */
+	char *dkim_keys;		/* selector=/path/key.pem, ... */
+	unsigned int dkim_required;	/* we sign all our mail */
 };
 
 /* settings_busy_timeout_ms - busy_timeout as the store takes it */

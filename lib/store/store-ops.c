@@ -75,6 +75,30 @@ int store_item_expire(struct store *st, long long before, unsigned int batch,
 	return st->v->item_expire(st, before, batch, now, count_r, error_r);
 }
 
+/* store_outbound_add - the backend's outbound_add (store.h) */
+int store_outbound_add(struct store *st, const char *message_id,
+		       const char *sender, long long sent,
+		       const char **error_r)
+{
+	return st->v->outbound_add(st, message_id, sender, sent, error_r);
+}
+
+/* store_outbound_find - the backend's outbound_find (store.h) */
+int store_outbound_find(struct store *st, const char *const *ids,
+			size_t count, struct store_outbound *rec_r,
+			int *found_r, const char **error_r)
+{
+	return st->v->outbound_find(st, ids, count, rec_r, found_r, error_r);
+}
+
+/* store_outbound_expire - the backend's outbound_expire (store.h) */
+int store_outbound_expire(struct store *st, long long before,
+			  unsigned int batch, unsigned int *count_r,
+			  const char **error_r)
+{
+	return st->v->outbound_expire(st, before, batch, count_r, error_r);
+}
+
 /* store_reclaim - the backend's reclaim (store.h) */
 int store_reclaim(struct store *st, const char **error_r)
 {

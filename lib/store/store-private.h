@@ -69,6 +69,17 @@ struct store_vfuncs {
 	int (*item_expire)(struct store *st, long long before,
 			   unsigned int batch, long long now,
 			   unsigned int *count_r, const char **error_r);
+	/* the outbound Message-ID index (sql/0008-outbound-index.sql):
+	   see store_outbound_add() and the others in store.h */
+	int (*outbound_add)(struct store *st, const char *message_id,
+			    const char *sender, long long sent,
+			    const char **error_r);
+	int (*outbound_find)(struct store *st, const char *const *ids,
+			     size_t count, struct store_outbound *rec_r,
+			     int *found_r, const char **error_r);
+	int (*outbound_expire)(struct store *st, long long before,
+			       unsigned int batch, unsigned int *count_r,
+			       const char **error_r);
 	/* give freed pages back to the file system, a few at a time */
 	int (*reclaim)(struct store *st, const char **error_r);
 	/* statistics: held messages by kind and

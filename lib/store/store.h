@@ -77,6 +77,13 @@ struct store_filter {
 	unsigned int offset;	/* skip this many first (paging) */
 };
 
+/* a message we sent, as the outbound index holds it */
+struct store_outbound {
+	char message_id[256];	/* normalised (msgid.h) */
+	char sender[256];	/* envelope sender; "" for the null sender */
+	long long sent;		/* unix time */
+};
+
 /* a mailbox owner's choices (sql/0003-release.sql) */
 struct store_pref {
 	char digest[8];		/* "daily", "storms" or "never" */
@@ -281,6 +288,31 @@ int store_item_set_state(struct store *st, long long id,
 int store_item_expire(struct store *st, long long before, unsigned int batch,
 		      long long now, unsigned int *count_r,
 		      const char **error_r);
+/*
+ * The outbound Message-ID index (sql/0008-outbound-index.sql), filled
+ * by ndrguard-milter. Message-IDs are passed normalised (msgid.h).
+ *
+ * store_outbound_add - record a message we sent; a Message-ID already
+ * recorded keeps its first record (a retry is not an error). A write:
+ * inside store_begin()/store_commit().
+ */
+int store_outbound_add(struct store *st, const char *message_id,
+		       const char *sender, long long sent,
+		       const char **error_r);
+/*
+ * store_outbound_find - is any of ids[0..count) ours? One indexed read
+ * for up to STORE_OUTBOUND_FIND_MAX of them (more are ignored); *found_r
+ * says, and *rec_r is the record found
+ */
+#define STORE_OUTBOUND_FIND_MAX 8
+int store_outbound_find(struct store *st, const char *const *ids,
+			size_t count, struct store_outbound *rec_r,
+			int *found_r, const char **error_r);
+/* store_outbound_expire - forget up to batch records sent before
+   `before`; *count_r says how many went */
+int store_outbound_expire(struct store *st, long long before,
+			  unsigned int batch, unsigned int *count_r,
+			  const char **error_r);
 /* give freed pages back to the file system, a few at a time */
 int store_reclaim(struct store *st, const char **error_r);
 /* statistics (store-sqlite-stats.c): held messages by kind and
