@@ -47,6 +47,7 @@ static const struct cli_verb cli_verbs[] = {
 	{ "purge", cmd_purge, "purge" },
 	{ "stats", cmd_stats, "stats [--since TIME] [--top N] [--json]" },
 	{ "storms", cmd_storms, "storms [--active] [--limit N] [--json]" },
+	{ "outbound", cmd_outbound, "outbound find [--json] MESSAGE-ID" },
 	{ "log", cmd_log, "log [--since TIME] [--mailbox ADDR] [--limit N] [--json]" },
 	{ "digest", cmd_digest, "digest [--dry-run] [--mailbox ADDR] [--now] | --mailbox ADDR --set-time HH:MM|default" },
 };
