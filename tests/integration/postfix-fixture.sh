@@ -28,6 +28,7 @@
 #	NDRGUARD	the ndrguard binary (set by make check)
 #	top_srcdir	the source tree (set by make check)
 #	PF_KEEP		keep $D after the test
+#	PF_INSTANCE_ARGS	more tools/postfix-instance.sh options (-s, -M)
 #
 # DIAGNOSTICS
 #	Exit 77 (skip) when Postfix or swaks is not installed or when not
@@ -124,7 +125,7 @@ EOF
 
 	sh "$top_srcdir/tools/postfix-instance.sh" -p "$PORT" -r "$REPORT" \
 		-b "$D/bin/ndrguard" -c "$D/etc/ndrguard.conf" -u "$PF_USER" \
-		-m "$PF_USER" -d "$PF_DOMAIN" "$D" ||
+		-m "$PF_USER" -d "$PF_DOMAIN" ${PF_INSTANCE_ARGS:-} "$D" ||
 		pf_fail "tools/postfix-instance.sh could not write the instance"
 	pf_log "instance in $D, smtpd on 127.0.0.1:$PORT, re-injection on :$REPORT, threshold $PF_THRESHOLD"
 }
