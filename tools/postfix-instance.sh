@@ -4,7 +4,7 @@
 # SYNOPSIS
 #	tools/postfix-instance.sh -p PORT -r REINJECT_PORT -b NDRGUARD
 #		-c NDRGUARD_CONF -u PIPE_USER -m MAILBOX_USER [-d DOMAIN]
-#		[-l LMTP_PORT] [-s SUBMISSION_PORT -M MILTER_PORT] DIR
+#		[-l LMTP_PORT] [-s SUBMISSION_PORT -M MILTER] DIR
 #
 # DESCRIPTION
 #	Creates DIR/etc (main.cf, master.cf, null_sender), DIR/spool,
@@ -22,7 +22,8 @@
 #	DIR/etc/null_sender.
 #
 #	With -s and -M, a submission-like smtpd on 127.0.0.1:SUBMISSION_PORT
-#	passes outbound mail to ndrguard-milter on 127.0.0.1:MILTER_PORT
+#	passes outbound mail to ndrguard-milter at MILTER (its milter_listen
+#	in Postfix's form: unix:/path or inet:HOST:PORT)
 #	(doc/postfix/milter-*); the milter itself is not started here.
 #
 #	The ndrguard lines come from doc/postfix/*.cf and doc/postfix/
@@ -83,7 +84,7 @@ subst()
 	    -e "s|@REINJECT_PORT@|$reinject_port|g" \
 	    -e "s|@LMTP_PORT@|$lmtp_port|g" \
 	    -e "s|@SUBMISSION@|127.0.0.1:$submission_port|g" \
-	    -e "s|@MILTER_PORT@|$milter_port|g" "$1"
+	    -e "s|@MILTER@|$milter_port|g" "$1"
 }
 
 mkdir -p "$dir/etc" "$dir/spool" "$dir/data" "$dir/mail"
