@@ -35,8 +35,6 @@ MILT=$(grep -o 'non_smtpd_milters = .*' "$D/etc/main.cf" | sed 's/.*= //')
 cat >> "$D/etc/ndrguard.conf" <<EOF
 milter_listen = $MILT
 daemon_user = $PF_USER
-milter_listen = inet:127.0.0.1:$MILT
-daemon_user = $PF_USER
 EOF
 "$top_builddir/milter/ndrguard-milter" -c "$D/etc/ndrguard.conf" -f \
 	> "$D/milter.log" 2>&1 &
@@ -71,3 +69,6 @@ for r in $(seq "$ROUNDS"); do
 		"$(echo "$without / $with" | bc -l)"
 done
 echo "milter failures logged: $(grep -c 'outbound index' "$D/milter.log" || true)"
+echo "Postfix's milter warnings: $(grep -c 'warning:.*[Mm]ilter' "$D/maillog" || true)"
+"$NDRGUARD" -c "$D/etc/ndrguard.conf" outbound find "<bench.$$@laptop.local>" ||
+	pf_fail "the milter recorded nothing"

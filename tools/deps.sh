@@ -26,6 +26,8 @@
 #	  libmicrohttpd-dev	the release page's HTTP server in ndrguardd
 #	  libesmtp-dev		sending the daily digest over SMTP
 #	  libssl-dev		OpenSSL for the daemon (release-link tokens, TLS)
+#				and the pipe agent (our DKIM signature, checked)
+#	  libmilter-dev		ndrguard-milter, the outbound Message-ID index
 #	  postfix		the MTA ndrguard plugs into; its smtp-source and
 #				smtp-sink load generators
 #	  swaks			sending test mail over SMTP
@@ -50,7 +52,8 @@
 set -eu
 
 PACKAGES="build-essential autoconf automake pkg-config libsqlite3-dev sqlite3
-libjansson-dev check libmicrohttpd-dev libesmtp-dev libssl-dev postfix swaks"
+libjansson-dev check libmicrohttpd-dev libesmtp-dev libssl-dev libmilter-dev
+postfix swaks"
 # the release page's browser test (tests/browser) runs headless Chromium
 # (and the digest's HTML is checked at 375 and 1280 px in it)
 PACKAGES="$PACKAGES chromium"
