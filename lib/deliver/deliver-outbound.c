@@ -94,10 +94,11 @@ int deliver_outbound_known(struct store *st, struct classify_result *cr,
 	char ids[STORE_OUTBOUND_FIND_MAX][MSGID_MAX + 1];
 	const char *ptrs[STORE_OUTBOUND_FIND_MAX];
 	struct store_outbound rec;
-	size_t n = deliver_outbound_ids(cr, ids);
+	size_t n;
 	int found;
 
-	if (n == 0)
+	/* unclassified: nothing to look up */
+	if (cr == NULL || (n = deliver_outbound_ids(cr, ids)) == 0)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		ptrs[i] = ids[i];
