@@ -450,7 +450,8 @@ const struct config_param config_table[] = {
 	{ "digest_timeout", CONFIG_DURATION, "5m", OFF(digest_timeout),
 	  1, 3600, NULL, CONFIG_LIVE },
 	/* the outbound side (ndrguard-milter, lib/deliver/deliver-outbound.c) */
-	{ "milter_listen", CONFIG_STRING, "inet:127.0.0.1:10026",
+	{ "milter_listen", CONFIG_STRING,
+	  "unix:/var/spool/postfix/ndrguard/milter.sock",
 	  OFF(milter_listen), 0, 0, settings_check_listener, CONFIG_RESTART },
 	{ "outbound_days", CONFIG_UINT, "30", OFF(outbound_days),
 	  1, 3650, NULL, CONFIG_LIVE },
