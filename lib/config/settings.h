@@ -71,6 +71,14 @@ struct settings {
 	unsigned int dkim_required;	/* we sign all our mail */
 };
 
+/*
+ * settings_from_split - digest_from ("Name <addr>", "\"Name\" <addr>" or
+ * a bare addr) as its display name (NULL when none) and its address,
+ * copies the caller frees. 0, or -1 with *error_r (a static text).
+ */
+int settings_from_split(const char *value, char **name_r, char **addr_r,
+			const char **error_r);
+
 /* settings_busy_timeout_ms - busy_timeout as the store takes it */
 static inline unsigned int settings_busy_timeout_ms(const struct settings *set)
 {
