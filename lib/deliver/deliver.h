@@ -38,6 +38,8 @@ struct deliver_env {
 	const struct relays *relays;	/* may be NULL */
 	size_t classify_limit;		/* larger messages are passed on
 					   unclassified */
+	const char *reply_address;	/* its reply addresses pass on
+					   unclassified (reply-address.h) */
 	struct store *store;		/* opened on first need, then kept;
 					   the caller closes it */
 };
@@ -65,6 +67,8 @@ struct deliver_outcome {
 	long long item_id;	/* held: the quarantine id */
 	int duplicate;		/* held earlier (a retry) */
 	int storm_started;
+	int reply;		/* a digest's reply address: passed on,
+				   never metered nor held */
 };
 
 struct deliver_result {
