@@ -4,7 +4,7 @@
 # SYNOPSIS
 #	tools/postfix-instance.sh -p PORT -r REINJECT_PORT -b NDRGUARD
 #		-c NDRGUARD_CONF -u PIPE_USER -m MAILBOX_USER [-d DOMAIN]
-#		[-l LMTP_PORT] DIR
+#		[-l LMTP_PORT] [-y REPLY_DOMAIN] DIR
 #
 # DESCRIPTION
 #	Creates DIR/etc (main.cf, master.cf, null_sender), DIR/spool,
@@ -25,6 +25,9 @@
 #	null_sender with their @PLACEHOLDERS@ filled in: the demo
 #	(tools/run.sh) and the integration tests run what the docs show.
 #
+#	With -y, mail to REPLY_DOMAIN goes to the ndrguard-reply pipe(8)
+#	transport (release by reply: doc/postfix/reply-*).
+#
 #	Start it with "postfix -c DIR/etc start" (or start-fg), stop it
 #	with "postfix -c DIR/etc stop".  Existing queue and mail are kept.
 #	Keep DIR short: unix sockets under DIR/spool/private must fit in
@@ -43,8 +46,8 @@ usage()
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 docs=$srcdir/doc/postfix
 port='' reinject_port='' ndrguard='' conf='' pipe_user='' mbox_user='' domain=example.test
-lmtp_port=''
-while getopts p:r:b:c:u:m:d:l: opt; do
+lmtp_port='' reply_domain=''
+while getopts p:r:b:c:u:m:d:l:y: opt; do
 	case $opt in
 	p) port=$OPTARG ;;
 	r) reinject_port=$OPTARG ;;
@@ -54,6 +57,7 @@ while getopts p:r:b:c:u:m:d:l: opt; do
 	m) mbox_user=$OPTARG ;;
 	d) domain=$OPTARG ;;
 	l) lmtp_port=$OPTARG ;;
+	y) reply_domain=$OPTARG ;;
 	*) usage ;;
 	esac
 done
@@ -75,7 +79,8 @@ subst()
 	    -e "s|@NDRGUARD_USER@|$pipe_user|g" \
 	    -e "s|@POSTFIX_CONFIG_DIR@|$dir/etc|g" \
 	    -e "s|@REINJECT_PORT@|$reinject_port|g" \
-	    -e "s|@LMTP_PORT@|$lmtp_port|g" "$1"
+	    -e "s|@LMTP_PORT@|$lmtp_port|g" \
+	    -e "s|@REPLY_DOMAIN@|$reply_domain|g" "$1"
 }
 
 mkdir -p "$dir/etc" "$dir/spool" "$dir/data" "$dir/mail"
@@ -133,6 +138,10 @@ path=pipe
 {
 	echo "# --- doc/postfix/$path-main.cf ---"
 	subst "$docs/$path-main.cf"
+	if [ -n "$reply_domain" ]; then
+		echo "# --- doc/postfix/reply-main.cf ---"
+		subst "$docs/reply-main.cf"
+	fi
 } >> "$dir/etc/main.cf"
 
 cat > "$dir/etc/master.cf" <<EOF
@@ -167,7 +176,13 @@ EOF
 	fi
 	echo "# --- doc/postfix/reinject-master.cf ---"
 	subst "$docs/reinject-master.cf"
+	if [ -n "$reply_domain" ]; then
+		echo "# --- doc/postfix/reply-master.cf ---"
+		subst "$docs/reply-master.cf"
+	fi
 } >> "$dir/etc/master.cf"
+[ -z "$reply_domain" ] ||
+	subst "$docs/reply_transport" > "$dir/etc/reply_transport"
 if [ -n "$lmtp_port" ]; then
 	subst "$docs/lmtp-null_sender" > "$dir/etc/null_sender"
 else

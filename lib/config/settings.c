@@ -154,20 +154,16 @@ static const char *settings_check_address_or_empty(const char *value)
 }
 
 /*
- * settings_check_base_url - the start of every link in digests and on
- * the page: http or https, a host, and nothing that could end an HTML
- * attribute or a header, or break the paths added to it
- */
-/*
  * settings_check_reply_address - "" or LOCAL@DOMAIN with no '+' in LOCAL
  * and LOCAL short enough that LOCAL+REF.TOKEN stays within RFC 5321's 64
  */
 static const char *settings_check_reply_address(const char *value)
 {
-	const char *at = strchr(value, '@');
+	const char *at;
 
 	if (value == NULL || *value == '\0')
 		return NULL;
+	at = strchr(value, '@');
 	if (settings_check_address(value) != NULL || at == NULL)
 		return "not an address (local@domain)";
 	if (memchr(value, '+', (size_t)(at - value)) != NULL)
@@ -179,6 +175,11 @@ static const char *settings_check_reply_address(const char *value)
 	return NULL;
 }
 
+/*
+ * settings_check_base_url - the start of every link in digests and on
+ * the page: http or https, a host, and nothing that could end an HTML
+ * attribute or a header, or break the paths added to it
+ */
 static const char *settings_check_base_url(const char *value)
 {
 	const char *host;
