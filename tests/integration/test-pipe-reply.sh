@@ -9,7 +9,8 @@
 #	Maildir, one copy each, and so does an answer listing them. The same
 #	reply again releases nothing new (the answer says "already"). A reply
 #	to a forged address releases nothing and gets no answer. A reply
-#	with item 2 attached as message/rfc822 releases item 2.
+#	with item 2 attached as message/rfc822 releases item 2. Bounces to
+#	the reply address are never metered or held, nor answered.
 . "${top_srcdir:-.}/tests/integration/postfix-fixture.sh"
 
 ALICE=alice@$PF_DOMAIN
@@ -24,6 +25,7 @@ digest_relay = smtp:127.0.0.1:$PORT
 digest_from = postmaster@mx.$PF_DOMAIN
 base_url = http://127.0.0.1:8480
 digest_templates = $top_srcdir/templates
+log = file:$D/db/ndrguard.log
 CONF
 pf_start
 
@@ -101,6 +103,7 @@ pf_wait_log "relay=ndrguard-reply, .*status=sent" 3 30
 	pf_fail "a forged reply released something"
 [ "$(answers)" -eq 2 ] || pf_fail "a forged reply was answered"
 [ "$(item_state "$ID2")" = held ] || pf_fail "item 2 is $(item_state "$ID2") after a forged reply"
+grep -q "refused: bad token signature" "$D/db/ndrguard.log" || pf_fail "the forged reply was not logged"
 pf_log "ok: the forged reply released nothing and got no answer"
 
 # 4: item 2 forwarded as an attachment
@@ -111,5 +114,18 @@ pf_wait_log "relay=ndrguard-reply, .*status=sent" 4 30
 [ "$(copies_of "$ID2")" -eq 1 ] || pf_fail "the forwarded item 2: $(copies_of "$ID2") copies"
 [ "$(copies_of "$ID4")" -eq 0 ] || pf_fail "item 4 was released by the forward"
 [ "$(answers)" -eq 3 ] || pf_fail "expected 3 answers, found $(answers)"
+
+# 5: bounces (null sender) to the reply address: the pipe agent passes
+# them on unclassified, never meters or holds them; ndrguard-reply
+# ignores them as automatic, and answers nothing
+sh "$top_srcdir/tests/integration/gen-mail.sh" ndr 4 "$D/sent-r" "$REPLY_TO" "rr$$"
+for f in "$D"/sent-r/ndr-*.eml; do pf_send "$f" '' "$REPLY_TO"; done
+pf_wait_idle 60
+pf_wait_log "relay=ndrguard-reply, .*status=sent" 8 30
+[ "$(pf_held "$REPLY_TO")" -eq 0 ] || pf_fail "bounces to the reply address were held"
+[ "$(grep -c 'reason=reply to a digest' "$D/db/ndrguard.log")" -ge 4 ] ||
+	pf_fail "the pipe agent did not pass the reply address on as such"
+[ "$(answers)" -eq 3 ] || pf_fail "an automatic reply was answered"
+pf_log "ok: bounces to the reply address pass, unmetered, unanswered"
 pf_log "PASS: release by reply through Postfix"
 exit 0
