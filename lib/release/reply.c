@@ -68,6 +68,7 @@ struct reply_item {
 	unsigned int number;
 	long long id;
 	char *orig_message_id;
+	char *own_message_id;		/* read from its bytes at first need */
 };
 
 struct reply_items {
@@ -85,6 +86,7 @@ static int reply_copy_item(const struct store_reply_item *it, void *context)
 	l->v[l->count].id = it->quarantine_id;
 	l->v[l->count].orig_message_id =
 		xstrdup(it->orig_message_id ? it->orig_message_id : "");
+	l->v[l->count].own_message_id = NULL;
 	l->count++;
 	if (it->number > l->numbered)
 		l->numbered = it->number;
@@ -93,8 +95,10 @@ static int reply_copy_item(const struct store_reply_item *it, void *context)
 
 static void reply_items_free(struct reply_items *l)
 {
-	for (size_t i = 0; i < l->count; i++)
+	for (size_t i = 0; i < l->count; i++) {
 		free(l->v[i].orig_message_id);
+		free(l->v[i].own_message_id);
+	}
 	free(l->v);
 }
 
@@ -219,24 +223,26 @@ static char *reply_item_own_id(struct store *st, long long id)
 
 /* reply_find_attached - the item an attached message is (or is about) */
 static const struct reply_item *reply_find_attached(struct store *st,
-						    const struct reply_items *l,
+						    struct reply_items *l,
 						    const char *mid)
 {
 	for (size_t i = 0; i < l->count; i++) {
-		char *own = reply_item_own_id(st, l->v[i].id);
-		int same = strcmp(own, mid) == 0
-			|| strcmp(l->v[i].orig_message_id, mid) == 0;
+		struct reply_item *it = &l->v[i];
 
-		free(own);
-		if (same)
-			return &l->v[i];
+		/* each item's bytes are parsed once, however many
+		   attachments the reply has */
+		if (it->own_message_id == NULL)
+			it->own_message_id = reply_item_own_id(st, it->id);
+		if (strcmp(it->own_message_id, mid) == 0
+		    || strcmp(it->orig_message_id, mid) == 0)
+			return it;
 	}
 	return NULL;
 }
 
 /* reply_act - release what req names among the digest's items */
 static int reply_act(const struct settings *set, struct store *st,
-		     const struct reply_items *l,
+		     struct reply_items *l,
 		     const struct reply_request *req, const char *mailbox,
 		     const char *actor, long long now, struct reply_answer *a,
 		     const char **error_r)
@@ -348,8 +354,11 @@ static int reply_verify(const struct settings *set,
 		log_warning("reply: to=<%s> refused: %s", rcpt, why);
 		return 0;
 	}
-	if (store_digest_reply_find(st, ref, dg_r, &found, error_r) < 0)
+	if (store_digest_reply_find(st, ref, dg_r, &found, error_r) < 0) {
+		free((char *)dg_r->mailbox);
+		dg_r->mailbox = NULL;
 		return -1;
+	}
 	if (!found) {
 		log_warning("reply: to=<%s> refused: no digest has this "
 			    "reply address", rcpt);
