@@ -32,6 +32,7 @@ cli_verb_func cmd_log;
 cli_verb_func cmd_outbound;
 cli_verb_func cmd_storms;
 cli_verb_func cmd_digest;
+cli_verb_func cmd_reply;
 
 struct store;
 

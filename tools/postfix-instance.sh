@@ -4,7 +4,7 @@
 # SYNOPSIS
 #	tools/postfix-instance.sh -p PORT -r REINJECT_PORT -b NDRGUARD
 #		-c NDRGUARD_CONF -u PIPE_USER -m MAILBOX_USER [-d DOMAIN]
-#		[-l LMTP_PORT] [-s SUBMISSION_PORT -M MILTER] DIR
+#		[-l LMTP_PORT] [-s SUBMISSION_PORT -M MILTER] [-y REPLY_DOMAIN] DIR
 #
 # DESCRIPTION
 #	Creates DIR/etc (main.cf, master.cf, null_sender), DIR/spool,
@@ -30,6 +30,9 @@
 #	null_sender with their @PLACEHOLDERS@ filled in: the demo
 #	(tools/run.sh) and the integration tests run what the docs show.
 #
+#	With -y, mail to REPLY_DOMAIN goes to the ndrguard-reply pipe(8)
+#	transport (release by reply: doc/postfix/reply-*).
+#
 #	Start it with "postfix -c DIR/etc start" (or start-fg), stop it
 #	with "postfix -c DIR/etc stop".  Existing queue and mail are kept.
 #	Keep DIR short: unix sockets under DIR/spool/private must fit in
@@ -48,8 +51,8 @@ usage()
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 docs=$srcdir/doc/postfix
 port='' reinject_port='' ndrguard='' conf='' pipe_user='' mbox_user='' domain=example.test
-lmtp_port='' submission_port='' milter_port=''
-while getopts p:r:b:c:u:m:d:l:s:M: opt; do
+lmtp_port='' submission_port='' milter_port='' reply_domain=''
+while getopts p:r:b:c:u:m:d:l:s:M:y: opt; do
 	case $opt in
 	p) port=$OPTARG ;;
 	r) reinject_port=$OPTARG ;;
@@ -61,6 +64,7 @@ while getopts p:r:b:c:u:m:d:l:s:M: opt; do
 	l) lmtp_port=$OPTARG ;;
 	s) submission_port=$OPTARG ;;
 	M) milter_port=$OPTARG ;;
+	y) reply_domain=$OPTARG ;;
 	*) usage ;;
 	esac
 done
@@ -84,7 +88,8 @@ subst()
 	    -e "s|@REINJECT_PORT@|$reinject_port|g" \
 	    -e "s|@LMTP_PORT@|$lmtp_port|g" \
 	    -e "s|@SUBMISSION@|127.0.0.1:$submission_port|g" \
-	    -e "s|@MILTER@|$milter_port|g" "$1"
+	    -e "s|@MILTER@|$milter_port|g" \
+	    -e "s|@REPLY_DOMAIN@|$reply_domain|g" "$1"
 }
 
 mkdir -p "$dir/etc" "$dir/spool" "$dir/data" "$dir/mail"
@@ -146,6 +151,10 @@ path=pipe
 		echo "# --- doc/postfix/milter-main.cf ---"
 		subst "$docs/milter-main.cf"
 	fi
+	if [ -n "$reply_domain" ]; then
+		echo "# --- doc/postfix/reply-main.cf ---"
+		subst "$docs/reply-main.cf"
+	fi
 } >> "$dir/etc/main.cf"
 
 cat > "$dir/etc/master.cf" <<EOF
@@ -184,7 +193,13 @@ EOF
 	fi
 	echo "# --- doc/postfix/reinject-master.cf ---"
 	subst "$docs/reinject-master.cf"
+	if [ -n "$reply_domain" ]; then
+		echo "# --- doc/postfix/reply-master.cf ---"
+		subst "$docs/reply-master.cf"
+	fi
 } >> "$dir/etc/master.cf"
+[ -z "$reply_domain" ] ||
+	subst "$docs/reply_transport" > "$dir/etc/reply_transport"
 if [ -n "$lmtp_port" ]; then
 	subst "$docs/lmtp-null_sender" > "$dir/etc/null_sender"
 else

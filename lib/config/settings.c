@@ -10,6 +10,7 @@
 #include "endpoint.h"
 #include "relays.h"
 #include "reinject.h"
+#include "reply-address.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -228,6 +229,28 @@ static const char *settings_check_from(const char *value)
 static const char *settings_check_address_or_empty(const char *value)
 {
 	return value == NULL ? NULL : settings_address_error(value);
+}
+
+/*
+ * settings_check_reply_address - "" or LOCAL@DOMAIN with no '+' in LOCAL
+ * and LOCAL short enough that LOCAL+REF.TOKEN stays within RFC 5321's 64
+ */
+static const char *settings_check_reply_address(const char *value)
+{
+	const char *at;
+
+	if (value == NULL || *value == '\0')
+		return NULL;
+	at = strchr(value, '@');
+	if (settings_check_address(value) != NULL || at == NULL)
+		return "not an address (local@domain)";
+	if (memchr(value, '+', (size_t)(at - value)) != NULL)
+		return "its local part must not contain '+' (ndrguard adds "
+		       "+REF.TOKEN to it)";
+	if (at - value > REPLY_ADDRESS_LOCAL_MAX)
+		return "its local part is too long: at most 18 characters, "
+		       "so that the reply addresses stay within 64";
+	return NULL;
 }
 
 /*
@@ -489,6 +512,8 @@ const struct config_param config_table[] = {
 	  0, 0, settings_check_release_mode, CONFIG_LIVE },
 	{ "release_notify", CONFIG_STRING, "postmaster", OFF(release_notify),
 	  0, 0, settings_check_address_or_empty, CONFIG_LIVE },
+	{ "reply_address", CONFIG_STRING, "", OFF(reply_address), 0, 0,
+	  settings_check_reply_address, CONFIG_LIVE },
 	{ "admin_user", CONFIG_STRING, "", OFF(admin_user), 0, 0,
 	  settings_check_admin_user, CONFIG_LIVE },
 	{ "admin_password_hash", CONFIG_STRING, "", OFF(admin_password_hash),

@@ -45,6 +45,7 @@ struct settings {
 	char *secret_file;
 	char *release_mode;		/* "direct" or "request" */
 	char *release_notify;		/* who is told of requests */
+	char *reply_address;		/* release by reply; NULL: off */
 	char *admin_user;		/* NULL: no admin page */
 	char *admin_password_hash;	/* pbkdf2-sha256$ITER$SALT$HASH */
 	unsigned int http_threads;

@@ -5,6 +5,7 @@
 #include "deliver.h"
 #include "deliver-outbound.h"
 #include "reinject.h"
+#include "reply-address.h"
 #include "settings.h"
 #include "store.h"
 #include "strbuf.h"
@@ -29,6 +30,7 @@ void deliver_env_init(struct deliver_env *env, const struct settings *set,
 	env->relays = relays;
 	env->classify_limit = set->message_size_limit;
 	env->dkim_required = set->dkim_required != 0;
+	env->reply_address = set->reply_address;
 }
 
 /* deliver_mailbox_key - the meter's key: the address, lower-cased */
@@ -92,8 +94,14 @@ static int deliver_decide_one(struct deliver_env *env,
 {
 	const struct classify_result *cr = res->classified;
 	struct store_meter m;
-	char *key = deliver_mailbox_key(o->recipient);
+	char *key;
 	int ret = -1;
+
+	/* an owner's (or an auto-responder's) answer to a digest goes to
+	   ndrguard-reply, whatever it looks like */
+	if (o->reply)
+		return 0;
+	key = deliver_mailbox_key(o->recipient);
 
 	if (store_meter_arrival(env->store, key, req->queue_id, req->now,
 				&env->storm, &m, error_r) == 0) {
@@ -158,13 +166,20 @@ int deliver_prepare(const struct deliver_env *env,
 		    struct deliver_result *res)
 {
 	const char *error;
+	size_t replies = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->outcome_count = req->recipient_count;
 	res->outcomes = xcalloc(req->recipient_count, sizeof(*res->outcomes));
-	for (size_t i = 0; i < req->recipient_count; i++)
+	for (size_t i = 0; i < req->recipient_count; i++) {
 		res->outcomes[i].recipient = req->recipients[i];
-
+		res->outcomes[i].reply = reply_address_is(env->reply_address,
+							  req->recipients[i]);
+		replies += (size_t)res->outcomes[i].reply;
+	}
+	/* mail only to reply addresses is never classified */
+	if (replies == req->recipient_count)
+		return 0;
 	/* a message classify cannot take is passed on unclassified */
 	if (req->len <= env->classify_limit
 	    && classify_message_from(req->msg, req->len, env->relays,
@@ -203,10 +218,13 @@ int deliver_decide(const struct deliver_env *env, struct store *st,
 void deliver_undecide(struct deliver_result *res)
 {
 	for (size_t i = 0; i < res->outcome_count; i++) {
+		/* what prepare found stays: the recipient, a reply address */
 		const char *rcpt = res->outcomes[i].recipient;
+		int reply = res->outcomes[i].reply;
 
 		memset(&res->outcomes[i], 0, sizeof(res->outcomes[i]));
 		res->outcomes[i].recipient = rcpt;
+		res->outcomes[i].reply = reply;
 	}
 }
 
@@ -271,6 +289,8 @@ void deliver_format_log(const struct deliver_env *env,
 			      ? "+" : "");
 		deliver_format_window(env->storm.window, out);
 	}
+	if (o->reply)
+		strbuf_puts(out, ", reason=reply to a digest");
 	if (o->storm_started)
 		strbuf_puts(out, ", storm_started=yes");
 	if (o->action == DELIVER_HOLD)

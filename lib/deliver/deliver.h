@@ -42,6 +42,8 @@ struct deliver_env {
 					   unclassified */
 	const struct dkim_keys *dkim_keys;	/* may be NULL: no keys */
 	int dkim_required;		/* dkim_required = yes */
+	const char *reply_address;	/* its reply addresses pass on
+					   unclassified (reply-address.h) */
 	struct store *store;		/* opened on first need, then kept;
 					   the caller closes it */
 };
@@ -69,6 +71,8 @@ struct deliver_outcome {
 	long long item_id;	/* held: the quarantine id */
 	int duplicate;		/* held earlier (a retry) */
 	int storm_started;
+	int reply;		/* a digest's reply address: passed on,
+				   never metered nor held */
 };
 
 struct deliver_result {

@@ -342,6 +342,9 @@ void digest_mail_compose(const struct digest_mail *m, struct strbuf *out)
 	digest_mail_header(out, "To", m->to);
 	digest_mail_header(out, "Subject", subject);
 	digest_mail_header(out, "Message-ID", m->message_id);
+	/* the owner may answer with item numbers (lib/release/reply.h) */
+	if (m->reply_to != NULL && digest_mail_address_ok(m->reply_to))
+		digest_mail_header(out, "Reply-To", m->reply_to);
 	strbuf_puts(out, "MIME-Version: 1.0\r\n");
 	if (m->language && digest_mail_printable(m->language))
 		digest_mail_header(out, "Content-Language", m->language);

@@ -27,6 +27,7 @@ struct digest_mail {
 	const char *message_id;		/* with <> */
 	const char *language;		/* Content-Language, e.g. "es" */
 	const char *unsubscribe_url;	/* RFC 8058 one-click target */
+	const char *reply_to;		/* release by reply, or NULL */
 	const char *boundary;		/* never in quoted-printable text */
 	const char *text;		/* text/plain body, UTF-8, LF lines */
 	const char *html;		/* text/html body, UTF-8, LF lines */

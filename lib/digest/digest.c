@@ -14,6 +14,7 @@
 #include "digest-private.h"
 #include "classify.h"
 #include "links.h"
+#include "reply.h"
 #include "settings.h"
 #include "store.h"
 #include "strbuf.h"
@@ -427,7 +428,7 @@ static void digest_model_storms(struct template_data *d,
 static struct template_data *
 digest_model(struct digest *dg, struct store *st, const char *mailbox,
 	     const struct digest_lang *lang, struct digest_collect *c,
-	     long long now)
+	     const char *reply_to, long long now)
 {
 	static const char *const lists[] = {
 		"legit_items", "unknown_items", "backscatter_items" };
@@ -473,6 +474,8 @@ digest_model(struct digest *dg, struct store *st, const char *mailbox,
 		char *to = digest_bounced_to(st, l->id);
 
 		listed[v]++;
+		/* the number an owner may reply with (reply-text.h) */
+		template_data_setf(e, "number", "%zu", i + 1);
 		digest_format_time(l->arrived, when, sizeof(when));
 		template_data_set(e, "time", when);
 		template_data_set(e, "mta", l->mta);
@@ -488,6 +491,9 @@ digest_model(struct digest *dg, struct store *st, const char *mailbox,
 	for (int v = 0; v < 3; v++)
 		template_data_set_bool(d, flags[v], listed[v] > 0);
 	template_data_setf(d, "shown", "%zu", c->listed_count);
+	template_data_set_bool(d, "reply", reply_to != NULL);
+	if (reply_to != NULL)
+		template_data_set(d, "reply_to", reply_to);
 	if (c->count > c->listed_count)
 		template_data_setf(d, "more", "%zu",
 				   c->count - c->listed_count);
@@ -520,7 +526,7 @@ static void digest_random_hex(char *buf, size_t bytes)
 /* digest_build - render and compose; message_id_r gets the Message-ID */
 static char *digest_build(struct digest *dg, const struct digest_lang *lang,
 			  const struct template_data *d, const char *mailbox,
-			  long long now, long long expires,
+			  const char *reply_to, long long now, long long expires,
 			  char *message_id_r, size_t mid_size)
 {
 	struct strbuf subject = STRBUF_INIT, text = STRBUF_INIT;
@@ -548,6 +554,7 @@ static char *digest_build(struct digest *dg, const struct digest_lang *lang,
 		.to = mailbox,
 		.subject = strbuf_cstr(&subject), .message_id = message_id_r,
 		.language = lang->name, .unsubscribe_url = unsub,
+		.reply_to = reply_to,
 		.boundary = boundary, .text = strbuf_cstr(&text),
 		.html = strbuf_cstr(&html),
 	};
@@ -568,6 +575,8 @@ struct digest_outgoing {
 	char *message;
 	long long *ids;			/* the messages it covers */
 	size_t count;
+	size_t numbered;		/* the first ones, listed 1, 2, ... */
+	char reply_ref[16];		/* in its Reply-To, or "" */
 	long long id;			/* its row, once recorded; 0: not */
 	size_t msg;			/* its place in the SMTP batch */
 };
@@ -710,6 +719,8 @@ static int digest_record_one(struct digest_pass *p,
 		.mailbox = o->mailbox, .message_id = o->message_id,
 		.created = p->now, .message = o->message,
 		.size = strlen(o->message),
+		.reply_ref = o->reply_ref[0] ? o->reply_ref : NULL,
+		.numbered = (unsigned int)o->numbered,
 	};
 
 	if (store_begin(p->st, error_r) < 0)
@@ -743,6 +754,9 @@ static void digest_record_batch(struct digest_pass *p)
 				.message_id = o->message_id,
 				.created = p->now, .message = o->message,
 				.size = strlen(o->message),
+				.reply_ref = o->reply_ref[0]
+					? o->reply_ref : NULL,
+				.numbered = (unsigned int)o->numbered,
 			};
 			if (store_digest_add(p->st, &sd, o->ids, o->count,
 					     &o->id, &error) < 0)
@@ -865,7 +879,7 @@ static void digest_flush(struct digest_pass *p)
    the collected ids */
 static void digest_queue(struct digest_pass *p, const char *mailbox,
 			 const char *message_id, char *message,
-			 struct digest_collect *c)
+			 struct digest_collect *c, const char *reply_ref)
 {
 	struct digest_outgoing *o = &p->out[p->out_count++];
 
@@ -875,6 +889,8 @@ static void digest_queue(struct digest_pass *p, const char *mailbox,
 	o->message = message;
 	o->ids = c->ids;
 	o->count = c->count;
+	o->numbered = c->listed_count;
+	snprintf(o->reply_ref, sizeof(o->reply_ref), "%s", reply_ref);
 	c->ids = NULL;
 	if (p->out_count == DIGEST_BATCH)
 		digest_flush(p);
@@ -890,10 +906,10 @@ static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
 	const struct digest_lang *lang;
 	struct template_data *d;
 	const char *error;
-	char message_id[300], detail[200], own_time[6];
+	char message_id[300], detail[200], own_time[6], reply_ref[16] = "";
 	const char *when;
-	long long last = 0, slot;
-	char *message;
+	long long last = 0, slot, expires;
+	char *message, *reply_to;
 
 	memset(&c, 0, sizeof(c));
 	if (!digest_mail_address_ok(mailbox)) {
@@ -947,10 +963,13 @@ static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
 	lang = digest_lang_find(dg->langs, pref.lang);
 	if (lang == NULL)
 		lang = digest_lang_find(dg->langs, set->digest_locale);
-	d = digest_model(dg, st, mailbox, lang, &c, p->now);
-	message = digest_build(dg, lang, d, mailbox, p->now,
-			       p->now + (long long)set->quarantine_days * 86400,
-			       message_id, sizeof(message_id));
+	expires = p->now + (long long)set->quarantine_days * 86400;
+	reply_to = reply_address_make(set, dg->key, mailbox, expires,
+				      reply_ref, sizeof(reply_ref));
+	d = digest_model(dg, st, mailbox, lang, &c, reply_to, p->now);
+	message = digest_build(dg, lang, d, mailbox, reply_to, p->now,
+			       expires, message_id, sizeof(message_id));
+	free(reply_to);
 	template_data_free(&d);
 	if (p->opts->dry_run) {
 		digest_report(p, DIGEST_EVENT_DRY_RUN, mailbox, message_id,
@@ -958,7 +977,8 @@ static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
 			      strlen(message));
 		free(message);
 	} else {
-		digest_queue(p, mailbox, message_id, message, &c);
+		digest_queue(p, mailbox, message_id, message, &c,
+			     reply_ref);
 	}
 	goto out;
 fail:

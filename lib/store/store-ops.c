@@ -188,6 +188,22 @@ int store_digest_add(struct store *st, const struct store_digest *dg,
 	return st->v->digest_add(st, dg, items, count, id_r, error_r);
 }
 
+/* store_digest_reply_find - the backend's digest_reply_find (store.h) */
+int store_digest_reply_find(struct store *st, const char *ref,
+			    struct store_digest *dg_r, int *found_r,
+			    const char **error_r)
+{
+	return st->v->digest_reply_find(st, ref, dg_r, found_r, error_r);
+}
+
+/* store_digest_reply_items - the backend's digest_reply_items (store.h) */
+int store_digest_reply_items(struct store *st, long long digest_id,
+			     store_reply_item_cb *cb, void *context,
+			     const char **error_r)
+{
+	return st->v->digest_reply_items(st, digest_id, cb, context, error_r);
+}
+
 /* store_digest_pending - the backend's digest_pending (store.h) */
 int store_digest_pending(struct store *st, const char *mailbox,
 			 store_digest_cb *cb, void *context,

@@ -173,7 +173,23 @@ struct store_digest {
 	unsigned int attempts;		/* sends that failed so far */
 	const char *message;		/* pending: the exact bytes; else NULL */
 	size_t size;
+	/* release by reply (sql/0010-digest-reply.sql): the reference in
+	   its reply address (NULL: none), and how many of the items, from
+	   the first, the digest lists under the numbers 1, 2, ... */
+	const char *reply_ref;
+	unsigned int numbered;
 };
+
+/* an item of a digest as a reply names it: its number and its id */
+struct store_reply_item {
+	unsigned int number;		/* 0: covered but not listed */
+	long long quarantine_id;
+	const char *state;		/* "held", "released", ... */
+	const char *orig_message_id;	/* may be NULL */
+};
+/* store_reply_item_cb - called per item; return -1 to stop */
+typedef int store_reply_item_cb(const struct store_reply_item *item,
+				void *context);
 
 /* store_digest_cb - called per listed digest; return -1 to stop */
 typedef int store_digest_cb(const struct store_digest *dg, void *context);
@@ -363,6 +379,17 @@ int store_digest_last_sent(struct store *st, const char *mailbox,
 int store_digest_add(struct store *st, const struct store_digest *dg,
 		     const long long *items, size_t count, long long *id_r,
 		     const char **error_r);
+/* store_digest_reply_find - the digest whose reply address carries ref:
+   *found_r 0 when none; else dg_r's id, mailbox (caller frees with
+   free((char *)dg_r->mailbox)), created, item_count */
+int store_digest_reply_find(struct store *st, const char *ref,
+			    struct store_digest *dg_r, int *found_r,
+			    const char **error_r);
+/* store_digest_reply_items - the items digest_id covers, numbered ones
+   first in their order */
+int store_digest_reply_items(struct store *st, long long digest_id,
+			     store_reply_item_cb *cb, void *context,
+			     const char **error_r);
 /* pending digests (of mailbox, or all), oldest first */
 int store_digest_pending(struct store *st, const char *mailbox,
 			 store_digest_cb *cb, void *context,
