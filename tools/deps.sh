@@ -45,6 +45,9 @@
 #				memcheck (tools/test-valgrind.sh)
 #	  debhelper lintian	CI builds the Debian package (debian/) and
 #				checks it (tools/test-package.sh)
+#	  libsisimai-perl time	bench/sisimai-bench.sh: the bounce parser
+#				inspect is measured against, and the CPU
+#				time of each run
 #
 # DIAGNOSTICS
 #	Exits non-zero when a package is missing and we are not root, or
@@ -64,6 +67,8 @@ PACKAGES="$PACKAGES clang valgrind"
 PACKAGES="$PACKAGES libpq-dev postgresql"
 # CI's package stage: dpkg-buildpackage with debhelper, then lintian
 PACKAGES="$PACKAGES debhelper lintian"
+# the speed benchmark against Sisimai (bench/sisimai-bench.sh)
+PACKAGES="$PACKAGES libsisimai-perl time"
 
 missing=
 for p in $PACKAGES; do

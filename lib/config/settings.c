@@ -242,7 +242,7 @@ static const char *settings_check_reply_address(const char *value)
 	if (value == NULL || *value == '\0')
 		return NULL;
 	at = strchr(value, '@');
-	if (settings_check_address(value) != NULL || at == NULL)
+	if (settings_address_error(value) != NULL || at == NULL)
 		return "not an address (local@domain)";
 	if (memchr(value, '+', (size_t)(at - value)) != NULL)
 		return "its local part must not contain '+' (ndrguard adds "
