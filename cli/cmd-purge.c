@@ -38,27 +38,6 @@ static int cmd_purge_batch(struct store *st, long long before, long long now,
 	return 0;
 }
 
-/* cmd_purge_outbound - forget outbound records past outbound_days */
-static int cmd_purge_outbound(struct store *st, long long before,
-			      unsigned long long *total_r,
-			      const char **error_r)
-{
-	unsigned int n;
-
-	do {
-		if (store_begin(st, error_r) < 0)
-			return -1;
-		if (store_outbound_expire(st, before, PURGE_BATCH, &n,
-					  error_r) < 0
-		    || store_commit(st, error_r) < 0) {
-			store_rollback(st);
-			return -1;
-		}
-		*total_r += n;
-	} while (n == PURGE_BATCH);
-	return 0;
-}
-
 int cmd_purge(int argc, char **argv, const struct cli_context *ctx)
 {
 	long long now = (long long)time(NULL);
@@ -89,8 +68,8 @@ int cmd_purge(int argc, char **argv, const struct cli_context *ctx)
 			printf("\rexpired %llu", total), fflush(stdout);
 	} while (n == PURGE_BATCH);
 	unsigned long long sent = 0;
-	if (cmd_purge_outbound(st, now - (long long)ctx->set->outbound_days
-			       * 86400, &sent, &error) < 0)
+	if (store_outbound_expire_all(st, now - (long long)ctx->set->outbound_days
+				      * 86400, PURGE_BATCH, &sent, &error) < 0)
 		fprintf(stderr, "ndrguard purge: outbound index: %s\n", error);
 	else if (sent > 0)
 		log_info("purge: outbound_expired=%llu, older_than=%ud", sent,

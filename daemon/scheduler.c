@@ -103,27 +103,6 @@ static int scheduler_purge_batches(struct store *st, long long before,
 	return store_reclaim(st, error_r);
 }
 
-/* scheduler_purge_outbound - forget outbound records past outbound_days */
-static int scheduler_purge_outbound(struct store *st, long long before,
-				    unsigned long long *total_r,
-				    const char **error_r)
-{
-	unsigned int n;
-
-	do {
-		if (store_begin(st, error_r) < 0)
-			return -1;
-		if (store_outbound_expire(st, before, SCHEDULER_PURGE_BATCH,
-					  &n, error_r) < 0
-		    || store_commit(st, error_r) < 0) {
-			store_rollback(st);
-			return -1;
-		}
-		*total_r += n;
-	} while (n == SCHEDULER_PURGE_BATCH);
-	return 0;
-}
-
 static void scheduler_purge(long long now)
 {
 	const struct settings *set = sched.set;
@@ -145,8 +124,9 @@ static void scheduler_purge(long long now)
 		log_info("purge: expired=%llu, older_than=%ud", total,
 			 set->quarantine_days);
 	total = 0;
-	if (scheduler_purge_outbound(st, now - (long long)set->outbound_days
-				     * 86400, &total, &error) < 0)
+	if (store_outbound_expire_all(st, now - (long long)set->outbound_days
+				      * 86400, SCHEDULER_PURGE_BATCH, &total,
+				      &error) < 0)
 		log_warning("purge: outbound index: %s", error);
 	else if (total > 0)
 		log_info("purge: outbound_expired=%llu, older_than=%ud", total,

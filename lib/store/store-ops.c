@@ -99,6 +99,27 @@ int store_outbound_expire(struct store *st, long long before,
 	return st->v->outbound_expire(st, before, batch, count_r, error_r);
 }
 
+/* store_outbound_expire_all - short transactions, so deliveries
+   waiting for the store are never held up for long (store.h) */
+int store_outbound_expire_all(struct store *st, long long before,
+			      unsigned int batch, unsigned long long *total_r,
+			      const char **error_r)
+{
+	unsigned int n;
+
+	do {
+		if (store_begin(st, error_r) < 0)
+			return -1;
+		if (store_outbound_expire(st, before, batch, &n, error_r) < 0
+		    || store_commit(st, error_r) < 0) {
+			store_rollback(st);
+			return -1;
+		}
+		*total_r += n;
+	} while (n == batch);
+	return 0;
+}
+
 /* store_reclaim - the backend's reclaim (store.h) */
 int store_reclaim(struct store *st, const char **error_r)
 {

@@ -329,6 +329,12 @@ int store_outbound_find(struct store *st, const char *const *ids,
 int store_outbound_expire(struct store *st, long long before,
 			  unsigned int batch, unsigned int *count_r,
 			  const char **error_r);
+/* store_outbound_expire_all - store_outbound_expire() in transactions
+   of `batch` records each until none is left; *total_r adds up what
+   went, also when an error ends it */
+int store_outbound_expire_all(struct store *st, long long before,
+			      unsigned int batch, unsigned long long *total_r,
+			      const char **error_r);
 /* give freed pages back to the file system, a few at a time */
 int store_reclaim(struct store *st, const char **error_r);
 /* statistics (store-sqlite-stats.c): held messages by kind and
