@@ -16,10 +16,12 @@
  * have to be rebuilt first; and the pipe agent, started once per
  * message, would load libopendkim and what it needs (libbsd, the
  * resolver) for a check that is, once the fields are canonical, one
- * signature verification with the OpenSSL ndrguard links already.
+ * signature verification with OpenSSL (loaded only when dkim_keys is
+ * set: dkim-openssl.h).
  */
 #include "autoconfig.h"
 #include "dkim.h"
+#include "dkim-openssl.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -29,8 +31,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #define DKIM_MAX_KEYS 16
 #define DKIM_MAX_SIGNED 64
@@ -48,14 +48,17 @@ struct dkim_keys {
 /* dkim_key_read - one PEM public key file */
 static EVP_PKEY *dkim_key_read(const char *path, const char **error_r)
 {
-	FILE *f = fopen(path, "r");
+	const struct dkim_openssl *o = dkim_openssl_get(error_r);
+	FILE *f;
 	EVP_PKEY *pkey;
 
-	if (f == NULL) {
+	if (o == NULL)
+		return NULL;
+	if ((f = fopen(path, "r")) == NULL) {
 		*error_r = "cannot open a dkim_keys file";
 		return NULL;
 	}
-	pkey = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	pkey = o->read_pubkey(f, NULL, NULL, NULL);
 	fclose(f);
 	if (pkey == NULL)
 		*error_r = "a dkim_keys file holds no PEM public key";
@@ -102,13 +105,18 @@ int dkim_keys_load(const char *spec, struct dkim_keys **keys_r,
 void dkim_keys_free(struct dkim_keys **_keys)
 {
 	struct dkim_keys *keys = *_keys;
+	const struct dkim_openssl *o;
+	const char *error;
 
 	if (keys == NULL)
 		return;
 	*_keys = NULL;
+	/* a key was read, so the library is loaded */
+	o = keys->count > 0 ? dkim_openssl_get(&error) : NULL;
 	for (size_t i = 0; i < keys->count; i++) {
 		free(keys->key[i].selector);
-		EVP_PKEY_free(keys->key[i].pkey);
+		if (o != NULL && keys->key[i].pkey != NULL)
+			o->pkey_free(keys->key[i].pkey);
 	}
 	free(keys);
 }
@@ -245,13 +253,16 @@ static void dkim_signed_data(const char *const *names,
 static unsigned char *dkim_base64(const char *b64, size_t *len_r)
 {
 	size_t len = strlen(b64), pad = 0;
+	const struct dkim_openssl *o;
+	const char *error;
 	unsigned char *out;
 	int n;
 
-	if (len == 0 || len % 4 != 0 || len > 8192)
+	if (len == 0 || len % 4 != 0 || len > 8192
+	    || (o = dkim_openssl_get(&error)) == NULL)
 		return NULL;
 	out = xmalloc(len / 4 * 3 + 1);
-	n = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)len);
+	n = o->decode_block(out, (const unsigned char *)b64, (int)len);
 	if (n < 0) {
 		free(out);
 		return NULL;
@@ -267,28 +278,30 @@ static int dkim_verify_sig(EVP_PKEY *pkey, const char *alg,
 			   const unsigned char *sig, size_t sig_len,
 			   const struct strbuf *data)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const char *error;
+	const struct dkim_openssl *o = dkim_openssl_get(&error);
+	EVP_MD_CTX *ctx = o != NULL ? o->md_ctx_new() : NULL;
 	unsigned char hash[32];
 	int ok = 0;
 
 	if (ctx == NULL)
 		return 0;
 	if (strcmp(alg, "rsa-sha256") == 0 &&
-	    EVP_PKEY_base_id(pkey) == EVP_PKEY_RSA) {
-		ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pkey) == 1
-			&& EVP_DigestVerify(ctx, sig, sig_len,
+	    o->pkey_base_id(pkey) == EVP_PKEY_RSA) {
+		ok = o->digest_verify_init(ctx, NULL, o->sha256(), NULL, pkey) == 1
+			&& o->digest_verify(ctx, sig, sig_len,
 					    (const unsigned char *)data->data,
 					    data->len) == 1;
 	} else if (strcmp(alg, "ed25519-sha256") == 0 &&
-		   EVP_PKEY_base_id(pkey) == EVP_PKEY_ED25519) {
+		   o->pkey_base_id(pkey) == EVP_PKEY_ED25519) {
 		/* RFC 8463: PureEdDSA over the SHA-256 of the data */
-		ok = EVP_Digest(data->data, data->len, hash, NULL,
-				EVP_sha256(), NULL) == 1
-			&& EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) == 1
-			&& EVP_DigestVerify(ctx, sig, sig_len, hash,
+		ok = o->digest(data->data, data->len, hash, NULL,
+			       o->sha256(), NULL) == 1
+			&& o->digest_verify_init(ctx, NULL, NULL, NULL, pkey) == 1
+			&& o->digest_verify(ctx, sig, sig_len, hash,
 					    sizeof(hash)) == 1;
 	}
-	EVP_MD_CTX_free(ctx);
+	o->md_ctx_free(ctx);
 	return ok;
 }
 
