@@ -38,18 +38,6 @@ const char *web_request_field(const struct web_request *req, const char *name)
 	return NULL;
 }
 
-/* web_request_hex - a hex digit's value, or -1 */
-static int web_request_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* web_request_decode - application/x-www-form-urlencoded text to bytes */
 static char *web_request_decode(const char *s, size_t len)
 {
@@ -59,8 +47,8 @@ static char *web_request_decode(const char *s, size_t len)
 		if (s[i] == '+') {
 			*o++ = ' ';
 		} else if (s[i] == '%' && i + 2 < len &&
-			   web_request_hex(s[i + 1]) >= 0 && web_request_hex(s[i + 2]) >= 0) {
-			char c = (char)(web_request_hex(s[i + 1]) << 4 | web_request_hex(s[i + 2]));
+			   strbuf_hexval(s[i + 1]) >= 0 && strbuf_hexval(s[i + 2]) >= 0) {
+			char c = (char)(strbuf_hexval(s[i + 1]) << 4 | strbuf_hexval(s[i + 2]));
 
 			*o++ = c == '\0' ? ' ' : c;
 			i += 2;

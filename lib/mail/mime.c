@@ -455,18 +455,6 @@ void mime_base64_decode(const char *in, size_t len, struct strbuf *out)
 	out->data[out->len] = '\0';
 }
 
-/* mime_hexval - value of one hex digit, or -1 */
-static int mime_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* mime_qp_decode_x - quoted-printable, '_' as space in RFC 2047 Q */
 static void mime_qp_decode_x(const char *in, size_t len, int underscore,
 			     struct strbuf *out)
@@ -491,10 +479,10 @@ static void mime_qp_decode_x(const char *in, size_t len, int underscore,
 			i += run - 1;
 			continue;
 		}
-		if (c == '=' && i + 2 < len && mime_hexval(in[i + 1]) >= 0 &&
-		    mime_hexval(in[i + 2]) >= 0) {
-			strbuf_putc(out, (char)(mime_hexval(in[i + 1]) * 16 +
-						mime_hexval(in[i + 2])));
+		if (c == '=' && i + 2 < len && strbuf_hexval(in[i + 1]) >= 0 &&
+		    strbuf_hexval(in[i + 2]) >= 0) {
+			strbuf_putc(out, (char)(strbuf_hexval(in[i + 1]) * 16 +
+						strbuf_hexval(in[i + 2])));
 			i += 2;
 		} else if (c == '=' && i + 1 < len && in[i + 1] == '\n') {
 			i++;	/* soft line break */

@@ -100,3 +100,14 @@ const char *strbuf_cstr(const struct strbuf *sb)
 {
 	return sb->data ? sb->data : "";
 }
+
+int strbuf_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -36,4 +36,8 @@ void strbuf_vprintf(struct strbuf *sb, const char *fmt, va_list ap)
 /* strbuf_cstr - the contents as a C string ("" when empty, never NULL) */
 const char *strbuf_cstr(const struct strbuf *sb);
 
+/* strbuf_hexval - the value of one hex digit (either case), or -1: for
+   the decoders of %XX and =XX that write into a strbuf */
+int strbuf_hexval(char c);
+
 #endif
