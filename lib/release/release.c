@@ -362,6 +362,24 @@ static enum release_outcome release_state(const char *state)
 		: RELEASE_NOT_HELD;
 }
 
+/* release_fetch - the item with its bytes, and its Message-ID in res:
+   1 found, 0 not found (res->outcome says so, *rec_r NULL), -1 error */
+static int release_fetch(struct store *st, long long id,
+			 struct store_record **rec_r,
+			 struct release_result *res, const char **error_r)
+{
+	*rec_r = NULL;
+	if (store_item_get(st, id, 1, rec_r, error_r) < 0)
+		return -1;
+	if (*rec_r == NULL) {
+		res->outcome = RELEASE_NOT_FOUND;
+		return 0;
+	}
+	release_message_id((*rec_r)->raw, (*rec_r)->size, res->message_id,
+			   sizeof(res->message_id));
+	return 1;
+}
+
 /* release_try - one look at the item, and one claim if it is free;
    *again_r when someone changed it between the look and the claim */
 static int release_try(struct store *st, const char *reinject, long long id,
@@ -376,14 +394,8 @@ static int release_try(struct store *st, const char *reinject, long long id,
 	int taken = 0, takeable = 1, ret = 0;
 
 	*again_r = 0;
-	if (store_item_get(st, id, 1, &rec, error_r) < 0)
-		return -1;
-	if (rec == NULL) {
-		res->outcome = RELEASE_NOT_FOUND;
-		return 0;
-	}
-	release_message_id(rec->raw, rec->size, res->message_id,
-			   sizeof(res->message_id));
+	if ((ret = release_fetch(st, id, &rec, res, error_r)) <= 0)
+		return ret;	/* 0: not found, res says so */
 	state = rec->state ? rec->state : "";
 	if (strcmp(state, "releasing") == 0) {
 		ret = release_claimed(st, rec, now, res, &c, &takeable,
@@ -497,14 +509,8 @@ int release_look(struct store *st, long long id, long long now,
 	int takeable, ret = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (store_item_get(st, id, 1, &rec, error_r) < 0)
-		return -1;
-	if (rec == NULL) {
-		res->outcome = RELEASE_NOT_FOUND;
-		return 0;
-	}
-	release_message_id(rec->raw, rec->size, res->message_id,
-			   sizeof(res->message_id));
+	if ((ret = release_fetch(st, id, &rec, res, error_r)) <= 0)
+		return ret;	/* 0: not found, res says so */
 	if (strcmp(rec->state ? rec->state : "", "releasing") == 0) {
 		ret = release_claimed(st, rec, now, res, &c, &takeable,
 				      error_r);
