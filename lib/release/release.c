@@ -391,11 +391,11 @@ static int release_try(struct store *st, const char *reinject, long long id,
 	struct store_claim c;
 	char owner[128];
 	const char *prev = NULL, *state;
-	int taken = 0, takeable = 1, ret = 0;
+	int taken = 0, takeable = 1, ret = 0, found;
 
 	*again_r = 0;
-	if ((ret = release_fetch(st, id, &rec, res, error_r)) <= 0)
-		return ret;	/* 0: not found, res says so */
+	if ((found = release_fetch(st, id, &rec, res, error_r)) <= 0)
+		return found;	/* 0: not found, res says so */
 	state = rec->state ? rec->state : "";
 	if (strcmp(state, "releasing") == 0) {
 		ret = release_claimed(st, rec, now, res, &c, &takeable,
@@ -506,11 +506,11 @@ int release_look(struct store *st, long long id, long long now,
 {
 	struct store_record *rec;
 	struct store_claim c;
-	int takeable, ret = 0;
+	int takeable, ret = 0, found;
 
 	memset(res, 0, sizeof(*res));
-	if ((ret = release_fetch(st, id, &rec, res, error_r)) <= 0)
-		return ret;	/* 0: not found, res says so */
+	if ((found = release_fetch(st, id, &rec, res, error_r)) <= 0)
+		return found;	/* 0: not found, res says so */
 	if (strcmp(rec->state ? rec->state : "", "releasing") == 0) {
 		ret = release_claimed(st, rec, now, res, &c, &takeable,
 				      error_r);
