@@ -31,6 +31,7 @@ cli_verb_func cmd_stats;
 cli_verb_func cmd_log;
 cli_verb_func cmd_storms;
 cli_verb_func cmd_digest;
+cli_verb_func cmd_allow;
 
 struct store;
 

@@ -1,0 +1,5 @@
+-- 0008-reserved.sql - the number given to another change
+--
+-- Migrations must run 1, 2, 3, ... without gaps (build-aux/sql2c.sh).
+-- Number 8 belongs to a change made alongside 0009; until it is merged
+-- this file holds its place and does nothing. The merge replaces it.
