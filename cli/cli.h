@@ -33,6 +33,7 @@ cli_verb_func cmd_outbound;
 cli_verb_func cmd_storms;
 cli_verb_func cmd_digest;
 cli_verb_func cmd_reply;
+cli_verb_func cmd_allow;
 
 struct store;
 

@@ -44,6 +44,7 @@ static const struct cli_verb cli_verbs[] = {
 	{ "show", cmd_show, "show [--raw] ID" },
 	{ "release", cmd_release, "release ID..." },
 	{ "delete", cmd_delete, "delete ID..." },
+	{ "allow", cmd_allow, "allow list [--mailbox ADDR] | add MAILBOX domain|recipient VALUE | remove RULE_ID..." },
 	{ "purge", cmd_purge, "purge" },
 	{ "stats", cmd_stats, "stats [--since TIME] [--top N] [--json]" },
 	{ "storms", cmd_storms, "storms [--active] [--limit N] [--json]" },

@@ -72,12 +72,14 @@ STORE="lib/store/store.c lib/store/store-sqlite.c lib/store/store-sqlite-util.c
 	lib/store/store-sqlite-audit.c lib/store/store-sqlite-vfs.c
 	lib/store/store-ops.c lib/store/store-pgsql-none.c
 	lib/store/store-location.c lib/store/store-sqlite-digest.c
+	lib/store/store-sqlite-allow.c
 	lib/deliver/storm.c $out/migrations.c"
-WEB="web/web-server.c web/web-pages.c web/web-admin.c web/web-admission.c
+WEB="web/web-server.c web/web-pages.c web/web-owner.c web/web-admin.c web/web-admission.c
 	web/web-csrf.c web/web-html.c web/web-lang.c web/web-login.c
 	web/web-metrics.c web/web-notice.c web/web-request.c web/web-stats.c
 	web/web-thread.c lib/util/catalog.c lib/release/release.c
-	lib/util/metrics.c lib/util/log.c lib/release/token.c lib/release/links.c"
+	lib/util/metrics.c lib/util/log.c lib/release/token.c lib/release/links.c
+	lib/mail/reporter.c"
 
 # build TARGET - $out/fuzz-TARGET
 build()

@@ -14,9 +14,12 @@
 
 #include <microhttpd.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 const char web_css[] =
 	"body{font:16px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
@@ -187,15 +190,60 @@ void web_html_end(struct web_request *req)
 	web_put(req, "</main></body></html>\n");
 }
 
-/* web_html_date - a unix time as "YYYY-MM-DD HH:MM UTC" */
+/* the C library knows one time zone per process (TZ): a page that shows
+   an owner's zone switches it and back under this lock */
+static pthread_mutex_t web_zone_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* web_html_date - a unix time in the server's zone, "2026-11-27 21:05 UTC" */
 void web_html_date(struct strbuf *out, long long when)
+{
+	web_html_date_zone(out, when, NULL);
+}
+
+/* web_zone_valid - a zone name as in /usr/share/zoneinfo, and there */
+int web_zone_valid(const char *zone)
+{
+	char path[128];
+	size_t len = zone ? strlen(zone) : 0;
+
+	if (len == 0 || len > 63 || zone[0] == '/' || zone[0] == '.' ||
+	    strstr(zone, "..") != NULL ||
+	    strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789/_+-") != len)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", WEB_ZONEINFO, zone);
+	return access(path, R_OK) == 0;
+}
+
+/* web_html_date_zone - the same in zone (NULL or "": the server's) */
+void web_html_date_zone(struct strbuf *out, long long when, const char *zone)
 {
 	time_t t = (time_t)when;
 	struct tm tm;
-	char buf[64];
+	char buf[80], old[128] = "";
+	const char *env;
+	int had, ok;
 
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm) == 0)
+	pthread_mutex_lock(&web_zone_lock);
+	env = getenv("TZ");
+	had = env != NULL;
+	if (had)
+		snprintf(old, sizeof(old), "%s", env);
+	if (zone != NULL && *zone != '\0') {
+		setenv("TZ", zone, 1);
+		tzset();
+	}
+	ok = localtime_r(&t, &tm) != NULL &&
+		strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M %Z", &tm) > 0;
+	if (zone != NULL && *zone != '\0') {
+		if (had)
+			setenv("TZ", old, 1);
+		else
+			unsetenv("TZ");
+		tzset();
+	}
+	pthread_mutex_unlock(&web_zone_lock);
+	if (!ok)
 		snprintf(buf, sizeof(buf), "%lld", when);
 	strbuf_puts(out, buf);
 }

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "mime.h"
 #include "release.h"
+#include "reporter.h"
 #include "store.h"
 #include "token.h"
 #include "xalloc.h"
@@ -217,14 +218,18 @@ static void web_item_extra_fill(struct web_item_extra *x,
 		return;
 	if (classify_message(rec->raw, (size_t)rec->size, NULL, &res,
 			     &err) == 0) {
-		if (res->recipient_count > 0)
+		if (res->recipient_count > 0) {
 			x->diagnostic = web_dup(res->recipients[0].diagnostic);
+			x->failed = web_dup(res->recipients[0].address);
+		}
 		x->to = web_dup(res->original.to);
 		x->date = web_dup(res->original.date);
 		x->subject = web_dup(res->original.subject);
 		x->from = web_dup(res->original.from);
 		classify_result_free(&res);
 	}
+	x->reporter = reporter_host(rec->raw, (size_t)rec->size,
+				    rec->reporting_mta);
 	msg = mime_parse(rec->raw, (size_t)rec->size);
 	if (msg != NULL && msg->root != NULL)
 		web_report_walk(msg->root, &human, &fields);
@@ -445,91 +450,152 @@ static int web_item_releasing(struct web_request *req, struct store *st,
 	return r.outcome == RELEASE_NOT_IN_DOUBT && !req->server->request_mode;
 }
 
-void web_page_item(struct web_request *req, const char *id_text)
+/* the outcome of an item page's POST, for the notes above the page */
+struct web_item_done {
+	enum web_text text;	/* W_COUNT: nothing was posted */
+	unsigned int count;	/* a storm's delete: how many */
+	char doubt_id[256];
+};
+
+/* web_item_post - the item page's action: release (the default), or
+   one of the owner's others (web-owner.c); 0, or -1 when the page is
+   already an error */
+static int web_item_post(struct web_request *req, struct web_thread *th,
+			 long long id, const char *id_text,
+			 struct web_item_done *done)
 {
-	long long id = web_parse_id(id_text);
+	const char *what = web_request_field(req, "do");
+	struct store *st = th->store;
 	struct store_record *rec = NULL;
 	const struct web_item_extra *x;
-	const char *err, *label, *vtext, *state, *token;
-	enum web_text outcome = W_COUNT;
-	struct strbuf when = STRBUF_INIT, action = STRBUF_INIT;
-	struct web_thread *th;
-	struct store *st;
-	char *csrf, doubt_id[256] = "";
-	int may_release;
+	const char *err;
 
-	if (id <= 0 || !web_token_ok(req, "item", id_text)) {
-		req->status = MHD_HTTP_FORBIDDEN;
-		return;
-	}
-	if ((th = web_thread_get(req, &err)) == NULL) {
-		web_fail(req, "open database", err);
-		return;
-	}
-	st = th->store;
-	if (req->is_post) {
-		struct web_notice_batch *batch;
+	if (web_csrf_check(req, "item", id_text) < 0)
+		return -1;
+	if (what == NULL || strcmp(what, "release") == 0) {
+		struct web_notice_batch *batch = xcalloc(1, sizeof(*batch));
 
-		if (web_csrf_check(req, "item", id_text) < 0)
-			return;
-		batch = xcalloc(1, sizeof(*batch));
-		outcome = web_release_one(req, st, id, NULL, batch, doubt_id,
-					  sizeof(doubt_id));
+		done->text = web_release_one(req, st, id, NULL, batch,
+					     done->doubt_id,
+					     sizeof(done->doubt_id));
 		web_notice_send(req, st, batch);
 		free(batch);
-		if (outcome == W_RELEASE_FAILED)
+		if (done->text == W_RELEASE_FAILED)
 			req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+		return 0;
 	}
 	if (store_item_get(st, id, 0, &rec, &err) < 0) {
 		web_fail(req, "read item", err);
-		return;
+		return -1;
 	}
 	if (rec == NULL) {
 		req->status = MHD_HTTP_NOT_FOUND;
-		return;
+		return -1;
 	}
 	if ((x = web_item_extra(th, rec, &err)) == NULL) {
 		web_fail(req, "read item", err);
 		store_record_free(&rec);
-		return;
+		return -1;
 	}
-	if (rec->recipient != NULL)
-		web_mailbox_lang(req, st, rec->recipient, NULL);
+	done->text = web_owner_item_post(req, st, rec, x, what, &done->count);
+	if (done->text == W_DELETE_FAILED)
+		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+	store_record_free(&rec);
+	return req->status == MHD_HTTP_BAD_REQUEST ? -1 : 0;
+}
 
-	web_html_begin(req, T(W_ITEM_TITLE));
-	if (outcome == W_IN_DOUBT)
-		web_doubt_note(req, doubt_id);
-	else if (outcome != W_COUNT)
-		web_note(req, outcome == W_DONE_RELEASED ||
-			 outcome == W_REQUESTED ? "ok" :
-			 outcome == W_RELEASE_FAILED ? "err" : "warn",
-			 T(outcome));
-	state = rec->state ? rec->state : "";
-	may_release = strcmp(state, "held") == 0;
-	if (outcome == W_COUNT) {
-		if (strcmp(state, "released") == 0)
-			web_note(req, "ok", T(W_STATE_RELEASED));
-		else if (strcmp(state, "releasing") == 0)
-			may_release = web_item_releasing(req, st, id);
-		else if (strcmp(state, "deleted") == 0)
-			web_note(req, "warn", T(W_STATE_DELETED));
-		else if (strcmp(state, "expired") == 0)
-			web_note(req, "warn", T(W_STATE_EXPIRED));
-		else if (req->server->request_mode)
-			web_item_request_state(req, st, id);
-	}
-	if (may_release) {
-		web_put(req, "<p>");
-		web_text(req, T(W_ITEM_INTRO));
-		web_put(req, "</p>\n");
-	}
+/* web_item_title - the heading: it says when the item was released or
+   deleted, so the page's first line tells what happened */
+static enum web_text web_item_title(const char *state)
+{
+	if (strcmp(state, "released") == 0)
+		return W_ITEM_TITLE_RELEASED;
+	if (strcmp(state, "deleted") == 0)
+		return W_ITEM_TITLE_DELETED;
+	return W_ITEM_TITLE;
+}
+
+/* web_item_notes - the POST's outcome, or the item's state */
+static int web_item_notes(struct web_request *req, struct store *st,
+			  const struct store_record *rec,
+			  const struct web_item_done *done)
+{
+	const char *state = rec->state ? rec->state : "";
+	int may_release = strcmp(state, "held") == 0;
+	enum web_text t = done->text;
+
+	if (t == W_IN_DOUBT)
+		web_doubt_note(req, done->doubt_id);
+	else if (t == W_DONE_RELEASED || t == W_REQUESTED)
+		web_note(req, "ok", T(t));
+	else if (t == W_RELEASE_FAILED)
+		web_note(req, "err", T(t));
+	else if (t == W_ALREADY || t == W_BUSY || t == W_NOT_HELD ||
+		 t == W_REQ_PENDING)
+		web_note(req, "warn", T(t));
+	else if (t != W_COUNT)
+		web_owner_result_note(req, t, done->count);
+	if (t != W_COUNT)
+		return may_release;
+	if (strcmp(state, "released") == 0)
+		web_note(req, "ok", T(W_STATE_RELEASED));
+	else if (strcmp(state, "releasing") == 0)
+		may_release = web_item_releasing(req, st, rec->id);
+	else if (strcmp(state, "deleted") == 0)
+		web_note(req, "warn", T(W_STATE_DELETED));
+	else if (strcmp(state, "expired") == 0)
+		web_note(req, "warn", T(W_STATE_EXPIRED));
+	else if (req->server->request_mode)
+		web_item_request_state(req, st, rec->id);
+	return may_release;
+}
+
+/* web_item_form_open - the markup that opens the item's action form */
+static char *web_item_form_open(struct web_request *req, long long id,
+				const char *id_text)
+{
+	struct strbuf action = STRBUF_INIT, sb = STRBUF_INIT;
+	char *csrf = web_csrf_make(req, "item", id_text);
+
+	strbuf_printf(&action, "/item/%lld?t=%s", id, web_request_arg(req, "t"));
+	strbuf_puts(&sb, "<form method=\"post\" action=\"");
+	web_html_escape(&sb, strbuf_cstr(&action));
+	strbuf_puts(&sb, "\"><input type=\"hidden\" name=\"csrf\" value=\"");
+	web_html_escape(&sb, csrf);
+	strbuf_puts(&sb, "\">");
+	free(csrf);
+	strbuf_free(&action);
+	return strbuf_steal(&sb);
+}
+
+/* web_item_buttons - Release and Delete, first on the page so that a
+   phone shows them without scrolling */
+static void web_item_buttons(struct web_request *req, const char *form_open)
+{
+	web_put(req, form_open);
+	web_put(req, "<button type=\"submit\" name=\"do\" value=\"release\" "
+		"class=\"release\">");
+	web_text(req, req->server->request_mode ? T(W_REQUEST)
+		 : T(W_RELEASE));
+	web_put(req, "</button><button type=\"submit\" name=\"do\" "
+		"value=\"delete\" class=\"alt delete\">");
+	web_text(req, T(W_DELETE));
+	web_put(req, "</button></form>\n");
+}
+
+/* web_item_rows - the card about the notice itself */
+static void web_item_rows(struct web_request *req,
+			  const struct store_record *rec,
+			  const struct web_item_extra *x, const char *zone)
+{
+	struct strbuf when = STRBUF_INIT;
+	char *sender = web_owner_sender(req, x);
 
 	web_put(req, "<div class=\"card\"><dl>");
-	web_html_date(&when, rec->arrived);
+	web_html_date_zone(&when, rec->arrived, zone);
 	web_row(req, T(W_RECEIVED), strbuf_cstr(&when));
 	web_row(req, T(W_MAILBOX), rec->recipient);
-	web_row(req, T(W_SENDER), rec->sender && *rec->sender ? rec->sender
-		: "<>");
+	web_row(req, T(W_SENDER), sender);
 	web_row(req, T(W_KIND), web_kind_text(req, rec->kind));
 	web_row(req, T(W_REPORTING), rec->reporting_mta);
 	web_row(req, T(W_STATUS), rec->status);
@@ -544,7 +610,19 @@ void web_page_item(struct web_request *req, const char *id_text)
 		web_row(req, T(W_REASON), rec->reason);
 	}
 	web_row(req, T(W_DIAGNOSTIC), x->diagnostic);
-	web_put(req, "</dl></div>\n<h2>");
+	web_put(req, "</dl></div>\n");
+	free(sender);
+	strbuf_free(&when);
+}
+
+/* web_item_original - the card about the message the notice is about */
+static void web_item_original(struct web_request *req,
+			      const struct store_record *rec,
+			      const struct web_item_extra *x)
+{
+	const char *label, *vtext;
+
+	web_put(req, "<h2>");
 	web_text(req, T(W_ORIGINAL));
 	web_put(req, "</h2>\n<div class=\"card\"><dl>");
 	web_row(req, T(W_SUBJECT), rec->orig_subject ? rec->orig_subject
@@ -560,23 +638,61 @@ void web_page_item(struct web_request *req, const char *id_text)
 	web_put(req, " ");
 	web_text(req, vtext);
 	web_put(req, "</dd>");
-	web_row(req, T(W_EVIDENCE), rec->evidence);
+	web_row(req, T(W_EVIDENCE), web_owner_evidence(req, rec->evidence));
 	web_put(req, "</dl></div>\n");
+}
 
-	if (may_release) {
-		token = web_request_arg(req, "t");
-		strbuf_printf(&action, "/item/%lld?t=%s", id, token);
-		csrf = web_csrf_make(req, "item", id_text);
-		web_put(req, "<form method=\"post\" action=\"");
-		web_text(req, strbuf_cstr(&action));
-		web_put(req, "\">");
-		web_hidden(req, "csrf", csrf);
-		web_put(req, "<button type=\"submit\">");
-		web_text(req, req->server->request_mode ? T(W_REQUEST)
-			 : T(W_RELEASE));
-		web_put(req, "</button></form>\n");
-		free(csrf);
+void web_page_item(struct web_request *req, const char *id_text)
+{
+	long long id = web_parse_id(id_text);
+	struct web_item_done done = { .text = W_COUNT };
+	struct store_record *rec = NULL;
+	const struct web_item_extra *x;
+	struct store_pref pref = { .timezone = "" };
+	struct web_thread *th;
+	const char *err;
+	char *form_open;
+	int may_release;
+
+	if (id <= 0 || !web_token_ok(req, "item", id_text)) {
+		req->status = MHD_HTTP_FORBIDDEN;
+		return;
 	}
+	if ((th = web_thread_get(req, &err)) == NULL) {
+		web_fail(req, "open database", err);
+		return;
+	}
+	if (req->is_post && web_item_post(req, th, id, id_text, &done) < 0)
+		return;
+	if (store_item_get(th->store, id, 0, &rec, &err) < 0) {
+		web_fail(req, "read item", err);
+		return;
+	}
+	if (rec == NULL) {
+		req->status = MHD_HTTP_NOT_FOUND;
+		return;
+	}
+	if ((x = web_item_extra(th, rec, &err)) == NULL) {
+		web_fail(req, "read item", err);
+		store_record_free(&rec);
+		return;
+	}
+	if (rec->recipient != NULL)
+		web_mailbox_lang(req, th->store, rec->recipient, &pref);
+
+	web_html_begin(req, T(web_item_title(rec->state ? rec->state : "")));
+	may_release = web_item_notes(req, th->store, rec, &done);
+	form_open = web_item_form_open(req, id, id_text);
+	if (may_release) {
+		web_put(req, "<p>");
+		web_text(req, T(W_ITEM_INTRO));
+		web_put(req, "</p>\n");
+		web_item_buttons(req, form_open);
+	}
+	web_item_rows(req, rec, x, pref.timezone);
+	web_item_original(req, rec, x);
+	if (may_release)
+		web_owner_item_more(req, rec, x, form_open);
 	if (x->report_html != NULL) {
 		web_put(req, "<h2>");
 		web_text(req, T(W_REPORT));
@@ -585,8 +701,7 @@ void web_page_item(struct web_request *req, const char *id_text)
 		web_put(req, "</div>\n");
 	}
 	web_html_end(req);
-	strbuf_free(&when);
-	strbuf_free(&action);
+	free(form_open);
 	store_record_free(&rec);
 }
 

@@ -36,6 +36,7 @@ struct web_admission;
 struct web_buckets;
 struct sockaddr;
 struct settings;
+struct store_record;
 
 /* a client as the limits see it (web-admission.c) */
 struct web_client {
@@ -141,6 +142,8 @@ struct web_item_extra {
 	long long size;
 	char *diagnostic, *to, *date, *subject, *from;
 	char *report_html;	/* escaped <pre> blocks, or NULL */
+	char *failed;		/* the first bounced recipient, lower case */
+	char *reporter;		/* the reporting system's host (reporter.h) */
 };
 
 /* a server thread's own state */
@@ -227,6 +230,43 @@ void web_page_mailbox(struct web_request *req);
 void web_page_settings(struct web_request *req, int unsubscribe);
 void web_page_home(struct web_request *req);
 
+/* web-owner.c: the owner's actions besides release. The page has
+   checked the link and the anti-forgery field; these keep each action
+   to the link's mailbox and audit it. web_owner_delete_one - delete id
+   (of mailbox; NULL: the item link's own); the outcome's text */
+enum web_text web_owner_delete_one(struct web_request *req, struct store *st,
+				   long long id, const char *mailbox);
+/* web_owner_item_post - the item page's action `what` (delete,
+   delete_storm, allow_domain, allow_recipient) on rec; *count_r: how
+   many a storm's delete took */
+enum web_text web_owner_item_post(struct web_request *req, struct store *st,
+				  const struct store_record *rec,
+				  const struct web_item_extra *x,
+				  const char *what, unsigned int *count_r);
+/* web_owner_item_more - the item's other actions, in the form that
+   form_open (markup, with its csrf field) begins */
+void web_owner_item_more(struct web_request *req,
+			 const struct store_record *rec,
+			 const struct web_item_extra *x, const char *form_open);
+/* web_owner_rules - the settings page's list of mailbox's allow rules,
+   each with a Remove button in a form that form_open begins */
+void web_owner_rules(struct web_request *req, struct store *st,
+		     const char *mailbox, const char *form_open);
+/* web_owner_rule_remove - remove mailbox's rule rule_text (an id) */
+enum web_text web_owner_rule_remove(struct web_request *req, struct store *st,
+				    const char *mailbox, const char *rule_text);
+/* web_owner_result_note - the note for an action's outcome text */
+void web_owner_result_note(struct web_request *req, enum web_text text,
+			   unsigned int count);
+/* web_owner_evidence - an evidence code in the owner's words (the code
+   itself when it is not one ndrguard writes) */
+const char *web_owner_evidence(struct web_request *req, const char *code);
+/* web_owner_sender - "Mail delivery system of HOST"; caller frees */
+char *web_owner_sender(struct web_request *req,
+		       const struct web_item_extra *x);
+/* web_owner_fill - text with {{name}} replaced by value; caller frees */
+char *web_owner_fill(const char *text, const char *name, const char *value);
+
 /* web-admin.c */
 void web_page_admin(struct web_request *req);
 
@@ -302,8 +342,14 @@ void web_text_cut(struct web_request *req, const char *text, size_t max);
 /* web_row - a <dt>label</dt><dd>value</dd> pair, value escaped and cut
    to WEB_ROW_MAX bytes; nothing when value is NULL or empty */
 void web_row(struct web_request *req, const char *label, const char *value);
-/* web_html_date - "2026-11-27 21:05 UTC" */
+/* web_html_date - "2026-11-27 21:05 UTC", in the server's time zone;
+   web_html_date_zone - in zone ("Europe/Berlin": "... CET"; NULL or
+   "": the server's); web_zone_valid - 1 when zone is a name under
+   WEB_ZONEINFO (letters, digits, "/_+-", no "..") */
+#define WEB_ZONEINFO "/usr/share/zoneinfo"
 void web_html_date(struct strbuf *out, long long when);
+void web_html_date_zone(struct strbuf *out, long long when, const char *zone);
+int web_zone_valid(const char *zone);
 /* web_csp_hash - "sha256-..." of web_css, for the Content-Security-Policy */
 void web_csp_hash(char *out, size_t size);
 

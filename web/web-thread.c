@@ -64,6 +64,8 @@ void web_thread_extra_clear(struct web_item_extra *x)
 	free(x->subject);
 	free(x->from);
 	free(x->report_html);
+	free(x->failed);
+	free(x->reporter);
 	memset(x, 0, sizeof(*x));
 }
 

@@ -6,6 +6,7 @@
 #include "deliver-outbound.h"
 #include "reinject.h"
 #include "reply-address.h"
+#include "reporter.h"
 #include "settings.h"
 #include "store.h"
 #include "strbuf.h"
@@ -86,6 +87,34 @@ static int deliver_hold(struct deliver_env *env,
 			      &o->duplicate, error_r);
 }
 
+#define DELIVER_RULE_RCPTS 8
+
+/* deliver_owner_rule - the owner's allow rule that lets this bounce to
+   key through (0: none): its reporting domain, or a bounced recipient */
+static int deliver_owner_rule(struct deliver_env *env,
+			      const struct deliver_request *req,
+			      const struct classify_result *cr,
+			      const char *key, long long *rule_r,
+			      const char **error_r)
+{
+	char *host = reporter_host(req->msg, req->len, cr->reporting_mta);
+	int ret = 0;
+
+	*rule_r = 0;
+	for (size_t i = 0; ret == 0 && *rule_r == 0 &&
+	     (i == 0 || (i < cr->recipient_count && i < DELIVER_RULE_RCPTS));
+	     i++) {
+		char *rcpt = i < cr->recipient_count && cr->recipients[i].address
+			? deliver_mailbox_key(cr->recipients[i].address) : NULL;
+
+		ret = store_allow_match(env->store, key, host, rcpt, rule_r,
+					error_r);
+		free(rcpt);
+	}
+	free(host);
+	return ret;
+}
+
 /* deliver_decide_one - meter one recipient's arrival; hold it if so */
 static int deliver_decide_one(struct deliver_env *env,
 			      const struct deliver_request *req,
@@ -103,6 +132,17 @@ static int deliver_decide_one(struct deliver_env *env,
 		return 0;
 	key = deliver_mailbox_key(o->recipient);
 
+	if (deliver_owner_rule(env, req, cr, key, &o->owner_rule,
+			       error_r) < 0) {
+		free(key);
+		return -1;
+	}
+	if (o->owner_rule != 0) {
+		/* wanted by the owner: delivered, storm or not, not counted */
+		o->action = DELIVER_PASS;
+		free(key);
+		return 0;
+	}
 	if (store_meter_arrival(env->store, key, req->queue_id, req->now,
 				&env->storm, &m, error_r) == 0) {
 		o->metered = 1;
@@ -291,6 +331,8 @@ void deliver_format_log(const struct deliver_env *env,
 	}
 	if (o->reply)
 		strbuf_puts(out, ", reason=reply to a digest");
+	if (o->owner_rule != 0)
+		strbuf_printf(out, ", evidence=owner rule %lld", o->owner_rule);
 	if (o->storm_started)
 		strbuf_puts(out, ", storm_started=yes");
 	if (o->action == DELIVER_HOLD)

@@ -5,7 +5,10 @@
  * each recipient: a message that can be backscatter (classify.h) and is
  * not provably ours counts toward that mailbox's storm meter (storm.h);
  * when the mailbox is in a storm the message is held in the store, else
- * it is passed on unchanged through `reinject`.
+ * it is passed on unchanged through `reinject`. A bounce that one of the
+ * mailbox owner's allow rules names (its reporting domain, or a bounced
+ * recipient: store_allow_match()) is passed on without being metered,
+ * and its log line says "evidence=owner rule N".
  *
  * Order of durability: the store transaction (arrivals, storms, held
  * copies) commits before anything is re-injected, and deliver_message()
@@ -73,6 +76,8 @@ struct deliver_outcome {
 	int storm_started;
 	int reply;		/* a digest's reply address: passed on,
 				   never metered nor held */
+	long long owner_rule;	/* passed by this owner's allow rule
+				   (sql/0009-owner-actions.sql); 0: none */
 };
 
 struct deliver_result {

@@ -378,3 +378,47 @@ int store_audit_list(struct store *st, const struct store_filter *filter,
 {
 	return st->v->audit_list(st, filter, cb, context, error_r);
 }
+
+/* store_storm_delete_held - the backend's storm_delete_held (store.h) */
+int store_storm_delete_held(struct store *st, long long storm_id,
+			    const char *mailbox, const char *actor,
+			    long long now, unsigned int *count_r,
+			    const char **error_r)
+{
+	return st->v->storm_delete_held(st, storm_id, mailbox, actor, now,
+					count_r, error_r);
+}
+
+/* store_allow_add - the backend's allow_add (store.h) */
+int store_allow_add(struct store *st, const char *mailbox, const char *kind,
+		    const char *value, const char *actor, long long now,
+		    long long *id_r, int *created_r, const char **error_r)
+{
+	return st->v->allow_add(st, mailbox, kind, value, actor, now, id_r,
+				created_r, error_r);
+}
+
+/* store_allow_list - the backend's allow_list (store.h) */
+int store_allow_list(struct store *st, const char *mailbox,
+		     store_allow_cb *cb, void *context, const char **error_r)
+{
+	return st->v->allow_list(st, mailbox, cb, context, error_r);
+}
+
+/* store_allow_remove - the backend's allow_remove (store.h) */
+int store_allow_remove(struct store *st, long long id, const char *mailbox,
+		       const char *actor, long long now, int *removed_r,
+		       const char **error_r)
+{
+	return st->v->allow_remove(st, id, mailbox, actor, now, removed_r,
+				   error_r);
+}
+
+/* store_allow_match - the backend's allow_match (store.h) */
+int store_allow_match(struct store *st, const char *mailbox,
+		      const char *domain, const char *recipient,
+		      long long *id_r, const char **error_r)
+{
+	return st->v->allow_match(st, mailbox, domain, recipient, id_r,
+				  error_r);
+}

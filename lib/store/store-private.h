@@ -223,6 +223,26 @@ struct store_vfuncs {
 	int (*audit_list)(struct store *st, const struct store_filter *filter,
 			  store_audit_cb *cb, void *context,
 			  const char **error_r);
+	/* the owner's actions (store.h); store_allow_match() is called
+	   per metered arrival, inside the delivery's transaction */
+	int (*storm_delete_held)(struct store *st, long long storm_id,
+				 const char *mailbox, const char *actor,
+				 long long now, unsigned int *count_r,
+				 const char **error_r);
+	int (*allow_add)(struct store *st, const char *mailbox,
+			 const char *kind, const char *value,
+			 const char *actor, long long now, long long *id_r,
+			 int *created_r, const char **error_r);
+	int (*allow_list)(struct store *st, const char *mailbox,
+			  store_allow_cb *cb, void *context,
+			  const char **error_r);
+	int (*allow_remove)(struct store *st, long long id,
+			    const char *mailbox, const char *actor,
+			    long long now, int *removed_r,
+			    const char **error_r);
+	int (*allow_match)(struct store *st, const char *mailbox,
+			   const char *domain, const char *recipient,
+			   long long *id_r, const char **error_r);
 };
 
 struct store {

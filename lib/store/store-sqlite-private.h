@@ -98,4 +98,24 @@ int store_sqlite_storm_since(struct store *st, const struct store_calm *calm,
 			     store_storm_row_cb *cb, void *context,
 			     const char **error_r);
 
+/* store-sqlite-allow.c: the owner's actions (sql/0009-owner-actions.sql) */
+int store_sqlite_storm_delete_held(struct store *st, long long storm_id,
+				   const char *mailbox, const char *actor,
+				   long long now, unsigned int *count_r,
+				   const char **error_r);
+int store_sqlite_allow_add(struct store *st, const char *mailbox,
+			   const char *kind, const char *value,
+			   const char *actor, long long now, long long *id_r,
+			   int *created_r, const char **error_r);
+int store_sqlite_allow_list(struct store *st, const char *mailbox,
+			    store_allow_cb *cb, void *context,
+			    const char **error_r);
+int store_sqlite_allow_remove(struct store *st, long long id,
+			      const char *mailbox, const char *actor,
+			      long long now, int *removed_r,
+			      const char **error_r);
+int store_sqlite_allow_match(struct store *st, const char *mailbox,
+			     const char *domain, const char *recipient,
+			     long long *id_r, const char **error_r);
+
 #endif

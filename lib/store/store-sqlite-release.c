@@ -32,12 +32,14 @@ int store_sqlite_pref_get(struct store *st, const char *mailbox,
 {
 	sqlite3 *db = store_sqlite_db(st);
 	sqlite3_stmt *stmt = store_sqlite_prepare(db,
-		"SELECT digest, lang FROM mailbox_pref WHERE mailbox = ?1",
+		"SELECT digest, lang, timezone FROM mailbox_pref"
+		" WHERE mailbox = ?1",
 		"read preferences", error_r);
 	int rc;
 
 	snprintf(pref_r->digest, sizeof(pref_r->digest), "daily");
 	pref_r->lang[0] = '\0';
+	pref_r->timezone[0] = '\0';
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_text(stmt, 1, mailbox, -1, SQLITE_STATIC);
@@ -47,6 +49,8 @@ int store_sqlite_pref_get(struct store *st, const char *mailbox,
 				    stmt, 0);
 		sqlite_release_copy(pref_r->lang, sizeof(pref_r->lang),
 				    stmt, 1);
+		sqlite_release_copy(pref_r->timezone,
+				    sizeof(pref_r->timezone), stmt, 2);
 	}
 	return store_sqlite_finish(db, stmt, rc, "read preferences", error_r);
 }
@@ -57,9 +61,10 @@ int store_sqlite_pref_set(struct store *st, const char *mailbox,
 {
 	sqlite3 *db = store_sqlite_db(st);
 	sqlite3_stmt *stmt = store_sqlite_prepare(db,
-		"INSERT INTO mailbox_pref (mailbox, digest, lang, changed)"
-		" VALUES (?1, ?2, ?3, ?4) ON CONFLICT (mailbox) DO UPDATE"
-		" SET digest = ?2, lang = ?3, changed = ?4",
+		"INSERT INTO mailbox_pref (mailbox, digest, lang, changed,"
+		" timezone) VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (mailbox) DO UPDATE"
+		" SET digest = ?2, lang = ?3, changed = ?4, timezone = ?5",
 		"save preferences", error_r);
 	int rc;
 
@@ -70,6 +75,8 @@ int store_sqlite_pref_set(struct store *st, const char *mailbox,
 	if (pref->lang[0] != '\0')
 		sqlite3_bind_text(stmt, 3, pref->lang, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 4, now);
+	if (pref->timezone[0] != '\0')
+		sqlite3_bind_text(stmt, 5, pref->timezone, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE) {

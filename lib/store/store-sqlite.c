@@ -874,6 +874,12 @@ static const struct store_vfuncs sqlite_vfuncs = {
 	.notice_take = store_sqlite_notice_take,
 	/* store-sqlite-audit.c */
 	.audit_list = store_sqlite_audit_list,
+	/* store-sqlite-allow.c */
+	.storm_delete_held = store_sqlite_storm_delete_held,
+	.allow_add = store_sqlite_allow_add,
+	.allow_list = store_sqlite_allow_list,
+	.allow_remove = store_sqlite_allow_remove,
+	.allow_match = store_sqlite_allow_match,
 };
 
 /* store_sqlite_db - the connection, for the backend's other files */

@@ -88,7 +88,23 @@ struct store_outbound {
 struct store_pref {
 	char digest[8];		/* "daily", "storms" or "never" */
 	char lang[4];		/* "en", "es" or "" (the browser's) */
+	char timezone[64];	/* "Europe/Berlin", or "" (the server's) */
 };
+
+/* an owner's allow rule (sql/0009-owner-actions.sql): bounces to mailbox
+   from the reporting domain value (kind "domain"), or about mail to the
+   address value (kind "recipient"), are delivered even in a storm */
+struct store_allow {
+	long long id;
+	const char *mailbox;
+	const char *kind;	/* "domain" or "recipient" */
+	const char *value;	/* lower case */
+	long long created;
+	const char *created_by;
+};
+/* store_allow_cb - called per listed rule; return -1 to stop */
+typedef int store_allow_cb(const struct store_allow *rule, void *context);
+#define STORE_ALLOW_VALUE_MAX 255
 
 /* a release request (release_mode = request) */
 struct store_request {
@@ -476,5 +492,31 @@ int store_notice_take(struct store *st, const char *mailbox, long long since,
    first; with a limit, the newest limit of them */
 int store_audit_list(struct store *st, const struct store_filter *filter,
 		     store_audit_cb *cb, void *context, const char **error_r);
+
+/* the owner's actions (sql/0009-owner-actions.sql); call each write
+   inside store_begin()/store_commit(): it writes its audit lines with it.
+   store_storm_delete_held - every held item of mailbox in
+   storm storm_id -> deleted, one audit line each; *count_r says how many */
+int store_storm_delete_held(struct store *st, long long storm_id,
+			    const char *mailbox, const char *actor,
+			    long long now, unsigned int *count_r,
+			    const char **error_r);
+/* add a live rule unless mailbox has it: *id_r (either way), *created_r */
+int store_allow_add(struct store *st, const char *mailbox, const char *kind,
+		    const char *value, const char *actor, long long now,
+		    long long *id_r, int *created_r, const char **error_r);
+/* the live rules of mailbox (NULL: all), oldest first */
+int store_allow_list(struct store *st, const char *mailbox,
+		     store_allow_cb *cb, void *context, const char **error_r);
+/* remove rule id, if it is live and mailbox's (NULL: anyone's):
+   *removed_r is 0 when it was not */
+int store_allow_remove(struct store *st, long long id, const char *mailbox,
+		       const char *actor, long long now, int *removed_r,
+		       const char **error_r);
+/* the id of mailbox's first live rule for domain (NULL: none checked)
+   or recipient (NULL: none checked); *id_r is 0 when none matches */
+int store_allow_match(struct store *st, const char *mailbox,
+		      const char *domain, const char *recipient,
+		      long long *id_r, const char **error_r);
 
 #endif

@@ -53,7 +53,8 @@ async function fits(context, url, name) {
 	if (resp.status() !== 200)
 		problems.push(`item page: HTTP ${resp.status()}`);
 	await page.screenshot({ path: `${outdir}/item-375.png`, fullPage: true });
-	const button = page.locator('form button[type=submit]');
+	// the Release button (the page has Delete and the owner's other actions too)
+	const button = page.locator('form button[type=submit][value=release]');
 	if (await button.count() !== 1)
 		problems.push('item page: no Release button');
 	await Promise.all([page.waitForLoadState('load'), button.click()]);
