@@ -24,6 +24,8 @@ struct token_key;
 int token_key_load(const char *secret_file, int create,
 		   struct token_key **key_r, const char **error_r);
 void token_key_free(struct token_key **_key);
+/* open a secret file, refused when others may read or change it */
+int token_secret_open(const char *path, int *fd_r, const char **error_r);
 
 char *token_make(const struct token_key *key, const char *action,
 		 const char *subject, long long expires);
