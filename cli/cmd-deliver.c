@@ -20,6 +20,7 @@
 #include "autoconfig.h"
 #include "cli.h"
 #include "deliver.h"
+#include "dkim.h"
 #include "log.h"
 #include "relays.h"
 #include "store.h"
@@ -86,6 +87,7 @@ static int cmd_deliver_run(const struct cli_context *ctx,
 	struct deliver_result res;
 	struct strbuf msg = STRBUF_INIT;
 	struct relays *relays;
+	struct dkim_keys *keys;
 	const char *error;
 	int status = EX_OK;
 
@@ -95,6 +97,12 @@ static int cmd_deliver_run(const struct cli_context *ctx,
 		return EX_CONFIG;
 	}
 	deliver_env_init(&env, set, relays);
+	if (dkim_keys_load(set->dkim_keys, &keys, &error) < 0) {
+		printf("4.3.5 ndrguard: dkim_keys: %s\n", error);
+		relays_destroy(&relays);
+		return EX_CONFIG;
+	}
+	env.dkim_keys = keys;
 	if (cmd_deliver_read(&msg) < 0) {
 		status = cmd_deliver_tempfail(req->queue_id,
 					      "cannot read the message");
@@ -110,6 +118,7 @@ static int cmd_deliver_run(const struct cli_context *ctx,
 	}
 	store_close(&env.store);
 	relays_destroy(&relays);
+	dkim_keys_free(&keys);
 	strbuf_free(&msg);
 	return status;
 }

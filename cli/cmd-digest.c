@@ -3,6 +3,7 @@
  *
  * SYNOPSIS
  *	ndrguard [-c FILE] digest [--dry-run] [--mailbox ADDR] [--now]
+ *	ndrguard [-c FILE] reply -f SENDER -- RECIPIENT < message
  *
  * DESCRIPTION
  *	The digest engine links libESMTP and OpenSSL, which the pipe agent
@@ -29,8 +30,8 @@
 #define PKGLIBEXECDIR "/usr/local/libexec/ndrguard"
 #endif
 
-/* digest_program - ndrguard-digest beside /proc/self/exe, else installed */
-static const char *digest_program(char *buf, size_t size)
+/* digest_program - NAME beside /proc/self/exe, else installed */
+static const char *digest_program(const char *name, char *buf, size_t size)
 {
 	ssize_t n = readlink("/proc/self/exe", buf, size - 32);
 
@@ -38,18 +39,21 @@ static const char *digest_program(char *buf, size_t size)
 		buf[n] = '\0';
 		char *slash = strrchr(buf, '/');
 		if (slash != NULL) {
-			strcpy(slash + 1, "ndrguard-digest");
+			snprintf(slash + 1, 32, "%s", name);
 			if (access(buf, X_OK) == 0)
 				return buf;
 		}
 	}
-	return PKGLIBEXECDIR "/ndrguard-digest";
+	snprintf(buf, size, "%s/%s", PKGLIBEXECDIR, name);
+	return buf;
 }
 
-int cmd_digest(int argc, char **argv, const struct cli_context *ctx)
+/* digest_exec - exec the helper program NAME with our arguments */
+static int digest_exec(const char *name, int argc, char **argv,
+		       const struct cli_context *ctx)
 {
 	char buf[PATH_MAX];
-	const char *prog = digest_program(buf, sizeof(buf));
+	const char *prog = digest_program(name, buf, sizeof(buf));
 	char **args = calloc((size_t)argc + 4, sizeof(char *));
 	int n = 0;
 
@@ -65,8 +69,21 @@ int cmd_digest(int argc, char **argv, const struct cli_context *ctx)
 	args[n] = NULL;
 	fflush(NULL);
 	execv(prog, args);
-	fprintf(stderr, "ndrguard digest: cannot run %s: %s\n", prog,
+	fprintf(stderr, "ndrguard %s: cannot run %s: %s\n", argv[0], prog,
 		strerror(errno));
 	free(args);
 	return EX_UNAVAILABLE;
+}
+
+/* cmd_digest - ndrguard digest: exec ndrguard-digest */
+int cmd_digest(int argc, char **argv, const struct cli_context *ctx)
+{
+	return digest_exec("ndrguard-digest", argc, argv, ctx);
+}
+
+/* cmd_reply - ndrguard reply: exec ndrguard-reply (the same reason: it
+   links OpenSSL for the tokens) */
+int cmd_reply(int argc, char **argv, const struct cli_context *ctx)
+{
+	return digest_exec("ndrguard-reply", argc, argv, ctx);
 }

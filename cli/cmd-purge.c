@@ -67,6 +67,13 @@ int cmd_purge(int argc, char **argv, const struct cli_context *ctx)
 		if (tty && n > 0)
 			printf("\rexpired %llu", total), fflush(stdout);
 	} while (n == PURGE_BATCH);
+	unsigned long long sent = 0;
+	if (store_outbound_expire_all(st, now - (long long)ctx->set->outbound_days
+				      * 86400, PURGE_BATCH, &sent, &error) < 0)
+		fprintf(stderr, "ndrguard purge: outbound index: %s\n", error);
+	else if (sent > 0)
+		log_info("purge: outbound_expired=%llu, older_than=%ud", sent,
+			 ctx->set->outbound_days);
 	if (store_reclaim(st, &error) < 0)
 		fprintf(stderr, "ndrguard purge: %s\n", error);
 	store_close(&st);

@@ -6,6 +6,7 @@
  */
 #include "autoconfig.h"
 #include "daemon-config.h"
+#include "dkim.h"
 #include "config.h"
 #include "digest.h"
 #include "privilege.h"
@@ -110,6 +111,10 @@ int daemon_config_load(const char *path, struct daemon_config **cfg_r,
 				    error_r);
 	if (cfg->relays == NULL)
 		goto fail;
+	if (dkim_keys_load(cfg->set.dkim_keys, &cfg->dkim_keys, error_r) < 0) {
+		relays_destroy(&cfg->relays);
+		goto fail;
+	}
 	cfg->refcount = 1;
 	*cfg_r = cfg;
 	return 0;
@@ -122,6 +127,7 @@ fail:
 static void daemon_config_free(struct daemon_config *cfg)
 {
 	relays_destroy(&cfg->relays);
+	dkim_keys_free(&cfg->dkim_keys);
 	settings_free(&cfg->set);
 	free(cfg);
 }

@@ -16,10 +16,12 @@
 #include "settings.h"
 
 struct relays;
+struct dkim_keys;
 
 struct daemon_config {
 	struct settings set;
 	struct relays *relays;
+	struct dkim_keys *dkim_keys;	/* dkim_keys, loaded */
 	int refcount;		/* under the module's lock */
 };
 

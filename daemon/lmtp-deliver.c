@@ -205,6 +205,7 @@ lmtp_deliver_begin(struct lmtp_session *s, struct deliver_batch_item **item_r)
 		d->req.queue_id = d->parsed_id =
 			lmtp_deliver_queue_id(d->req.msg, d->req.len);
 	deliver_env_init(&d->env, &s->cfg->set, s->cfg->relays);
+	d->env.dkim_keys = s->cfg->dkim_keys;
 	d->prepared = 1;
 	if (deliver_prepare(&d->env, &d->req, &d->res) > 0) {
 		d->item.env = &d->env;

@@ -123,6 +123,14 @@ static void scheduler_purge(long long now)
 	else
 		log_info("purge: expired=%llu, older_than=%ud", total,
 			 set->quarantine_days);
+	total = 0;
+	if (store_outbound_expire_all(st, now - (long long)set->outbound_days
+				      * 86400, SCHEDULER_PURGE_BATCH, &total,
+				      &error) < 0)
+		log_warning("purge: outbound index: %s", error);
+	else if (total > 0)
+		log_info("purge: outbound_expired=%llu, older_than=%ud", total,
+			 set->outbound_days);
 	store_close(&st);
 	sched.last_purge = now;
 }

@@ -92,7 +92,7 @@ build()
 		daemon/lmtp-deliver.c lib/store/store-location.c"
 		libs=-lpthread ;;
 	config) srcs="$BASE $CONF lib/store/store-location.c" ;;
-	template) srcs="$BASE lib/digest/template.c" ;;
+	template) srcs="$BASE lib/digest/template.c lib/util/catalog.c" ;;
 	token) srcs="$BASE lib/release/token.c lib/release/links.c"; libs=-lcrypto ;;
 	web) srcs="$BASE $RECOG $CONF $STORE $WEB"
 		libs="-lmicrohttpd -lsqlite3 -ljansson -lcrypto -lpthread" ;;
@@ -118,7 +118,7 @@ seed()
 				-exec cp {} "$2/" \; 2>/dev/null || :
 		fi ;;
 	template)
-		for f in "$top"/templates/*/*; do
+		for f in "$top"/templates/digest.* "$top"/templates/*/*; do
 			cp "$f" "$2/$(basename "$(dirname "$f")")-$(basename "$f")"
 		done ;;
 	config)

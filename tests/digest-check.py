@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """digest-check.py - check one digest as the relay received it
 
-usage: digest-check.py FILE [--mailbox ADDR] [--lang en|es] [--total N]
+usage: digest-check.py FILE [--mailbox ADDR] [--lang en|es|de] [--total N]
                             [--listed N] [--more N] [--legit N]
                             [--first-verdict-heading TEXT] [--base URL]
                             [--contains TEXT]... [--html-contains TEXT]...
-                            [--not-contains TEXT]...
+                            [--not-contains TEXT]... [--from HEADER]
+                            [--storm "HELD SERVERS"]...
 
 Prints one "ok: ..." or "FAIL: ..." line per check and exits 1 on any
 failure. FILE is what smtp-sink wrote (its own trace headers on top),
@@ -44,6 +45,10 @@ def main():
     ap.add_argument("--not-contains", action="append", default=[])
     ap.add_argument("--crlf", action="store_true")
     ap.add_argument("--max-size", type=int)
+    ap.add_argument("--from", dest="from_",
+                    help="the From header, decoded (display name <addr>)")
+    ap.add_argument("--storm", action="append", default=[],
+                    help='"HELD SERVERS": a storm line with these counts')
     a = ap.parse_args()
 
     raw = open(a.file, "rb").read()
@@ -76,6 +81,11 @@ def main():
         check(msg["To"] == a.mailbox, "To: " + a.mailbox)
     if a.lang:
         check(msg["Content-Language"] == a.lang, "Content-Language: " + a.lang)
+    if a.from_:
+        check(str(msg["From"]) == a.from_, "From: %s (got %s)" % (a.from_, msg["From"]))
+        raw_from = re.search(rb"^From: (.*(?:\r\n[ \t].*)*)", raw, re.M)
+        check(raw_from is not None and all(b < 0x80 for b in raw_from.group(1)),
+              "the From header is ASCII on the wire (RFC 2047)")
     check(msg.get_content_type() == "multipart/alternative",
           "multipart/alternative")
     parts = [p for p in msg.iter_parts()]
@@ -116,25 +126,57 @@ def main():
     if a.legit:
         check(re.search(r"\(%d " % a.legit, subject) is not None,
               "subject says %d may be real" % a.legit)
+    # the full list, whatever the count
+    mbox_link = a.base + "/mailbox?m="
+    check(mbox_link in text and mbox_link in html,
+          "both parts link the full list")
+    more_re = r"\b(\d+) (more|más|weitere)\."
     if a.more is not None:
-        mbox_link = a.base + "/mailbox?m="
         if a.more > 0:
-            check(re.search(r"\b%d\b" % a.more, text) is not None
-                  and mbox_link in text and mbox_link in html,
-                  "and %d more, with the mailbox link" % a.more)
+            m = re.search(more_re, text)
+            check(m is not None and m.group(1) == str(a.more)
+                  and re.search(more_re, html) is not None,
+                  "and %d more, in both parts" % a.more)
         else:
-            check(mbox_link not in text, "no 'and N more'")
-    if a.lang == "es":
-        check("rebote" in subject and "Resumen" in text and "Recuperar" in html,
-              "Spanish subject, text and HTML")
-    if a.lang == "en":
-        check("bounces" in subject and "Quarantine digest" in text
-              and "Release" in html, "English subject, text and HTML")
+            check(re.search(more_re, text) is None, "no 'and N more'")
+    for st in a.storm:
+        held, servers = st.split()
+        words = {"en": (r"%s bounces? held, from %s reporting servers?"),
+                 "es": (r"%s rebotes? retenidos?, de %s servidor(es)? informantes?"),
+                 "de": (r"%s Meldungen? zurückgehalten, von %s meldenden Servern?")}
+        pat = words.get(a.lang or "en") % (held, servers)
+        check(re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d [A-Z+-][A-Za-z0-9+-]*\b.*" + pat, text)
+              is not None and re.search(pat, html) is not None,
+              "a storm line in both parts: began, ended, %s held, %s servers"
+              % (held, servers))
+    words = {
+        "en": ("Held bounces for", "Quarantine digest for", "Release",
+               "See the full list"),
+        "es": ("Avisos de rebote retenidos para",
+               "Resumen de la cuarentena de", "Recuperar",
+               "Ver la lista completa"),
+        "de": ("Zurückgehaltene Meldungen für", "Quarantäne-Übersicht für",
+               "Freigeben", "Die vollständige Liste ansehen"),
+    }
+    if a.lang in words:
+        subj, title, release, full = words[a.lang]
+        check(subject.startswith(subj) and "[" not in subject,
+              "%s subject, no product tag: %s" % (a.lang, subject))
+        check(title in text and title in html and full in text and full in html,
+              "%s words in both parts: %r, %r" % (a.lang, title, full))
+        check(release in html, "%s release button: %r" % (a.lang, release))
+        other = [w[1] for l, w in words.items() if l != a.lang]
+        check(not any(o in text or o in html for o in other),
+              "no other language's words")
+        check("{{" not in text and "{{" not in html and "digest." not in text,
+              "every word found in the catalog")
     if a.first_heading:
         first = min((text.find(h) for h in
                      ("look at them first", "mírelos primero",
-                      "check these", "revíselos", "you can ignore these",
-                      "puede ignorarlos") if text.find(h) >= 0), default=-1)
+                      "sehen Sie sie zuerst an", "check these", "revíselos",
+                      "bitte prüfen", "you can ignore these",
+                      "puede ignorarlos", "Sie können sie ignorieren")
+                     if text.find(h) >= 0), default=-1)
         check(first >= 0 and text.find(a.first_heading) == first,
               "first section: " + a.first_heading)
     for s in a.contains:

@@ -2,8 +2,9 @@
 # test-catalog.sh - every language folder has every message key
 #
 # The keys a catalog must hold: those the release page names (the
-# "web.*" table of web/web-lang.c), those the markup names ({{>key}} in
-# templates/*), and those of every other catalog, so that no language is
+# "web.*" table of web/web-lang.c), those the digest's markup names
+# ({{>key}}, and key.one and key.other for {{>key n}}, in
+# templates/digest.*), and those of every other catalog, so that no language is
 # a partial copy. Lists each missing key per catalog and fails on any.
 # Then the page itself is started on a copy with one key taken out of
 # German: it must refuse to start and name that key.
@@ -19,12 +20,20 @@ keys() { sed -n 's/^\([A-Za-z0-9_.-]*\)[ \t]*=.*/\1/p' "$1"; }
 {
 	sed -n 's/^\t\[W_[A-Z_]*\] = "\(web\.[a-z_]*\)",$/\1/p' \
 		"$top_srcdir/web/web-lang.c"
-	cat "$TPL"/*.html "$TPL"/*.txt "$TPL"/subject 2>/dev/null |
-		grep -o '{{>[A-Za-z0-9_.-]*}}' | sed 's/{{>\(.*\)}}/\1/'
+	# the digest's markup: {{>key}}, and {{>key n}} needs key.one
+	# and key.other
+	cat "$TPL"/*.html "$TPL"/*.txt "$TPL"/*.subject 2>/dev/null |
+		grep -o '{{>[A-Za-z0-9_.-]*\( [A-Za-z0-9_.-]*\)\?}}' |
+		sed -e 's/{{>\([^ }]*\)}}/\1/' -e 's/{{>\([^ ]*\) .*}}/\1.one\n\1.other/'
 	for m in "$TPL"/*/messages; do keys "$m"; done
 } | sort -u > "$T/needed"
 [ "$(grep -c '^web\.' "$T/needed")" -ge 100 ] ||
 	fail "found only $(grep -c '^web\.' "$T/needed") web.* keys in web-lang.c"
+# the digest's markup names its words (and plurals) from every catalog
+[ "$(grep -c '^digest\.' "$T/needed")" -ge 30 ] &&
+	grep -qx 'digest.storm_held.one' "$T/needed" &&
+	grep -qx 'digest.storm_held.other' "$T/needed" ||
+	fail "found only $(grep -c '^digest\.' "$T/needed") digest.* keys in templates/digest.*"
 
 langs=0
 bad=0

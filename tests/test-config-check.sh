@@ -45,7 +45,8 @@ EOF
 # NAME<TAB>LINES: the message must name NAME; LINES (\n between lines)
 # are appended to the good config, so they override it
 BAD=$(cat <<EOF
-digest_from	digest_from = Quarantine <q@example.test>
+digest_from	digest_from = Quarantine <q@example.test
+digest_from	digest_from = Quarantine <"q"@example.test>
 digest_from	digest_from = "q"@example.test
 digest_from	digest_from = q@
 digest_from	digest_from = a@b@example.test

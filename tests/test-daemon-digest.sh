@@ -37,7 +37,7 @@ pid_file =
 secret_file = $T/db/secret
 digest_templates = $top_srcdir/templates
 digest_relay = smtp:127.0.0.1:$PORT
-digest_from = postmaster@example.test
+digest_from = Quarantine Desk <postmaster@example.test>
 digest_time = $(date +%H:%M)
 EOF
 
@@ -64,6 +64,12 @@ if [ -f "$f" ]; then
 	grep -q '^X-Rcpt-Args: <alice@example.test>' "$f" && ok "to alice" || fail "recipient: $(grep X-Rcpt "$f")"
 	grep -q '^Auto-Submitted: auto-generated' "$f" && ok "Auto-Submitted" || fail "no Auto-Submitted"
 	grep -qi '^Subject: .*3' "$f" && ok "subject counts 3" || fail "subject: $(grep -i '^Subject' "$f")"
+	grep -q '^From: Quarantine Desk <postmaster@example.test>' "$f" && ok "From with its display name" \
+		|| fail "from: $(grep '^From:' "$f")"
+	grep -q '^X-Mail-Args: <postmaster@example.test>' "$f" && ok "envelope: the bare address" \
+		|| fail "envelope: $(grep '^X-Mail-Args' "$f")"
+	grep -q '^Subject: Held bounces for alice@example.test: 3' "$f" && ok "a plain subject, no product tag" \
+		|| fail "subject: $(grep '^Subject' "$f")"
 fi
 grep -q 'digest: to=<alice@example.test>, items=3, status=sent' "$T/daemon.log" \
 	&& ok "one log line for the digest" || fail "log: $(cat "$T/daemon.log")"

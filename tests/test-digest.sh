@@ -9,7 +9,10 @@
 # 554), down, or hanging up after the data in the middle of a batch (one
 # SMTP session carries several digests), a crash between the relay's
 # 250 and the record, the second run of a day, the modes, and a
-# 10,000-message storm.
+# 10,000-message storm. One markup for every language: an English, a
+# Spanish and a German digest, each with its catalog's words in both
+# parts, a From with a non-ASCII display name, the full-list link and a
+# line per storm (its held messages and reporting servers counted).
 set -u
 : "${NDRGUARD:?}" "${top_srcdir:?}"
 SINK=$(command -v smtp-sink || echo /usr/sbin/smtp-sink)
@@ -42,7 +45,7 @@ busy_timeout = 5s
 our_relays = mail.example.test, 192.0.2.0/24
 our_domains = example.test
 digest_relay = smtp:127.0.0.1:$PORT
-digest_from = quarantine@example.test
+digest_from = Correo Señal <quarantine@example.test>
 digest_timeout = 10s
 base_url = https://q.example.test
 secret_file = $T/secret
@@ -194,8 +197,16 @@ fixture "UPDATE mailbox_pref SET digest = 'daily' WHERE mailbox = 'dave@example.
 fixture "UPDATE mailbox_pref SET digest = 'never' WHERE mailbox = 'dave@example.test'"
 grep -q 'dave@example.test.*status=skipped' "$T/run.err" || fail "no skipped line for dave"
 
+# servers MAILBOX - how many distinct reporting servers its held ones name
+servers() { list_field reporting_mta recipient="$1" | tr A-Z a-z | sort -u | wc -l; }
+# storms MAILBOX - how many storms its held ones belong to
+storms() { list_field storm_id recipient="$1" | sort -u | wc -l; }
+[ "$(storms alice@example.test)" = 1 ] && [ "$(storms bob@example.test)" = 1 ] \
+	|| fail "fixture: one storm each expected"
+FROM="Correo Señal <quarantine@example.test>"
 # alice: English, 7 held, the legit one first
 $CHECK "$(digests alice | tail -1)" --mailbox alice@example.test --lang en --total 7 \
+	--from "$FROM" --storm "7 $(servers alice@example.test)" \
 	--listed 7 --more 0 --legit 2 --first-heading "look at them first" \
 	--first-item "$(list_field id queue_id=A0003)" \
 	--contains "Your address is being forged" --contains "You did nothing wrong" \
@@ -205,11 +216,27 @@ $CHECK "$(digests alice | tail -1)" --mailbox alice@example.test --lang en --tot
 	|| { fail "alice's digest"; grep FAIL "$T/chk"; }
 # bob: Spanish, RFC 2047 subject
 $CHECK "$(digests bob)" --mailbox bob@example.test --lang es --total 4 --listed 4 --legit 1 \
+	--from "$FROM" --storm "4 $(servers bob@example.test)" --more 0 \
 	--first-heading "revíselos" \
 	--first-item "$(list_field id queue_id=UNK2)" --contains "Alguien está falsificando su dirección" \
 	> "$T/chk" && ok "bob's digest is Spanish" || { fail "bob's digest"; grep FAIL "$T/chk"; }
 grep -q '^Subject: =?UTF-8?B?' "$(digests bob)" && ok "non-ASCII subject is RFC 2047 encoded" \
 	|| fail "bob's subject: $(grep '^Subject:' "$(digests bob)")"
+# gerd: German, from the one folder templates/de and no C of its own
+# (digest_locale = de: sql/0003's mailbox_pref.lang admits en and es only)
+hold gerd@example.test G 2
+sed 's|^digest_relay|digest_locale = de\ndigest_relay|' "$T/ndrguard.conf" > "$T/de.conf"
+NDRGUARD_LOG_STDERR=1 "$NDRGUARD" -c "$T/de.conf" digest --now --mailbox gerd@example.test \
+	>/dev/null 2>"$T/run.err" || fail "gerd's run: $(cat "$T/run.err")"
+[ "$(storms gerd@example.test)" = 1 ] || fail "fixture: gerd's storm"
+$CHECK "$(digests gerd)" --mailbox gerd@example.test --lang de --total 2 --listed 2 \
+	--from "$FROM" --storm "2 $(servers gerd@example.test)" --more 0 \
+	--contains "Ihre Adresse wird gefälscht" --html-contains "Ihre Adresse wird gefälscht" \
+	> "$T/chk" && ok "gerd's digest is German" || { fail "gerd's digest"; grep FAIL "$T/chk"; }
+# the envelope sender stays the bare address, whatever the From's name
+grep -q '^X-Mail-Args: <quarantine@example.test>' "$(digests gerd)" \
+	&& ok "envelope sender: the bare address" \
+	|| fail "envelope: $(grep -m1 '^X-Mail-Args' "$(digests gerd)")"
 # carol: the hostile subject is text in both parts, never markup or a header
 $CHECK "$(digests carol)" --mailbox carol@example.test --lang en --total 2 --listed 2 \
 	--contains "<script>alert(1)</script> café  Bcc: evil@example.test" \
@@ -345,13 +372,20 @@ NDRGUARD_LOG_STDERR=1 "$NDRGUARD" -c "$T/time.conf" digest --mailbox pat@example
 	|| { fail "pat at her own time: $(ndigests pat) sent"; cat "$T/run.err"; }
 
 # ---- a broken template stops the run before anything is built
-mkdir -p "$T/tpl" && cp -r "$top_srcdir/templates/en" "$T/tpl/" && chmod -R u+w "$T/tpl"
-printf 'ok\n{{#items}}\n' >> "$T/tpl/en/digest.html"
+mkdir -p "$T/tpl" && cp -r "$top_srcdir/templates/." "$T/tpl/" && chmod -R u+w "$T/tpl"
+printf 'ok\n{{#items}}\n' >> "$T/tpl/digest.html"
 sed "s|^digest_templates = .*|digest_templates = $T/tpl|" "$T/ndrguard.conf" > "$T/bad.conf"
 out=$("$NDRGUARD" -c "$T/bad.conf" digest --now 2>&1); rc=$?
-case $out in *tpl/en/digest.html:*"{{#items}} is never closed"*) ok "broken template: exit $rc, $out" ;;
+case $out in *tpl/digest.html:*"{{#items}} is never closed"*) ok "broken template: exit $rc, $out" ;;
 	*) fail "broken template: exit $rc, $out" ;; esac
 [ $rc -eq 78 ] || fail "broken template: exit $rc, want 78"
+# a language lacking a word the markup names: refused by file and key
+rm -rf "$T/tpl" && mkdir -p "$T/tpl" && cp -r "$top_srcdir/templates/." "$T/tpl/" && chmod -R u+w "$T/tpl"
+sed -i '/^digest.storm_servers.other =/d' "$T/tpl/de/messages"
+out=$("$NDRGUARD" -c "$T/bad.conf" digest --now 2>&1); rc=$?
+case $out in *"tpl/de/messages: missing digest.storm_servers.other (/"*"/tpl/digest."*)
+	[ $rc -eq 78 ] && ok "a catalog without a digest word: exit $rc, $out" || fail "missing word: exit $rc" ;;
+	*) fail "missing word: exit $rc, $out" ;; esac
 
 # ---- started as root, the digest becomes the database's owner, so the
 # files it creates (WAL, shared memory, link key) stay usable by the

@@ -80,7 +80,7 @@ rc=$?
 [ "$(held)" = 3 ] && ok "deliver: the digest was passed on, not held" || fail "held after the digest: $(held)"
 n=0
 for _ in $(seq 50); do
-	n=$(grep -l "own digest\|^Subject: \[ndrguard\]" "$T"/sink/* 2>/dev/null | wc -l)
+	n=$(grep -l "own digest\|^Subject: Held bounces for" "$T"/sink/* 2>/dev/null | wc -l)
 	[ "$n" -ge 2 ] && break
 	sleep 0.1
 done

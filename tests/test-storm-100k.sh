@@ -213,8 +213,9 @@ if more is None or int(more.group(1)) != held - listed:
     print('no "and %d more" (found %s)' % (held - listed, more and more.group(0))); ok = False
 if html is None:
     print('no HTML part'); ok = False
-# the forged-address section: one storm, still going on, counting them all
-storm = re.search(r'(?m)^- (\d+) bounces since .*\(still going on\)', text)
+# the storm line: one storm, still going on, counting them all
+storm = re.search(r'(?m)^- From .*\(still going on\): (\d+) bounces? held, '
+                  r'from \d+ reporting servers?$', text)
 if storm is None or abs(int(storm.group(1)) - held) > 1:
     print('no storm line counting %d: %s' % (held, storm and storm.group(0))); ok = False
 if 'may be real' in subject:

@@ -26,6 +26,8 @@
 #	  libmicrohttpd-dev	the release page's HTTP server in ndrguardd
 #	  libesmtp-dev		sending the daily digest over SMTP
 #	  libssl-dev		OpenSSL for the daemon (release-link tokens, TLS)
+#				and the pipe agent (our DKIM signature, checked)
+#	  libmilter-dev		ndrguard-milter, the outbound Message-ID index
 #	  postfix		the MTA ndrguard plugs into; its smtp-source and
 #				smtp-sink load generators
 #	  swaks			sending test mail over SMTP
@@ -43,6 +45,9 @@
 #				memcheck (tools/test-valgrind.sh)
 #	  debhelper lintian	CI builds the Debian package (debian/) and
 #				checks it (tools/test-package.sh)
+#	  libsisimai-perl time	bench/sisimai-bench.sh: the bounce parser
+#				inspect is measured against, and the CPU
+#				time of each run
 #
 # DIAGNOSTICS
 #	Exits non-zero when a package is missing and we are not root, or
@@ -50,7 +55,8 @@
 set -eu
 
 PACKAGES="build-essential autoconf automake pkg-config libsqlite3-dev sqlite3
-libjansson-dev check libmicrohttpd-dev libesmtp-dev libssl-dev postfix swaks"
+libjansson-dev check libmicrohttpd-dev libesmtp-dev libssl-dev libmilter-dev
+postfix swaks"
 # the release page's browser test (tests/browser) runs headless Chromium
 # (and the digest's HTML is checked at 375 and 1280 px in it)
 PACKAGES="$PACKAGES chromium"
@@ -61,6 +67,8 @@ PACKAGES="$PACKAGES clang valgrind"
 PACKAGES="$PACKAGES libpq-dev postgresql"
 # CI's package stage: dpkg-buildpackage with debhelper, then lintian
 PACKAGES="$PACKAGES debhelper lintian"
+# the speed benchmark against Sisimai (bench/sisimai-bench.sh)
+PACKAGES="$PACKAGES libsisimai-perl time"
 
 missing=
 for p in $PACKAGES; do

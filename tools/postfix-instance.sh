@@ -4,7 +4,7 @@
 # SYNOPSIS
 #	tools/postfix-instance.sh -p PORT -r REINJECT_PORT -b NDRGUARD
 #		-c NDRGUARD_CONF -u PIPE_USER -m MAILBOX_USER [-d DOMAIN]
-#		[-l LMTP_PORT] DIR
+#		[-l LMTP_PORT] [-s SUBMISSION_PORT -M MILTER] [-y REPLY_DOMAIN] DIR
 #
 # DESCRIPTION
 #	Creates DIR/etc (main.cf, master.cf, null_sender), DIR/spool,
@@ -21,9 +21,17 @@
 #	transport is still defined, so switching back is one line of
 #	DIR/etc/null_sender.
 #
+#	With -s and -M, a submission-like smtpd on 127.0.0.1:SUBMISSION_PORT
+#	passes outbound mail to ndrguard-milter at MILTER (its milter_listen
+#	in Postfix's form: unix:/path or inet:HOST:PORT)
+#	(doc/postfix/milter-*); the milter itself is not started here.
+#
 #	The ndrguard lines come from doc/postfix/*.cf and doc/postfix/
 #	null_sender with their @PLACEHOLDERS@ filled in: the demo
 #	(tools/run.sh) and the integration tests run what the docs show.
+#
+#	With -y, mail to REPLY_DOMAIN goes to the ndrguard-reply pipe(8)
+#	transport (release by reply: doc/postfix/reply-*).
 #
 #	Start it with "postfix -c DIR/etc start" (or start-fg), stop it
 #	with "postfix -c DIR/etc stop".  Existing queue and mail are kept.
@@ -43,8 +51,8 @@ usage()
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 docs=$srcdir/doc/postfix
 port='' reinject_port='' ndrguard='' conf='' pipe_user='' mbox_user='' domain=example.test
-lmtp_port=''
-while getopts p:r:b:c:u:m:d:l: opt; do
+lmtp_port='' submission_port='' milter_port='' reply_domain=''
+while getopts p:r:b:c:u:m:d:l:s:M:y: opt; do
 	case $opt in
 	p) port=$OPTARG ;;
 	r) reinject_port=$OPTARG ;;
@@ -54,6 +62,9 @@ while getopts p:r:b:c:u:m:d:l: opt; do
 	m) mbox_user=$OPTARG ;;
 	d) domain=$OPTARG ;;
 	l) lmtp_port=$OPTARG ;;
+	s) submission_port=$OPTARG ;;
+	M) milter_port=$OPTARG ;;
+	y) reply_domain=$OPTARG ;;
 	*) usage ;;
 	esac
 done
@@ -75,7 +86,10 @@ subst()
 	    -e "s|@NDRGUARD_USER@|$pipe_user|g" \
 	    -e "s|@POSTFIX_CONFIG_DIR@|$dir/etc|g" \
 	    -e "s|@REINJECT_PORT@|$reinject_port|g" \
-	    -e "s|@LMTP_PORT@|$lmtp_port|g" "$1"
+	    -e "s|@LMTP_PORT@|$lmtp_port|g" \
+	    -e "s|@SUBMISSION@|127.0.0.1:$submission_port|g" \
+	    -e "s|@MILTER@|$milter_port|g" \
+	    -e "s|@REPLY_DOMAIN@|$reply_domain|g" "$1"
 }
 
 mkdir -p "$dir/etc" "$dir/spool" "$dir/data" "$dir/mail"
@@ -133,6 +147,14 @@ path=pipe
 {
 	echo "# --- doc/postfix/$path-main.cf ---"
 	subst "$docs/$path-main.cf"
+	if [ -n "$milter_port" ]; then
+		echo "# --- doc/postfix/milter-main.cf ---"
+		subst "$docs/milter-main.cf"
+	fi
+	if [ -n "$reply_domain" ]; then
+		echo "# --- doc/postfix/reply-main.cf ---"
+		subst "$docs/reply-main.cf"
+	fi
 } >> "$dir/etc/main.cf"
 
 cat > "$dir/etc/master.cf" <<EOF
@@ -165,9 +187,19 @@ EOF
 		echo "# --- doc/postfix/lmtp-master.cf ---"
 		subst "$docs/lmtp-master.cf"
 	fi
+	if [ -n "$submission_port" ]; then
+		echo "# --- doc/postfix/milter-master.cf ---"
+		subst "$docs/milter-master.cf"
+	fi
 	echo "# --- doc/postfix/reinject-master.cf ---"
 	subst "$docs/reinject-master.cf"
+	if [ -n "$reply_domain" ]; then
+		echo "# --- doc/postfix/reply-master.cf ---"
+		subst "$docs/reply-master.cf"
+	fi
 } >> "$dir/etc/master.cf"
+[ -z "$reply_domain" ] ||
+	subst "$docs/reply_transport" > "$dir/etc/reply_transport"
 if [ -n "$lmtp_port" ]; then
 	subst "$docs/lmtp-null_sender" > "$dir/etc/null_sender"
 else

@@ -28,8 +28,8 @@ check "make install DESTDIR" make install DESTDIR="$dest"
 for f in bin/ndrguard sbin/ndrguardd libexec/ndrguard/ndrguard-digest \
 	etc/ndrguard/ndrguard.conf share/man/man8/ndrguard.8 \
 	share/man/man8/ndrguardd.8 share/man/man5/ndrguard.conf.5 \
-	share/ndrguard/templates/en/digest.html \
-	share/ndrguard/templates/es/digest.html \
+	share/ndrguard/templates/digest.html \
+	share/ndrguard/templates/de/messages \
 	share/ndrguard/sql/0001-quarantine.sql \
 	lib/systemd/system/ndrguardd.service; do
 	check "installed $f" test -e "$dest/usr/local/$f"

@@ -10,6 +10,7 @@
  * and shown on /admin like any other; only the mail is left out.
  */
 #include "autoconfig.h"
+#include "settings.h"
 #include "web-private.h"
 #include "log.h"
 #include "reinject.h"
@@ -67,9 +68,16 @@ static void web_notice_message(const struct web_request *req,
 	host[sizeof(host) - 1] = '\0';
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	strbuf_printf(msg, "From: ndrguard <%s>\r\nTo: <%s>\r\n",
-		      server->digest_from ? server->digest_from : "postmaster",
+	/* digest_from may carry a display name: the address alone here */
+	char *name = NULL, *addr = NULL;
+	const char *error;
+	if (settings_from_split(server->digest_from ? server->digest_from
+				: "postmaster", &name, &addr, &error) < 0)
+		addr = xstrdup("postmaster");
+	strbuf_printf(msg, "From: ndrguard <%s>\r\nTo: <%s>\r\n", addr,
 		      server->release_notify);
+	free(name);
+	free(addr);
 	if (batch->count == 1)
 		strbuf_printf(msg, "Subject: Release requested for held "
 			      "message %lld\r\n", batch->ids[0]);

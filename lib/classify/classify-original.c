@@ -303,6 +303,25 @@ static char *classify_original_decoded(const struct mime_header *h,
 	return strbuf_steal(&sb);
 }
 
+/*
+ * classify_original_keep_headers - copy the header fields when one is a
+ * DKIM-Signature: its check needs the signed fields as they were, and
+ * an original without one costs nothing
+ */
+static void classify_original_keep_headers(struct classify_original *o,
+					   const struct mime_header *h,
+					   size_t count)
+{
+	if (mime_headers_find(h, count, "DKIM-Signature") == NULL)
+		return;
+	o->headers = xcalloc(count, sizeof(*o->headers));
+	for (size_t i = 0; i < count; i++) {
+		o->headers[i].name = xstrdup(h[i].name);
+		o->headers[i].value = xstrdup(h[i].value);
+	}
+	o->header_count = count;
+}
+
 void classify_original_fill(struct classify_ctx *ctx)
 {
 	struct classify_original *o = &ctx->res->original;
@@ -315,6 +334,8 @@ void classify_original_fill(struct classify_ctx *ctx)
 	}
 	if (h == NULL)
 		return;
+	o->headers_quoted = mime_headers_find(h, count, "From") != NULL;
+	classify_original_keep_headers(o, h, count);
 	o->message_id = classify_original_dup(h, count, "Message-ID");
 	o->from = classify_original_decoded(h, count, "From");
 	o->to = classify_original_decoded(h, count, "To");

@@ -225,6 +225,19 @@ static void classify_read_nested(struct classify_ctx *ctx)
 		ctx->orig_part = orig;
 }
 
+/* classify_read_reply_ids - an auto-reply's In-Reply-To and References */
+static void classify_read_reply_ids(struct classify_ctx *ctx)
+{
+	const char *irt = mime_part_header(ctx->root, "In-Reply-To");
+	const char *refs = mime_part_header(ctx->root, "References");
+
+	if (ctx->res->kind != CLASSIFY_AUTOREPLY &&
+	    ctx->res->kind != CLASSIFY_CHALLENGE)
+		return;
+	ctx->res->in_reply_to = irt != NULL ? xstrdup(irt) : NULL;
+	ctx->res->references = refs != NULL ? xstrdup(refs) : NULL;
+}
+
 /* classify_read_top - the bounce's own From and Subject */
 static void classify_read_top(struct classify_ctx *ctx)
 {
@@ -392,6 +405,7 @@ static struct classify_result *classify_one(const char *msg, size_t len,
 	classify_fill_reason(&ctx);
 	ctx.res->reporting_mta = classify_text_reporting_mta(&ctx);
 	classify_original_fill(&ctx);
+	classify_read_reply_ids(&ctx);
 	classify_verdict_judge(&ctx, relays);
 	classify_text_index_end();
 
@@ -541,6 +555,13 @@ void classify_result_free(struct classify_result **_result)
 	for (size_t i = 0; i < o->received_count; i++)
 		free(o->received[i]);
 	free(o->received);
+	for (size_t i = 0; i < o->header_count; i++) {
+		free(o->headers[i].name);
+		free(o->headers[i].value);
+	}
+	free(o->headers);
+	free(res->in_reply_to);
+	free(res->references);
 	free(res->evidence);
 	free(res);
 }

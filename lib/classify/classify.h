@@ -49,6 +49,12 @@ struct classify_recipient {
 	char *remote_mta;
 };
 
+/* a header field of the returned original, unfolded as mime.h keeps it */
+struct classify_header {
+	char *name;
+	char *value;
+};
+
 struct classify_original {
 	char *message_id;
 	char *from;
@@ -57,6 +63,12 @@ struct classify_original {
 	char *date;
 	char **received;	/* Received header values, top (newest) first */
 	size_t received_count;
+	/* its header block was returned (with a From), signed or not */
+	int headers_quoted;
+	/* every header field in order, kept only when one of them is a
+	   DKIM-Signature (the check of our signature, dkim.h) */
+	struct classify_header *headers;
+	size_t header_count;
 };
 
 struct classify_result {
@@ -68,6 +80,9 @@ struct classify_result {
 	struct classify_original original;
 	enum classify_verdict verdict;
 	char *evidence;		/* a few words on why this verdict */
+	/* the message's own In-Reply-To and References (an auto-reply
+	   names the original there), or NULL */
+	char *in_reply_to, *references;
 };
 
 /*

@@ -659,6 +659,17 @@ static int reason_greylisted(const struct reason_text *diag,
 	return 0;
 }
 
+/*
+ * reason_temporary - was the refusal temporary? Exim reports a failure
+ * as x.0.0 and quotes the 4xx reply it retried until its retry rule
+ * gave up: that reply says what happened, not the report's status
+ */
+static int reason_temporary(const char *status, const char *in_reply)
+{
+	return (status != NULL && status[0] == '4') ||
+	       (in_reply != NULL && in_reply[0] == '4');
+}
+
 /* reason_decide - the reason from normalised diagnostic and text */
 static const char *reason_decide(enum classify_kind kind, const char *status,
 				 const struct reason_text *diag_t,
@@ -735,7 +746,7 @@ const char *reason_find(enum classify_kind kind, const char *status,
 			const char *diagnostic, const char *text)
 {
 	struct reason_text *t;
-	const char *reason;
+	const char *reason, *in_reply = NULL;
 	char code[16];
 
 	if (kind == CLASSIFY_DSN_SUCCESS ||
@@ -748,9 +759,7 @@ const char *reason_find(enum classify_kind kind, const char *status,
 	reason_text_init(&t[1], text);
 	/* a code in the reply is more precise than a report's x.0.0 */
 	if (status == NULL || reason_status_generic(status)) {
-		const char *in_reply = reason_status_in(t[0].s, code,
-							sizeof(code));
-
+		in_reply = reason_status_in(t[0].s, code, sizeof(code));
 		if (in_reply != NULL && (status == NULL ||
 		    (in_reply[0] == status[0] &&
 		     !reason_status_generic(in_reply))))
@@ -762,7 +771,8 @@ const char *reason_find(enum classify_kind kind, const char *status,
 	 * its temporary (4.x.x) refusal is a delivery retried until the
 	 * queue gave up on it, not a block
 	 */
-	if (kind == CLASSIFY_NDR_FAILED && status != NULL && status[0] == '4' &&
+	if (kind == CLASSIFY_NDR_FAILED &&
+	    reason_temporary(status, in_reply) &&
 	    reason_greylisted(&t[0], &t[1]))
 		reason = "expired";
 	free(t[0].s);

@@ -10,7 +10,9 @@
 #include "endpoint.h"
 #include "relays.h"
 #include "reinject.h"
+#include "reply-address.h"
 #include "store.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -141,15 +143,114 @@ static const char *settings_address_error(const char *value)
 	return NULL;
 }
 
-static const char *settings_check_address(const char *value)
+/* settings_name_ok - a display name: UTF-8 text of one line, without
+   the characters that would end it or need quoting inside quotes */
+static int settings_name_ok(const char *name)
 {
-	return value == NULL ? "must not be empty"
-		: settings_address_error(value);
+	const unsigned char *p = (const unsigned char *)name;
+
+	if (*p == '\0' || strlen(name) > 200)
+		return 0;
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 :
+			(*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+
+		if (n < 0 || (n == 0 && (*p < 0x20 || *p == 0x7f ||
+					 strchr("<>\"\\", *p) != NULL))
+		    || (n == 1 && *p < 0xc2))
+			return 0;
+		p++;
+		for (int i = 0; i < n; i++, p++)
+			if ((*p & 0xc0) != 0x80)
+				return 0;
+	}
+	return 1;
+}
+
+/* settings_from_split - "Name <addr>", "\"Name\" <addr>" or addr into
+   the name (NULL: none) and the address */
+int settings_from_split(const char *value, char **name_r, char **addr_r,
+			const char **error_r)
+{
+	const char *lt = strchr(value, '<'), *err;
+	size_t len = strlen(value), nlen;
+	char *name, *addr;
+
+	*name_r = *addr_r = NULL;
+	if (lt == NULL) {
+		if ((err = settings_address_error(value)) != NULL) {
+			*error_r = err;
+			return -1;
+		}
+		*addr_r = xstrdup(value);
+		return 0;
+	}
+	if (len < 2 || value[len - 1] != '>') {
+		*error_r = "expected Name <local@domain>: nothing after the '>'";
+		return -1;
+	}
+	addr = xstrndup(lt + 1, (size_t)(value + len - 1 - (lt + 1)));
+	for (nlen = (size_t)(lt - value); nlen > 0 && value[nlen - 1] == ' ';)
+		nlen--;
+	if (nlen >= 2 && value[0] == '"' && value[nlen - 1] == '"')
+		name = xstrndup(value + 1, nlen - 2);
+	else
+		name = xstrndup(value, nlen);
+	if ((err = settings_address_error(addr)) != NULL
+	    || (err = settings_name_ok(name) ? NULL :
+		"expected Name <local@domain>: the name is one line of "
+		"UTF-8 text, at most 200 bytes, without <, >, \" or \\")
+	    != NULL) {
+		free(name);
+		free(addr);
+		*error_r = err;
+		return -1;
+	}
+	*name_r = name;
+	*addr_r = addr;
+	return 0;
+}
+
+/* settings_check_from - digest_from: an address, or a name and one */
+static const char *settings_check_from(const char *value)
+{
+	char *name, *addr;
+	const char *error;
+
+	if (value == NULL)
+		return "must not be empty";
+	if (settings_from_split(value, &name, &addr, &error) < 0)
+		return error;
+	free(name);
+	free(addr);
+	return NULL;
 }
 
 static const char *settings_check_address_or_empty(const char *value)
 {
 	return value == NULL ? NULL : settings_address_error(value);
+}
+
+/*
+ * settings_check_reply_address - "" or LOCAL@DOMAIN with no '+' in LOCAL
+ * and LOCAL short enough that LOCAL+REF.TOKEN stays within RFC 5321's 64
+ */
+static const char *settings_check_reply_address(const char *value)
+{
+	const char *at;
+
+	if (value == NULL || *value == '\0')
+		return NULL;
+	at = strchr(value, '@');
+	if (settings_address_error(value) != NULL || at == NULL)
+		return "not an address (local@domain)";
+	if (memchr(value, '+', (size_t)(at - value)) != NULL)
+		return "its local part must not contain '+' (ndrguard adds "
+		       "+REF.TOKEN to it)";
+	if (at - value > REPLY_ADDRESS_LOCAL_MAX)
+		return "its local part is too long: at most 18 characters, "
+		       "so that the reply addresses stay within 64";
+	return NULL;
 }
 
 /*
@@ -334,6 +435,24 @@ static const char *settings_check_facility(const char *value)
 	return "unknown syslog facility (mail, daemon, user, local0..local7)";
 }
 
+/* settings_check_dkim_keys - dkim_keys: selector=/path/to/key.pem, ... */
+static const char *settings_check_dkim_keys(const char *value)
+{
+	const char *p = value;
+
+	while (p != NULL && *p != '\0') {
+		size_t n = strcspn(p, ", \t");
+		const char *eq = memchr(p, '=', n);
+
+		if (n > 0 && (eq == NULL || eq == p || eq[1] != '/'))
+			return "expected selector=/absolute/path/to/public-key.pem";
+		p += n;
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+	}
+	return NULL;
+}
+
 const struct config_param config_table[] = {
 	{ "database", CONFIG_STRING, LOCALSTATEDIR "/lib/ndrguard/quarantine.db",
 	  OFF(database), 0, 0, settings_check_database, CONFIG_RESTART },
@@ -348,7 +467,7 @@ const struct config_param config_table[] = {
 	{ "digest_relay", CONFIG_STRING, "smtp:127.0.0.1:25",
 	  OFF(digest_relay), 0, 0, settings_check_smtp, CONFIG_LIVE },
 	{ "digest_from", CONFIG_STRING, "postmaster",
-	  OFF(digest_from), 0, 0, settings_check_address, CONFIG_LIVE },
+	  OFF(digest_from), 0, 0, settings_check_from, CONFIG_LIVE },
 	{ "our_relays", CONFIG_STRING, "", OFF(our_relays), 0, 0,
 	  settings_check_relays, CONFIG_LIVE },
 	{ "our_domains", CONFIG_STRING, "", OFF(our_domains), 0, 0,
@@ -393,6 +512,8 @@ const struct config_param config_table[] = {
 	  0, 0, settings_check_release_mode, CONFIG_LIVE },
 	{ "release_notify", CONFIG_STRING, "postmaster", OFF(release_notify),
 	  0, 0, settings_check_address_or_empty, CONFIG_LIVE },
+	{ "reply_address", CONFIG_STRING, "", OFF(reply_address), 0, 0,
+	  settings_check_reply_address, CONFIG_LIVE },
 	{ "admin_user", CONFIG_STRING, "", OFF(admin_user), 0, 0,
 	  settings_check_admin_user, CONFIG_LIVE },
 	{ "admin_password_hash", CONFIG_STRING, "", OFF(admin_password_hash),
@@ -431,6 +552,16 @@ const struct config_param config_table[] = {
 	  OFF(digest_templates), 0, 0, settings_check_path, CONFIG_LIVE },
 	{ "digest_timeout", CONFIG_DURATION, "5m", OFF(digest_timeout),
 	  1, 3600, NULL, CONFIG_LIVE },
+	/* the outbound side (ndrguard-milter, lib/deliver/deliver-outbound.c) */
+	{ "milter_listen", CONFIG_STRING,
+	  "unix:/var/spool/postfix/ndrguard/milter.sock",
+	  OFF(milter_listen), 0, 0, settings_check_listener, CONFIG_RESTART },
+	{ "outbound_days", CONFIG_UINT, "30", OFF(outbound_days),
+	  1, 3650, NULL, CONFIG_LIVE },
+	{ "dkim_keys", CONFIG_STRING, "", OFF(dkim_keys), 0, 0,
+	  settings_check_dkim_keys, CONFIG_LIVE },
+	{ "dkim_required", CONFIG_BOOL, "no", OFF(dkim_required), 0, 1, NULL,
+	  CONFIG_LIVE },
 	{ NULL, CONFIG_STRING, NULL, 0, 0, 0, NULL, 0 },
 };
 

@@ -45,6 +45,7 @@ struct settings {
 	char *secret_file;
 	char *release_mode;		/* "direct" or "request" */
 	char *release_notify;		/* who is told of requests */
+	char *reply_address;		/* release by reply; NULL: off */
 	char *admin_user;		/* NULL: no admin page */
 	char *admin_password_hash;	/* pbkdf2-sha256$ITER$SALT$HASH */
 	unsigned int http_threads;
@@ -64,7 +65,20 @@ struct settings {
 	unsigned int digest_max_items;	/* items listed, then "and N more" */
 	char *digest_templates;		/* one folder per language */
 	unsigned int digest_timeout;	/* seconds, per SMTP step */
+	/* the outbound side */
+	char *milter_listen;		/* ndrguard-milter's socket */
+	unsigned int outbound_days;	/* outbound index records kept */
+	char *dkim_keys;		/* selector=/path/key.pem, ... */
+	unsigned int dkim_required;	/* we sign all our mail */
 };
+
+/*
+ * settings_from_split - digest_from ("Name <addr>", "\"Name\" <addr>" or
+ * a bare addr) as its display name (NULL when none) and its address,
+ * copies the caller frees. 0, or -1 with *error_r (a static text).
+ */
+int settings_from_split(const char *value, char **name_r, char **addr_r,
+			const char **error_r);
 
 /* settings_busy_timeout_ms - busy_timeout as the store takes it */
 static inline unsigned int settings_busy_timeout_ms(const struct settings *set)

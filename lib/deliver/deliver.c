@@ -3,7 +3,9 @@
  */
 #include "autoconfig.h"
 #include "deliver.h"
+#include "deliver-outbound.h"
 #include "reinject.h"
+#include "reply-address.h"
 #include "settings.h"
 #include "store.h"
 #include "strbuf.h"
@@ -27,6 +29,8 @@ void deliver_env_init(struct deliver_env *env, const struct settings *set,
 	env->storm.cooldown = set->storm_cooldown;
 	env->relays = relays;
 	env->classify_limit = set->message_size_limit;
+	env->dkim_required = set->dkim_required != 0;
+	env->reply_address = set->reply_address;
 }
 
 /* deliver_mailbox_key - the meter's key: the address, lower-cased */
@@ -85,21 +89,30 @@ static int deliver_hold(struct deliver_env *env,
 /* deliver_decide_one - meter one recipient's arrival; hold it if so */
 static int deliver_decide_one(struct deliver_env *env,
 			      const struct deliver_request *req,
-			      const struct classify_result *cr,
+			      const struct deliver_result *res,
 			      struct deliver_outcome *o, const char **error_r)
 {
+	const struct classify_result *cr = res->classified;
 	struct store_meter m;
-	char *key = deliver_mailbox_key(o->recipient);
+	char *key;
 	int ret = -1;
+
+	/* an owner's (or an auto-responder's) answer to a digest goes to
+	   ndrguard-reply, whatever it looks like */
+	if (o->reply)
+		return 0;
+	key = deliver_mailbox_key(o->recipient);
 
 	if (store_meter_arrival(env->store, key, req->queue_id, req->now,
 				&env->storm, &m, error_r) == 0) {
 		o->metered = 1;
 		o->window_count = m.window_count;
 		o->storm_started = m.started;
-		o->action = m.hold ? DELIVER_HOLD : DELIVER_PASS;
-		ret = m.hold ? deliver_hold(env, req, cr, o->recipient,
-					    m.storm_id, o, error_r) : 0;
+		/* a forged original is held without waiting for a storm */
+		int hold = m.hold || res->forged;
+		o->action = hold ? DELIVER_HOLD : DELIVER_PASS;
+		ret = hold ? deliver_hold(env, req, cr, o->recipient,
+					  m.storm_id, o, error_r) : 0;
 	}
 	free(key);
 	return ret;
@@ -113,12 +126,9 @@ static int deliver_decide_all(struct deliver_env *env,
 	if (deliver_open_store(env, error_r) < 0
 	    || store_begin(env->store, error_r) < 0)
 		return -1;
-	for (size_t i = 0; i < res->outcome_count; i++) {
-		if (deliver_decide_one(env, req, res->classified,
-				       &res->outcomes[i], error_r) < 0) {
-			store_rollback(env->store);
-			return -1;
-		}
+	if (deliver_decide(env, env->store, req, res, error_r) < 0) {
+		store_rollback(env->store);
+		return -1;
 	}
 	if (store_commit(env->store, error_r) < 0) {
 		store_rollback(env->store);
@@ -156,19 +166,29 @@ int deliver_prepare(const struct deliver_env *env,
 		    struct deliver_result *res)
 {
 	const char *error;
+	size_t replies = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->outcome_count = req->recipient_count;
 	res->outcomes = xcalloc(req->recipient_count, sizeof(*res->outcomes));
-	for (size_t i = 0; i < req->recipient_count; i++)
+	for (size_t i = 0; i < req->recipient_count; i++) {
 		res->outcomes[i].recipient = req->recipients[i];
-
+		res->outcomes[i].reply = reply_address_is(env->reply_address,
+							  req->recipients[i]);
+		replies += (size_t)res->outcomes[i].reply;
+	}
+	/* mail only to reply addresses is never classified */
+	if (replies == req->recipient_count)
+		return 0;
 	/* a message classify cannot take is passed on unclassified */
 	if (req->len <= env->classify_limit
 	    && classify_message_from(req->msg, req->len, env->relays,
 				     req->sender, &res->classified,
 				     &error) < 0)
 		res->classified = NULL;
+	if (res->classified != NULL &&
+	    classify_kind_is_backscatter(res->classified->kind))
+		res->forged = deliver_outbound_dkim(env, res->classified);
 	return deliver_may_be_backscatter(res->classified) ? 1 : 0;
 }
 
@@ -180,9 +200,17 @@ int deliver_decide(const struct deliver_env *env, struct store *st,
 	struct deliver_env local = *env;
 
 	local.store = st;
+	/* the outbound index first: a message we sent is never held */
+	int known = deliver_outbound_known(st, res->classified, error_r);
+	if (known < 0)
+		return -1;
+	if (known > 0) {
+		res->forged = 0;
+		return 0;
+	}
 	for (size_t i = 0; i < res->outcome_count; i++)
-		if (deliver_decide_one(&local, req, res->classified,
-				       &res->outcomes[i], error_r) < 0)
+		if (deliver_decide_one(&local, req, res, &res->outcomes[i],
+				       error_r) < 0)
 			return -1;
 	return 0;
 }
@@ -190,10 +218,13 @@ int deliver_decide(const struct deliver_env *env, struct store *st,
 void deliver_undecide(struct deliver_result *res)
 {
 	for (size_t i = 0; i < res->outcome_count; i++) {
+		/* what prepare found stays: the recipient, a reply address */
 		const char *rcpt = res->outcomes[i].recipient;
+		int reply = res->outcomes[i].reply;
 
 		memset(&res->outcomes[i], 0, sizeof(res->outcomes[i]));
 		res->outcomes[i].recipient = rcpt;
+		res->outcomes[i].reply = reply;
 	}
 }
 
@@ -239,6 +270,12 @@ void deliver_format_log(const struct deliver_env *env,
 	if (cr != NULL)
 		strbuf_printf(out, ", verdict=%s",
 			      classify_verdict_name(cr->verdict));
+	/* the certain verdicts name what decided (deliver-outbound.h) */
+	if (cr != NULL && cr->evidence != NULL &&
+	    (strcmp(cr->evidence, "outbound index") == 0 ||
+	     strncmp(cr->evidence, "our DKIM", 8) == 0 ||
+	     strncmp(cr->evidence, "forged:", 7) == 0))
+		strbuf_printf(out, ", evidence=%s", cr->evidence);
 	strbuf_printf(out, ", action=%s",
 		      o->action == DELIVER_HOLD ? "quarantine" : "pass");
 	if (cr == NULL && req->len > env->classify_limit)
@@ -252,6 +289,8 @@ void deliver_format_log(const struct deliver_env *env,
 			      ? "+" : "");
 		deliver_format_window(env->storm.window, out);
 	}
+	if (o->reply)
+		strbuf_puts(out, ", reason=reply to a digest");
 	if (o->storm_started)
 		strbuf_puts(out, ", storm_started=yes");
 	if (o->action == DELIVER_HOLD)

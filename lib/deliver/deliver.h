@@ -30,6 +30,8 @@ struct settings;
 struct store;
 struct strbuf;
 
+struct dkim_keys;
+
 struct deliver_env {
 	const char *database;		/* store location */
 	unsigned int busy_timeout_ms;
@@ -38,6 +40,10 @@ struct deliver_env {
 	const struct relays *relays;	/* may be NULL */
 	size_t classify_limit;		/* larger messages are passed on
 					   unclassified */
+	const struct dkim_keys *dkim_keys;	/* may be NULL: no keys */
+	int dkim_required;		/* dkim_required = yes */
+	const char *reply_address;	/* its reply addresses pass on
+					   unclassified (reply-address.h) */
 	struct store *store;		/* opened on first need, then kept;
 					   the caller closes it */
 };
@@ -65,12 +71,17 @@ struct deliver_outcome {
 	long long item_id;	/* held: the quarantine id */
 	int duplicate;		/* held earlier (a retry) */
 	int storm_started;
+	int reply;		/* a digest's reply address: passed on,
+				   never metered nor held */
 };
 
 struct deliver_result {
 	struct classify_result *classified;	/* NULL: not classified */
 	struct deliver_outcome *outcomes;
 	size_t outcome_count;
+	/* the original is forged (deliver-outbound.h): held from the
+	   first message, storm or not */
+	int forged;
 };
 
 /*

@@ -1,17 +1,21 @@
 /*
- * digest-lang.c - load the digest's languages: templates and reason texts
+ * digest-lang.c - load the digest's markup and its languages' words
  *
- * This module implements digest_langs_load() (digest-private.h). Each
- * folder under digest_templates is one language and holds "subject"
- * (one line), "digest.txt", "digest.html" and "reasons" ("name = text"
- * lines, '#' comments). Everything is read and parsed at start-up, so a
- * broken template stops the program with FILE:LINE before any mail is
- * built, never halfway through a run.
+ * This module implements digest_langs_load() (digest-private.h). The
+ * markup is one set of files at the top of digest_templates:
+ * "digest.subject" (one line), "digest.txt" and "digest.html", whose
+ * words are {{>key}} tags. Each folder holding a "messages" catalog is
+ * a language; it gives those words and, in "reasons", the owner's words
+ * for each reason name (catalog.h files both). So a new language is one
+ * folder. Everything is read, parsed and checked at start-up - every
+ * catalog against every key the markup names - so a broken template or
+ * a missing word stops the program with FILE:LINE or the key before
+ * any mail is built, never halfway through a run.
  */
 #include "autoconfig.h"
 #include "digest-private.h"
+#include "catalog.h"
 #include "template.h"
-#include "strbuf.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -21,169 +25,138 @@
 #include <string.h>
 #include <unistd.h>
 
-static __thread char digest_lang_error[1024];
+static __thread char digest_lang_error[1200];
 
-static void digest_lang_free_one(struct digest_lang *l)
+/* digest_langs_free - free the markup and every language */
+void digest_langs_free(struct digest_langs **_langs)
 {
-	template_free(&l->subject);
-	template_free(&l->text);
-	template_free(&l->html);
-	for (size_t i = 0; i < l->reason_count; i++) {
-		free(l->reason_names[i]);
-		free(l->reason_texts[i]);
-	}
-	free(l->reason_names);
-	free(l->reason_texts);
-	free(l->name);
-}
-
-void digest_langs_free(struct digest_lang **_langs, size_t count)
-{
-	struct digest_lang *langs = *_langs;
+	struct digest_langs *langs = *_langs;
 
 	if (langs == NULL)
 		return;
 	*_langs = NULL;
-	for (size_t i = 0; i < count; i++)
-		digest_lang_free_one(&langs[i]);
+	template_free(&langs->subject);
+	template_free(&langs->text);
+	template_free(&langs->html);
+	for (size_t i = 0; i < langs->count; i++) {
+		catalog_free(&langs->v[i].messages);
+		catalog_free(&langs->v[i].reasons);
+		free(langs->v[i].name);
+	}
+	free(langs->v);
 	free(langs);
 }
 
-static char *digest_lang_trim(char *s)
+/* digest_lang_markup - the three markup files of dir */
+static int digest_lang_markup(struct digest_langs *langs, const char *dir,
+			      const char **error_r)
 {
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t'
-			   || end[-1] == '\n' || end[-1] == '\r'))
-		*--end = '\0';
-	return s;
-}
-
-/* digest_lang_reasons - "name = text" lines */
-static int digest_lang_reasons(struct digest_lang *l, const char *path,
-			       const char **error_r)
-{
-	FILE *fp = fopen(path, "r");
-	char line[1024];
-	unsigned int lineno = 0;
-
-	if (fp == NULL) {
-		snprintf(digest_lang_error, sizeof(digest_lang_error),
-			 "%.900s: %s", path, strerror(errno));
-		*error_r = digest_lang_error;
-		return -1;
-	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		char *s = digest_lang_trim(line), *eq;
-		lineno++;
-		if (*s == '\0' || *s == '#')
-			continue;
-		eq = strchr(s, '=');
-		if (eq == NULL) {
-			snprintf(digest_lang_error, sizeof(digest_lang_error),
-				 "%.900s:%u: expected 'reason = text'", path,
-				 lineno);
-			*error_r = digest_lang_error;
-			fclose(fp);
-			return -1;
-		}
-		*eq = '\0';
-		l->reason_names = xrealloc(l->reason_names,
-			(l->reason_count + 1) * sizeof(char *));
-		l->reason_texts = xrealloc(l->reason_texts,
-			(l->reason_count + 1) * sizeof(char *));
-		l->reason_names[l->reason_count] =
-			xstrdup(digest_lang_trim(s));
-		l->reason_texts[l->reason_count++] =
-			xstrdup(digest_lang_trim(eq + 1));
-	}
-	fclose(fp);
-	return 0;
-}
-
-static int digest_lang_load_one(struct digest_lang *l, const char *dir,
-				const char *name, const char **error_r)
-{
-	static const char *const files[] = { "subject", "digest.txt",
+	static const char *const files[] = { "digest.subject", "digest.txt",
 					     "digest.html" };
-	struct template **slots[] = { &l->subject, &l->text, &l->html };
+	struct template **slots[] = { &langs->subject, &langs->text,
+				      &langs->html };
 	char path[4096];
 
-	memset(l, 0, sizeof(*l));
-	l->name = xstrdup(name);
 	for (size_t i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/%s/%s", dir, name, files[i]);
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		if (template_load(path, slots[i], error_r) < 0)
 			return -1;
 	}
-	snprintf(path, sizeof(path), "%s/%s/reasons", dir, name);
-	return digest_lang_reasons(l, path, error_r);
+	return 0;
 }
 
-int digest_langs_load(const char *dir, const char *required,
-		      struct digest_lang **langs_r, size_t *count_r,
-		      const char **error_r)
+/* digest_lang_load_one - dir/name/messages and reasons, checked against
+   the markup */
+static int digest_lang_load_one(struct digest_langs *langs,
+				struct digest_lang *l, const char *dir,
+				const char *name, const char **error_r)
 {
-	DIR *d = opendir(dir);
-	struct digest_lang *langs = NULL;
-	size_t count = 0;
-	struct dirent *de;
+	const struct template *markup[] = { langs->subject, langs->text,
+					    langs->html };
 	char path[4096];
 
-	*langs_r = NULL;
-	*count_r = 0;
+	l->name = xstrdup(name);
+	snprintf(path, sizeof(path), "%s/%s/messages", dir, name);
+	if (catalog_load(path, &l->messages, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < 3; i++)
+		if (template_check_catalog(markup[i], l->messages, path,
+					   error_r) < 0)
+			return -1;
+	snprintf(path, sizeof(path), "%s/%s/reasons", dir, name);
+	return catalog_load(path, &l->reasons, error_r);
+}
+
+/* digest_lang_folders - every folder of dir with a messages file */
+static int digest_lang_folders(struct digest_langs *langs, const char *dir,
+			       const char **error_r)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[4096];
+	int ret = 0;
+
 	if (d == NULL) {
 		snprintf(digest_lang_error, sizeof(digest_lang_error),
 			 "digest_templates %.900s: %s", dir, strerror(errno));
 		*error_r = digest_lang_error;
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL) {
+	while (ret == 0 && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/subject", dir, de->d_name);
+		snprintf(path, sizeof(path), "%s/%s/messages", dir, de->d_name);
 		if (access(path, F_OK) < 0)
 			continue;
-		langs = xrealloc(langs, (count + 1) * sizeof(*langs));
-		if (digest_lang_load_one(&langs[count], dir, de->d_name,
-					 error_r) < 0) {
-			digest_langs_free(&langs, count + 1);
-			closedir(d);
-			return -1;
-		}
-		count++;
+		langs->v = xrealloc(langs->v,
+				    (langs->count + 1) * sizeof(*langs->v));
+		memset(&langs->v[langs->count], 0, sizeof(*langs->v));
+		ret = digest_lang_load_one(langs, &langs->v[langs->count++],
+					   dir, de->d_name, error_r);
 	}
 	closedir(d);
-	if (digest_lang_find(langs, count, required) == NULL) {
+	return ret;
+}
+
+/* digest_langs_load - the markup, then each language checked against it */
+int digest_langs_load(const char *dir, const char *required,
+		      struct digest_langs **langs_r, const char **error_r)
+{
+	struct digest_langs *langs = xcalloc(1, sizeof(*langs));
+
+	*langs_r = NULL;
+	if (digest_lang_markup(langs, dir, error_r) < 0
+	    || digest_lang_folders(langs, dir, error_r) < 0) {
+		digest_langs_free(&langs);
+		return -1;
+	}
+	if (digest_lang_find(langs, required) == NULL) {
 		snprintf(digest_lang_error, sizeof(digest_lang_error),
-			 "digest_locale %.40s: no templates in %.900s/%.40s", required,
-			 dir, required);
+			 "digest_locale %.40s: no %.900s/%.40s/messages",
+			 required, dir, required);
 		*error_r = digest_lang_error;
-		digest_langs_free(&langs, count);
+		digest_langs_free(&langs);
 		return -1;
 	}
 	*langs_r = langs;
-	*count_r = count;
 	return 0;
 }
 
-const struct digest_lang *digest_lang_find(const struct digest_lang *langs,
-					   size_t count, const char *name)
+/* digest_lang_find - the language called name, or NULL */
+const struct digest_lang *digest_lang_find(const struct digest_langs *langs,
+					   const char *name)
 {
-	for (size_t i = 0; name && i < count; i++)
-		if (strcmp(langs[i].name, name) == 0)
-			return &langs[i];
+	for (size_t i = 0; name && i < langs->count; i++)
+		if (strcmp(langs->v[i].name, name) == 0)
+			return &langs->v[i];
 	return NULL;
 }
 
+/* digest_lang_reason - the catalog's words for reason, else its name */
 const char *digest_lang_reason(const struct digest_lang *lang,
 			       const char *reason)
 {
-	for (size_t i = 0; reason && i < lang->reason_count; i++)
-		if (strcmp(lang->reason_names[i], reason) == 0)
-			return lang->reason_texts[i];
-	return reason;
+	const char *text = reason ? catalog_get(lang->reasons, reason) : NULL;
+
+	return text != NULL ? text : reason;
 }

@@ -134,6 +134,35 @@ static void digest_mail_base64(struct strbuf *out, const unsigned char *in,
 	}
 }
 
+/* digest_mail_encoded_words - value as RFC 2047 B-encoded words, whole
+   UTF-8 characters in each, one per folded line, from column col; no
+   line end after the last. Returns the column it ends at */
+static size_t digest_mail_encoded_words(struct strbuf *out, const char *value,
+					size_t col)
+{
+	const unsigned char *p = (const unsigned char *)value;
+	size_t len = strlen(value), before;
+	int first = 1;
+
+	while (len > 0) {
+		size_t n = len < DIGEST_MAIL_WORD_BYTES ? len
+			: DIGEST_MAIL_WORD_BYTES;
+		while (n < len && n > 1 && (p[n] & 0xc0) == 0x80)
+			n--;
+		strbuf_puts(out, first ? " " : "\r\n ");
+		col = first ? col + 1 : 1;
+		before = out->len;
+		strbuf_puts(out, "=?UTF-8?B?");
+		digest_mail_base64(out, p, n);
+		strbuf_puts(out, "?=");
+		col += out->len - before;
+		first = 0;
+		p += n;
+		len -= n;
+	}
+	return col;
+}
+
 void digest_mail_header(struct strbuf *out, const char *name,
 			const char *value)
 {
@@ -164,24 +193,53 @@ void digest_mail_header(struct strbuf *out, const char *name,
 		strbuf_puts(out, "\r\n");
 		return;
 	}
-	/* RFC 2047: whole UTF-8 characters per encoded word */
-	const unsigned char *p = (const unsigned char *)value;
-	size_t len = strlen(value);
-	int first = 1;
-	while (len > 0) {
-		size_t n = len < DIGEST_MAIL_WORD_BYTES ? len
-			: DIGEST_MAIL_WORD_BYTES;
-		while (n < len && n > 1 && (p[n] & 0xc0) == 0x80)
-			n--;
-		strbuf_puts(out, first ? " " : "\r\n ");
-		strbuf_puts(out, "=?UTF-8?B?");
-		digest_mail_base64(out, p, n);
-		strbuf_puts(out, "?=");
-		first = 0;
-		p += n;
-		len -= n;
-	}
+	digest_mail_encoded_words(out, value, strlen(name) + 1);
 	strbuf_puts(out, "\r\n");
+}
+
+/* digest_mail_atext - 1 when name can stand in a From phrase as it is:
+   letters, digits, blanks and the atext specials of RFC 5322 */
+static int digest_mail_atext(const char *name)
+{
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+		      || (*p >= '0' && *p <= '9') || *p == ' '
+		      || strchr("!#$%&'*+-/=?^_`{|}~", *p) != NULL))
+			return 0;
+	return *name != '\0';
+}
+
+void digest_mail_from(struct strbuf *out, const char *name, const char *addr)
+{
+	size_t col = 5;			/* "From:" */
+
+	if (name == NULL || *name == '\0') {
+		digest_mail_header(out, "From", addr);
+		return;
+	}
+	strbuf_puts(out, "From:");
+	if (!digest_mail_printable(name)) {
+		col = digest_mail_encoded_words(out, name, col);
+	} else if (digest_mail_atext(name)) {
+		strbuf_printf(out, " %s", name);
+		col += 1 + strlen(name);
+	} else {
+		/* a quoted-string; settings refuse '"' and '\\' in names,
+		   escaped here all the same */
+		size_t before = out->len;
+		strbuf_puts(out, " \"");
+		for (const char *p = name; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				strbuf_putc(out, '\\');
+			strbuf_putc(out, *p);
+		}
+		strbuf_putc(out, '"');
+		col += out->len - before;
+	}
+	/* the address after the name, never inside an encoded word; on a
+	   line of its own when the last line has no room left */
+	strbuf_printf(out, "%s<%s>\r\n", col + 3 + strlen(addr)
+		      > DIGEST_MAIL_FOLD ? "\r\n " : " ", addr);
 }
 
 void digest_mail_qp(struct strbuf *out, const char *text, size_t len)
@@ -280,10 +338,13 @@ void digest_mail_compose(const struct digest_mail *m, struct strbuf *out)
 	char *subject = digest_mail_clean(m->subject, 400);
 
 	digest_mail_header(out, "Date", m->date);
-	digest_mail_header(out, "From", m->from);
+	digest_mail_from(out, m->from_name, m->from);
 	digest_mail_header(out, "To", m->to);
 	digest_mail_header(out, "Subject", subject);
 	digest_mail_header(out, "Message-ID", m->message_id);
+	/* the owner may answer with item numbers (lib/release/reply.h) */
+	if (m->reply_to != NULL && digest_mail_address_ok(m->reply_to))
+		digest_mail_header(out, "Reply-To", m->reply_to);
 	strbuf_puts(out, "MIME-Version: 1.0\r\n");
 	if (m->language && digest_mail_printable(m->language))
 		digest_mail_header(out, "Content-Language", m->language);

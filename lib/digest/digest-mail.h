@@ -21,11 +21,13 @@ struct strbuf;
 struct digest_mail {
 	const char *date;		/* RFC 5322 date-time */
 	const char *from;		/* addr-spec */
+	const char *from_name;		/* UTF-8 display name, or NULL */
 	const char *to;			/* addr-spec */
 	const char *subject;		/* UTF-8, one line */
 	const char *message_id;		/* with <> */
 	const char *language;		/* Content-Language, e.g. "es" */
 	const char *unsubscribe_url;	/* RFC 8058 one-click target */
+	const char *reply_to;		/* release by reply, or NULL */
 	const char *boundary;		/* never in quoted-printable text */
 	const char *text;		/* text/plain body, UTF-8, LF lines */
 	const char *html;		/* text/html body, UTF-8, LF lines */
@@ -43,6 +45,11 @@ int digest_mail_address_ok(const char *addr);
    words when value is not all printable ASCII */
 void digest_mail_header(struct strbuf *out, const char *name,
 			const char *value);
+/* digest_mail_from - "From: NAME <addr>" CRLF, folded before the
+   address; the name as it is, quoted, or RFC 2047 encoded when it is not
+   ASCII; without a name "From: addr" */
+void digest_mail_from(struct strbuf *out, const char *name,
+		      const char *addr);
 /* digest_mail_qp - quoted-printable with CRLF line ends */
 void digest_mail_qp(struct strbuf *out, const char *text, size_t len);
 /* digest_mail_date - RFC 5322 date-time of t in local time */

@@ -1,8 +1,8 @@
 /*
  * digest-private.h - shared between the digest library's files
  *
- * digest.c runs the passes; digest-lang.c loads each language's
- * templates and reason texts; digest-mail.c builds the message;
+ * digest.c runs the passes; digest-lang.c loads the markup and each
+ * language's catalogs; digest-mail.c builds the message;
  * digest-smtp.c sends it. Nothing outside lib/digest*.c includes this.
  */
 #ifndef NDRGUARD_DIGEST_PRIVATE_H
@@ -10,29 +10,37 @@
 
 #include <stddef.h>
 
+struct catalog;
 struct template;
 
-/* one folder of digest_templates */
+/* one language: a folder of digest_templates with a "messages" file */
 struct digest_lang {
-	char *name;			/* "en", "es" */
+	char *name;			/* "en", "es", "de" */
+	struct catalog *messages;	/* the words, key = text */
+	struct catalog *reasons;	/* reason name = the owner's words */
+};
+
+/* the markup, one for every language, and the languages */
+struct digest_langs {
 	struct template *subject, *text, *html;
-	char **reason_names, **reason_texts;
-	size_t reason_count;
+	struct digest_lang *v;
+	size_t count;
 };
 
 /*
- * digest_langs_load - every folder of dir that has a "subject" file;
- * required must be one of them. Returns 0, or -1 with *error_r naming
- * the file (and line).
+ * digest_langs_load - dir's digest.subject, digest.txt and digest.html,
+ * and every folder of dir holding "messages" (and "reasons"); each
+ * catalog must hold every key the markup names, and required must be
+ * one of the folders. Returns 0, or -1 with *error_r naming the file
+ * (and line, or the key missing).
  */
 int digest_langs_load(const char *dir, const char *required,
-		      struct digest_lang **langs_r, size_t *count_r,
-		      const char **error_r);
-void digest_langs_free(struct digest_lang **_langs, size_t count);
+		      struct digest_langs **langs_r, const char **error_r);
+void digest_langs_free(struct digest_langs **_langs);
 /* digest_lang_find - by name, or NULL */
-const struct digest_lang *digest_lang_find(const struct digest_lang *langs,
-					   size_t count, const char *name);
-/* digest_lang_reason - the user's words for a reason name, else name */
+const struct digest_lang *digest_lang_find(const struct digest_langs *langs,
+					   const char *name);
+/* digest_lang_reason - the owner's words for a reason name, else name */
 const char *digest_lang_reason(const struct digest_lang *lang,
 			       const char *reason);
 

@@ -14,6 +14,7 @@
 #include "digest-private.h"
 #include "classify.h"
 #include "links.h"
+#include "reply.h"
 #include "settings.h"
 #include "store.h"
 #include "strbuf.h"
@@ -41,10 +42,10 @@
 
 struct digest {
 	const struct settings *set;
-	struct digest_lang *langs;
-	size_t lang_count;
+	struct digest_langs *langs;
 	struct token_key *key;
-	char *from;			/* digest_from, with a domain */
+	char *from;			/* digest_from's address, with a domain */
+	char *from_name;		/* its display name, or NULL */
 	char *domain;			/* for Message-IDs */
 };
 
@@ -83,26 +84,31 @@ int digest_create(const struct settings *set, struct digest **dg_r,
 	struct digest *dg = xcalloc(1, sizeof(*dg));
 	char host[256] = "localhost";
 	const char *at;
+	char *addr = NULL;
 
 	dg->set = set;
 	*dg_r = NULL;
 	if (digest_langs_load(set->digest_templates, set->digest_locale,
-			      &dg->langs, &dg->lang_count, error_r) < 0)
+			      &dg->langs, error_r) < 0)
 		goto fail;
 	if (token_key_load(set->secret_file, 1, &dg->key, error_r) < 0)
 		goto fail;
+	if (settings_from_split(set->digest_from ? set->digest_from
+				: "postmaster", &dg->from_name, &addr,
+				error_r) < 0)
+		goto fail;
 	gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
-	at = set->digest_from ? strchr(set->digest_from, '@') : NULL;
+	at = strchr(addr, '@');
 	if (at != NULL) {
-		dg->from = xstrdup(set->digest_from);
+		dg->from = addr;
 		dg->domain = xstrdup(at + 1);
 	} else {
 		struct strbuf sb = STRBUF_INIT;
-		strbuf_printf(&sb, "%s@%s", set->digest_from
-			      ? set->digest_from : "postmaster", host);
+		strbuf_printf(&sb, "%s@%s", addr, host);
 		dg->from = strbuf_steal(&sb);
 		dg->domain = xstrdup(host);
+		free(addr);
 	}
 	if (!digest_mail_address_ok(dg->from)) {
 		snprintf(digest_error_buf, sizeof(digest_error_buf),
@@ -119,13 +125,12 @@ fail:
 
 int digest_check_templates(const struct settings *set, const char **error_r)
 {
-	struct digest_lang *langs = NULL;
-	size_t count = 0;
+	struct digest_langs *langs = NULL;
 
 	if (digest_langs_load(set->digest_templates, set->digest_locale,
-			      &langs, &count, error_r) < 0)
+			      &langs, error_r) < 0)
 		return -1;
-	digest_langs_free(&langs, count);
+	digest_langs_free(&langs);
 	return 0;
 }
 
@@ -136,9 +141,10 @@ void digest_destroy(struct digest **_dg)
 	if (dg == NULL)
 		return;
 	*_dg = NULL;
-	digest_langs_free(&dg->langs, dg->lang_count);
+	digest_langs_free(&dg->langs);
 	token_key_free(&dg->key);
 	free(dg->from);
+	free(dg->from_name);
 	free(dg->domain);
 	free(dg);
 }
@@ -157,7 +163,15 @@ struct digest_count {
 };
 
 struct digest_storm {
-	long long started, ended, count;
+	long long id, started, last_seen, ended;
+	unsigned int held;		/* of its messages, those listed here */
+	unsigned int servers;		/* distinct reporting servers of those */
+};
+
+/* one message's storm and reporting server, for the storm lines */
+struct digest_origin {
+	long long storm;
+	const char *mta;		/* the collect's copy */
 };
 
 struct digest_collect {
@@ -169,6 +183,7 @@ struct digest_collect {
 	unsigned int by_verdict[3];	/* legit, unknown, backscatter */
 	long long first, last;
 	char **mtas, **subjects;	/* one per message, for the top lists */
+	struct digest_origin *origins;	/* one per message */
 	struct digest_storm *storms;
 	size_t storm_count;
 	int new_storm;
@@ -194,11 +209,15 @@ static int digest_collect_item(const struct store_record *r, void *context)
 		c->mtas = xrealloc(c->mtas, c->alloc * sizeof(*c->mtas));
 		c->subjects = xrealloc(c->subjects,
 				       c->alloc * sizeof(*c->subjects));
+		c->origins = xrealloc(c->origins,
+				      c->alloc * sizeof(*c->origins));
 	}
 	c->ids[c->count] = r->id;
 	c->mtas[c->count] = digest_mail_clean(r->reporting_mta, 100);
 	c->subjects[c->count] = digest_mail_clean(r->orig_subject,
 						  DIGEST_TOP_SUBJECT_CHARS);
+	c->origins[c->count] = (struct digest_origin){ r->storm_id,
+						       c->mtas[c->count] };
 	c->count++;
 	c->by_verdict[digest_verdict_rank(r->verdict)]++;
 	if (c->first == 0 || r->arrived < c->first)
@@ -227,9 +246,11 @@ static int digest_collect_storm(const struct store_storm *storm,
 	c->storms = xrealloc(c->storms,
 			     (c->storm_count + 1) * sizeof(*c->storms));
 	s = &c->storms[c->storm_count++];
+	memset(s, 0, sizeof(*s));
+	s->id = storm->id;
 	s->started = storm->started;
+	s->last_seen = storm->last_seen;
 	s->ended = ended;
-	s->count = storm->count;
 	if (storm->started > c->since)
 		c->new_storm = 1;
 	return 0;
@@ -250,6 +271,7 @@ static void digest_collect_free(struct digest_collect *c)
 	free(c->ids);
 	free(c->mtas);
 	free(c->subjects);
+	free(c->origins);
 	free(c->listed);
 	free(c->storms);
 }
@@ -299,13 +321,55 @@ static void digest_top(struct template_data *data, const char *name,
 	free(runs);
 }
 
+/* digest_origin_cmp - by storm, then by server without case */
+static int digest_origin_cmp(const void *a, const void *b)
+{
+	const struct digest_origin *x = a, *y = b;
+
+	if (x->storm != y->storm)
+		return x->storm < y->storm ? -1 : 1;
+	return strcasecmp(x->mta, y->mta);
+}
+
+/* digest_storm_find - the collected storm with id, or NULL */
+static struct digest_storm *digest_storm_find(struct digest_collect *c,
+					      long long id)
+{
+	for (size_t i = 0; i < c->storm_count; i++)
+		if (c->storms[i].id == id)
+			return &c->storms[i];
+	return NULL;
+}
+
+/* digest_storm_counts - per storm, its messages this digest covers and
+   from how many distinct reporting servers they came (a message whose
+   server is unnamed counts as one more server) */
+static void digest_storm_counts(struct digest_collect *c)
+{
+	struct digest_storm *s;
+
+	if (c->count == 0)
+		return;
+	qsort(c->origins, c->count, sizeof(*c->origins), digest_origin_cmp);
+	for (size_t i = 0; i < c->count; i++) {
+		if ((s = digest_storm_find(c, c->origins[i].storm)) == NULL)
+			continue;
+		s->held++;
+		if (i == 0 || digest_origin_cmp(&c->origins[i - 1],
+						&c->origins[i]) != 0)
+			s->servers++;
+	}
+}
+
+/* digest_format_time - t as the owner reads it, with its zone: every
+   time in the digest says which clock it is on */
 static void digest_format_time(long long t, char *buf, size_t size)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 
 	localtime_r(&tt, &tm);
-	strftime(buf, size, "%Y-%m-%d %H:%M", &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M %Z", &tm);
 }
 
 /* digest_bounced_to - whom the listed message bounced for, from its
@@ -333,11 +397,38 @@ out:
 	return to ? to : xstrdup("");
 }
 
+/* digest_model_storms - one line per storm: when it began and ended,
+   how many it held here, from how many servers */
+static void digest_model_storms(struct template_data *d,
+				struct digest_collect *c)
+{
+	char when[64];
+
+	digest_storm_counts(c);
+	template_data_set_list(d, "storms");
+	for (size_t i = 0; i < c->storm_count; i++) {
+		const struct digest_storm *st = &c->storms[i];
+		struct template_data *s;
+
+		if (st->held == 0)
+			continue;
+		s = template_data_add(d, "storms");
+		digest_format_time(st->started, when, sizeof(when));
+		template_data_set(s, "began", when);
+		digest_format_time(st->last_seen, when, sizeof(when));
+		template_data_set(s, "ended", when);
+		template_data_setf(s, "held", "%u", st->held);
+		template_data_setf(s, "servers", "%u", st->servers);
+		template_data_set_bool(s, "open", st->ended == 0);
+	}
+	template_data_set_bool(d, "has_storms", c->storm_count > 0);
+}
+
 /* digest_model - the template data for one mailbox's digest */
 static struct template_data *
 digest_model(struct digest *dg, struct store *st, const char *mailbox,
 	     const struct digest_lang *lang, struct digest_collect *c,
-	     long long now)
+	     const char *reply_to, long long now)
 {
 	static const char *const lists[] = {
 		"legit_items", "unknown_items", "backscatter_items" };
@@ -368,14 +459,7 @@ digest_model(struct digest *dg, struct store *st, const char *mailbox,
 				   c->by_verdict[0] + c->by_verdict[1]);
 	template_data_set_bool(d, "forged", c->by_verdict[2] > 0
 			       || c->storm_count > 0);
-	template_data_set_list(d, "storms");
-	for (size_t i = 0; i < c->storm_count; i++) {
-		struct template_data *s = template_data_add(d, "storms");
-		template_data_setf(s, "count", "%lld", c->storms[i].count);
-		digest_format_time(c->storms[i].started, when, sizeof(when));
-		template_data_set(s, "since", when);
-		template_data_set_bool(s, "open", c->storms[i].ended == 0);
-	}
+	digest_model_storms(d, c);
 	digest_top(d, "top_mtas", "has_top_mtas", "name", c->mtas, c->count,
 		   1);
 	/* a subject seen once says nothing about the spam run */
@@ -390,6 +474,8 @@ digest_model(struct digest *dg, struct store *st, const char *mailbox,
 		char *to = digest_bounced_to(st, l->id);
 
 		listed[v]++;
+		/* the number an owner may reply with (reply-text.h) */
+		template_data_setf(e, "number", "%zu", i + 1);
 		digest_format_time(l->arrived, when, sizeof(when));
 		template_data_set(e, "time", when);
 		template_data_set(e, "mta", l->mta);
@@ -405,6 +491,9 @@ digest_model(struct digest *dg, struct store *st, const char *mailbox,
 	for (int v = 0; v < 3; v++)
 		template_data_set_bool(d, flags[v], listed[v] > 0);
 	template_data_setf(d, "shown", "%zu", c->listed_count);
+	template_data_set_bool(d, "reply", reply_to != NULL);
+	if (reply_to != NULL)
+		template_data_set(d, "reply_to", reply_to);
 	if (c->count > c->listed_count)
 		template_data_setf(d, "more", "%zu",
 				   c->count - c->listed_count);
@@ -437,7 +526,7 @@ static void digest_random_hex(char *buf, size_t bytes)
 /* digest_build - render and compose; message_id_r gets the Message-ID */
 static char *digest_build(struct digest *dg, const struct digest_lang *lang,
 			  const struct template_data *d, const char *mailbox,
-			  long long now, long long expires,
+			  const char *reply_to, long long now, long long expires,
 			  char *message_id_r, size_t mid_size)
 {
 	struct strbuf subject = STRBUF_INIT, text = STRBUF_INIT;
@@ -447,9 +536,9 @@ static char *digest_build(struct digest *dg, const struct digest_lang *lang,
 					expires);
 	struct digest_mail m;
 
-	template_render(lang->subject, d, &subject);
-	template_render(lang->text, d, &text);
-	template_render(lang->html, d, &html);
+	template_render_lang(dg->langs->subject, d, lang->messages, &subject);
+	template_render_lang(dg->langs->text, d, lang->messages, &text);
+	template_render_lang(dg->langs->html, d, lang->messages, &html);
 	digest_mail_date(now, date, sizeof(date));
 	digest_random_hex(rnd, 12);
 	snprintf(message_id_r, mid_size, "<digest.%lld.%s@%s>", now, rnd,
@@ -461,9 +550,11 @@ static char *digest_build(struct digest *dg, const struct digest_lang *lang,
 				   || subject.data[subject.len - 1] == '\r'))
 		subject.data[--subject.len] = '\0';
 	m = (struct digest_mail){
-		.date = date, .from = dg->from, .to = mailbox,
+		.date = date, .from = dg->from, .from_name = dg->from_name,
+		.to = mailbox,
 		.subject = strbuf_cstr(&subject), .message_id = message_id_r,
 		.language = lang->name, .unsubscribe_url = unsub,
+		.reply_to = reply_to,
 		.boundary = boundary, .text = strbuf_cstr(&text),
 		.html = strbuf_cstr(&html),
 	};
@@ -484,6 +575,8 @@ struct digest_outgoing {
 	char *message;
 	long long *ids;			/* the messages it covers */
 	size_t count;
+	size_t numbered;		/* the first ones, listed 1, 2, ... */
+	char reply_ref[16];		/* in its Reply-To, or "" */
 	long long id;			/* its row, once recorded; 0: not */
 	size_t msg;			/* its place in the SMTP batch */
 };
@@ -626,6 +719,8 @@ static int digest_record_one(struct digest_pass *p,
 		.mailbox = o->mailbox, .message_id = o->message_id,
 		.created = p->now, .message = o->message,
 		.size = strlen(o->message),
+		.reply_ref = o->reply_ref[0] ? o->reply_ref : NULL,
+		.numbered = (unsigned int)o->numbered,
 	};
 
 	if (store_begin(p->st, error_r) < 0)
@@ -659,6 +754,9 @@ static void digest_record_batch(struct digest_pass *p)
 				.message_id = o->message_id,
 				.created = p->now, .message = o->message,
 				.size = strlen(o->message),
+				.reply_ref = o->reply_ref[0]
+					? o->reply_ref : NULL,
+				.numbered = (unsigned int)o->numbered,
 			};
 			if (store_digest_add(p->st, &sd, o->ids, o->count,
 					     &o->id, &error) < 0)
@@ -781,7 +879,7 @@ static void digest_flush(struct digest_pass *p)
    the collected ids */
 static void digest_queue(struct digest_pass *p, const char *mailbox,
 			 const char *message_id, char *message,
-			 struct digest_collect *c)
+			 struct digest_collect *c, const char *reply_ref)
 {
 	struct digest_outgoing *o = &p->out[p->out_count++];
 
@@ -791,6 +889,8 @@ static void digest_queue(struct digest_pass *p, const char *mailbox,
 	o->message = message;
 	o->ids = c->ids;
 	o->count = c->count;
+	o->numbered = c->listed_count;
+	snprintf(o->reply_ref, sizeof(o->reply_ref), "%s", reply_ref);
 	c->ids = NULL;
 	if (p->out_count == DIGEST_BATCH)
 		digest_flush(p);
@@ -806,10 +906,10 @@ static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
 	const struct digest_lang *lang;
 	struct template_data *d;
 	const char *error;
-	char message_id[300], detail[200], own_time[6];
+	char message_id[300], detail[200], own_time[6], reply_ref[16] = "";
 	const char *when;
-	long long last = 0, slot;
-	char *message;
+	long long last = 0, slot, expires;
+	char *message, *reply_to;
 
 	memset(&c, 0, sizeof(c));
 	if (!digest_mail_address_ok(mailbox)) {
@@ -833,10 +933,10 @@ static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
 	c.max_items = set->digest_max_items;
 	c.listed = xcalloc(c.max_items, sizeof(*c.listed));
 	c.since = last;
-	if (store_digest_items(st, mailbox, digest_collect_item, &c,
-			       &error) < 0
-	    || store_digest_storms(st, mailbox, LLONG_MAX,
-				   digest_collect_storm, &c, &error) < 0)
+	if (store_digest_storms(st, mailbox, LLONG_MAX, digest_collect_storm,
+				&c, &error) < 0
+	    || store_digest_items(st, mailbox, digest_collect_item, &c,
+				  &error) < 0)
 		goto fail;
 	if (c.count == 0)
 		goto out;
@@ -860,14 +960,16 @@ static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
 			      " digest", NULL, 0);
 		goto out;
 	}
-	lang = digest_lang_find(dg->langs, dg->lang_count, pref.lang);
+	lang = digest_lang_find(dg->langs, pref.lang);
 	if (lang == NULL)
-		lang = digest_lang_find(dg->langs, dg->lang_count,
-					set->digest_locale);
-	d = digest_model(dg, st, mailbox, lang, &c, p->now);
-	message = digest_build(dg, lang, d, mailbox, p->now,
-			       p->now + (long long)set->quarantine_days * 86400,
-			       message_id, sizeof(message_id));
+		lang = digest_lang_find(dg->langs, set->digest_locale);
+	expires = p->now + (long long)set->quarantine_days * 86400;
+	reply_to = reply_address_make(set, dg->key, mailbox, expires,
+				      reply_ref, sizeof(reply_ref));
+	d = digest_model(dg, st, mailbox, lang, &c, reply_to, p->now);
+	message = digest_build(dg, lang, d, mailbox, reply_to, p->now,
+			       expires, message_id, sizeof(message_id));
+	free(reply_to);
 	template_data_free(&d);
 	if (p->opts->dry_run) {
 		digest_report(p, DIGEST_EVENT_DRY_RUN, mailbox, message_id,
@@ -875,7 +977,8 @@ static void digest_one_mailbox(struct digest_pass *p, const char *mailbox)
 			      strlen(message));
 		free(message);
 	} else {
-		digest_queue(p, mailbox, message_id, message, &c);
+		digest_queue(p, mailbox, message_id, message, &c,
+			     reply_ref);
 	}
 	goto out;
 fail:

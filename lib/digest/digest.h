@@ -11,8 +11,9 @@
  *	A run looks at every mailbox (or opts->mailbox) with held messages
  *	that no digest covered yet, and sends those that are due one
  *	digest through digest_relay with libESMTP: a multipart/alternative
- *	message (text and HTML from digest_templates/LANG/, the mailbox's
- *	language else digest_locale) listing the messages most likely
+ *	message (text and HTML from the one markup in digest_templates,
+ *	its words from LANG/messages: the mailbox's language else
+ *	digest_locale) listing the messages most likely
  *	legitimate first, at most digest_max_items of them, each with a
  *	signed release link.
  *

@@ -9,6 +9,7 @@
  */
 #include "autoconfig.h"
 #include "template.h"
+#include "catalog.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -23,6 +24,8 @@
    multiply, so a few lines of template could otherwise render for hours */
 #define TEMPLATE_MAX_STEPS (4UL * 1024 * 1024)
 #define TEMPLATE_MAX_SIZE (1024 * 1024)
+/* a catalog key as a tag names it, before ".one" or ".other" */
+#define TEMPLATE_KEY_MAX 200
 
 enum template_node_type {
 	NODE_TEXT,
@@ -30,12 +33,14 @@ enum template_node_type {
 	NODE_RAW,
 	NODE_SECTION,
 	NODE_INVERTED,
+	NODE_WORDS,		/* {{>key}}: a catalog text */
 };
 
 struct template_node {
 	enum template_node_type type;
 	char *text;		/* the text, or the name */
 	size_t len;
+	char *count;		/* NODE_WORDS of a plural: the number's name */
 	size_t end;		/* sections: index after the body */
 	unsigned int line;
 };
@@ -169,11 +174,59 @@ void template_free(struct template **_tpl)
 	if (tpl == NULL)
 		return;
 	*_tpl = NULL;
-	for (size_t i = 0; i < tpl->count; i++)
+	for (size_t i = 0; i < tpl->count; i++) {
 		free(tpl->nodes[i].text);
+		free(tpl->nodes[i].count);
+	}
 	free(tpl->nodes);
 	free(tpl->name);
 	free(tpl);
+}
+
+/* template_words_bad - a {{>..}} body: a key, then maybe blanks and
+   the name of a count; 0, or the first character that does not fit */
+static const char *template_words_bad(const char *nb, const char *ne)
+{
+	const char *c = nb;
+	int words = 1;
+
+	for (; c < ne; c++) {
+		if (*c == ' ' || *c == '\t') {
+			if (words == 2)
+				return c;
+			while (c + 1 < ne && (c[1] == ' ' || c[1] == '\t'))
+				c++;
+			words++;
+		} else if (!template_name_char(*c)) {
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/* template_add_words - the node of a {{>key}} or {{>key count}} tag
+   whose trimmed body is [nb, ne) */
+static int template_add_words(struct template *tpl, const char *nb,
+			      const char *ne, unsigned int line,
+			      const char **error_r)
+{
+	const char *kend = nb, *cb;
+	size_t i;
+
+	while (kend < ne && *kend != ' ' && *kend != '\t')
+		kend++;
+	if ((size_t)(kend - nb) > TEMPLATE_KEY_MAX) {
+		*error_r = template_error(tpl->name, line,
+					  "catalog key longer than %d",
+					  TEMPLATE_KEY_MAX);
+		return -1;
+	}
+	i = template_add_node(tpl, NODE_WORDS, nb, (size_t)(kend - nb), line);
+	for (cb = kend; cb < ne && (*cb == ' ' || *cb == '\t'); cb++)
+		;
+	if (cb < ne)
+		tpl->nodes[i].count = xstrndup(cb, (size_t)(ne - cb));
+	return 0;
 }
 
 int template_parse(const char *name, const char *text, size_t len,
@@ -206,7 +259,7 @@ int template_parse(const char *name, const char *text, size_t len,
 		}
 		tag_line = line + template_count_lines(p, open);
 		body = open + 2;
-		if (body < stop && strchr("{&#^/!", *body) != NULL)
+		if (body < stop && strchr("{&#^/!>", *body) != NULL)
 			sigil = *body++;
 		close = memmem(body, (size_t)(stop - body),
 			       sigil == '{' ? "}}}" : "}}", sigil == '{' ? 3 : 2);
@@ -235,7 +288,16 @@ int template_parse(const char *name, const char *text, size_t len,
 							  "empty tag name");
 				goto fail;
 			}
-			for (const char *c = nb; c < ne; c++) {
+			const char *bad = sigil == '>'
+				? template_words_bad(nb, ne) : NULL;
+			if (bad != NULL) {
+				*error_r = template_error(name, tag_line,
+					"bad character '%c' in {{>%.*s}}: a key,"
+					" then the name of a count", *bad,
+					(int)(ne - nb), nb);
+				goto fail;
+			}
+			for (const char *c = nb; sigil != '>' && c < ne; c++) {
 				if (!template_name_char(*c)) {
 					*error_r = template_error(name, tag_line,
 						"bad character '%c' in tag name '%.*s'",
@@ -300,6 +362,11 @@ int template_parse(const char *name, const char *text, size_t len,
 		case '&':
 			template_add_node(tpl, NODE_RAW, nb, (size_t)(ne - nb),
 					  tag_line);
+			break;
+		case '>':
+			if (template_add_words(tpl, nb, ne, tag_line,
+					       error_r) < 0)
+				goto fail;
 			break;
 		default:
 			template_add_node(tpl, NODE_VAR, nb, (size_t)(ne - nb),
@@ -514,15 +581,24 @@ void template_escape_html(struct strbuf *out, const char *s)
 	strbuf_append(out, run, (size_t)(s - run));
 }
 
+/* the state of one render */
+struct template_render {
+	const struct template *tpl;
+	const struct catalog *cat;
+	const struct template_data *ctx[TEMPLATE_MAX_DEPTH + 2];
+	struct strbuf *out;
+	unsigned long steps;
+};
+
 /* template_lookup - name in the innermost context that has it */
 static const struct template_value *
-template_lookup(const struct template_data *const *ctx, unsigned int depth,
-		const struct template_node *n)
+template_lookup(const struct template_render *r, unsigned int depth,
+		const char *name, size_t len)
 {
 	while (depth-- > 0) {
 		const struct template_value *v =
-			ctx[depth] ? template_data_find(ctx[depth], n->text,
-							n->len) : NULL;
+			r->ctx[depth] ? template_data_find(r->ctx[depth], name,
+							   len) : NULL;
 		if (v != NULL)
 			return v;
 	}
@@ -541,53 +617,114 @@ static int template_truthy(const struct template_value *v)
 	return 0;
 }
 
-static void template_render_range(const struct template *tpl, size_t i,
-				  size_t end,
-				  const struct template_data **ctx,
-				  unsigned int depth, struct strbuf *out,
-				  unsigned long *steps)
+/* template_put - s (len bytes) into the output, escaped when HTML */
+static void template_put(struct template_render *r, const char *s,
+			 size_t len)
 {
+	if (r->tpl->flags == TEMPLATE_HTML) {
+		char *copy = xstrndup(s, len);
+		template_escape_html(r->out, copy);
+		free(copy);
+	} else {
+		strbuf_append(r->out, s, len);
+	}
+}
+
+/* template_words_text - the catalog text a {{>key}} node stands for:
+   key.one or key.other for a plural, NULL when the catalog lacks it */
+static const char *template_words_text(const struct template_render *r,
+				       unsigned int depth,
+				       const struct template_node *n,
+				       char *key, size_t size)
+{
+	const struct template_value *v;
+	int one;
+
+	if (n->count == NULL)
+		return catalog_get(r->cat, n->text);
+	v = template_lookup(r, depth, n->count, strlen(n->count));
+	one = v != NULL && v->type == VALUE_STRING && strcmp(v->str, "1") == 0;
+	snprintf(key, size, "%s.%s", n->text, one ? "one" : "other");
+	return catalog_get(r->cat, key);
+}
+
+/* template_render_words - a catalog text, its {{name}} placeholders
+   filled from the data in scope; the text is words, never markup */
+static void template_render_words(struct template_render *r,
+				  unsigned int depth,
+				  const struct template_node *n)
+{
+	char key[TEMPLATE_KEY_MAX + 16];
+	const char *text = template_words_text(r, depth, n, key, sizeof(key));
+	const char *open, *close;
+
+	if (text == NULL) {
+		/* found at start-up by template_check_catalog(); shown, so
+		   a catalog edited since is seen, never silently empty */
+		template_put(r, n->count ? key : n->text,
+			     strlen(n->count ? key : n->text));
+		return;
+	}
+	while ((open = strstr(text, "{{")) != NULL
+	       && (close = strstr(open + 2, "}}")) != NULL) {
+		const struct template_value *v =
+			template_lookup(r, depth, open + 2,
+					(size_t)(close - open - 2));
+
+		template_put(r, text, (size_t)(open - text));
+		if (v != NULL && v->type == VALUE_STRING)
+			template_put(r, v->str, strlen(v->str));
+		text = close + 2;
+	}
+	template_put(r, text, strlen(text));
+}
+
+static void template_render_range(struct template_render *r, size_t i,
+				  size_t end, unsigned int depth)
+{
+	const struct template *tpl = r->tpl;
+
 	while (i < end) {
 		const struct template_node *n = &tpl->nodes[i];
 		const struct template_value *v;
 
-		if (++*steps > TEMPLATE_MAX_STEPS)
+		if (++r->steps > TEMPLATE_MAX_STEPS)
 			return;
 		switch (n->type) {
 		case NODE_TEXT:
-			strbuf_append(out, n->text, n->len);
+			strbuf_append(r->out, n->text, n->len);
 			break;
 		case NODE_VAR:
 		case NODE_RAW:
-			v = template_lookup(ctx, depth, n);
+			v = template_lookup(r, depth, n->text, n->len);
 			if (v == NULL || v->type != VALUE_STRING)
 				break;
 			if (n->type == NODE_VAR && tpl->flags == TEMPLATE_HTML)
-				template_escape_html(out, v->str);
+				template_escape_html(r->out, v->str);
 			else
-				strbuf_puts(out, v->str);
+				strbuf_puts(r->out, v->str);
+			break;
+		case NODE_WORDS:
+			template_render_words(r, depth, n);
 			break;
 		case NODE_SECTION:
-			v = template_lookup(ctx, depth, n);
+			v = template_lookup(r, depth, n->text, n->len);
 			if (v != NULL && v->type == VALUE_LIST
 			    && depth < TEMPLATE_MAX_DEPTH + 1) {
 				for (size_t j = 0; j < v->count; j++) {
-					ctx[depth] = v->items[j];
-					template_render_range(tpl, i + 1, n->end,
-							      ctx, depth + 1,
-							      out, steps);
+					r->ctx[depth] = v->items[j];
+					template_render_range(r, i + 1, n->end,
+							      depth + 1);
 				}
 			} else if (template_truthy(v)) {
-				template_render_range(tpl, i + 1, n->end, ctx,
-						      depth, out, steps);
+				template_render_range(r, i + 1, n->end, depth);
 			}
 			i = n->end;
 			continue;
 		case NODE_INVERTED:
-			v = template_lookup(ctx, depth, n);
+			v = template_lookup(r, depth, n->text, n->len);
 			if (!template_truthy(v))
-				template_render_range(tpl, i + 1, n->end, ctx,
-						      depth, out, steps);
+				template_render_range(r, i + 1, n->end, depth);
 			i = n->end;
 			continue;
 		}
@@ -595,13 +732,49 @@ static void template_render_range(const struct template *tpl, size_t i,
 	}
 }
 
+/* template_render_lang - render with the words from cat */
+void template_render_lang(const struct template *tpl,
+			  const struct template_data *data,
+			  const struct catalog *cat, struct strbuf *out)
+{
+	struct template_render r = { .tpl = tpl, .cat = cat, .out = out };
+
+	r.ctx[0] = data;
+	strbuf_grow(out, 0);
+	template_render_range(&r, 0, tpl->count, 1);
+}
+
+/* template_render - render with no catalog */
 void template_render(const struct template *tpl,
 		     const struct template_data *data, struct strbuf *out)
 {
-	const struct template_data *ctx[TEMPLATE_MAX_DEPTH + 2];
-	unsigned long steps = 0;
+	template_render_lang(tpl, data, NULL, out);
+}
 
-	ctx[0] = data;
-	strbuf_grow(out, 0);
-	template_render_range(tpl, 0, tpl->count, ctx, 1, out, &steps);
+/* template_check_catalog - the first key tpl names that cat lacks */
+int template_check_catalog(const struct template *tpl,
+			   const struct catalog *cat, const char *cat_name,
+			   const char **error_r)
+{
+	static const char *const forms[] = { "one", "other" };
+	char key[TEMPLATE_KEY_MAX + 16];
+
+	for (size_t i = 0; i < tpl->count; i++) {
+		const struct template_node *n = &tpl->nodes[i];
+
+		if (n->type != NODE_WORDS)
+			continue;
+		for (size_t f = 0; f < (n->count ? 2u : 1u); f++) {
+			snprintf(key, sizeof(key), "%s%s%s", n->text,
+				 n->count ? "." : "", n->count ? forms[f] : "");
+			if (catalog_get(cat, key) != NULL)
+				continue;
+			snprintf(template_error_buf, sizeof(template_error_buf),
+				 "%.150s: missing %.220s (%.100s:%u)", cat_name, key,
+				 tpl->name, n->line);
+			*error_r = template_error_buf;
+			return -1;
+		}
+	}
+	return 0;
 }

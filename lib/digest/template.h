@@ -13,6 +13,13 @@
  *				not at all when absent, false, "" or empty
  *	{{^name}}...{{/name}}	inverted: rendered only when {{#name}} would
  *				not be
+ *	{{>key}}		the text of key in the language's message
+ *				catalog (template_render_lang()); its
+ *				{{name}} placeholders are filled from the
+ *				data where the tag stands. The text is plain
+ *				words, so in HTML it is escaped like a value
+ *	{{>key name}}		a plural: the text of key.one when name's
+ *				value is "1", else key.other
  *	{{! comment }}		nothing
  * A name is letters, digits, '_', '-' and '.'. Inside a section a name is
  * looked up in the current list entry, then in the enclosing ones. An
@@ -24,6 +31,13 @@
  *	Templates are HTML unless told otherwise: {{name}} is escaped.
  *	TEMPLATE_TEXT (plain text, mail subjects) turns the escaping off;
  *	template_load() picks it for file names not ending in ".html".
+ *
+ * CATALOGS
+ *	The markup is one file for every language; the words are in
+ *	catalog.h files, one per language. template_check_catalog() tells
+ *	whether a catalog holds every key a template names, so a missing
+ *	text is found at start-up, not in a mail. Should one still be
+ *	missing at render time, the key itself is shown.
  *
  * ERRORS
  *	template_parse() and template_load() fail with "FILE:LINE: what",
@@ -44,6 +58,7 @@
 
 #include <stddef.h>
 
+struct catalog;
 struct strbuf;
 struct template;
 struct template_data;
@@ -67,6 +82,19 @@ void template_free(struct template **_tpl);
  */
 void template_render(const struct template *tpl,
 		     const struct template_data *data, struct strbuf *out);
+/* template_render_lang - template_render() with the words of {{>key}}
+   from cat (NULL: every {{>key}} shows its key) */
+void template_render_lang(const struct template *tpl,
+			  const struct template_data *data,
+			  const struct catalog *cat, struct strbuf *out);
+/*
+ * template_check_catalog - 0 when cat holds every key tpl names (both
+ * forms of a plural), else -1 with *error_r "CAT_NAME: missing KEY
+ * (TEMPLATE:LINE)" for the first one missing
+ */
+int template_check_catalog(const struct template *tpl,
+			   const struct catalog *cat, const char *cat_name,
+			   const char **error_r);
 /* template_name - the name given at parse time (the file name) */
 const char *template_name(const struct template *tpl);
 

@@ -327,3 +327,108 @@ int token_verify(const struct token_key *key, const char *token,
 	}
 	return 0;
 }
+
+/* ---- the compact form (token.h) ---- */
+
+#define TOKEN_COMPACT_EXPIRY 5
+#define TOKEN_COMPACT_MAC 15
+#define TOKEN_COMPACT_RAW (TOKEN_COMPACT_EXPIRY + TOKEN_COMPACT_MAC)
+
+static const char token_b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+/* token_b32_encode - 20 bytes as 32 lower-case base32 characters */
+static void token_b32_encode(const unsigned char in[TOKEN_COMPACT_RAW],
+			     char out[TOKEN_COMPACT_LEN + 1])
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t o = 0;
+
+	for (size_t i = 0; i < TOKEN_COMPACT_RAW; i++) {
+		acc = acc << 8 | in[i];
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			out[o++] = token_b32[acc >> bits & 31];
+		}
+	}
+	out[o] = '\0';
+}
+
+/* token_b32_decode - 32 characters (either case) back to 20 bytes */
+static int token_b32_decode(const char *in,
+			    unsigned char out[TOKEN_COMPACT_RAW])
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t o = 0;
+
+	for (size_t i = 0; i < TOKEN_COMPACT_LEN; i++) {
+		char c = in[i];
+		int v;
+
+		if (c >= 'a' && c <= 'z')
+			v = c - 'a';
+		else if (c >= 'A' && c <= 'Z')
+			v = c - 'A';
+		else if (c >= '2' && c <= '7')
+			v = c - '2' + 26;
+		else
+			return -1;
+		acc = acc << 5 | (uint32_t)v;
+		bits += 5;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return o == TOKEN_COMPACT_RAW ? 0 : -1;
+}
+
+/* token_make_compact - the compact token for action on subject */
+char *token_make_compact(const struct token_key *key, const char *action,
+			 const char *subject, long long expires)
+{
+	unsigned char exp8[8], mac[TOKEN_MAC_LEN], raw[TOKEN_COMPACT_RAW];
+	char *text = xmalloc(TOKEN_COMPACT_LEN + 1);
+
+	token_expiry_bytes(expires, exp8);
+	/* the MAC covers all 8 expiry bytes; only the low 5 are written */
+	token_mac(key, action, subject, exp8, mac);
+	memcpy(raw, exp8 + 8 - TOKEN_COMPACT_EXPIRY, TOKEN_COMPACT_EXPIRY);
+	memcpy(raw + TOKEN_COMPACT_EXPIRY, mac, TOKEN_COMPACT_MAC);
+	token_b32_encode(raw, text);
+	return text;
+}
+
+/* token_verify_compact - 0 when the compact token grants action */
+int token_verify_compact(const struct token_key *key, const char *token,
+			 const char *action, const char *subject,
+			 long long now, int *expired_r, const char **error_r)
+{
+	unsigned char raw[TOKEN_COMPACT_RAW], exp8[8], mac[TOKEN_MAC_LEN];
+	uint64_t expires = 0;
+
+	*expired_r = 0;
+	if (token == NULL || strlen(token) != TOKEN_COMPACT_LEN ||
+	    token_b32_decode(token, raw) < 0) {
+		*error_r = "malformed token";
+		return -1;
+	}
+	memset(exp8, 0, sizeof(exp8));
+	memcpy(exp8 + 8 - TOKEN_COMPACT_EXPIRY, raw, TOKEN_COMPACT_EXPIRY);
+	token_mac(key, action, subject, exp8, mac);
+	if (CRYPTO_memcmp(mac, raw + TOKEN_COMPACT_EXPIRY,
+			  TOKEN_COMPACT_MAC) != 0) {
+		*error_r = "bad token signature";
+		return -1;
+	}
+	for (int i = 0; i < 8; i++)
+		expires = expires << 8 | exp8[i];
+	if ((long long)expires < now) {
+		*expired_r = 1;
+		*error_r = "expired token";
+		return -1;
+	}
+	return 0;
+}

@@ -34,4 +34,19 @@ int token_verify(const struct token_key *key, const char *token,
 		 const char *action, const char *subject, long long now,
 		 const char **error_r);
 
+/*
+ * The compact form, for an address's local part (reply.h): the same HMAC
+ * over the same fields, cut to TOKEN_COMPACT_MAC bytes after a 5-byte
+ * expiry, written as TOKEN_COMPACT_LEN characters of lower-case base32,
+ * so that an MTA that folds the case of a local part does not break it.
+ * token_verify_compact() sets *expired_r when the signature is right
+ * but the time has passed (the caller may then say so to the owner).
+ */
+#define TOKEN_COMPACT_LEN 32
+char *token_make_compact(const struct token_key *key, const char *action,
+			 const char *subject, long long expires);
+int token_verify_compact(const struct token_key *key, const char *token,
+			 const char *action, const char *subject,
+			 long long now, int *expired_r, const char **error_r);
+
 #endif

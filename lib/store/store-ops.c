@@ -75,6 +75,51 @@ int store_item_expire(struct store *st, long long before, unsigned int batch,
 	return st->v->item_expire(st, before, batch, now, count_r, error_r);
 }
 
+/* store_outbound_add - the backend's outbound_add (store.h) */
+int store_outbound_add(struct store *st, const char *message_id,
+		       const char *sender, long long sent,
+		       const char **error_r)
+{
+	return st->v->outbound_add(st, message_id, sender, sent, error_r);
+}
+
+/* store_outbound_find - the backend's outbound_find (store.h) */
+int store_outbound_find(struct store *st, const char *const *ids,
+			size_t count, struct store_outbound *rec_r,
+			int *found_r, const char **error_r)
+{
+	return st->v->outbound_find(st, ids, count, rec_r, found_r, error_r);
+}
+
+/* store_outbound_expire - the backend's outbound_expire (store.h) */
+int store_outbound_expire(struct store *st, long long before,
+			  unsigned int batch, unsigned int *count_r,
+			  const char **error_r)
+{
+	return st->v->outbound_expire(st, before, batch, count_r, error_r);
+}
+
+/* store_outbound_expire_all - short transactions, so deliveries
+   waiting for the store are never held up for long (store.h) */
+int store_outbound_expire_all(struct store *st, long long before,
+			      unsigned int batch, unsigned long long *total_r,
+			      const char **error_r)
+{
+	unsigned int n;
+
+	do {
+		if (store_begin(st, error_r) < 0)
+			return -1;
+		if (store_outbound_expire(st, before, batch, &n, error_r) < 0
+		    || store_commit(st, error_r) < 0) {
+			store_rollback(st);
+			return -1;
+		}
+		*total_r += n;
+	} while (n == batch);
+	return 0;
+}
+
 /* store_reclaim - the backend's reclaim (store.h) */
 int store_reclaim(struct store *st, const char **error_r)
 {
@@ -162,6 +207,22 @@ int store_digest_add(struct store *st, const struct store_digest *dg,
 		     const char **error_r)
 {
 	return st->v->digest_add(st, dg, items, count, id_r, error_r);
+}
+
+/* store_digest_reply_find - the backend's digest_reply_find (store.h) */
+int store_digest_reply_find(struct store *st, const char *ref,
+			    struct store_digest *dg_r, int *found_r,
+			    const char **error_r)
+{
+	return st->v->digest_reply_find(st, ref, dg_r, found_r, error_r);
+}
+
+/* store_digest_reply_items - the backend's digest_reply_items (store.h) */
+int store_digest_reply_items(struct store *st, long long digest_id,
+			     store_reply_item_cb *cb, void *context,
+			     const char **error_r)
+{
+	return st->v->digest_reply_items(st, digest_id, cb, context, error_r);
 }
 
 /* store_digest_pending - the backend's digest_pending (store.h) */

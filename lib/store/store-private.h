@@ -69,6 +69,17 @@ struct store_vfuncs {
 	int (*item_expire)(struct store *st, long long before,
 			   unsigned int batch, long long now,
 			   unsigned int *count_r, const char **error_r);
+	/* the outbound Message-ID index (sql/0008-outbound-index.sql):
+	   see store_outbound_add() and the others in store.h */
+	int (*outbound_add)(struct store *st, const char *message_id,
+			    const char *sender, long long sent,
+			    const char **error_r);
+	int (*outbound_find)(struct store *st, const char *const *ids,
+			     size_t count, struct store_outbound *rec_r,
+			     int *found_r, const char **error_r);
+	int (*outbound_expire)(struct store *st, long long before,
+			       unsigned int batch, unsigned int *count_r,
+			       const char **error_r);
 	/* give freed pages back to the file system, a few at a time */
 	int (*reclaim)(struct store *st, const char **error_r);
 	/* statistics: held messages by kind and
@@ -119,6 +130,14 @@ struct store_vfuncs {
 	int (*digest_add)(struct store *st, const struct store_digest *dg,
 			  const long long *items, size_t count,
 			  long long *id_r, const char **error_r);
+	/* release by reply (sql/0010-digest-reply.sql): the digest whose
+	   reply address carries ref, and the items it covers */
+	int (*digest_reply_find)(struct store *st, const char *ref,
+				 struct store_digest *dg_r, int *found_r,
+				 const char **error_r);
+	int (*digest_reply_items)(struct store *st, long long digest_id,
+				  store_reply_item_cb *cb, void *context,
+				  const char **error_r);
 	/* pending digests (of mailbox, or all), oldest first */
 	int (*digest_pending)(struct store *st, const char *mailbox,
 			      store_digest_cb *cb, void *context,

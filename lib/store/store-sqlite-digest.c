@@ -119,7 +119,8 @@ int store_sqlite_digest_add(struct store *st, const struct store_digest *dg,
 	sqlite3 *db = store_sqlite_db(st);
 	sqlite3_stmt *stmt = store_sqlite_prepare(db,
 		"INSERT INTO digest (mailbox, message_id, created, state,"
-		" item_count, message) VALUES (?1, ?2, ?3, 'pending', ?4, ?5)",
+		" item_count, message, reply_ref)"
+		" VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6)",
 		"record digest", error_r);
 
 	if (stmt == NULL)
@@ -129,18 +130,23 @@ int store_sqlite_digest_add(struct store *st, const struct store_digest *dg,
 	sqlite3_bind_int64(stmt, 3, dg->created);
 	sqlite3_bind_int64(stmt, 4, (long long)count);
 	sqlite3_bind_blob64(stmt, 5, dg->message, dg->size, SQLITE_STATIC);
+	store_sqlite_bind_text(stmt, 6, dg->reply_ref);
 	if (store_sqlite_done(db, stmt, "record digest", error_r) < 0)
 		return -1;
 	*id_r = sqlite3_last_insert_rowid(db);
 	stmt = store_sqlite_prepare(db,
-		"INSERT INTO digest_item (quarantine_id, digest_id)"
-		" VALUES (?1, ?2)", "record digest items", error_r);
+		"INSERT INTO digest_item (quarantine_id, digest_id, number)"
+		" VALUES (?1, ?2, ?3)", "record digest items", error_r);
 	if (stmt == NULL)
 		return -1;
 	for (size_t i = 0; i < count; i++) {
 		sqlite3_reset(stmt);
 		sqlite3_bind_int64(stmt, 1, items[i]);
 		sqlite3_bind_int64(stmt, 2, *id_r);
+		if (i < dg->numbered)
+			sqlite3_bind_int64(stmt, 3, (long long)i + 1);
+		else
+			sqlite3_bind_null(stmt, 3);
 		if (sqlite3_step(stmt) != SQLITE_DONE) {
 			*error_r = store_sqlite_fail(db, "record digest items");
 			sqlite3_finalize(stmt);
@@ -149,6 +155,67 @@ int store_sqlite_digest_add(struct store *st, const struct store_digest *dg,
 	}
 	sqlite3_finalize(stmt);
 	return 0;
+}
+
+int store_sqlite_digest_reply_find(struct store *st, const char *ref,
+				   struct store_digest *dg_r, int *found_r,
+				   const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
+		"SELECT id, mailbox, created, item_count FROM digest"
+		" WHERE reply_ref = ?1", "find digest by reply", error_r);
+	int rc;
+
+	memset(dg_r, 0, sizeof(*dg_r));
+	*found_r = 0;
+	if (stmt == NULL)
+		return -1;
+	store_sqlite_bind_text(stmt, 1, ref);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(stmt, 1);
+
+		*found_r = 1;
+		dg_r->id = sqlite3_column_int64(stmt, 0);
+		dg_r->mailbox = xstrdup(m ? m : "");
+		dg_r->created = sqlite3_column_int64(stmt, 2);
+		dg_r->item_count = (unsigned int)sqlite3_column_int64(stmt, 3);
+		rc = sqlite3_step(stmt);
+	}
+	return store_sqlite_finish(db, stmt, rc, "find digest by reply",
+				   error_r);
+}
+
+int store_sqlite_digest_reply_items(struct store *st, long long digest_id,
+				    store_reply_item_cb *cb, void *context,
+				    const char **error_r)
+{
+	sqlite3 *db = store_sqlite_db(st);
+	sqlite3_stmt *stmt = store_sqlite_prepare(db,
+		"SELECT digest_item.number, quarantine.id, quarantine.state,"
+		" quarantine.orig_message_id FROM digest_item"
+		" JOIN quarantine ON quarantine.id = digest_item.quarantine_id"
+		" WHERE digest_item.digest_id = ?1"
+		" ORDER BY digest_item.number IS NULL, digest_item.number,"
+		" quarantine.id", "list digest items", error_r);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, digest_id);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct store_reply_item it = {
+			.number = (unsigned int)sqlite3_column_int64(stmt, 0),
+			.quarantine_id = sqlite3_column_int64(stmt, 1),
+			.state = (const char *)sqlite3_column_text(stmt, 2),
+			.orig_message_id =
+				(const char *)sqlite3_column_text(stmt, 3),
+		};
+		if (cb(&it, context) < 0)
+			break;
+	}
+	return store_sqlite_finish(db, stmt, rc, "list digest items", error_r);
 }
 
 int store_sqlite_digest_pending(struct store *st, const char *mailbox,

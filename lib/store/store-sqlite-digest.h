@@ -17,6 +17,12 @@ int store_sqlite_digest_items(struct store *st, const char *mailbox,
 			      const char **error_r);
 int store_sqlite_digest_last_sent(struct store *st, const char *mailbox,
 				  long long *sent_r, const char **error_r);
+int store_sqlite_digest_reply_find(struct store *st, const char *ref,
+				   struct store_digest *dg_r, int *found_r,
+				   const char **error_r);
+int store_sqlite_digest_reply_items(struct store *st, long long digest_id,
+				    store_reply_item_cb *cb, void *context,
+				    const char **error_r);
 int store_sqlite_digest_add(struct store *st, const struct store_digest *dg,
 			    const long long *items, size_t count,
 			    long long *id_r, const char **error_r);

@@ -56,6 +56,9 @@ enum sqlite_stmt {
 	STMT_ITEM_SET_STATE,
 	STMT_ITEM_EXPIRE_PICK,
 	STMT_ITEM_EXPIRE,
+	STMT_OUTBOUND_ADD,
+	STMT_OUTBOUND_FIND,
+	STMT_OUTBOUND_EXPIRE,
 	STMT_COUNT
 };
 
@@ -120,6 +123,19 @@ static const char *const sqlite_sql[STMT_COUNT] = {
 	[STMT_ITEM_EXPIRE] =
 		"UPDATE quarantine SET state = 'expired', state_changed = ?2,"
 		" raw = x'' WHERE id = ?1 AND state = 'held'",
+	/* sql/0008-outbound-index.sql: a message sent again (a retry of
+	   the same Message-ID) keeps its first record */
+	[STMT_OUTBOUND_ADD] =
+		"INSERT INTO outbound (message_id, sender, sent)"
+		" VALUES (?1, ?2, ?3) ON CONFLICT (message_id) DO NOTHING",
+	/* one read of the primary key for up to STORE_OUTBOUND_FIND_MAX
+	   candidates; unused ones are bound NULL, which matches nothing */
+	[STMT_OUTBOUND_FIND] =
+		"SELECT message_id, sender, sent FROM outbound"
+		" WHERE message_id IN (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) LIMIT 1",
+	[STMT_OUTBOUND_EXPIRE] =
+		"DELETE FROM outbound WHERE message_id IN (SELECT message_id"
+		" FROM outbound WHERE sent < ?1 ORDER BY sent LIMIT ?2)",
 };
 
 struct store_sqlite {
@@ -650,6 +666,78 @@ fail:
 	return -1;
 }
 
+static int sqlite_outbound_add(struct store *st, const char *message_id,
+			       const char *sender, long long sent,
+			       const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	sqlite3_stmt *stmt = sqlite_stmt(s, STMT_OUTBOUND_ADD, error_r);
+
+	if (stmt == NULL)
+		return -1;
+	sqlite_bind_text(stmt, 1, message_id);
+	sqlite_bind_text(stmt, 2, sender);
+	sqlite3_bind_int64(stmt, 3, sent);
+	return sqlite_step_done(s, stmt, "record outbound message", error_r);
+}
+
+/* sqlite_outbound_copy - a text column into a fixed buffer */
+static void sqlite_outbound_copy(sqlite3_stmt *stmt, int i, char *buf,
+				 size_t size)
+{
+	const char *v = (const char *)sqlite3_column_text(stmt, i);
+
+	snprintf(buf, size, "%s", v != NULL ? v : "");
+}
+
+static int sqlite_outbound_find(struct store *st, const char *const *ids,
+				size_t count, struct store_outbound *rec_r,
+				int *found_r, const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	sqlite3_stmt *stmt = sqlite_stmt(s, STMT_OUTBOUND_FIND, error_r);
+	int rc;
+
+	*found_r = 0;
+	if (stmt == NULL)
+		return -1;
+	for (size_t i = 0; i < count && i < STORE_OUTBOUND_FIND_MAX; i++)
+		sqlite_bind_text(stmt, (int)i + 1, ids[i]);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*found_r = 1;
+		sqlite_outbound_copy(stmt, 0, rec_r->message_id,
+				     sizeof(rec_r->message_id));
+		sqlite_outbound_copy(stmt, 1, rec_r->sender,
+				     sizeof(rec_r->sender));
+		rec_r->sent = sqlite3_column_int64(stmt, 2);
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*error_r = sqlite_error(s, "look up outbound message");
+		return -1;
+	}
+	return 0;
+}
+
+static int sqlite_outbound_expire(struct store *st, long long before,
+				  unsigned int batch, unsigned int *count_r,
+				  const char **error_r)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	sqlite3_stmt *stmt = sqlite_stmt(s, STMT_OUTBOUND_EXPIRE, error_r);
+
+	*count_r = 0;
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, before);
+	sqlite3_bind_int64(stmt, 2, batch);
+	if (sqlite_step_done(s, stmt, "expire outbound records", error_r) < 0)
+		return -1;
+	*count_r = (unsigned int)sqlite3_changes(s->db);
+	return 0;
+}
+
 static int sqlite_reclaim(struct store *st, const char **error_r)
 {
 	struct store_sqlite *s = (struct store_sqlite *)st;
@@ -747,6 +835,9 @@ static const struct store_vfuncs sqlite_vfuncs = {
 	.item_set_state = sqlite_item_set_state,
 	.item_expire = sqlite_item_expire,
 	.reclaim = sqlite_reclaim,
+	.outbound_add = sqlite_outbound_add,
+	.outbound_find = sqlite_outbound_find,
+	.outbound_expire = sqlite_outbound_expire,
 	.stats_kinds = store_sqlite_stats_kinds,
 	.stats_top = store_sqlite_stats_top,
 	.storm_list = store_sqlite_storm_list,
@@ -757,6 +848,8 @@ static const struct store_vfuncs sqlite_vfuncs = {
 	.digest_items = store_sqlite_digest_items,
 	.digest_last_sent = store_sqlite_digest_last_sent,
 	.digest_add = store_sqlite_digest_add,
+	.digest_reply_find = store_sqlite_digest_reply_find,
+	.digest_reply_items = store_sqlite_digest_reply_items,
 	.digest_pending = store_sqlite_digest_pending,
 	.digest_sent = store_sqlite_digest_sent,
 	.digest_attempted = store_sqlite_digest_attempted,

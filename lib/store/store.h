@@ -77,6 +77,13 @@ struct store_filter {
 	unsigned int offset;	/* skip this many first (paging) */
 };
 
+/* a message we sent, as the outbound index holds it */
+struct store_outbound {
+	char message_id[256];	/* normalised (msgid.h) */
+	char sender[256];	/* envelope sender; "" for the null sender */
+	long long sent;		/* unix time */
+};
+
 /* a mailbox owner's choices (sql/0003-release.sql) */
 struct store_pref {
 	char digest[8];		/* "daily", "storms" or "never" */
@@ -166,7 +173,23 @@ struct store_digest {
 	unsigned int attempts;		/* sends that failed so far */
 	const char *message;		/* pending: the exact bytes; else NULL */
 	size_t size;
+	/* release by reply (sql/0010-digest-reply.sql): the reference in
+	   its reply address (NULL: none), and how many of the items, from
+	   the first, the digest lists under the numbers 1, 2, ... */
+	const char *reply_ref;
+	unsigned int numbered;
 };
+
+/* an item of a digest as a reply names it: its number and its id */
+struct store_reply_item {
+	unsigned int number;		/* 0: covered but not listed */
+	long long quarantine_id;
+	const char *state;		/* "held", "released", ... */
+	const char *orig_message_id;	/* may be NULL */
+};
+/* store_reply_item_cb - called per item; return -1 to stop */
+typedef int store_reply_item_cb(const struct store_reply_item *item,
+				void *context);
 
 /* store_digest_cb - called per listed digest; return -1 to stop */
 typedef int store_digest_cb(const struct store_digest *dg, void *context);
@@ -281,6 +304,37 @@ int store_item_set_state(struct store *st, long long id,
 int store_item_expire(struct store *st, long long before, unsigned int batch,
 		      long long now, unsigned int *count_r,
 		      const char **error_r);
+/*
+ * The outbound Message-ID index (sql/0008-outbound-index.sql), filled
+ * by ndrguard-milter. Message-IDs are passed normalised (msgid.h).
+ *
+ * store_outbound_add - record a message we sent; a Message-ID already
+ * recorded keeps its first record (a retry is not an error). A write:
+ * inside store_begin()/store_commit().
+ */
+int store_outbound_add(struct store *st, const char *message_id,
+		       const char *sender, long long sent,
+		       const char **error_r);
+/*
+ * store_outbound_find - is any of ids[0..count) ours? One indexed read
+ * for up to STORE_OUTBOUND_FIND_MAX of them (more are ignored); *found_r
+ * says, and *rec_r is the record found
+ */
+#define STORE_OUTBOUND_FIND_MAX 8
+int store_outbound_find(struct store *st, const char *const *ids,
+			size_t count, struct store_outbound *rec_r,
+			int *found_r, const char **error_r);
+/* store_outbound_expire - forget up to batch records sent before
+   `before`; *count_r says how many went */
+int store_outbound_expire(struct store *st, long long before,
+			  unsigned int batch, unsigned int *count_r,
+			  const char **error_r);
+/* store_outbound_expire_all - store_outbound_expire() in transactions
+   of `batch` records each until none is left; *total_r adds up what
+   went, also when an error ends it */
+int store_outbound_expire_all(struct store *st, long long before,
+			      unsigned int batch, unsigned long long *total_r,
+			      const char **error_r);
 /* give freed pages back to the file system, a few at a time */
 int store_reclaim(struct store *st, const char **error_r);
 /* statistics (store-sqlite-stats.c): held messages by kind and
@@ -331,6 +385,17 @@ int store_digest_last_sent(struct store *st, const char *mailbox,
 int store_digest_add(struct store *st, const struct store_digest *dg,
 		     const long long *items, size_t count, long long *id_r,
 		     const char **error_r);
+/* store_digest_reply_find - the digest whose reply address carries ref:
+   *found_r 0 when none; else dg_r's id, mailbox (caller frees with
+   free((char *)dg_r->mailbox)), created, item_count */
+int store_digest_reply_find(struct store *st, const char *ref,
+			    struct store_digest *dg_r, int *found_r,
+			    const char **error_r);
+/* store_digest_reply_items - the items digest_id covers, numbered ones
+   first in their order */
+int store_digest_reply_items(struct store *st, long long digest_id,
+			     store_reply_item_cb *cb, void *context,
+			     const char **error_r);
 /* pending digests (of mailbox, or all), oldest first */
 int store_digest_pending(struct store *st, const char *mailbox,
 			 store_digest_cb *cb, void *context,

@@ -91,7 +91,7 @@ for part in msg.walk():
     if part.get_content_type() == 'text/plain':
         text += part.get_payload(decode=True).decode('utf-8')
 items = re.findall(r'Release: (\S+/item/\d+\?t=\S+)', text)
-mailbox = re.findall(r'The full list: (\S+/mailbox\?m=\S+)', text)
+mailbox = re.findall(r'full list: (\S+/mailbox\?m=\S+)', text)
 print(items[0]); print(items[1]); print(mailbox[0])
 PY
 rm -f "$dig"

@@ -28,6 +28,7 @@
 #	NDRGUARD	the ndrguard binary (set by make check)
 #	top_srcdir	the source tree (set by make check)
 #	PF_KEEP		keep $D after the test
+#	PF_INSTANCE_ARGS	more tools/postfix-instance.sh options (-s, -M)
 #
 # DIAGNOSTICS
 #	Exit 77 (skip) when Postfix or swaks is not installed or when not
@@ -90,7 +91,8 @@ pf_free_port()
 		print $s->sockport, "\n";'
 }
 
-# pf_setup - create the instance; $1 = storm_threshold (default 20)
+# pf_setup - create the instance; $1 = storm_threshold (default 20);
+# with PF_REPLY_DOMAIN set, that domain goes to ndrguard-reply
 pf_setup()
 {
 	pf_require
@@ -106,6 +108,10 @@ pf_setup()
 	# lives (a checkout under /root is not reachable for nobody).
 	cp "$NDRGUARD" "$D/bin/ndrguard"
 	chmod 755 "$D/bin/ndrguard"
+	# the programs `ndrguard digest` and `ndrguard reply` run, beside it
+	for _p in ndrguard-digest ndrguard-reply; do
+		[ ! -x "${NDRGUARD%/*}/$_p" ] || install -m 755 "${NDRGUARD%/*}/$_p" "$D/bin/$_p"
+	done
 	PORT=$(pf_free_port)
 	REPORT=$(pf_free_port)
 	[ "$REPORT" != "$PORT" ] || REPORT=$(pf_free_port)
@@ -124,7 +130,7 @@ EOF
 
 	sh "$top_srcdir/tools/postfix-instance.sh" -p "$PORT" -r "$REPORT" \
 		-b "$D/bin/ndrguard" -c "$D/etc/ndrguard.conf" -u "$PF_USER" \
-		-m "$PF_USER" -d "$PF_DOMAIN" "$D" ||
+		-m "$PF_USER" -d "$PF_DOMAIN" ${PF_INSTANCE_ARGS:-} ${PF_REPLY_DOMAIN:+-y "$PF_REPLY_DOMAIN"} "$D" ||
 		pf_fail "tools/postfix-instance.sh could not write the instance"
 	pf_log "instance in $D, smtpd on 127.0.0.1:$PORT, re-injection on :$REPORT, threshold $PF_THRESHOLD"
 }

@@ -299,6 +299,35 @@ START_TEST(too_big_is_passed_on_unexamined)
 }
 END_TEST
 
+/* bounces to a digest's reply address: never classified, metered, held */
+START_TEST(reply_address_is_passed_on_unclassified)
+{
+	static const char *const rcpt[] = {
+		"ndrguard-reply+0123456789ab."
+		"abcdefghijklmnopqrstuvwxyz234567@reply.example.test" };
+	struct deliver_env env;
+	struct deliver_request req =
+		request_for_alice("R1", backscatter, 1000);
+	struct deliver_result res;
+
+	env_init(&env, NULL);
+	env.reply_address = "ndrguard-reply@reply.example.test";
+	env.storm.threshold = 1;	/* metered, it would be held */
+	req.recipients = rcpt;
+	ck_assert_int_eq(deliver_prepare(&env, &req, &res), 0);
+	ck_assert_ptr_null(res.classified);
+	ck_assert_int_eq(res.outcomes[0].reply, 1);
+	ck_assert_int_eq(res.outcomes[0].action, DELIVER_PASS);
+	deliver_result_free(&res);
+	ck_assert_int_eq(deliver_message(&env, &req, &res, &(const char *){0}),
+			 0);
+	ck_assert_int_eq(res.outcomes[0].metered, 0);
+	deliver_result_free(&res);
+	ck_assert_ptr_null(env.store);
+	ck_assert_int_eq(handed_count(), 1);
+}
+END_TEST
+
 START_TEST(store_failure_is_a_tempfail)
 {
 	struct deliver_env env;
@@ -365,6 +394,7 @@ int main(void)
 	tcase_add_test(tc, legit_bounce_is_never_held);
 	tcase_add_test(tc, retry_of_a_queue_id_is_stored_once);
 	tcase_add_test(tc, too_big_is_passed_on_unexamined);
+	tcase_add_test(tc, reply_address_is_passed_on_unclassified);
 	tcase_add_test(tc, store_failure_is_a_tempfail);
 	tcase_add_test(tc, decide_holds_inside_the_callers_transaction);
 	suite_add_tcase(s, tc);

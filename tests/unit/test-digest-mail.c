@@ -108,6 +108,41 @@ START_TEST(non_ascii_header_is_rfc2047)
 }
 END_TEST
 
+START_TEST(from_with_a_display_name)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *s;
+
+	digest_mail_from(&sb, NULL, "q@example.test");
+	ck_assert_str_eq(strbuf_cstr(&sb), "From: q@example.test\r\n");
+	strbuf_reset(&sb);
+	digest_mail_from(&sb, "Quarantine", "q@example.test");
+	ck_assert_str_eq(strbuf_cstr(&sb),
+			 "From: Quarantine <q@example.test>\r\n");
+	strbuf_reset(&sb);
+	/* a comma or a dot would split or break the phrase: quoted */
+	digest_mail_from(&sb, "Mail, Inc.", "q@example.test");
+	ck_assert_str_eq(strbuf_cstr(&sb),
+			 "From: \"Mail, Inc.\" <q@example.test>\r\n");
+	strbuf_reset(&sb);
+	/* "Correo Señal": encoded words, the address outside them */
+	digest_mail_from(&sb, "Correo Se\xc3\xb1" "al", "q@example.test");
+	ck_assert_str_eq(strbuf_cstr(&sb), "From: =?UTF-8?B?Q29ycmVvIFNlw7FhbA==?="
+			 " <q@example.test>\r\n");
+	strbuf_reset(&sb);
+	/* one full encoded word (19 "ñ"): the address goes on the next line */
+	digest_mail_from(&sb, "\xc3\xb1\xc3\xb1\xc3\xb1\xc3\xb1\xc3\xb1\xc3\xb1"
+			 "\xc3\xb1\xc3\xb1\xc3\xb1\xc3\xb1\xc3\xb1\xc3\xb1\xc3\xb1"
+			 "\xc3\xb1\xc3\xb1\xc3\xb1\xc3\xb1\xc3\xb1\xc3\xb1",
+			 "a-rather-long-local-part@mail.example.test");
+	s = strbuf_cstr(&sb);
+	ck_assert(crlf_only(s));
+	ck_assert_uint_le(longest_line(s), 78);
+	ck_assert_ptr_nonnull(strstr(s, "?=\r\n <a-rather-long-local-part@"));
+	strbuf_free(&sb);
+}
+END_TEST
+
 START_TEST(quoted_printable)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -173,6 +208,7 @@ int main(void)
 	tcase_add_test(tc, addresses);
 	tcase_add_test(tc, ascii_header_is_folded_between_words);
 	tcase_add_test(tc, non_ascii_header_is_rfc2047);
+	tcase_add_test(tc, from_with_a_display_name);
 	tcase_add_test(tc, quoted_printable);
 	tcase_add_test(tc, compose_keeps_data_out_of_headers);
 	suite_add_tcase(s, tc);

@@ -646,6 +646,49 @@ START_TEST(statistics_series_totals_storms)
 }
 END_TEST
 
+/* the outbound index: idempotent add, one read for several, expiry */
+START_TEST(outbound_index_add_find_expire)
+{
+	struct store *st = open_store();
+	const char *err = NULL;
+	struct store_outbound rec;
+	const char *none[2] = { "nobody@x", "other@y" };
+	const char *two[3] = { "nobody@x", "m2@ours.test", "m1@ours.test" };
+	unsigned int n;
+	int found;
+
+	ck_assert(store_begin(st, &err) == 0);
+	ck_assert(store_outbound_add(st, "m1@ours.test", "bob@ours.test",
+				     1000, &err) == 0);
+	ck_assert(store_outbound_add(st, "m2@ours.test", "", 2000, &err) == 0);
+	/* the same Message-ID again (a retry): no error, first record kept */
+	ck_assert_msg(store_outbound_add(st, "m1@ours.test", "eve@ours.test",
+					 3000, &err) == 0, "%s", err);
+	ck_assert(store_commit(st, &err) == 0);
+
+	ck_assert(store_outbound_find(st, none, 2, &rec, &found, &err) == 0);
+	ck_assert_int_eq(found, 0);
+	ck_assert(store_outbound_find(st, two + 2, 1, &rec, &found, &err) == 0);
+	ck_assert_int_eq(found, 1);
+	ck_assert_str_eq(rec.message_id, "m1@ours.test");
+	ck_assert_str_eq(rec.sender, "bob@ours.test");
+	ck_assert_int_eq(rec.sent, 1000);
+	ck_assert(store_outbound_find(st, two, 3, &rec, &found, &err) == 0);
+	ck_assert_int_eq(found, 1);
+
+	ck_assert(store_begin(st, &err) == 0);
+	ck_assert(store_outbound_expire(st, 1500, 100, &n, &err) == 0);
+	ck_assert(store_commit(st, &err) == 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(store_outbound_find(st, two + 2, 1, &rec, &found, &err) == 0);
+	ck_assert_int_eq(found, 0);
+	ck_assert(store_outbound_find(st, two + 1, 1, &rec, &found, &err) == 0);
+	ck_assert_int_eq(found, 1);
+	ck_assert_str_eq(rec.sender, "");
+	store_close(&st);
+}
+END_TEST
+
 START_TEST(rollback_leaves_nothing)
 {
 	struct store *st = open_store();
@@ -875,6 +918,7 @@ int main(void)
 	tcase_add_test(tc, items_held_once_with_audit);
 	tcase_add_test(tc, statistics_series_totals_storms);
 	tcase_add_test(tc, rollback_leaves_nothing);
+	tcase_add_test(tc, outbound_index_add_find_expire);
 	tcase_add_test(tc, digest_lock_is_exclusive);
 	tcase_add_test(tc, meter_is_one_step_for_concurrent_writers);
 	tcase_add_test(tc, newer_schema_is_refused);

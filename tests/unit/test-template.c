@@ -3,6 +3,7 @@
  */
 #include "autoconfig.h"
 #include "template.h"
+#include "catalog.h"
 #include "strbuf.h"
 
 #include <check.h>
@@ -53,6 +54,98 @@ START_TEST(variables_are_html_escaped)
 	free(s);
 	template_data_free(&d);
 	ck_assert_ptr_null(d);
+}
+END_TEST
+
+/* words_catalog - a catalog file of lines, loaded */
+static struct catalog *words_catalog(const char *lines)
+{
+	char path[] = "/tmp/test-template-cat.XXXXXX";
+	int fd = mkstemp(path);
+	struct catalog *cat = NULL;
+	const char *error = NULL;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, lines, strlen(lines)), (ssize_t)strlen(lines));
+	close(fd);
+	ck_assert_msg(catalog_load(path, &cat, &error) == 0, "%s", error);
+	unlink(path);
+	return cat;
+}
+
+/* render_words - text rendered with the words of cat */
+static char *render_words(const char *text, enum template_flags flags,
+			  const struct template_data *data,
+			  const struct catalog *cat)
+{
+	struct template *tpl;
+	const char *error = NULL;
+	struct strbuf out = STRBUF_INIT;
+
+	if (template_parse("t", text, strlen(text), flags, &tpl, &error) < 0)
+		ck_abort_msg("parse failed: %s", error);
+	template_render_lang(tpl, data, cat, &out);
+	template_free(&tpl);
+	return strbuf_steal(&out);
+}
+
+START_TEST(words_come_from_the_catalog)
+{
+	struct catalog *cat = words_catalog(
+		"t.title = Held for {{mailbox}} & co\n"
+		"t.n.one = 1 bounce\nt.n.other = {{n}} bounces\n");
+	struct template_data *d = template_data_create(), *e;
+	char *s;
+
+	template_data_set(d, "mailbox", "<a@b>");
+	s = render_words("<h1>{{>t.title}}</h1>", TEMPLATE_HTML, d, cat);
+	ck_assert_str_eq(s, "<h1>Held for &lt;a@b&gt; &amp; co</h1>");
+	free(s);
+	s = render_words("{{>t.title}}", TEMPLATE_TEXT, d, cat);
+	ck_assert_str_eq(s, "Held for <a@b> & co");
+	free(s);
+	/* plurals by the number in scope, inside a list too */
+	e = template_data_add(d, "l");
+	template_data_set(e, "n", "1");
+	e = template_data_add(d, "l");
+	template_data_set(e, "n", "12");
+	e = template_data_add(d, "l");
+	template_data_set(e, "n", "0");
+	s = render_words("{{#l}}[{{>t.n n}}]{{/l}}", TEMPLATE_TEXT, d, cat);
+	ck_assert_str_eq(s, "[1 bounce][12 bounces][0 bounces]");
+	free(s);
+	/* a key the catalog lacks shows itself, never nothing */
+	s = render_words("{{>t.gone}}|{{>t.gone n}}", TEMPLATE_TEXT, d, NULL);
+	ck_assert_str_eq(s, "t.gone|t.gone.other");
+	free(s);
+	template_data_free(&d);
+	catalog_free(&cat);
+}
+END_TEST
+
+START_TEST(check_catalog_names_the_missing_key)
+{
+	struct catalog *cat = words_catalog("a = A\nb.one = B\n");
+	struct template *tpl;
+	const char *error = NULL, *text = "{{>a}}\n\n{{#x}}{{>b n}}{{/x}}\n";
+
+	ck_assert_int_eq(template_parse("d.html", text, strlen(text),
+					TEMPLATE_HTML, &tpl, &error), 0);
+	ck_assert_int_eq(template_check_catalog(tpl, cat, "de/messages",
+						&error), -1);
+	ck_assert_str_eq(error, "de/messages: missing b.other (d.html:3)");
+	template_free(&tpl);
+	catalog_free(&cat);
+	cat = words_catalog("a = A\nb.one = B\nb.other = Bs\n");
+	ck_assert_int_eq(template_parse("d.html", text, strlen(text),
+					TEMPLATE_HTML, &tpl, &error), 0);
+	ck_assert_int_eq(template_check_catalog(tpl, cat, "de/messages",
+						&error), 0);
+	template_free(&tpl);
+	catalog_free(&cat);
+	/* a key, then one count name: nothing else */
+	ck_assert_ptr_nonnull(strstr(parse_error("{{>a b c}}"), "{{>a b c}}"));
+	ck_assert_ptr_nonnull(strstr(parse_error("{{>a <b}}"), "bad character"));
 }
 END_TEST
 
@@ -270,6 +363,8 @@ int main(void)
 	tcase_add_test(tc, values_can_be_replaced);
 	tcase_add_test(tc, errors_name_file_and_line);
 	tcase_add_test(tc, load_picks_escaping_by_extension);
+	tcase_add_test(tc, words_come_from_the_catalog);
+	tcase_add_test(tc, check_catalog_names_the_missing_key);
 	suite_add_tcase(s, tc);
 	return check_main_run(s);
 }

@@ -7,6 +7,7 @@
 
 #include <check.h>
 #include "check-main.h"
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,6 +264,42 @@ START_TEST(links_forms)
 }
 END_TEST
 
+/* the compact form: right, forged, other subject, expired, case folded */
+START_TEST(compact_token)
+{
+	const char *err = NULL;
+	int expired = 0;
+	char *t = token_make_compact(key, "reply", "abc x@y", 2000);
+	char *upper = strdup(t);
+
+	ck_assert_uint_eq(strlen(t), TOKEN_COMPACT_LEN);
+	for (char *p = t; *p; p++)
+		ck_assert(islower((unsigned char)*p) || (*p >= '2' && *p <= '7'));
+	ck_assert_int_eq(token_verify_compact(key, t, "reply", "abc x@y", 1000,
+					      &expired, &err), 0);
+	for (char *p = upper; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	ck_assert_int_eq(token_verify_compact(key, upper, "reply", "abc x@y",
+					      1000, &expired, &err), 0);
+	ck_assert_int_eq(token_verify_compact(key, t, "reply", "abd x@y", 1000,
+					      &expired, &err), -1);
+	ck_assert_int_eq(expired, 0);
+	ck_assert_int_eq(token_verify_compact(key, t, "item", "abc x@y", 1000,
+					      &expired, &err), -1);
+	ck_assert_int_eq(token_verify_compact(key, t, "reply", "abc x@y", 2001,
+					      &expired, &err), -1);
+	ck_assert_int_eq(expired, 1);
+	t[TOKEN_COMPACT_LEN - 1] = t[TOKEN_COMPACT_LEN - 1] == 'a' ? 'b' : 'a';
+	ck_assert_int_eq(token_verify_compact(key, t, "reply", "abc x@y", 1000,
+					      &expired, &err), -1);
+	ck_assert_int_eq(expired, 0);
+	ck_assert_int_eq(token_verify_compact(key, "short", "reply", "abc x@y",
+					      1000, &expired, &err), -1);
+	free(t);
+	free(upper);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("token");
@@ -282,6 +319,7 @@ int main(void)
 	tcase_add_test(tc, key_refused_if_world_writable);
 	tcase_add_test(tc, key_missing_or_short);
 	tcase_add_test(tc, links_forms);
+	tcase_add_test(tc, compact_token);
 	suite_add_tcase(s, tc);
 	return check_main_run(s);
 }
