@@ -31,6 +31,7 @@ struct store;
 struct strbuf;
 
 struct dkim_keys;
+struct deliver_batv;
 
 struct deliver_env {
 	const char *database;		/* store location */
@@ -44,6 +45,8 @@ struct deliver_env {
 	int dkim_required;		/* dkim_required = yes */
 	const char *reply_address;	/* its reply addresses pass on
 					   unclassified (reply-address.h) */
+	const struct deliver_batv *batv;	/* NULL: BATV off
+						   (deliver-batv.h) */
 	struct store *store;		/* opened on first need, then kept;
 					   the caller closes it */
 };
@@ -56,6 +59,13 @@ struct deliver_request {
 	const char *msg;
 	size_t len;
 	long long now;
+};
+
+/* what a recipient's BATV tag decided (deliver-batv.h) */
+enum deliver_batv_verdict {
+	DELIVER_BATV_NONE = 0,	/* not judged: metered as ever */
+	DELIVER_BATV_LEGIT,	/* valid tag: passed on untagged */
+	DELIVER_BATV_HOLD,	/* failing tag, or untagged: held at once */
 };
 
 enum deliver_action {
@@ -73,6 +83,10 @@ struct deliver_outcome {
 	int storm_started;
 	int reply;		/* a digest's reply address: passed on,
 				   never metered nor held */
+	enum deliver_batv_verdict batv;
+	const char *batv_evidence;	/* static; NULL: not judged */
+	char *pass_to;		/* passed on to this address, not the
+				   recipient (a BATV tag removed); NULL */
 };
 
 struct deliver_result {
