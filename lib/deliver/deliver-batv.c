@@ -110,7 +110,7 @@ static const char *deliver_batv_evidence(enum batv_result r)
 void deliver_batv_judge(const struct deliver_batv *b, long long now,
 			struct deliver_outcome *o)
 {
-	char untagged[BATV_ADDRESS_MAX];
+	char untagged[BATV_ADDRESS_MAX] = "";
 	long long today = batv_day(now);
 	enum batv_result r;
 
@@ -124,12 +124,14 @@ void deliver_batv_judge(const struct deliver_batv *b, long long now,
 		    today <= b->enforce_after)
 			return;
 		o->batv = DELIVER_BATV_HOLD;
-	} else if (r == BATV_VALID) {
-		o->batv = DELIVER_BATV_LEGIT;
-		free(o->pass_to);
-		o->pass_to = xstrdup(untagged);
 	} else {
-		o->batv = DELIVER_BATV_HOLD;
+		o->batv = r == BATV_VALID ? DELIVER_BATV_LEGIT
+			: DELIVER_BATV_HOLD;
+	}
+	/* a tagged bounce belongs to the mailbox without the tag */
+	if (untagged[0] != '\0') {
+		free(o->mailbox);
+		o->mailbox = xstrdup(untagged);
 	}
 	o->batv_evidence = deliver_batv_evidence(r);
 }

@@ -6,7 +6,9 @@
  * recipient at a time, before the storm meter:
  *
  * - a valid tag: legitimate with certainty ("batv: valid tag"); never
- *   metered nor held, passed on to the address without the tag;
+ *   metered nor held, passed on to the address without the tag (a
+ *   tagged recipient is that mailbox's, for the meter and the held
+ *   item too: the digest and a release go to the real mailbox);
  * - a tag that fails (bad signature, expired, unknown key, malformed):
  *   backscatter with certainty, held from the first message;
  * - no tag, once batv_days have passed since batv_since, with
@@ -38,7 +40,7 @@ void deliver_batv_free(struct deliver_batv **_batv);
 
 /*
  * deliver_batv_judge - set o's BATV verdict (o->batv, o->batv_evidence,
- * o->pass_to) for a bounce arriving at now; batv may be NULL (off)
+ * o->mailbox) for a bounce arriving at now; batv may be NULL (off)
  */
 void deliver_batv_judge(const struct deliver_batv *batv, long long now,
 			struct deliver_outcome *o);

@@ -68,14 +68,14 @@ static int deliver_hold(struct deliver_env *env,
 	struct store_item item = {
 		.queue_id = req->queue_id,
 		.sender = req->sender,
-		.recipient = o->recipient,
+		.recipient = o->mailbox != NULL ? o->mailbox : o->recipient,
 		.arrived = req->now,
 		.kind = classify_kind_name(cr->kind),
 		.status = first ? first->status : NULL,
 		.reason = cr->reason,
 		.reporting_mta = cr->reporting_mta,
-		.verdict = batv ? classify_verdict_name(CLASSIFY_VERDICT_BACKSCATTER)
-			: classify_verdict_name(cr->verdict),
+		.verdict = classify_verdict_name(batv
+			? CLASSIFY_VERDICT_BACKSCATTER : cr->verdict),
 		.evidence = batv ? o->batv_evidence : cr->evidence,
 		.orig_subject = cr->original.subject,
 		.orig_from = cr->original.from,
@@ -104,7 +104,8 @@ static int deliver_decide_one(struct deliver_env *env,
 	   ndrguard-reply, whatever it looks like */
 	if (o->reply || o->batv == DELIVER_BATV_LEGIT)
 		return 0;
-	key = deliver_mailbox_key(o->recipient);
+	key = deliver_mailbox_key(o->mailbox != NULL ? o->mailbox
+				  : o->recipient);
 
 	if (store_meter_arrival(env->store, key, req->queue_id, req->now,
 				&env->storm, &m, error_r) == 0) {
@@ -152,8 +153,8 @@ int deliver_pass_on(const struct deliver_env *env,
 
 	for (size_t i = 0; i < res->outcome_count; i++)
 		if (res->outcomes[i].action == DELIVER_PASS)
-			rcpts[n++] = res->outcomes[i].pass_to != NULL
-				? res->outcomes[i].pass_to
+			rcpts[n++] = res->outcomes[i].mailbox != NULL
+				? res->outcomes[i].mailbox
 				: res->outcomes[i].recipient;
 	if (n > 0)
 		ret = reinject_message(env->reinject, req->sender, rcpts, n,
@@ -254,7 +255,7 @@ void deliver_undecide(struct deliver_result *res)
 			.reply = o->reply,
 			.batv = o->batv,
 			.batv_evidence = o->batv_evidence,
-			.pass_to = o->pass_to,
+			.mailbox = o->mailbox,
 		};
 
 		*o = kept;
@@ -274,7 +275,7 @@ void deliver_result_free(struct deliver_result *res)
 {
 	classify_result_free(&res->classified);
 	for (size_t i = 0; i < res->outcome_count; i++)
-		free(res->outcomes[i].pass_to);
+		free(res->outcomes[i].mailbox);
 	free(res->outcomes);
 	memset(res, 0, sizeof(*res));
 }
@@ -323,8 +324,8 @@ void deliver_format_log(const struct deliver_env *env,
 		strbuf_printf(out, ", reason=too big to examine (%zu bytes, "
 			      "message_size_limit %zu)", req->len,
 			      env->classify_limit);
-	if (o->pass_to != NULL && o->action == DELIVER_PASS)
-		strbuf_printf(out, ", pass_to=<%s>", o->pass_to);
+	if (o->mailbox != NULL && o->action == DELIVER_PASS)
+		strbuf_printf(out, ", pass_to=<%s>", o->mailbox);
 	if (o->metered) {
 		/* the meter counts only as far as the threshold */
 		strbuf_printf(out, ", storm=%u%s/", o->window_count,

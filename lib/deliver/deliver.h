@@ -85,8 +85,9 @@ struct deliver_outcome {
 				   never metered nor held */
 	enum deliver_batv_verdict batv;
 	const char *batv_evidence;	/* static; NULL: not judged */
-	char *pass_to;		/* passed on to this address, not the
-				   recipient (a BATV tag removed); NULL */
+	char *mailbox;		/* the recipient without its BATV tag:
+				   metered, held and passed on as that
+				   mailbox; NULL: the recipient */
 };
 
 struct deliver_result {
