@@ -13,11 +13,16 @@
 #  - untagged with batv_untagged = hold, batv_since long past: held at once
 #  - the same with batv_since in the future: metered, the first passes
 #  - batv verify: 0 for a valid tag, 65 with the reason for a bad one
+#  - ndrguardd (LMTP): a valid tag passes untagged, a replayed one is held
 set -u
 : "${NDRGUARD:?}" "${top_srcdir:?}"
 T=$(mktemp -d /tmp/ndrg-batv.XXXXXX)
-SMTPPID=
-cleanup() { [ -n "$SMTPPID" ] && kill "$SMTPPID" 2>/dev/null; rm -rf "$T"; }
+SMTPPID= DPID=
+cleanup() {
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	[ -n "$SMTPPID" ] && kill "$SMTPPID" 2>/dev/null
+	rm -rf "$T"
+}
 trap cleanup EXIT INT TERM
 . "$top_srcdir/tests/lib.sh"
 
@@ -158,4 +163,44 @@ conf hold 2020-01-01
 chmod 644 "$T/batv.keys"
 bounce LOOSE alice@example.test | ndrg deliver -f '' -q LOOSE -- alice@example.test >/dev/null 2>&1; rc=$?
 [ $rc -eq 78 ] && ok "a key file readable by others: EX_CONFIG, nothing acknowledged" || fail "loose key file: exit $rc"
+chmod 600 "$T/batv.keys"
+
+# 9. the same verdicts through ndrguardd's LMTP service, as nobody with
+#    its own database (the key file is read at start, as root)
+if [ -n "${NDRGUARDD:-}" ] && [ "$(id -u)" = 0 ]; then
+	LPORT=$(free_port) HPORT=$(free_port)
+	chmod 755 "$T" && mkdir "$T/db" && chown nobody "$T/db"
+	conf hold 2020-01-01
+	sed -i "s|^database = .*|database = $T/db/q.db|" "$T/ndrguard.conf"
+	printf '%s\n' "lmtp_listen = inet:127.0.0.1:$LPORT" \
+		"http_listen = inet:127.0.0.1:$HPORT" \
+		"base_url = http://127.0.0.1:$HPORT" "secret_file = $T/secret" \
+		"pid_file = $T/db/nd.pid" "daemon_user = nobody" \
+		"digest_templates = $top_srcdir/templates" \
+		"digest_relay = smtp:127.0.0.1:9" >> "$T/ndrguard.conf"
+	"$NDRGUARDD" -c "$T/ndrguard.conf" -f 2>>"$T/nd.log" &
+	DPID=$!
+	wait_port "$LPORT"
+	TAG2=$(ndrg batv sign frank@example.test)
+	# the store as the daemon's user sees it
+	NDRG_USER=nobody
+	REPLAY2="${TAG2%frank@example.test}gina@example.test"
+	bounce LVALID "$TAG2" > "$T/lvalid.eml"
+	bounce LREPLAY "$REPLAY2" > "$T/lreplay.eml"
+	got=$(printf '%s\n' '<' '> LHLO c' '<' '> MAIL FROM:<>' '<' \
+		"> RCPT TO:<$TAG2>" '<' '> DATA' '<' "data $T/lvalid.eml" '<' \
+		'> MAIL FROM:<>' '<' "> RCPT TO:<$REPLAY2>" '<' '> DATA' '<' \
+		"data $T/lreplay.eml" '<' '> QUIT' '<' |
+		python3 "$top_srcdir/tests/lmtp-client.py" "127.0.0.1:$LPORT")
+	case "$got" in *"passed on"*) true ;; *) false ;; esac &&
+		[ "$(rcpt_of LVALID)" = "<frank@example.test>" ] && [ "$(held_count recipient=frank@example.test)" = 0 ] &&
+		ok "LMTP: a valid tag is passed on to the untagged address" ||
+		fail "LMTP valid tag: RCPT '$(rcpt_of LVALID)', held $(held_count recipient=frank@example.test): $got"
+	# no XFORWARD here: no queue id, the mailbox tells the items apart
+	[ "$(held_count recipient=gina@example.test)" = 1 ] &&
+		[ "$(list_field evidence recipient=gina@example.test)" = "batv: bad signature" ] &&
+		ok "LMTP: a replayed tag is held at once" ||
+		fail "LMTP replayed tag: $(list_json)"
+	NDRG_USER=
+fi
 [ $fails -eq 0 ]
