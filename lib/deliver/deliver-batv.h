@@ -36,6 +36,7 @@ struct settings;
  */
 int deliver_batv_load(const struct settings *set, struct deliver_batv **batv_r,
 		      const char **error_r);
+/* deliver_batv_free - free what deliver_batv_load() made; NULL is fine */
 void deliver_batv_free(struct deliver_batv **_batv);
 
 /*
