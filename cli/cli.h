@@ -30,6 +30,7 @@ cli_verb_func cmd_purge;
 cli_verb_func cmd_stats;
 cli_verb_func cmd_log;
 cli_verb_func cmd_outbound;
+cli_verb_func cmd_batv;
 cli_verb_func cmd_storms;
 cli_verb_func cmd_digest;
 cli_verb_func cmd_reply;

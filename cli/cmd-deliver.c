@@ -20,6 +20,7 @@
 #include "autoconfig.h"
 #include "cli.h"
 #include "deliver.h"
+#include "deliver-batv.h"
 #include "dkim.h"
 #include "log.h"
 #include "relays.h"
@@ -88,6 +89,7 @@ static int cmd_deliver_run(const struct cli_context *ctx,
 	struct strbuf msg = STRBUF_INIT;
 	struct relays *relays;
 	struct dkim_keys *keys;
+	struct deliver_batv *batv;
 	const char *error;
 	int status = EX_OK;
 
@@ -103,6 +105,13 @@ static int cmd_deliver_run(const struct cli_context *ctx,
 		return EX_CONFIG;
 	}
 	env.dkim_keys = keys;
+	if (deliver_batv_load(set, &batv, &error) < 0) {
+		printf("4.3.5 ndrguard: batv_key_file: %s\n", error);
+		relays_destroy(&relays);
+		dkim_keys_free(&keys);
+		return EX_CONFIG;
+	}
+	env.batv = batv;
 	if (cmd_deliver_read(&msg) < 0) {
 		status = cmd_deliver_tempfail(req->queue_id,
 					      "cannot read the message");
@@ -119,6 +128,7 @@ static int cmd_deliver_run(const struct cli_context *ctx,
 	store_close(&env.store);
 	relays_destroy(&relays);
 	dkim_keys_free(&keys);
+	deliver_batv_free(&batv);
 	strbuf_free(&msg);
 	return status;
 }

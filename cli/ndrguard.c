@@ -49,6 +49,7 @@ static const struct cli_verb cli_verbs[] = {
 	{ "stats", cmd_stats, "stats [--since TIME] [--top N] [--json]" },
 	{ "storms", cmd_storms, "storms [--active] [--limit N] [--json]" },
 	{ "outbound", cmd_outbound, "outbound find [--json] MESSAGE-ID" },
+	{ "batv", cmd_batv, "batv sign|verify [--at TIME] ADDRESS" },
 	{ "log", cmd_log, "log [--since TIME] [--mailbox ADDR] [--limit N] [--json]" },
 	{ "reply", cmd_reply, "reply -f SENDER -- RECIPIENT < reply to a digest" },
 	{ "digest", cmd_digest, "digest [--dry-run] [--mailbox ADDR] [--now] | --mailbox ADDR --set-time HH:MM|default" },

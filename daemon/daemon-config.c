@@ -6,6 +6,7 @@
  */
 #include "autoconfig.h"
 #include "daemon-config.h"
+#include "deliver-batv.h"
 #include "dkim.h"
 #include "config.h"
 #include "digest.h"
@@ -115,6 +116,11 @@ int daemon_config_load(const char *path, struct daemon_config **cfg_r,
 		relays_destroy(&cfg->relays);
 		goto fail;
 	}
+	if (deliver_batv_load(&cfg->set, &cfg->batv, error_r) < 0) {
+		relays_destroy(&cfg->relays);
+		dkim_keys_free(&cfg->dkim_keys);
+		goto fail;
+	}
 	cfg->refcount = 1;
 	*cfg_r = cfg;
 	return 0;
@@ -128,6 +134,7 @@ static void daemon_config_free(struct daemon_config *cfg)
 {
 	relays_destroy(&cfg->relays);
 	dkim_keys_free(&cfg->dkim_keys);
+	deliver_batv_free(&cfg->batv);
 	settings_free(&cfg->set);
 	free(cfg);
 }

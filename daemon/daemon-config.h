@@ -17,11 +17,13 @@
 
 struct relays;
 struct dkim_keys;
+struct deliver_batv;
 
 struct daemon_config {
 	struct settings set;
 	struct relays *relays;
 	struct dkim_keys *dkim_keys;	/* dkim_keys, loaded */
+	struct deliver_batv *batv;	/* batv_key_file, loaded; NULL: off */
 	int refcount;		/* under the module's lock */
 };
 

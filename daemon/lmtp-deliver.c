@@ -206,6 +206,7 @@ lmtp_deliver_begin(struct lmtp_session *s, struct deliver_batch_item **item_r)
 			lmtp_deliver_queue_id(d->req.msg, d->req.len);
 	deliver_env_init(&d->env, &s->cfg->set, s->cfg->relays);
 	d->env.dkim_keys = s->cfg->dkim_keys;
+	d->env.batv = s->cfg->batv;
 	d->prepared = 1;
 	if (deliver_prepare(&d->env, &d->req, &d->res) > 0) {
 		d->item.env = &d->env;

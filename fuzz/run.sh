@@ -78,7 +78,8 @@ WEB="web/web-server.c web/web-pages.c web/web-owner.c web/web-admin.c web/web-ad
 	web/web-csrf.c web/web-html.c web/web-lang.c web/web-login.c
 	web/web-metrics.c web/web-notice.c web/web-request.c web/web-stats.c
 	web/web-thread.c lib/util/catalog.c lib/release/release.c
-	lib/util/metrics.c lib/util/log.c lib/release/token.c lib/release/links.c
+	lib/util/metrics.c lib/util/log.c lib/release/token.c lib/release/secret-file.c
+	lib/release/links.c
 	lib/mail/reporter.c"
 
 # build TARGET - $out/fuzz-TARGET
@@ -95,7 +96,8 @@ build()
 		libs=-lpthread ;;
 	config) srcs="$BASE $CONF lib/store/store-location.c" ;;
 	template) srcs="$BASE lib/digest/template.c lib/util/catalog.c" ;;
-	token) srcs="$BASE lib/release/token.c lib/release/links.c"; libs=-lcrypto ;;
+	token) srcs="$BASE lib/release/token.c lib/release/secret-file.c lib/release/links.c"
+		libs=-lcrypto ;;
 	web) srcs="$BASE $RECOG $CONF $STORE $WEB"
 		libs="-lmicrohttpd -lsqlite3 -ljansson -lcrypto -lpthread" ;;
 	*) echo "run.sh: no target $1" >&2; return 1 ;;

@@ -15,6 +15,7 @@
 #include "xalloc.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -453,6 +454,34 @@ static const char *settings_check_dkim_keys(const char *value)
 	return NULL;
 }
 
+/* settings_check_batv_since - "" or a date YYYY-MM-DD (UTC) */
+static const char *settings_check_batv_since(const char *value)
+{
+	int y, m, d;
+	char end;
+
+	if (value == NULL)
+		return NULL;
+	if (strlen(value) != 10 ||
+	    sscanf(value, "%4d-%2d-%2d%c", &y, &m, &d, &end) != 3 ||
+	    y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31)
+		return "expected a date YYYY-MM-DD";
+	return NULL;
+}
+
+/* settings_check_batv_untagged - meter or hold; reject needs the policy
+   service, which refuses at RCPT time and does not exist yet */
+static const char *settings_check_batv_untagged(const char *value)
+{
+	if (value != NULL && (strcmp(value, "meter") == 0 ||
+			      strcmp(value, "hold") == 0))
+		return NULL;
+	if (value != NULL && strcmp(value, "reject") == 0)
+		return "reject needs the SMTP policy service, which ndrguard"
+			" does not have yet; use hold";
+	return "expected meter or hold";
+}
+
 const struct config_param config_table[] = {
 	{ "database", CONFIG_STRING, LOCALSTATEDIR "/lib/ndrguard/quarantine.db",
 	  OFF(database), 0, 0, settings_check_database, CONFIG_RESTART },
@@ -562,6 +591,17 @@ const struct config_param config_table[] = {
 	  settings_check_dkim_keys, CONFIG_LIVE },
 	{ "dkim_required", CONFIG_BOOL, "no", OFF(dkim_required), 0, 1, NULL,
 	  CONFIG_LIVE },
+	/* BATV: signed envelope senders (lib/deliver/deliver-batv.c) */
+	{ "batv_key_file", CONFIG_STRING, "", OFF(batv_key_file), 0, 0,
+	  settings_check_path_or_empty, CONFIG_LIVE },
+	{ "batv_domains", CONFIG_STRING, "", OFF(batv_domains), 0, 0,
+	  settings_check_domains, CONFIG_LIVE },
+	{ "batv_days", CONFIG_UINT, "7", OFF(batv_days), 1, 365, NULL,
+	  CONFIG_LIVE },
+	{ "batv_since", CONFIG_STRING, "", OFF(batv_since), 0, 0,
+	  settings_check_batv_since, CONFIG_LIVE },
+	{ "batv_untagged", CONFIG_STRING, "meter", OFF(batv_untagged), 0, 0,
+	  settings_check_batv_untagged, CONFIG_LIVE },
 	{ NULL, CONFIG_STRING, NULL, 0, 0, 0, NULL, 0 },
 };
 

@@ -70,6 +70,12 @@ struct settings {
 	unsigned int outbound_days;	/* outbound index records kept */
 	char *dkim_keys;		/* selector=/path/key.pem, ... */
 	unsigned int dkim_required;	/* we sign all our mail */
+	/* BATV */
+	char *batv_key_file;		/* NULL: BATV off */
+	char *batv_domains;		/* recipients' domains that verify */
+	unsigned int batv_days;		/* a tag's life */
+	char *batv_since;		/* YYYY-MM-DD we began signing; NULL */
+	char *batv_untagged;		/* meter or hold */
 };
 
 /*

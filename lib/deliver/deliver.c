@@ -3,6 +3,7 @@
  */
 #include "autoconfig.h"
 #include "deliver.h"
+#include "deliver-batv.h"
 #include "deliver-outbound.h"
 #include "reinject.h"
 #include "reply-address.h"
@@ -58,23 +59,25 @@ static int deliver_open_store(struct deliver_env *env, const char **error_r)
 
 static int deliver_hold(struct deliver_env *env,
 			const struct deliver_request *req,
-			const struct classify_result *cr, const char *rcpt,
-			long long storm_id, struct deliver_outcome *o,
-			const char **error_r)
+			const struct classify_result *cr, long long storm_id,
+			struct deliver_outcome *o, const char **error_r)
 {
 	const struct classify_recipient *first =
 		cr->recipient_count > 0 ? &cr->recipients[0] : NULL;
+	/* a failing BATV tag is this recipient's own certain verdict */
+	int batv = o->batv == DELIVER_BATV_HOLD;
 	struct store_item item = {
 		.queue_id = req->queue_id,
 		.sender = req->sender,
-		.recipient = rcpt,
+		.recipient = o->mailbox != NULL ? o->mailbox : o->recipient,
 		.arrived = req->now,
 		.kind = classify_kind_name(cr->kind),
 		.status = first ? first->status : NULL,
 		.reason = cr->reason,
 		.reporting_mta = cr->reporting_mta,
-		.verdict = classify_verdict_name(cr->verdict),
-		.evidence = cr->evidence,
+		.verdict = classify_verdict_name(batv
+			? CLASSIFY_VERDICT_BACKSCATTER : cr->verdict),
+		.evidence = batv ? o->batv_evidence : cr->evidence,
 		.orig_subject = cr->original.subject,
 		.orig_from = cr->original.from,
 		.orig_message_id = cr->original.message_id,
@@ -128,9 +131,10 @@ static int deliver_decide_one(struct deliver_env *env,
 
 	/* an owner's (or an auto-responder's) answer to a digest goes to
 	   ndrguard-reply, whatever it looks like */
-	if (o->reply)
+	if (o->reply || o->batv == DELIVER_BATV_LEGIT)
 		return 0;
-	key = deliver_mailbox_key(o->recipient);
+	key = deliver_mailbox_key(o->mailbox != NULL ? o->mailbox
+				  : o->recipient);
 
 	if (deliver_owner_rule(env, req, cr, key, &o->owner_rule,
 			       error_r) < 0) {
@@ -148,11 +152,13 @@ static int deliver_decide_one(struct deliver_env *env,
 		o->metered = 1;
 		o->window_count = m.window_count;
 		o->storm_started = m.started;
-		/* a forged original is held without waiting for a storm */
-		int hold = m.hold || res->forged;
+		/* a forged original, or a failing BATV tag, is held
+		   without waiting for a storm */
+		int hold = m.hold || res->forged ||
+			o->batv == DELIVER_BATV_HOLD;
 		o->action = hold ? DELIVER_HOLD : DELIVER_PASS;
-		ret = hold ? deliver_hold(env, req, cr, o->recipient,
-					  m.storm_id, o, error_r) : 0;
+		ret = hold ? deliver_hold(env, req, cr, m.storm_id, o,
+					  error_r) : 0;
 	}
 	free(key);
 	return ret;
@@ -187,7 +193,9 @@ int deliver_pass_on(const struct deliver_env *env,
 
 	for (size_t i = 0; i < res->outcome_count; i++)
 		if (res->outcomes[i].action == DELIVER_PASS)
-			rcpts[n++] = res->outcomes[i].recipient;
+			rcpts[n++] = res->outcomes[i].mailbox != NULL
+				? res->outcomes[i].mailbox
+				: res->outcomes[i].recipient;
 	if (n > 0)
 		ret = reinject_message(env->reinject, req->sender, rcpts, n,
 				       req->msg, req->len, error_r);
@@ -199,6 +207,25 @@ static int deliver_may_be_backscatter(const struct classify_result *cr)
 {
 	return cr != NULL && classify_kind_is_backscatter(cr->kind)
 		&& cr->verdict != CLASSIFY_VERDICT_LEGIT;
+}
+
+/* deliver_prepare_batv - each recipient's BATV tag, for a bounce; a
+   failing tag holds only what is not already known to be legitimate */
+static void deliver_prepare_batv(const struct deliver_env *env,
+				 const struct deliver_request *req,
+				 struct deliver_result *res)
+{
+	int legit = res->classified->verdict == CLASSIFY_VERDICT_LEGIT;
+
+	for (size_t i = 0; i < res->outcome_count; i++) {
+		struct deliver_outcome *o = &res->outcomes[i];
+
+		deliver_batv_judge(env->batv, req->now, o);
+		if (o->batv == DELIVER_BATV_HOLD && legit) {
+			o->batv = DELIVER_BATV_NONE;
+			o->batv_evidence = NULL;
+		}
+	}
 }
 
 int deliver_prepare(const struct deliver_env *env,
@@ -227,8 +254,10 @@ int deliver_prepare(const struct deliver_env *env,
 				     &error) < 0)
 		res->classified = NULL;
 	if (res->classified != NULL &&
-	    classify_kind_is_backscatter(res->classified->kind))
+	    classify_kind_is_backscatter(res->classified->kind)) {
 		res->forged = deliver_outbound_dkim(env, res->classified);
+		deliver_prepare_batv(env, req, res);
+	}
 	return deliver_may_be_backscatter(res->classified) ? 1 : 0;
 }
 
@@ -258,13 +287,18 @@ int deliver_decide(const struct deliver_env *env, struct store *st,
 void deliver_undecide(struct deliver_result *res)
 {
 	for (size_t i = 0; i < res->outcome_count; i++) {
-		/* what prepare found stays: the recipient, a reply address */
-		const char *rcpt = res->outcomes[i].recipient;
-		int reply = res->outcomes[i].reply;
+		/* what prepare found stays: the recipient, a reply address,
+		   the BATV verdict */
+		struct deliver_outcome *o = &res->outcomes[i];
+		struct deliver_outcome kept = {
+			.recipient = o->recipient,
+			.reply = o->reply,
+			.batv = o->batv,
+			.batv_evidence = o->batv_evidence,
+			.mailbox = o->mailbox,
+		};
 
-		memset(&res->outcomes[i], 0, sizeof(res->outcomes[i]));
-		res->outcomes[i].recipient = rcpt;
-		res->outcomes[i].reply = reply;
+		*o = kept;
 	}
 }
 
@@ -280,6 +314,8 @@ int deliver_message(struct deliver_env *env, const struct deliver_request *req,
 void deliver_result_free(struct deliver_result *res)
 {
 	classify_result_free(&res->classified);
+	for (size_t i = 0; i < res->outcome_count; i++)
+		free(res->outcomes[i].mailbox);
 	free(res->outcomes);
 	memset(res, 0, sizeof(*res));
 }
@@ -307,11 +343,17 @@ void deliver_format_log(const struct deliver_env *env,
 		      req->queue_id ? req->queue_id : "NOQUEUE", o->recipient,
 		      req->sender,
 		      cr ? classify_kind_name(cr->kind) : "unclassified");
-	if (cr != NULL)
+	if (cr != NULL && o->batv != DELIVER_BATV_NONE)
+		/* the recipient's tag decided (deliver-batv.h) */
+		strbuf_printf(out, ", verdict=%s, evidence=%s",
+			      o->batv == DELIVER_BATV_LEGIT ? "legit"
+			      : "backscatter", o->batv_evidence);
+	else if (cr != NULL)
 		strbuf_printf(out, ", verdict=%s",
 			      classify_verdict_name(cr->verdict));
 	/* the certain verdicts name what decided (deliver-outbound.h) */
-	if (cr != NULL && cr->evidence != NULL &&
+	if (cr != NULL && o->batv == DELIVER_BATV_NONE &&
+	    cr->evidence != NULL &&
 	    (strcmp(cr->evidence, "outbound index") == 0 ||
 	     strncmp(cr->evidence, "our DKIM", 8) == 0 ||
 	     strncmp(cr->evidence, "forged:", 7) == 0))
@@ -322,6 +364,8 @@ void deliver_format_log(const struct deliver_env *env,
 		strbuf_printf(out, ", reason=too big to examine (%zu bytes, "
 			      "message_size_limit %zu)", req->len,
 			      env->classify_limit);
+	if (o->mailbox != NULL && o->action == DELIVER_PASS)
+		strbuf_printf(out, ", pass_to=<%s>", o->mailbox);
 	if (o->metered) {
 		/* the meter counts only as far as the threshold */
 		strbuf_printf(out, ", storm=%u%s/", o->window_count,

@@ -34,6 +34,7 @@ struct store;
 struct strbuf;
 
 struct dkim_keys;
+struct deliver_batv;
 
 struct deliver_env {
 	const char *database;		/* store location */
@@ -47,6 +48,8 @@ struct deliver_env {
 	int dkim_required;		/* dkim_required = yes */
 	const char *reply_address;	/* its reply addresses pass on
 					   unclassified (reply-address.h) */
+	const struct deliver_batv *batv;	/* NULL: BATV off
+						   (deliver-batv.h) */
 	struct store *store;		/* opened on first need, then kept;
 					   the caller closes it */
 };
@@ -59,6 +62,13 @@ struct deliver_request {
 	const char *msg;
 	size_t len;
 	long long now;
+};
+
+/* what a recipient's BATV tag decided (deliver-batv.h) */
+enum deliver_batv_verdict {
+	DELIVER_BATV_NONE = 0,	/* not judged: metered as ever */
+	DELIVER_BATV_LEGIT,	/* valid tag: passed on untagged */
+	DELIVER_BATV_HOLD,	/* failing tag, or untagged: held at once */
 };
 
 enum deliver_action {
@@ -78,6 +88,11 @@ struct deliver_outcome {
 				   never metered nor held */
 	long long owner_rule;	/* passed by this owner's allow rule
 				   (sql/0009-owner-actions.sql); 0: none */
+	enum deliver_batv_verdict batv;
+	const char *batv_evidence;	/* static; NULL: not judged */
+	char *mailbox;		/* the recipient without its BATV tag:
+				   metered, held and passed on as that
+				   mailbox; NULL: the recipient */
 };
 
 struct deliver_result {

@@ -17,11 +17,11 @@
  * message, would load libopendkim and what it needs (libbsd, the
  * resolver) for a check that is, once the fields are canonical, one
  * signature verification with OpenSSL (loaded only when dkim_keys is
- * set: dkim-openssl.h).
+ * set: crypto-load.h).
  */
 #include "autoconfig.h"
 #include "dkim.h"
-#include "dkim-openssl.h"
+#include "crypto-load.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -48,7 +48,7 @@ struct dkim_keys {
 /* dkim_key_read - one PEM public key file */
 static EVP_PKEY *dkim_key_read(const char *path, const char **error_r)
 {
-	const struct dkim_openssl *o = dkim_openssl_get(error_r);
+	const struct crypto_load *o = crypto_load_get(error_r);
 	FILE *f;
 	EVP_PKEY *pkey;
 
@@ -105,14 +105,14 @@ int dkim_keys_load(const char *spec, struct dkim_keys **keys_r,
 void dkim_keys_free(struct dkim_keys **_keys)
 {
 	struct dkim_keys *keys = *_keys;
-	const struct dkim_openssl *o;
+	const struct crypto_load *o;
 	const char *error;
 
 	if (keys == NULL)
 		return;
 	*_keys = NULL;
 	/* a key was read, so the library is loaded */
-	o = keys->count > 0 ? dkim_openssl_get(&error) : NULL;
+	o = keys->count > 0 ? crypto_load_get(&error) : NULL;
 	for (size_t i = 0; i < keys->count; i++) {
 		free(keys->key[i].selector);
 		if (o != NULL && keys->key[i].pkey != NULL)
@@ -253,13 +253,13 @@ static void dkim_signed_data(const char *const *names,
 static unsigned char *dkim_base64(const char *b64, size_t *len_r)
 {
 	size_t len = strlen(b64), pad = 0;
-	const struct dkim_openssl *o;
+	const struct crypto_load *o;
 	const char *error;
 	unsigned char *out;
 	int n;
 
 	if (len == 0 || len % 4 != 0 || len > 8192
-	    || (o = dkim_openssl_get(&error)) == NULL)
+	    || (o = crypto_load_get(&error)) == NULL)
 		return NULL;
 	out = xmalloc(len / 4 * 3 + 1);
 	n = o->decode_block(out, (const unsigned char *)b64, (int)len);
@@ -279,7 +279,7 @@ static int dkim_verify_sig(EVP_PKEY *pkey, const char *alg,
 			   const struct strbuf *data)
 {
 	const char *error;
-	const struct dkim_openssl *o = dkim_openssl_get(&error);
+	const struct crypto_load *o = crypto_load_get(&error);
 	EVP_MD_CTX *ctx = o != NULL ? o->md_ctx_new() : NULL;
 	unsigned char hash[32];
 	int ok = 0;

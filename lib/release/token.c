@@ -23,6 +23,7 @@
  */
 #include "autoconfig.h"
 #include "token.h"
+#include "secret-file.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -201,7 +202,6 @@ int token_key_load(const char *secret_file, int create,
 {
 	static char err[512];
 	struct token_key *key;
-	struct stat st;
 	ssize_t n;
 	int fd;
 
@@ -210,34 +210,11 @@ int token_key_load(const char *secret_file, int create,
 		*error_r = "secret_file is not set";
 		return -1;
 	}
-	fd = open(secret_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && create) {
-		if (token_key_create(secret_file, error_r) < 0)
-			return -1;
-		fd = open(secret_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	}
-	if (fd < 0) {
-		snprintf(err, sizeof(err), "open %s: %s", secret_file,
-			 strerror(errno));
-		*error_r = err;
+	if (create && access(secret_file, F_OK) < 0 && errno == ENOENT &&
+	    token_key_create(secret_file, error_r) < 0)
 		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, sizeof(err), "%s: not a regular file",
-			 secret_file);
-		*error_r = err;
-		close(fd);
+	if (secret_file_open(secret_file, &fd, error_r) < 0)
 		return -1;
-	}
-	if ((st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) != 0) {
-		snprintf(err, sizeof(err),
-			 "%s: mode %04o lets other users read or change the "
-			 "key; chmod 600 it", secret_file,
-			 (unsigned int)(st.st_mode & 07777));
-		*error_r = err;
-		close(fd);
-		return -1;
-	}
 	key = xcalloc(1, sizeof(*key));
 	n = read(fd, key->bytes, sizeof(key->bytes));
 	if (n < 0 || (size_t)n < TOKEN_KEY_MIN || (size_t)n == TOKEN_KEY_MAX) {

@@ -95,6 +95,13 @@ static const struct bad_case bad_cases[] = {
 	{ "database =\n", "must not be empty" },
 	{ "syslog_facility = kern\n", "unknown syslog facility" },
 	{ "our_relays = 10.0.0.0/99\n", "our_relays" },
+	{ "batv_untagged = reject\n", "policy service" },
+	{ "batv_untagged = drop\n", "expected meter or hold" },
+	{ "batv_since = 2026-13-01\n", "expected a date YYYY-MM-DD" },
+	{ "batv_since = 2026-1-1\n", "expected a date" },
+	{ "batv_since = 2026-01-01x\n", "expected a date" },
+	{ "batv_days = 0\n", "out of range" },
+	{ "batv_key_file = batv.keys\n", "absolute path" },
 	/* values a program would refuse later, or that could never work */
 	{ "digest_from = Quarantine <q@example.test\n", "nothing after the '>'" },
 	{ "digest_from = Quarantine <q@example.test> x\n", "nothing after" },
@@ -292,6 +299,10 @@ START_TEST(good_values)
 		"http_listen = inet:127.0.0.1:0\nmetrics_listen = inet:127.0.0.1:0\n",
 		"reinject = smtp:[::1]:10025\n",
 		"pid_file =\n",
+		"batv_key_file = /etc/ndrguard/batv.keys\n"
+		"batv_domains = example.test, mail.example.test\n"
+		"batv_days = 14\nbatv_since = 2026-12-01\n"
+		"batv_untagged = hold\n",
 	};
 	struct settings set;
 	const char *err = NULL;
