@@ -51,17 +51,6 @@ char *web_owner_fill(const char *text, const char *name, const char *value)
 	return strbuf_steal(&sb);
 }
 
-/* web_owner_note - a note box of class cls with text, escaped */
-static void web_owner_note(struct web_request *req, const char *cls,
-			   const char *text)
-{
-	web_put(req, "<p class=\"note ");
-	web_put(req, cls);
-	web_put(req, "\">");
-	web_text(req, text);
-	web_put(req, "</p>\n");
-}
-
 /* web_owner_state_text - what a second delete of an item in state says */
 static enum web_text web_owner_state_text(const char *state)
 {
@@ -376,9 +365,9 @@ void web_owner_result_note(struct web_request *req, enum web_text text,
 		struct strbuf sb = STRBUF_INIT;
 
 		strbuf_printf(&sb, "%s: %u", T(text), count);
-		web_owner_note(req, cls, strbuf_cstr(&sb));
+		web_pages_note(req, cls, strbuf_cstr(&sb));
 		strbuf_free(&sb);
 		return;
 	}
-	web_owner_note(req, cls, T(text));
+	web_pages_note(req, cls, T(text));
 }

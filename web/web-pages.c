@@ -86,8 +86,10 @@ static void web_mailbox_lang(struct web_request *req, struct store *st,
 	}
 }
 
-static void web_note(struct web_request *req, const char *cls,
-		     const char *text)
+/* web_pages_note - a note box of class cls (ok, warn, err) with text,
+   escaped (web-private.h) */
+void web_pages_note(struct web_request *req, const char *cls,
+		    const char *text)
 {
 	web_put(req, "<p class=\"note ");
 	web_put(req, cls);
@@ -396,7 +398,7 @@ static void web_doubt_note(struct web_request *req, const char *message_id)
 
 	strbuf_printf(&sb, "%s %s", T(W_IN_DOUBT),
 		      message_id && *message_id ? message_id : "-");
-	web_note(req, "err", strbuf_cstr(&sb));
+	web_pages_note(req, "err", strbuf_cstr(&sb));
 	strbuf_free(&sb);
 }
 
@@ -423,9 +425,9 @@ static void web_item_request_state(struct web_request *req, struct store *st,
 	if (store_request_get(st, id, &rq, &err) < 0 || rq.id == 0)
 		return;
 	if (strcmp(rq.state, "pending") == 0)
-		web_note(req, "warn", T(W_REQ_PENDING));
+		web_pages_note(req, "warn", T(W_REQ_PENDING));
 	else if (strcmp(rq.state, "refused") == 0)
-		web_note(req, "err", T(W_REQ_REFUSED));
+		web_pages_note(req, "err", T(W_REQ_REFUSED));
 }
 
 /* web_item_releasing - the note for an item in state releasing; 1 when
@@ -438,15 +440,15 @@ static int web_item_releasing(struct web_request *req, struct store *st,
 
 	if (release_look(st, id, req->now, &r, &err) < 0) {
 		log_warning("id=%lld: read release claim: %s", id, err);
-		web_note(req, "warn", T(W_STATE_RELEASING));
+		web_pages_note(req, "warn", T(W_STATE_RELEASING));
 		return 0;
 	}
 	if (r.outcome == RELEASE_IN_DOUBT)
 		web_doubt_note(req, r.message_id);
 	else if (r.outcome == RELEASE_ALREADY)
-		web_note(req, "ok", T(W_STATE_RELEASED));
+		web_pages_note(req, "ok", T(W_STATE_RELEASED));
 	else if (r.outcome != RELEASE_NOT_IN_DOUBT)
-		web_note(req, "warn", T(W_STATE_RELEASING));
+		web_pages_note(req, "warn", T(W_STATE_RELEASING));
 	return r.outcome == RELEASE_NOT_IN_DOUBT && !req->server->request_mode;
 }
 
@@ -527,24 +529,24 @@ static int web_item_notes(struct web_request *req, struct store *st,
 	if (t == W_IN_DOUBT)
 		web_doubt_note(req, done->doubt_id);
 	else if (t == W_DONE_RELEASED || t == W_REQUESTED)
-		web_note(req, "ok", T(t));
+		web_pages_note(req, "ok", T(t));
 	else if (t == W_RELEASE_FAILED)
-		web_note(req, "err", T(t));
+		web_pages_note(req, "err", T(t));
 	else if (t == W_ALREADY || t == W_BUSY || t == W_NOT_HELD ||
 		 t == W_REQ_PENDING)
-		web_note(req, "warn", T(t));
+		web_pages_note(req, "warn", T(t));
 	else if (t != W_COUNT)
 		web_owner_result_note(req, t, done->count);
 	if (t != W_COUNT)
 		return may_release;
 	if (strcmp(state, "released") == 0)
-		web_note(req, "ok", T(W_STATE_RELEASED));
+		web_pages_note(req, "ok", T(W_STATE_RELEASED));
 	else if (strcmp(state, "releasing") == 0)
 		may_release = web_item_releasing(req, st, rec->id);
 	else if (strcmp(state, "deleted") == 0)
-		web_note(req, "warn", T(W_STATE_DELETED));
+		web_pages_note(req, "warn", T(W_STATE_DELETED));
 	else if (strcmp(state, "expired") == 0)
-		web_note(req, "warn", T(W_STATE_EXPIRED));
+		web_pages_note(req, "warn", T(W_STATE_EXPIRED));
 	else if (req->server->request_mode)
 		web_item_request_state(req, st, rec->id);
 	return may_release;
@@ -794,7 +796,7 @@ static void web_mailbox_post(struct web_request *req, struct store *st,
 		}
 	}
 	if (list->count == 0 && (what == NULL || strcmp(what, "legit") != 0)) {
-		web_note(req, "warn", T(W_NONE_SELECTED));
+		web_pages_note(req, "warn", T(W_NONE_SELECTED));
 		free(list);
 		return;
 	}
@@ -824,7 +826,7 @@ static void web_mailbox_post(struct web_request *req, struct store *st,
 		strbuf_printf(&sb, " \xc2\xb7 %s: %u", T(W_COUNT_FAILED), failed);
 		req->status = MHD_HTTP_SERVICE_UNAVAILABLE;
 	}
-	web_note(req, failed || doubt ? "err" : "ok", strbuf_cstr(&sb));
+	web_pages_note(req, failed || doubt ? "err" : "ok", strbuf_cstr(&sb));
 	strbuf_free(&sb);
 	free(list);
 }
@@ -892,7 +894,7 @@ void web_page_mailbox(struct web_request *req)
 	strbuf_append(&req->out, notes.data, notes.len);
 	link_expires = req->now + 86400LL * req->server->quarantine_days;
 	if (list->count == 0) {
-		web_note(req, "ok", T(W_MAILBOX_EMPTY));
+		web_pages_note(req, "ok", T(W_MAILBOX_EMPTY));
 	} else {
 		csrf = web_csrf_make(req, "mailbox", mailbox);
 		web_mailbox_url(&url, "mailbox", mailbox, token, 0);
@@ -1082,9 +1084,9 @@ void web_page_settings(struct web_request *req, int unsubscribe)
 	web_text(req, mailbox);
 	web_put(req, "</p>\n");
 	if (note != W_COUNT)
-		web_note(req, "ok", T(note));
+		web_pages_note(req, "ok", T(note));
 	else if (unsubscribe)
-		web_note(req, "warn", T(W_UNSUB_NOTE));
+		web_pages_note(req, "warn", T(W_UNSUB_NOTE));
 	csrf = web_csrf_make(req, "settings", mailbox);
 	web_mailbox_url(&url, "settings", mailbox, token, 0);
 	web_put(req, "<form method=\"post\" action=\"");

@@ -353,4 +353,9 @@ int web_zone_valid(const char *zone);
 /* web_csp_hash - "sha256-..." of web_css, for the Content-Security-Policy */
 void web_csp_hash(char *out, size_t size);
 
+/* web_pages_note - a note box of class cls (ok, warn, err) with text,
+   escaped, for every page that tells the owner how an action went */
+void web_pages_note(struct web_request *req, const char *cls,
+		    const char *text);
+
 #endif
