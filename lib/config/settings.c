@@ -372,9 +372,13 @@ static const char *settings_check_password_hash(const char *value)
 			"(ndrguard-web --hash-password)";
 	p = value + 14;
 	digits = strspn(p, "0123456789");
+	/* the salt starts after the '$': never past the end of value */
+	if (digits == 0 || p[digits] != '$')
+		return "expected pbkdf2-sha256$ITERATIONS$SALT$HASH "
+			"(ndrguard-web --hash-password)";
 	salt = p + digits + 1;
 	hash = strchr(salt, '$');
-	if (digits == 0 || p[digits] != '$' || hash == NULL)
+	if (hash == NULL)
 		return "expected pbkdf2-sha256$ITERATIONS$SALT$HASH "
 			"(ndrguard-web --hash-password)";
 	iter = digits > 9 ? -1 : strtol(p, NULL, 10);

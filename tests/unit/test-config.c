@@ -137,6 +137,9 @@ static const struct bad_case bad_cases[] = {
 	{ "admin_password_hash = pbkdf2-sha256$1000$"
 	  "AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAA\n", "32 bytes" },
 	{ "admin_password_hash = pbkdf2-sha256$1000$AAAA\n", "expected pbkdf2" },
+	/* nothing after the prefix, or after the count: read past the end before */
+	{ "admin_password_hash = pbkdf2-sha256$\n", "expected pbkdf2" },
+	{ "admin_password_hash = pbkdf2-sha256$1000\n", "expected pbkdf2" },
 	{ "admin_password_hash = pbkdf2-sha256$$AAAA$AAAA\n", "(not shown)" },
 	{ "lmtp_listen = inet:127.0.0.1:65536\n", "bad port number" },
 	{ "reinject = smtp:127.0.0.1:0\n", "bad port number (1 to 65535)" },
