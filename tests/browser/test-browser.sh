@@ -21,7 +21,6 @@ CHROMIUM=/usr/lib/chromium/chromium
 [ -n "$CHROMIUM" ] || { echo "chromium not installed (Debian package chromium)"; exit 77; }
 command -v node >/dev/null && command -v npm >/dev/null || { echo "node/npm not installed"; exit 77; }
 command -v python3 >/dev/null || { echo "python3 not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "sqlite3 not installed"; exit 77; }
 [ -x "$top_builddir/cli/ndrguard-digest" ] || { echo "ndrguard-digest not built"; exit 77; }
 
 DEPS=$top_builddir/tests/browser/deps
@@ -105,13 +104,13 @@ echo "$out"
 [ $rc -eq 0 ] && ok "clicked Release in Chromium, no console errors, fits 375 px" || fail "browser run (exit $rc)"
 
 sleep 0.3
-[ "$(sqlite3 "$T/q.db" "SELECT state FROM quarantine WHERE id = $ID")" = released ] \
+[ "$(item_state "$ID")" = released ] \
 	&& ok "item $ID released" || fail "item $ID not released"
 got=$(find "$T/sink" -type f)
 [ "$(echo "$got" | grep -c .)" = 1 ] && ok "one message arrived" || fail "sink holds: $got"
 if [ -n "$got" ]; then
 	grep -q '^X-Rcpt-Args: <alice@example.test>' "$got" && ok "in alice's mailbox" || fail "wrong recipient"
-	sqlite3 "$T/q.db" "SELECT writefile('$T/held', raw) FROM quarantine WHERE id = $ID" >/dev/null
+	item_raw "$ID" > "$T/held"
 	sed '1,/^Received: from/d' "$got" | sed -e '1,2{/^	/d}' -e '${/^$/d}' | tr -d '\r' > "$T/arrived"
 	cmp -s "$T/held" "$T/arrived" && ok "byte for byte as held" || fail "the arrived copy differs"
 fi
